@@ -1,0 +1,88 @@
+# Number Release — build, test and run. GNU make.
+#
+#   make test                                  every check and every test
+#   make test PKG=./shared/store TEST_FLAGS='-run TestX -v'
+#   make build                                 Lambda bundles in build/<name>/bootstrap
+#
+# The AWS emulator (moto in server mode, see EMULATOR.md) is installed into a
+# project-local virtualenv; nothing is taken from the machine beyond python3.
+
+MOTO_VERSION := 5.2.5
+VENV         := .venv
+GO           ?= go
+GOFMT        ?= $(shell $(GO) env GOROOT)/bin/gofmt
+PYTHON       ?= python3
+PKG          ?= ./...
+TEST_FLAGS   ?=
+
+# The emulator package finds moto_server here (shared/emulator).
+MOTO_SERVER  ?= $(abspath $(VENV))/bin/moto_server
+export MOTO_SERVER
+
+MOTO_STAMP   := $(VENV)/.installed-$(MOTO_VERSION)
+
+# Run as root (CI) or through sudo when installing Debian packages.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.PHONY: help deps emulator test vet fmt-check build run clean
+
+help: ## list targets
+	@echo "Targets:"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@echo "Variables: PKG=$(PKG) TEST_FLAGS='$(TEST_FLAGS)' GO=$(GO) MOTO_VERSION=$(MOTO_VERSION)"
+
+deps: emulator ## download Go modules and install the AWS emulator
+	$(GO) mod download
+
+emulator: $(MOTO_STAMP) ## install moto[server] (MOTO_VERSION) into .venv
+
+# Creating a venv needs ensurepip, which Debian ships separately in
+# python3-venv. Only when creation fails is that package installed (apt-get,
+# as root or via sudo) and creation retried.
+$(MOTO_STAMP):
+	@if ! $(PYTHON) -m venv $(VENV); then \
+		echo "$(PYTHON) -m venv failed; installing python3-venv and retrying" >&2; \
+		rm -rf $(VENV); \
+		command -v apt-get >/dev/null || { echo "no apt-get: install the venv module for $(PYTHON) by hand" >&2; exit 1; }; \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-venv && \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	$(VENV)/bin/pip install --disable-pip-version-check -q "moto[server]==$(MOTO_VERSION)"
+	@touch $@
+
+test: deps vet fmt-check ## vet, gofmt check, then go test (PKG, TEST_FLAGS)
+	$(GO) test -count=1 $(TEST_FLAGS) $(PKG)
+
+vet: ## go vet (PKG)
+	$(GO) vet $(PKG)
+
+# Lists tracked and untracked-but-not-ignored Go files (find without git) and
+# fails naming any that gofmt would change.
+fmt-check: ## fail listing Go files that are not gofmt-formatted
+	@files=$$( { git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || \
+		find . -name '*.go' -not -path './.venv/*' -not -path './node_modules/*' -not -path './cdk.out/*'; } | \
+		while read -r f; do [ -f "$$f" ] && echo "$$f"; done ); \
+	[ -z "$$files" ] && exit 0; \
+	bad=$$($(GOFMT) -l $$files) || exit 1; \
+	if [ -n "$$bad" ]; then echo "gofmt needed (run: gofmt -w <file>):"; echo "$$bad"; exit 1; fi
+
+# Every functions/<name>/ holding a main.go becomes build/<name>/bootstrap
+# for the provided.al2023 arm64 runtime.
+build: ## build Lambda bundles build/<name>/bootstrap for every functions/<name>
+	@set -e; for dir in functions/*/; do \
+		name=$$(basename "$$dir"); \
+		[ -f "functions/$$name/main.go" ] || continue; \
+		echo "build/$$name/bootstrap"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+			-ldflags='-s -w' -o build/$$name/bootstrap ./functions/$$name; \
+	done
+
+run: ## run the whole system locally (arrives with issue #3)
+	@echo "make run arrives with the workflow issue (#3): it will start the emulator, the API on :8080, the Zoom simulator and demo data"
+
+clean: ## remove build output and the virtualenv
+	rm -rf build $(VENV)

@@ -1,0 +1,459 @@
+package apispec
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func newValidator(t *testing.T) *Validator {
+	t.Helper()
+	v, err := NewValidator()
+	if err != nil {
+		t.Fatalf("NewValidator: %v", err)
+	}
+	return v
+}
+
+func TestLoad(t *testing.T) {
+	doc, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	checks := []struct {
+		name, got, want string
+	}{
+		{"openapi", doc.OpenAPI, "3.0.3"},
+		{"info.title", doc.Info.Title, "Number Release API"},
+		{"info.version", doc.Info.Version, "1.0.0"},
+		{"servers[0]", doc.Servers[0].URL, "http://localhost:8080"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	scheme := doc.Components.SecuritySchemes["bearerAuth"]
+	if scheme == nil || scheme.Value == nil {
+		t.Fatal("security scheme bearerAuth missing")
+	}
+	if s := scheme.Value; s.Type != "http" || s.Scheme != "bearer" || s.BearerFormat != "JWT" {
+		t.Errorf("bearerAuth = %s/%s/%s, want http/bearer/JWT", s.Type, s.Scheme, s.BearerFormat)
+	}
+	if !bytes.HasPrefix(Document(), []byte("openapi: 3.0.3")) {
+		t.Error("Document() does not start with the openapi version")
+	}
+}
+
+func TestOperations(t *testing.T) {
+	doc, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	tests := []struct {
+		method, path, operationID string
+		secured                   bool
+	}{
+		{http.MethodPost, "/provider/v1/release-requests", "createReleaseRequest", true},
+		{http.MethodGet, "/provider/v1/customers/{customer_id}/numbers", "listProviderCustomerNumbers", true},
+		{http.MethodDelete, "/provider/v1/customers/{customer_id}/numbers/{number}/release-request", "cancelReleaseRequest", true},
+		{http.MethodGet, "/v1/numbers", "listNumbers", true},
+		{http.MethodPost, "/v1/numbers/release", "approveRelease", true},
+		{http.MethodPost, "/v1/numbers/reject", "rejectRelease", true},
+		{http.MethodGet, "/v1/numbers/{number}", "getNumber", true},
+		{http.MethodPost, "/local/token", "issueLocalToken", false},
+		{http.MethodGet, "/local/jwks.json", "localJWKS", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.operationID, func(t *testing.T) {
+			item := doc.Paths.Value(tt.path)
+			if item == nil {
+				t.Fatalf("path %s missing", tt.path)
+			}
+			op := item.GetOperation(tt.method)
+			if op == nil {
+				t.Fatalf("%s %s missing", tt.method, tt.path)
+			}
+			if op.OperationID != tt.operationID {
+				t.Errorf("operationId = %q, want %q", op.OperationID, tt.operationID)
+			}
+			security := doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			secured := false
+			for _, req := range security {
+				if _, ok := req["bearerAuth"]; ok {
+					secured = true
+				}
+			}
+			if secured != tt.secured {
+				t.Errorf("bearerAuth applied = %v, want %v", secured, tt.secured)
+			}
+			// Every error answer is a problem document.
+			for code, ref := range op.Responses.Map() {
+				if code >= "400" && code != "default" {
+					content := ref.Value.Content
+					mt := content["application/problem+json"]
+					if len(content) != 1 || mt == nil {
+						t.Errorf("response %s: content types %v, want only application/problem+json", code, keys(content))
+						continue
+					}
+					if mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/Problem" {
+						t.Errorf("response %s: schema is not Problem", code)
+					}
+				}
+			}
+		})
+	}
+	if got, want := countOperations(doc.Paths.Map()), len(tests); got != want {
+		t.Errorf("document has %d operations, want %d", got, want)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func countOperations[P interface{ Operations() map[string]O }, O any](paths map[string]P) int {
+	n := 0
+	for _, item := range paths {
+		n += len(item.Operations())
+	}
+	return n
+}
+
+const (
+	jsonCT    = "application/json"
+	problemCT = "application/problem+json"
+)
+
+const numberView = `{"number":"+97239754569","status":"WAITING_FOR_UNASSIGN","customer_id":"acme","provider_id":"pxc",
+"request_id":"rr_1","requested_at":"2025-01-15T09:30:00Z","updated_at":"2025-01-15T09:41:07Z",
+"message":"unassign it in Zoom first","reason":"end of contract",
+"zoom_assignee":{"id":"u1","name":"Jane Doe","type":"user","extension_number":"1001"}}`
+
+func page(item string) string { return `{"items":[` + item + `],"next_cursor":null}` }
+
+func TestValidateResponse(t *testing.T) {
+	v := newValidator(t)
+	tests := []struct {
+		name          string
+		method        string
+		target        string
+		status        int
+		contentType   string
+		body          string
+		wantErr       bool
+		wantErrSubstr string
+	}{
+		{
+			name: "create 201", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
+			body: `{"request_id":"rr_1","numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL"},{"number":"+97239754569","status":"PENDING_APPROVAL"}]}`,
+		},
+		{
+			name: "create 201 missing request_id", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
+			body:    `{"numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL"}]}`,
+			wantErr: true, wantErrSubstr: "createReleaseRequest",
+		},
+		{
+			name: "create 201 number not E.164", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
+			body:    `{"request_id":"rr_1","numbers":[{"number":"97239754571","status":"PENDING_APPROVAL"}]}`,
+			wantErr: true,
+		},
+		{
+			name: "create 400 problem", method: "POST", target: "/provider/v1/release-requests", status: 400, contentType: problemCT,
+			body: `{"type":"/problems/invalid_numbers","title":"Invalid phone numbers","status":400,"detail":"1 invalid","code":"invalid_numbers","instance":"/provider/v1/release-requests","invalid_numbers":[{"value":"12ab","reason":"not a phone number"}]}`,
+		},
+		{
+			name: "create 400 problem with charset", method: "POST", target: "/provider/v1/release-requests", status: 400, contentType: problemCT + "; charset=utf-8",
+			body: `{"type":"/problems/invalid_request","title":"Invalid request","status":400,"detail":"bad json","code":"invalid_request"}`,
+		},
+		{
+			name: "create 400 as application/json", method: "POST", target: "/provider/v1/release-requests", status: 400, contentType: jsonCT,
+			body:    `{"type":"/problems/invalid_request","title":"Invalid request","status":400,"detail":"bad json","code":"invalid_request"}`,
+			wantErr: true,
+		},
+		{
+			name: "create 400 unknown problem code", method: "POST", target: "/provider/v1/release-requests", status: 400, contentType: problemCT,
+			body:    `{"type":"/problems/x","title":"X","status":400,"detail":"x","code":"whatever"}`,
+			wantErr: true,
+		},
+		{
+			name: "create 409 conflicts", method: "POST", target: "/provider/v1/release-requests", status: 409, contentType: problemCT,
+			body: `{"type":"/problems/conflict","title":"Conflict","status":409,"detail":"1 conflict","code":"conflict","conflicts":[{"number":"+97239754571","status":"RELEASED","reason":"already released"}]}`,
+		},
+		{
+			name: "create 422 idempotency mismatch", method: "POST", target: "/provider/v1/release-requests", status: 422, contentType: problemCT,
+			body: `{"type":"/problems/idempotency_mismatch","title":"t","status":422,"detail":"d","code":"idempotency_mismatch"}`,
+		},
+		{
+			name: "create 418 undocumented", method: "POST", target: "/provider/v1/release-requests", status: 418, contentType: problemCT,
+			body:    `{"type":"/problems/internal","title":"teapot","status":418,"detail":"d","code":"internal"}`,
+			wantErr: true, wantErrSubstr: "418",
+		},
+		{
+			name: "provider list 200", method: "GET", target: "/provider/v1/customers/acme/numbers?status=PENDING_APPROVAL", status: 200, contentType: jsonCT,
+			body: page(numberView),
+		},
+		{
+			name: "customer list next_cursor null", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body: `{"items":[],"next_cursor":null}`,
+		},
+		{
+			name: "customer list next_cursor string", method: "GET", target: "/v1/numbers?cursor=abc&limit=10", status: 200, contentType: jsonCT,
+			body: `{"items":[` + numberView + `],"next_cursor":"eyJrIjoxfQ"}`,
+		},
+		{
+			name: "customer list next_cursor missing", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body:    `{"items":[]}`,
+			wantErr: true,
+		},
+		{
+			name: "customer list status BOGUS", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body:    page(strings.Replace(numberView, "WAITING_FOR_UNASSIGN", "BOGUS", 1)),
+			wantErr: true, wantErrSubstr: "listNumbers",
+		},
+		{
+			name: "customer list bad requested_at", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body:    page(strings.Replace(numberView, "2025-01-15T09:30:00Z", "yesterday", 1)),
+			wantErr: true,
+		},
+		{
+			name: "customer list bad assignee type", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body:    page(strings.Replace(numberView, `"type":"user"`, `"type":"robot"`, 1)),
+			wantErr: true,
+		},
+		{
+			name: "customer list missing provider_id", method: "GET", target: "/v1/numbers", status: 200, contentType: jsonCT,
+			body:    page(strings.Replace(numberView, `"provider_id":"pxc",`, ``, 1)),
+			wantErr: true,
+		},
+		{
+			name: "customer list 404 undocumented", method: "GET", target: "/v1/numbers", status: 404, contentType: problemCT,
+			body:    `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
+			wantErr: true,
+		},
+		{
+			name: "get number URL-encoded", method: "GET", target: "/v1/numbers/%2B97239754569", status: 200, contentType: jsonCT,
+			body: strings.TrimSuffix(numberView, "}") + `,"history":[
+{"version":1,"at":"2025-01-15T09:30:00Z","actor":"provider:pxc","to":"PENDING_APPROVAL","why":"release requested"},
+{"version":2,"at":"2025-01-15T09:41:02Z","actor":"customer:acme/admin-1","from":"PENDING_APPROVAL","to":"RELEASING","why":"approved"}]}`,
+		},
+		{
+			name: "get number without plus", method: "GET", target: "/v1/numbers/97239754569", status: 404, contentType: problemCT,
+			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
+		},
+		{
+			name: "get number missing history", method: "GET", target: "/v1/numbers/%2B97239754569", status: 200, contentType: jsonCT,
+			body:    numberView,
+			wantErr: true, wantErrSubstr: "getNumber",
+		},
+		{
+			name: "approve 202 mixed results", method: "POST", target: "/v1/numbers/release", status: 202, contentType: jsonCT,
+			body: `{"results":[{"number":"+97239754571","status":"RELEASING"},{"number":"abc","error":{"code":"invalid_numbers","detail":"not a phone number"}}]}`,
+		},
+		{
+			name: "approve 200 undocumented", method: "POST", target: "/v1/numbers/release", status: 200, contentType: jsonCT,
+			body:    `{"results":[]}`,
+			wantErr: true,
+		},
+		{
+			name: "approve result without number", method: "POST", target: "/v1/numbers/release", status: 202, contentType: jsonCT,
+			body:    `{"results":[{"status":"RELEASING"}]}`,
+			wantErr: true,
+		},
+		{
+			name: "reject 200", method: "POST", target: "/v1/numbers/reject", status: 200, contentType: jsonCT,
+			body: `{"results":[{"number":"+97239754571","status":"REJECTED"}]}`,
+		},
+		{
+			name: "reject 413", method: "POST", target: "/v1/numbers/reject", status: 413, contentType: problemCT,
+			body: `{"type":"/problems/payload_too_large","title":"t","status":413,"detail":"d","code":"payload_too_large"}`,
+		},
+		{
+			name: "cancel 200", method: "DELETE", target: "/provider/v1/customers/acme/numbers/%2B97239754569/release-request", status: 200, contentType: jsonCT,
+			body: `{"number":"+97239754569","status":"CANCELLED"}`,
+		},
+		{
+			name: "cancel 200 wrong status", method: "DELETE", target: "/provider/v1/customers/acme/numbers/%2B97239754569/release-request", status: 200, contentType: jsonCT,
+			body:    `{"number":"+97239754569","status":"PENDING_APPROVAL"}`,
+			wantErr: true,
+		},
+		{
+			name: "cancel 409", method: "DELETE", target: "/provider/v1/customers/acme/numbers/97239754569/release-request", status: 409, contentType: problemCT,
+			body: `{"type":"/problems/conflict","title":"Conflict","status":409,"detail":"d","code":"conflict"}`,
+		},
+		{
+			name: "local token 200", method: "POST", target: "/local/token", status: 200, contentType: jsonCT,
+			body: `{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}`,
+		},
+		{
+			name: "local token wrong token_type", method: "POST", target: "/local/token", status: 200, contentType: jsonCT,
+			body:    `{"access_token":"a.b.c","token_type":"bearer","expires_in":3600}`,
+			wantErr: true,
+		},
+		{
+			name: "local jwks 200", method: "GET", target: "/local/jwks.json", status: 200, contentType: jsonCT,
+			body: `{"keys":[{"kty":"EC","crv":"P-256","kid":"local","x":"x","y":"y"}]}`,
+		},
+		{
+			name: "unknown path 404 problem", method: "GET", target: "/nope", status: 404, contentType: problemCT,
+			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
+		},
+		{
+			name: "unknown path 200", method: "GET", target: "/nope", status: 200, contentType: jsonCT,
+			body:    `{}`,
+			wantErr: true,
+		},
+		{
+			name: "undocumented method 405 problem", method: "PUT", target: "/v1/numbers", status: 405, contentType: problemCT,
+			body: `{"type":"/problems/method_not_allowed","title":"Method not allowed","status":405,"detail":"d","code":"method_not_allowed"}`,
+		},
+		{
+			name: "undocumented method 405 bad problem", method: "PUT", target: "/v1/numbers", status: 405, contentType: problemCT,
+			body:    `{"title":"Method not allowed"}`,
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.target, nil)
+			header := http.Header{}
+			header.Set("Content-Type", tt.contentType)
+			err := v.ValidateResponse(req, tt.status, header, []byte(tt.body))
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("ValidateResponse: got nil, want an error")
+				}
+				if tt.wantErrSubstr != "" && !strings.Contains(err.Error(), tt.wantErrSubstr) {
+					t.Errorf("error %q does not mention %q", err, tt.wantErrSubstr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ValidateResponse: %v", err)
+			}
+		})
+	}
+}
+
+func TestRouting(t *testing.T) {
+	v := newValidator(t)
+	tests := []struct {
+		method, target, want string
+	}{
+		{"GET", "/v1/numbers/%2B97239754571", "getNumber"},
+		{"GET", "/v1/numbers/97239754571", "getNumber"},
+		{"GET", "http://api.example.com/v1/numbers", "listNumbers"},
+		{"POST", "/v1/numbers/release", "approveRelease"},
+		{"POST", "/v1/numbers/reject", "rejectRelease"},
+		{"DELETE", "/provider/v1/customers/acme/numbers/%2B97239754571/release-request", "cancelReleaseRequest"},
+		{"GET", "/provider/v1/customers/acme/numbers", "listProviderCustomerNumbers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			got, err := v.OperationID(httptest.NewRequest(tt.method, tt.target, nil))
+			if err != nil {
+				t.Fatalf("OperationID: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("OperationID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateRequest(t *testing.T) {
+	v := newValidator(t)
+	manyNumbers := make([]string, 501)
+	for i := range manyNumbers {
+		manyNumbers[i] = fmt.Sprintf(`"+9723975%04d"`, i)
+	}
+	tests := []struct {
+		name, method, target, body string
+		header                     map[string]string
+		wantErr                    bool
+	}{
+		{
+			name: "create", method: "POST", target: "/provider/v1/release-requests",
+			body:   `{"customer_id":"acme","numbers":["97239754571","+97239754569"],"reason":"end of contract"}`,
+			header: map[string]string{"Idempotency-Key": "k-1"},
+		},
+		{
+			name: "create missing customer_id", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"numbers":["+97239754571"]}`, wantErr: true,
+		},
+		{
+			name: "create no numbers", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":[]}`, wantErr: true,
+		},
+		{
+			name: "create 501 numbers", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":[` + strings.Join(manyNumbers, ",") + `]}`, wantErr: true,
+		},
+		{
+			name: "create reason too long", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["+97239754571"],"reason":"` + strings.Repeat("x", 501) + `"}`, wantErr: true,
+		},
+		{
+			name: "create idempotency key too long", method: "POST", target: "/provider/v1/release-requests",
+			body:    `{"customer_id":"acme","numbers":["+97239754571"]}`,
+			header:  map[string]string{"Idempotency-Key": strings.Repeat("k", 256)},
+			wantErr: true,
+		},
+		{name: "list", method: "GET", target: "/v1/numbers?status=PENDING_APPROVAL&cursor=abc&limit=100"},
+		{name: "list released", method: "GET", target: "/provider/v1/customers/acme/numbers?status=RELEASED"},
+		{name: "list bad status", method: "GET", target: "/v1/numbers?status=BOGUS", wantErr: true},
+		{name: "list limit 0", method: "GET", target: "/v1/numbers?limit=0", wantErr: true},
+		{name: "list limit 101", method: "GET", target: "/v1/numbers?limit=101", wantErr: true},
+		{name: "approve", method: "POST", target: "/v1/numbers/release", body: `{"numbers":["+97239754571"]}`},
+		{name: "approve missing numbers", method: "POST", target: "/v1/numbers/release", body: `{}`, wantErr: true},
+		{name: "local token", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"acme","sub":"admin-1"}`},
+		{name: "local token bad kind", method: "POST", target: "/local/token", body: `{"kind":"operator"}`, wantErr: true},
+		{name: "get number encoded", method: "GET", target: "/v1/numbers/%2B97239754571"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.target, nil)
+			if tt.body != "" {
+				req.Header.Set("Content-Type", jsonCT)
+			}
+			for k, val := range tt.header {
+				req.Header.Set(k, val)
+			}
+			err := v.ValidateRequest(req, []byte(tt.body))
+			if tt.wantErr && err == nil {
+				t.Fatal("ValidateRequest: got nil, want an error")
+			}
+			if !tt.wantErr && err != nil {
+				t.Fatalf("ValidateRequest: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateResponseConcurrent(t *testing.T) {
+	v := newValidator(t)
+	header := http.Header{"Content-Type": {jsonCT}}
+	body := []byte(page(numberView))
+	errs := make(chan error, 16)
+	for range cap(errs) {
+		go func() {
+			req := httptest.NewRequest(http.MethodGet, "/v1/numbers?status=WAITING_FOR_UNASSIGN", nil)
+			errs <- v.ValidateResponse(req, http.StatusOK, header, body)
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package apperr
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+func TestProblemFor(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   Code
+		wantDetail string
+	}{
+		{"coded", New(NotFound, "no number %s", "+1"), http.StatusNotFound, NotFound, "no number +1"},
+		{"wrapped", fmt.Errorf("load: %w", New(Conflict, "stale")), http.StatusConflict, Conflict, "stale"},
+		{"idempotency", New(IdempotencyMismatch, "x"), http.StatusUnprocessableEntity, IdempotencyMismatch, "x"},
+		{"plain error hides its text", errors.New("dynamodb: secret table arn"), http.StatusInternalServerError, Internal, "an internal error occurred; it has been logged with the request id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ProblemFor(tt.err, "req-1")
+			if p.Status != tt.wantStatus || p.Code != tt.wantCode || p.Detail != tt.wantDetail {
+				t.Fatalf("ProblemFor = %+v", p)
+			}
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"type", "title", "status", "detail", "instance", "code"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("problem JSON lacks %q: %s", k, b)
+				}
+			}
+		})
+	}
+}
+
+func TestWithKeepsOriginal(t *testing.T) {
+	base := New(InvalidNumbers, "bad")
+	withExt := base.With("invalid_numbers", []string{"x"})
+	if base.Extensions != nil {
+		t.Fatalf("With changed the original: %v", base.Extensions)
+	}
+	b, _ := json.Marshal(ProblemFor(withExt, ""))
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	if _, ok := m["invalid_numbers"]; !ok {
+		t.Fatalf("extension missing: %s", b)
+	}
+}

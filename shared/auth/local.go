@@ -1,0 +1,127 @@
+package auth
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Paths served by LocalIssuer.Handler.
+const (
+	localJWKSPath  = "/local/jwks.json"
+	localTokenPath = "/local/token"
+)
+
+// LocalIssuer mints ES256 tokens for local mode and tests. It holds a fresh
+// P-256 key with a random kid, made when it is created and never persisted.
+// It must never be wired into a deployed service.
+type LocalIssuer struct {
+	issuer   string
+	audience string
+	kid      string
+	key      *ecdsa.PrivateKey
+	jwks     []byte
+}
+
+// NewLocalIssuer creates an issuer whose tokens carry iss=issuerURL and
+// aud=audience.
+func NewLocalIssuer(issuerURL, audience string) (*LocalIssuer, error) {
+	if issuerURL == "" {
+		return nil, errors.New("local issuer: issuer URL is required")
+	}
+	if audience == "" {
+		return nil, errors.New("local issuer: audience is required")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("local issuer: generate key: %w", err)
+	}
+	kid := rand.Text()
+	jwks, err := publicJWKS(&key.PublicKey, kid)
+	if err != nil {
+		return nil, fmt.Errorf("local issuer: %w", err)
+	}
+	return &LocalIssuer{issuer: issuerURL, audience: audience, kid: kid, key: key, jwks: jwks}, nil
+}
+
+// publicJWKS renders a one-key public JWK Set (RFC 7517) for an ES256 key.
+func publicJWKS(pub *ecdsa.PublicKey, kid string) ([]byte, error) {
+	jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{ALG: jwkset.AlgES256, KID: kid, USE: jwkset.UseSig},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build jwk: %w", err)
+	}
+	b, err := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{jwk.Marshal()}})
+	if err != nil {
+		return nil, fmt.Errorf("marshal jwks: %w", err)
+	}
+	return b, nil
+}
+
+// Issuer is the "iss" of the tokens this issuer signs.
+func (l *LocalIssuer) Issuer() string { return l.issuer }
+
+// Audience is the "aud" of the tokens this issuer signs.
+func (l *LocalIssuer) Audience() string { return l.audience }
+
+// JWKSPath is the path, relative to the base URL its Handler is mounted at,
+// that serves the public JWK Set: the JWKS URL is base + JWKSPath().
+func (l *LocalIssuer) JWKSPath() string { return localJWKSPath }
+
+// JWKS returns the public JWK Set JSON.
+func (l *LocalIssuer) JWKS() []byte { return append([]byte(nil), l.jwks...) }
+
+// Issue signs a token for p that is valid from now for ttl.
+func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		return "", errors.New("local issuer: ttl must be positive")
+	}
+	now := time.Now()
+	claims := jwt.MapClaims{
+		"iss":  l.issuer,
+		"aud":  l.audience,
+		"sub":  p.Subject,
+		"iat":  now.Unix(),
+		"nbf":  now.Unix(),
+		"exp":  now.Add(ttl).Unix(),
+		"role": string(p.Role),
+	}
+	switch p.Role {
+	case RoleCustomerAdmin:
+		if p.TenantID == "" || p.Subject == "" {
+			return "", errors.New("local issuer: customer_admin needs tenant id and subject")
+		}
+		claims["tenant_id"] = p.TenantID
+	case RoleProvider:
+		if p.ProviderID == "" {
+			return "", errors.New("local issuer: provider needs provider id")
+		}
+		claims["provider_id"] = p.ProviderID
+	default:
+		return "", fmt.Errorf("local issuer: unknown role %q", p.Role)
+	}
+	return l.IssueClaims(claims)
+}
+
+// IssueClaims signs arbitrary claims with the issuer's key and kid. Tests use
+// it to craft tokens the Verifier must refuse.
+func (l *LocalIssuer) IssueClaims(claims jwt.MapClaims) (string, error) {
+	if claims == nil {
+		return "", errors.New("local issuer: claims are required")
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = l.kid
+	s, err := tok.SignedString(l.key)
+	if err != nil {
+		return "", fmt.Errorf("local issuer: sign token: %w", err)
+	}
+	return s, nil
+}

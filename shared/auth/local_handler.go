@@ -1,0 +1,160 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"numberrelease/shared/apperr"
+)
+
+const (
+	// localTokenTTL is the lifetime of tokens minted by POST /local/token.
+	localTokenTTL = time.Hour
+	// maxTokenRequestBody caps the POST /local/token body.
+	maxTokenRequestBody = 64 << 10
+)
+
+// tokenRequest is the body of POST /local/token.
+type tokenRequest struct {
+	Kind       string `json:"kind"`
+	TenantID   string `json:"tenant_id"`
+	ProviderID string `json:"provider_id"`
+	Sub        string `json:"sub"`
+}
+
+// tokenResponse is the body of a successful POST /local/token.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// Handler serves GET /local/jwks.json and POST /local/token. Errors are
+// application/problem+json.
+func (l *LocalIssuer) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case localJWKSPath:
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w, http.MethodGet)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = w.Write(l.jwks)
+		case localTokenPath:
+			if r.Method != http.MethodPost {
+				methodNotAllowed(w, http.MethodPost)
+				return
+			}
+			l.serveToken(w, r)
+		default:
+			writeProblem(w, apperr.New(apperr.NotFound, "no local auth route %s", r.URL.Path))
+		}
+	})
+}
+
+// serveToken mints a token for the principal described by the body.
+func (l *LocalIssuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeTokenRequest(http.MaxBytesReader(w, r.Body, maxTokenRequestBody))
+	if err != nil {
+		writeProblem(w, err)
+		return
+	}
+	p, err := req.principal()
+	if err != nil {
+		writeProblem(w, err)
+		return
+	}
+	token, err := l.Issue(p, localTokenTTL)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "local token: issue failed", "error", err)
+		writeProblem(w, err) // not an *apperr.Error: rendered as internal
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(tokenResponse{
+		AccessToken: token,
+		TokenType:   "Bearer",
+		ExpiresIn:   int(localTokenTTL / time.Second),
+	})
+}
+
+// decodeTokenRequest reads exactly one JSON object, naming the bad field when
+// a value has the wrong type.
+func decodeTokenRequest(body io.Reader) (tokenRequest, error) {
+	var req tokenRequest
+	dec := json.NewDecoder(body)
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		return req, nil
+	}
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return req, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooLarge.Limit)
+	case errors.Is(err, io.EOF):
+		return req, apperr.New(apperr.Invalid, "request body is empty; expected a JSON object with kind")
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return req, apperr.New(apperr.Invalid, "%s must be a string", typeErr.Field)
+	case errors.As(err, &typeErr):
+		return req, apperr.New(apperr.Invalid, "request body must be a JSON object")
+	}
+	return req, apperr.New(apperr.Invalid, "request body is not valid JSON")
+}
+
+// principal validates the request and applies the subject defaults.
+func (req tokenRequest) principal() (Principal, error) {
+	switch req.Kind {
+	case "customer":
+		if strings.TrimSpace(req.TenantID) == "" {
+			return Principal{}, apperr.New(apperr.Invalid, "tenant_id is required for kind customer")
+		}
+		sub := req.Sub
+		if strings.TrimSpace(sub) == "" {
+			sub = "local-admin"
+		}
+		return Principal{Role: RoleCustomerAdmin, Subject: sub, TenantID: req.TenantID}, nil
+	case "provider":
+		if strings.TrimSpace(req.ProviderID) == "" {
+			return Principal{}, apperr.New(apperr.Invalid, "provider_id is required for kind provider")
+		}
+		sub := req.Sub
+		if strings.TrimSpace(sub) == "" {
+			sub = "provider:" + req.ProviderID
+		}
+		return Principal{Role: RoleProvider, Subject: sub, ProviderID: req.ProviderID}, nil
+	case "":
+		return Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer" or "provider"`)
+	}
+	return Principal{}, apperr.New(apperr.Invalid, `kind must be "customer" or "provider"`)
+}
+
+// methodNotAllowed answers 405 naming the one allowed method.
+func methodNotAllowed(w http.ResponseWriter, allowed string) {
+	w.Header().Set("Allow", allowed)
+	writeProblem(w, apperr.New(apperr.MethodNotAllowed, "use %s", allowed))
+}
+
+// writeProblem renders err as an RFC 9457 problem document.
+func writeProblem(w http.ResponseWriter, err error) {
+	p := apperr.ProblemFor(err, "")
+	b, mErr := json.Marshal(p)
+	if mErr != nil {
+		b = fmt.Appendf(nil, `{"status":%d}`, p.Status)
+	}
+	w.Header().Set("Content-Type", apperr.ContentType)
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(b)
+}

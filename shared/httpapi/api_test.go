@@ -1,0 +1,487 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
+
+	"numberrelease/shared/apigw"
+	"numberrelease/shared/apispec"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/emulator"
+	"numberrelease/shared/httpapi"
+	"numberrelease/shared/number"
+	"numberrelease/shared/release"
+	"numberrelease/shared/store"
+	"numberrelease/shared/workflow/workflowtest"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+
+// env is one API over a fresh table, called the way API Gateway calls the
+// Lambda: proxy events in, proxy responses out, real JWTs, real DynamoDB.
+type env struct {
+	t         *testing.T
+	handler   func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+	issuer    *auth.LocalIssuer
+	store     *store.Store
+	workflow  *workflowtest.Recorder
+	validator *apispec.Validator
+	tokens    map[string]string
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	client, tableName := srv.NewTable(t)
+	st := store.New(client, tableName)
+	ctx := context.Background()
+	err := st.PutTenants(ctx,
+		[]store.Customer{{ID: "acme", Name: "Acme"}, {ID: "globex", Name: "Globex"}, {ID: "initech", Name: "Initech"}},
+		[]store.Link{{ProviderID: "pxc", CustomerID: "acme"}, {ProviderID: "pxc", CustomerID: "globex"}, {ProviderID: "other", CustomerID: "initech"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := auth.NewLocalIssuer("http://issuer.test/local", "number-release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := httptest.NewServer(issuer.Handler())
+	t.Cleanup(jwks.Close)
+	verifier, err := auth.NewVerifier(auth.Config{JWKSURL: jwks.URL + issuer.JWKSPath(), Issuer: issuer.Issuer(), Audience: issuer.Audience()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(verifier.Close)
+	validator, err := apispec.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	rec := &workflowtest.Recorder{}
+	api := httpapi.New(release.New(st, rec, log), verifier, st, log)
+	e := &env{t: t, handler: apigw.Handler(api, httpapi.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator, tokens: map[string]string{}}
+	for name, p := range map[string]auth.Principal{
+		"pxc":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
+		"other":   {Role: auth.RoleProvider, ProviderID: "other", Subject: "provider:other"},
+		"acme":    {Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "alice"},
+		"globex":  {Role: auth.RoleCustomerAdmin, TenantID: "globex", Subject: "bob"},
+		"initech": {Role: auth.RoleCustomerAdmin, TenantID: "initech", Subject: "carol"},
+	} {
+		tok, err := issuer.Issue(p, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[name] = "Bearer " + tok
+	}
+	return e
+}
+
+// call sends one request through the Lambda handler and checks the answer
+// against the OpenAPI document.
+func (e *env) call(method, target, who string, body any, headers ...string) response {
+	e.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ev := events.APIGatewayProxyRequest{
+		HTTPMethod: method, Path: u.EscapedPath(), Body: string(raw),
+		MultiValueQueryStringParameters: u.Query(),
+		MultiValueHeaders:               map[string][]string{},
+		RequestContext:                  events.APIGatewayProxyRequestContext{RequestID: "req-" + e.t.Name()},
+	}
+	if raw != nil && !slices.Contains(headers, "Content-Type") {
+		ev.MultiValueHeaders["Content-Type"] = []string{"application/json"}
+	}
+	if who != "" {
+		tok, ok := e.tokens[who]
+		if !ok {
+			tok = who // a raw Authorization header value
+		}
+		ev.MultiValueHeaders["Authorization"] = []string{tok}
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		ev.MultiValueHeaders[headers[i]] = append(ev.MultiValueHeaders[headers[i]], headers[i+1])
+	}
+	resp, err := e.handler(context.Background(), ev)
+	if err != nil {
+		e.t.Fatalf("%s %s: handler error %v", method, target, err)
+	}
+	out := response{status: resp.StatusCode, header: http.Header(resp.MultiValueHeaders), body: []byte(resp.Body)}
+	req, _ := http.NewRequest(method, "http://localhost"+target, bytes.NewReader(raw))
+	if err := e.validator.ValidateResponse(req, out.status, out.header, out.body); err != nil {
+		e.t.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", method, target, out.status, err, out.body)
+	}
+	return out
+}
+
+func (e *env) want(r response, status int, code string) {
+	e.t.Helper()
+	if r.status != status {
+		e.t.Fatalf("status %d; want %d: %s", r.status, status, r.body)
+	}
+	if code != "" {
+		if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+			e.t.Fatalf("Content-Type %q; want application/problem+json", ct)
+		}
+		if got := r.json(e.t)["code"]; got != code {
+			e.t.Fatalf("problem code %v; want %s: %s", got, code, r.body)
+		}
+	}
+}
+
+// snapshot is every number of a customer with its status and version, to
+// prove a refused request wrote nothing.
+func (e *env) snapshot(customer string) string {
+	e.t.Helper()
+	var parts []string
+	for _, st := range append([]number.Status{number.None}, number.Released) {
+		p, err := e.store.ListNumbers(context.Background(), store.ListQuery{CustomerID: customer, Status: st, Limit: 100})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, n := range p.Items {
+			parts = append(parts, fmt.Sprintf("%s=%s@v%d", n.Number, n.Status, n.Version))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (e *env) request(numbers ...string) response {
+	e.t.Helper()
+	r := e.call("POST", "/provider/v1/release-requests", "pxc", map[string]any{"customer_id": "acme", "numbers": numbers})
+	e.want(r, http.StatusCreated, "")
+	return r
+}
+
+func TestSeedFlowThroughHandlers(t *testing.T) {
+	e := newEnv(t)
+	// 1. The provider initiates the release of the seed's numbers (no +).
+	r := e.request("97239754571", "97239754569")
+	got := r.json(t)
+	if got["request_id"] == "" || fmt.Sprint(got["numbers"]) != "[map[number:+97239754571 status:PENDING_APPROVAL] map[number:+97239754569 status:PENDING_APPROVAL]]" {
+		t.Fatalf("create response = %s", r.body)
+	}
+	// 2. The customer's Wait for Release tab lists both.
+	r = e.call("GET", "/v1/numbers?status=PENDING_APPROVAL", "acme", nil)
+	e.want(r, http.StatusOK, "")
+	if items := r.json(t)["items"].([]any); len(items) != 2 {
+		t.Fatalf("wait for release lists %d numbers: %s", len(items), r.body)
+	}
+	// Another customer sees none of them.
+	r = e.call("GET", "/v1/numbers", "globex", nil)
+	e.want(r, http.StatusOK, "")
+	if items := r.json(t)["items"].([]any); len(items) != 0 {
+		t.Fatalf("globex sees acme's numbers: %s", r.body)
+	}
+	// 3. The customer ticks both and clicks Release numbers.
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571", "+97239754569"}})
+	e.want(r, http.StatusAccepted, "")
+	if fmt.Sprint(r.json(t)["results"]) != "[map[number:+97239754571 status:RELEASING] map[number:+97239754569 status:RELEASING]]" {
+		t.Fatalf("approve response = %s", r.body)
+	}
+	starts := e.workflow.Started()
+	if len(starts) != 2 || starts[0].Attempt != 1 || starts[0].ExecutionName() == starts[1].ExecutionName() {
+		t.Fatalf("workflow starts = %+v", starts)
+	}
+	// Approving again is harmless: no second execution.
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"97239754571"}})
+	e.want(r, http.StatusAccepted, "")
+	if len(e.workflow.Started()) != 2 {
+		t.Fatalf("re-approval started another workflow: %+v", e.workflow.Started())
+	}
+	// Detail with history; the number may arrive URL-encoded.
+	r = e.call("GET", "/v1/numbers/%2B97239754571", "acme", nil)
+	e.want(r, http.StatusOK, "")
+	d := r.json(t)
+	hist := d["history"].([]any)
+	if d["status"] != "RELEASING" || len(hist) != 2 {
+		t.Fatalf("detail = %s", r.body)
+	}
+	last := hist[1].(map[string]any)
+	if last["from"] != "PENDING_APPROVAL" || last["to"] != "RELEASING" || last["actor"] != "customer:acme/alice" {
+		t.Fatalf("last history entry = %v", last)
+	}
+	// The management portal shows both numbers for the provider.
+	r = e.call("GET", "/provider/v1/customers/acme/numbers", "pxc", nil)
+	e.want(r, http.StatusOK, "")
+	if items := r.json(t)["items"].([]any); len(items) != 2 {
+		t.Fatalf("portal lists %d: %s", len(items), r.body)
+	}
+}
+
+func TestRejectAndCancel(t *testing.T) {
+	e := newEnv(t)
+	e.request("+97239754571", "+97239754569", "+14155552671")
+
+	r := e.call("POST", "/v1/numbers/reject", "acme", map[string]any{"numbers": []string{"+97239754571", "+14155550000"}})
+	e.want(r, http.StatusOK, "")
+	want := "[map[number:+97239754571 status:REJECTED] map[error:map[code:not_found detail:+14155550000 has no release request] number:+14155550000]]"
+	if got := fmt.Sprint(r.json(t)["results"]); got != want {
+		t.Fatalf("reject results = %s", got)
+	}
+	// Approving a rejected number is refused for that number only.
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571", "+97239754569"}})
+	e.want(r, http.StatusAccepted, "")
+	results := r.json(t)["results"].([]any)
+	if e0 := results[0].(map[string]any)["error"].(map[string]any); e0["code"] != "invalid_status" {
+		t.Fatalf("approve of rejected = %v", results[0])
+	}
+	if results[1].(map[string]any)["status"] != "RELEASING" {
+		t.Fatalf("other number not approved: %v", results[1])
+	}
+
+	// The provider cancels a pending request; cancelling twice is harmless.
+	for range 2 {
+		r = e.call("DELETE", "/provider/v1/customers/acme/numbers/%2B14155552671/release-request", "pxc", nil)
+		e.want(r, http.StatusOK, "")
+		if r.json(t)["status"] != "CANCELLED" {
+			t.Fatalf("cancel = %s", r.body)
+		}
+	}
+	// A release in progress cannot be cancelled.
+	r = e.call("DELETE", "/provider/v1/customers/acme/numbers/97239754569/release-request", "pxc", nil)
+	e.want(r, http.StatusConflict, "conflict")
+	// The provider may ask again after a rejection or a cancellation.
+	r = e.request("+97239754571", "+14155552671")
+	if fmt.Sprint(r.json(t)["numbers"]) != "[map[number:+97239754571 status:PENDING_APPROVAL] map[number:+14155552671 status:PENDING_APPROVAL]]" {
+		t.Fatalf("re-request = %s", r.body)
+	}
+	r = e.call("GET", "/v1/numbers/+14155552671", "acme", nil)
+	var tos []string
+	for _, h := range r.json(t)["history"].([]any) {
+		tos = append(tos, h.(map[string]any)["to"].(string))
+	}
+	if fmt.Sprint(tos) != "[PENDING_APPROVAL CANCELLED PENDING_APPROVAL]" {
+		t.Fatalf("history = %v", tos)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	body := map[string]any{"customer_id": "acme", "numbers": []string{"+97239754571"}}
+	first := e.call("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "k-1")
+	e.want(first, http.StatusCreated, "")
+	// Same key, same body (other white space): the same answer, replayed.
+	again := e.call("POST", "/provider/v1/release-requests", "pxc", `{ "customer_id": "acme",  "numbers": ["+97239754571"] }`, "Idempotency-Key", "k-1")
+	e.want(again, http.StatusCreated, "")
+	if !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
+	}
+	// Same key, other body: 422, nothing written.
+	before := e.snapshot("acme")
+	r := e.call("POST", "/provider/v1/release-requests", "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+97239754569"}}, "Idempotency-Key", "k-1")
+	e.want(r, http.StatusUnprocessableEntity, "idempotency_mismatch")
+	if after := e.snapshot("acme"); after != before {
+		t.Fatalf("422 wrote: %s → %s", before, after)
+	}
+	// Keys are per provider: another provider's same key is its own.
+	r = e.call("POST", "/provider/v1/release-requests", "other", map[string]any{"customer_id": "initech", "numbers": []string{"+97239754569"}}, "Idempotency-Key", "k-1")
+	e.want(r, http.StatusCreated, "")
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.request("+97239754571", "+97239754569")
+	tooMany := make([]string, 501)
+	for i := range tooMany {
+		tooMany[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	huge := `{"customer_id":"acme","numbers":["+97239754571"],"reason":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	expired, err := e.issuer.IssueClaims(jwt.MapClaims{"iss": e.issuer.Issuer(), "aud": e.issuer.Audience(), "sub": "alice", "role": "customer_admin", "tenant_id": "acme", "exp": time.Now().Add(-time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := auth.NewLocalIssuer(e.issuer.Issuer(), e.issuer.Audience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.Issue(auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const create = "/provider/v1/release-requests"
+	tests := []struct {
+		name         string
+		method, path string
+		who          string
+		body         any
+		headers      []string
+		status       int
+		code         string
+		mentions     string
+	}{
+		{"invalid number named", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671", "12ab"}}, nil, 400, "invalid_numbers", "12ab"},
+		{"duplicate number named", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671", "14155552671"}}, nil, 400, "invalid_numbers", "duplicate"},
+		{"empty numbers", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{}}, nil, 400, "invalid_numbers", "at least one"},
+		{"501 numbers", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": tooMany}, nil, 400, "invalid_numbers", "at most 500"},
+		{"body over 1 MiB", "POST", create, "pxc", huge, nil, 413, "payload_too_large", "bytes"},
+		{"malformed JSON", "POST", create, "pxc", `{"customer_id": "acme", "numbers": [`, nil, 400, "invalid_request", "malformed"},
+		{"unknown field named", "POST", create, "pxc", `{"customer_id":"acme","number":["+14155552671"]}`, nil, 400, "invalid_request", "unknown field"},
+		{"wrong type named", "POST", create, "pxc", `{"customer_id":"acme","numbers":"+14155552671"}`, nil, 400, "invalid_request", "numbers"},
+		{"missing customer", "POST", create, "pxc", map[string]any{"numbers": []string{"+14155552671"}}, nil, 400, "invalid_request", "customer_id"},
+		{"unknown customer", "POST", create, "pxc", map[string]any{"customer_id": "nobody", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "nobody"},
+		{"customer of another provider looks unknown", "POST", create, "pxc", map[string]any{"customer_id": "initech", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "initech"},
+		{"wrong media type", "POST", create, "pxc", `customer_id=acme`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "application/json"},
+		{"customer token on provider API", "POST", create, "acme", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, nil, 403, "forbidden", "provider"},
+		{"provider token on customer API", "POST", "/v1/numbers/release", "pxc", map[string]any{"numbers": []string{"+97239754571"}}, nil, 403, "forbidden", "customer_admin"},
+		{"no token", "GET", "/v1/numbers", "", nil, nil, 401, "unauthenticated", "bearer"},
+		{"expired token", "GET", "/v1/numbers", "Bearer " + expired, nil, nil, 401, "unauthenticated", "expired"},
+		{"forged token", "POST", create, "Bearer " + forged, map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, nil, 401, "unauthenticated", "key"},
+		{"other tenant's number is not found", "GET", "/v1/numbers/%2B97239754571", "globex", nil, nil, 404, "not_found", ""},
+		{"cancel of other tenant's number", "DELETE", "/provider/v1/customers/initech/numbers/97239754571/release-request", "pxc", nil, nil, 404, "not_found", ""},
+		{"bad status filter", "GET", "/v1/numbers?status=GONE", "acme", nil, nil, 400, "invalid_request", "GONE"},
+		{"bad limit", "GET", "/v1/numbers?limit=0", "acme", nil, nil, 400, "invalid_request", "limit"},
+		{"bad cursor", "GET", "/v1/numbers?cursor=abc", "acme", nil, nil, 400, "invalid_request", "cursor"},
+		{"approve invalid number", "POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571", "nope"}}, nil, 400, "invalid_numbers", "nope"},
+		{"path number invalid", "GET", "/v1/numbers/12", "acme", nil, nil, 400, "invalid_numbers", "12"},
+		{"unknown path", "GET", "/v1/nothing/here", "acme", nil, nil, 404, "not_found", ""},
+		{"wrong method", "PUT", "/v1/numbers/release", "acme", nil, nil, 405, "method_not_allowed", "POST"},
+		{"idempotency key too long", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 400, "invalid_request", "Idempotency-Key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.t = t
+			before := e.snapshot("acme") + "|" + e.snapshot("initech")
+			starts := len(e.workflow.Started())
+			r := e.call(tt.method, tt.path, tt.who, tt.body, tt.headers...)
+			e.want(r, tt.status, tt.code)
+			if tt.mentions != "" && !strings.Contains(string(r.body), tt.mentions) {
+				t.Errorf("problem does not mention %q: %s", tt.mentions, r.body)
+			}
+			if after := e.snapshot("acme") + "|" + e.snapshot("initech"); after != before {
+				t.Errorf("refused request changed data:\n%s\n%s", before, after)
+			}
+			if len(e.workflow.Started()) != starts {
+				t.Errorf("refused request started a workflow")
+			}
+		})
+	}
+}
+
+func TestApproveWhenWorkflowCannotStart(t *testing.T) {
+	e := newEnv(t)
+	e.request("+97239754571")
+	e.workflow.StartErr = errors.New("states unavailable")
+	r := e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571"}})
+	e.want(r, http.StatusAccepted, "")
+	res := r.json(t)["results"].([]any)[0].(map[string]any)
+	if res["error"].(map[string]any)["code"] != "unavailable" {
+		t.Fatalf("result = %v", res)
+	}
+	// The number is FAILED with a reason, not stuck in RELEASING...
+	n, err := e.store.GetNumber(context.Background(), "acme", "+97239754571")
+	if err != nil || n.Status != number.Failed || n.Message == "" {
+		t.Fatalf("number = %+v, %v", n, err)
+	}
+	// ...and approving again starts attempt 2.
+	e.workflow.StartErr = nil
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571"}})
+	e.want(r, http.StatusAccepted, "")
+	if s := e.workflow.Started(); len(s) != 1 || s[0].Attempt != 2 {
+		t.Fatalf("starts = %+v", s)
+	}
+}
+
+func TestWaitingNumberIsRecheckedOnApproval(t *testing.T) {
+	e := newEnv(t)
+	e.request("+97239754569")
+	ctx := context.Background()
+	cur, _ := e.store.GetNumber(ctx, "acme", "+97239754569")
+	for _, st := range []number.Status{number.Releasing, number.WaitingForUnassign} {
+		next := cur
+		next.Status = st
+		if st == number.WaitingForUnassign {
+			next.TaskToken = "token-1"
+			next.Assignee = &store.Assignee{ID: "u1", Name: "Dana", Type: "user"}
+			next.Message = "assigned in Zoom to Dana (user) — unassign it in Zoom first"
+		}
+		var err error
+		if cur, err = e.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "workflow", Why: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.call("GET", "/v1/numbers?status=WAITING_FOR_UNASSIGN", "acme", nil)
+	item := r.json(t)["items"].([]any)[0].(map[string]any)
+	if item["zoom_assignee"].(map[string]any)["name"] != "Dana" || item["message"] == "" {
+		t.Fatalf("waiting item = %v", item)
+	}
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754569"}})
+	e.want(r, http.StatusAccepted, "")
+	if fmt.Sprint(r.json(t)["results"]) != "[map[number:+97239754569 status:WAITING_FOR_UNASSIGN]]" || fmt.Sprint(e.workflow.Rechecks) != "[token-1]" {
+		t.Fatalf("results %s, rechecks %v", r.body, e.workflow.Rechecks)
+	}
+}
+
+func TestListPaging(t *testing.T) {
+	e := newEnv(t)
+	nums := make([]string, 120)
+	for i := range nums {
+		nums[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	e.request(nums...)
+	seen := map[string]bool{}
+	target := "/v1/numbers?status=PENDING_APPROVAL&limit=50"
+	for pages := 1; ; pages++ {
+		r := e.call("GET", target, "acme", nil)
+		e.want(r, http.StatusOK, "")
+		body := r.json(t)
+		for _, it := range body["items"].([]any) {
+			seen[it.(map[string]any)["number"].(string)] = true
+		}
+		next, _ := body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		target = "/v1/numbers?status=PENDING_APPROVAL&limit=50&cursor=" + url.QueryEscape(next)
+	}
+	if len(seen) != 120 {
+		t.Fatalf("paged through %d numbers; want 120", len(seen))
+	}
+}

@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/release"
+	"numberrelease/shared/store"
+)
+
+// Service is the use cases the API exposes.
+type Service interface {
+	RequestRelease(ctx context.Context, p auth.Principal, in release.RequestInput) (release.RequestOutput, error)
+	ProviderList(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (store.Page, error)
+	Cancel(ctx context.Context, p auth.Principal, customerID, number string) (release.Result, error)
+	CustomerList(ctx context.Context, p auth.Principal, q release.ListParams) (store.Page, error)
+	Approve(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
+	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
+	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
+}
+
+var _ Service = (*release.Service)(nil)
+
+// numberView is a number as the API shows it.
+type numberView struct {
+	Number       string          `json:"number"`
+	Status       string          `json:"status"`
+	CustomerID   string          `json:"customer_id"`
+	ProviderID   string          `json:"provider_id"`
+	RequestID    string          `json:"request_id"`
+	RequestedAt  time.Time       `json:"requested_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	Message      string          `json:"message,omitempty"`
+	Reason       string          `json:"reason,omitempty"`
+	ZoomAssignee *store.Assignee `json:"zoom_assignee,omitempty"`
+}
+
+type historyView struct {
+	Version int       `json:"version"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	From    string    `json:"from,omitempty"`
+	To      string    `json:"to"`
+	Why     string    `json:"why"`
+}
+
+type detailView struct {
+	numberView
+	History []historyView `json:"history"`
+}
+
+type pageView struct {
+	Items      []numberView `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+type resultsView struct {
+	Results []release.Result `json:"results"`
+}
+
+type numbersBody struct {
+	Numbers []string `json:"numbers"`
+}
+
+func viewOf(n store.Number) numberView {
+	return numberView{
+		Number: n.Number, Status: string(n.Status), CustomerID: n.CustomerID, ProviderID: n.ProviderID,
+		RequestID: n.RequestID, RequestedAt: n.RequestedAt, UpdatedAt: n.UpdatedAt,
+		Message: n.Message, Reason: n.Reason, ZoomAssignee: n.Assignee,
+	}
+}
+
+func pageOf(p store.Page) pageView {
+	out := pageView{Items: make([]numberView, len(p.Items))}
+	for i, n := range p.Items {
+		out.Items[i] = viewOf(n)
+	}
+	if p.NextCursor != "" {
+		out.NextCursor = &p.NextCursor
+	}
+	return out
+}
+
+func listParams(r *http.Request) (release.ListParams, error) {
+	q := r.URL.Query()
+	p := release.ListParams{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return p, apperr.New(apperr.Invalid, "limit %q is not a positive whole number", l)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+func (a *API) providerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	q, err := listParams(r)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	page, err := a.svc.ProviderList(r.Context(), p, r.PathValue("customer_id"), q)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(page))
+}
+
+func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	q, err := listParams(r)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	page, err := a.svc.CustomerList(r.Context(), p, q)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(page))
+}
+
+func (a *API) cancel(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	res, err := a.svc.Cancel(r.Context(), p, r.PathValue("customer_id"), r.PathValue("number"))
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	a.perNumber(w, r, p, a.svc.Approve, http.StatusAccepted)
+}
+
+func (a *API) reject(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	a.perNumber(w, r, p, a.svc.Reject, http.StatusOK)
+}
+
+func (a *API) perNumber(w http.ResponseWriter, r *http.Request, p auth.Principal,
+	act func(context.Context, auth.Principal, []string) ([]release.Result, error), status int) {
+	body, err := readBody(w, r)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	var in numbersBody
+	if err := decodeJSON(body, &in); err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	results, err := act(r.Context(), p, in.Numbers)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	writeJSON(w, status, resultsView{Results: results})
+}
+
+func (a *API) getNumber(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	d, err := a.svc.Get(r.Context(), p, r.PathValue("number"))
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	out := detailView{numberView: viewOf(d.Number), History: make([]historyView, len(d.History))}
+	for i, h := range d.History {
+		out.History[i] = historyView{Version: h.Version, At: h.At, Actor: h.Actor, From: string(h.From), To: string(h.To), Why: h.Why}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

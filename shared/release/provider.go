@@ -1,0 +1,179 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+)
+
+// RequestInput is a provider's request to release numbers.
+type RequestInput struct {
+	CustomerID string   `json:"customer_id"`
+	Numbers    []string `json:"numbers"`
+	Reason     string   `json:"reason,omitempty"`
+}
+
+// RequestOutput answers a release request.
+type RequestOutput struct {
+	RequestID string   `json:"request_id"`
+	Numbers   []Result `json:"numbers"`
+}
+
+// Conflict names a number that cannot be requested now.
+type Conflict struct {
+	Number string `json:"number"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+// RequestRelease records a provider's request to release numbers of one
+// linked customer: all-or-nothing. Numbers this provider already asked for
+// and that are still open are reported with their status, not asked again.
+func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in RequestInput) (RequestOutput, error) {
+	providerID, err := principalProvider(p)
+	if err != nil {
+		return RequestOutput{}, err
+	}
+	in.CustomerID = strings.TrimSpace(in.CustomerID)
+	if in.CustomerID == "" {
+		return RequestOutput{}, apperr.New(apperr.Invalid, "customer_id is required")
+	}
+	if len(in.Reason) > MaxReasonLength {
+		return RequestOutput{}, apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", len(in.Reason), MaxReasonLength)
+	}
+	nums, err := ParseNumbers(in.Numbers)
+	if err != nil {
+		return RequestOutput{}, err
+	}
+	if err := s.requireLink(ctx, providerID, in.CustomerID); err != nil {
+		return RequestOutput{}, err
+	}
+	current, err := s.store.GetNumbers(ctx, in.CustomerID, nums)
+	if err != nil {
+		return RequestOutput{}, fmt.Errorf("read numbers: %w", err)
+	}
+
+	out := RequestOutput{RequestID: s.newID(), Numbers: make([]Result, len(nums))}
+	var changes []store.Change
+	var changeAt []int
+	var conflicts []Conflict
+	for i, n := range nums {
+		cur, found := current[n]
+		switch {
+		case found && cur.Status.Open() && cur.ProviderID == providerID:
+			// Already asked for by this provider and not finished: report it.
+			out.Numbers[i] = ok(cur)
+		case found && cur.Status.Open():
+			conflicts = append(conflicts, Conflict{Number: n, Status: string(cur.Status), Reason: "the number already has an open release request"})
+		case found && cur.Status == number.Released:
+			conflicts = append(conflicts, Conflict{Number: n, Status: string(cur.Status), Reason: "the number was already released"})
+		default:
+			next := store.Number{
+				CustomerID: in.CustomerID, Number: n, Status: number.PendingApproval,
+				ProviderID: providerID, RequestID: out.RequestID, Reason: in.Reason,
+			}
+			if found {
+				next.Attempt = cur.Attempt
+			}
+			changes = append(changes, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: requestWhy(in.Reason)})
+			changeAt = append(changeAt, i)
+		}
+	}
+	if len(conflicts) > 0 {
+		return RequestOutput{}, apperr.New(apperr.Conflict, "%d of the numbers cannot be requested now; nothing was changed", len(conflicts)).
+			With("conflicts", conflicts)
+	}
+	written, err := s.store.ApplyAll(ctx, changes)
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		return RequestOutput{}, apperr.New(apperr.Conflict, "numbers %s changed while the request was recorded; send it again (with the same Idempotency-Key)", strings.Join(ce.Numbers, ", "))
+	}
+	if err != nil {
+		return RequestOutput{}, fmt.Errorf("record release request: %w", err)
+	}
+	for j, w := range written {
+		out.Numbers[changeAt[j]] = ok(w)
+	}
+	s.log.InfoContext(ctx, "release requested", "provider_id", providerID, "customer_id", in.CustomerID,
+		"request_id", out.RequestID, "numbers", len(nums), "new", len(written))
+	return out, nil
+}
+
+func requestWhy(reason string) string {
+	if reason == "" {
+		return "release requested by provider"
+	}
+	return "release requested by provider: " + reason
+}
+
+func (s *Service) requireLink(ctx context.Context, providerID, customerID string) error {
+	linked, err := s.store.IsLinked(ctx, providerID, customerID)
+	if err != nil {
+		return fmt.Errorf("check link: %w", err)
+	}
+	if !linked {
+		// Unknown and unlinked customers get the same answer: no existence leak.
+		return apperr.New(apperr.NotFound, "customer %q not found", customerID)
+	}
+	return nil
+}
+
+// ProviderList lists the numbers a provider asked for at one linked customer.
+func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID string, q ListParams) (store.Page, error) {
+	providerID, err := principalProvider(p)
+	if err != nil {
+		return store.Page{}, err
+	}
+	if err := s.requireLink(ctx, providerID, customerID); err != nil {
+		return store.Page{}, err
+	}
+	return s.list(ctx, store.ListQuery{CustomerID: customerID, ProviderID: providerID}, q)
+}
+
+// Cancel withdraws a provider's open request for one number.
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawNumber string) (Result, error) {
+	providerID, err := principalProvider(p)
+	if err != nil {
+		return Result{}, err
+	}
+	n, err := ParsePathNumber(rawNumber)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.requireLink(ctx, providerID, customerID); err != nil {
+		return Result{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := s.store.GetNumber(ctx, customerID, n)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.ProviderID != providerID) {
+			return Result{}, apperr.New(apperr.NotFound, "no release request for %s", n)
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("read number: %w", err)
+		}
+		if cur.Status == number.Cancelled {
+			return ok(cur), nil
+		}
+		if !number.CanTransition(cur.Status, number.Cancelled) {
+			return Result{}, apperr.New(apperr.Conflict, "%s is %s; only a request that is pending approval, waiting for unassign or failed can be cancelled", n, cur.Status).
+				With("status", cur.Status)
+		}
+		next := transition(cur, number.Cancelled)
+		next.TaskToken, next.Message = "", ""
+		written, err := s.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release request cancelled by provider"})
+		if errors.Is(err, store.ErrConflict) && attempt < conflictRetries {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("cancel %s: %w", n, err)
+		}
+		s.log.InfoContext(ctx, "release cancelled", "provider_id", providerID, "customer_id", customerID, "number", n)
+		return ok(written), nil
+	}
+}

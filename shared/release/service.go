@@ -1,0 +1,178 @@
+// Package release holds the use cases of Number Release: providers request
+// and cancel releases, customers approve and reject them and read status and
+// history. Handlers call it; it calls the store and the workflow.
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+	"numberrelease/shared/workflow"
+)
+
+// Store is what the service needs from storage.
+type Store interface {
+	GetNumber(ctx context.Context, customerID, e164 string) (store.Number, error)
+	GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]store.Number, error)
+	Apply(ctx context.Context, c store.Change) (store.Number, error)
+	ApplyAll(ctx context.Context, changes []store.Change) ([]store.Number, error)
+	History(ctx context.Context, customerID, e164 string) ([]store.HistoryEntry, error)
+	ListNumbers(ctx context.Context, q store.ListQuery) (store.Page, error)
+	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Workflow starts release executions and wakes waiting ones.
+type Workflow interface {
+	workflow.Starter
+	workflow.Rechecker
+}
+
+// Limits.
+const (
+	MaxReasonLength = 500
+	// approveParallelism bounds concurrent per-number writes of one request.
+	approveParallelism = 16
+	// conflictRetries is how often a per-number action re-reads and retries
+	// after losing a race.
+	conflictRetries = 3
+)
+
+// Service implements the use cases.
+type Service struct {
+	store    Store
+	workflow Workflow
+	log      *slog.Logger
+	newID    func() string
+}
+
+// New returns a service.
+func New(s Store, wf Workflow, log *slog.Logger) *Service {
+	return &Service{store: s, workflow: wf, log: log, newID: func() string { return uuid.NewString() }}
+}
+
+// Result is the outcome for one number of a multi-number action: a status,
+// or an error the caller can act on.
+type Result struct {
+	Number string       `json:"number"`
+	Status string       `json:"status,omitempty"`
+	Error  *ResultError `json:"error,omitempty"`
+}
+
+// ResultError explains why one number was not acted on.
+type ResultError struct {
+	Code   apperr.Code `json:"code"`
+	Detail string      `json:"detail"`
+}
+
+func ok(n store.Number) Result { return Result{Number: n.Number, Status: string(n.Status)} }
+
+func failed(e164 string, code apperr.Code, format string, args ...any) Result {
+	return Result{Number: e164, Error: &ResultError{Code: code, Detail: fmt.Sprintf(format, args...)}}
+}
+
+// ParseNumbers normalises a request's numbers all-or-nothing, or returns a
+// 400 naming every offending value.
+func ParseNumbers(raw []string) ([]string, error) {
+	nums, err := number.ParseList(raw)
+	var inv *number.InvalidError
+	if errors.As(err, &inv) {
+		return nil, apperr.New(apperr.InvalidNumbers, "%d of the numbers given are not acceptable; nothing was changed", len(inv.Problems)).
+			With("invalid_numbers", inv.Problems)
+	}
+	return nums, err
+}
+
+// ParsePathNumber reads a number from a URL path segment, which may arrive
+// percent-encoded (%2B...) or without its +.
+func ParsePathNumber(raw string) (string, error) {
+	if strings.Contains(raw, "%") {
+		if dec, err := url.PathUnescape(raw); err == nil {
+			raw = dec
+		}
+	}
+	n, err := number.Parse(raw)
+	if err != nil {
+		return "", apperr.New(apperr.InvalidNumbers, "%q is not a phone number", raw).
+			With("invalid_numbers", []number.Problem{{Value: raw, Reason: err.Error()}})
+	}
+	return n, nil
+}
+
+// forEach runs fn for every number with bounded parallelism, keeping input
+// order in the results.
+func forEach(nums []string, fn func(string) Result) []Result {
+	results := make([]Result, len(nums))
+	sem := make(chan struct{}, approveParallelism)
+	var wg sync.WaitGroup
+	for i, n := range nums {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = fn(n)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// retryOnConflict runs step on a fresh read of the number until it does not
+// lose a race, at most conflictRetries times.
+func (s *Service) retryOnConflict(ctx context.Context, customerID, e164 string, cur store.Number, found bool,
+	step func(cur store.Number, found bool) (Result, error)) Result {
+	for attempt := 0; ; attempt++ {
+		res, err := step(cur, found)
+		if err == nil {
+			return res
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt >= conflictRetries {
+			s.log.ErrorContext(ctx, "number action failed", "customer_id", customerID, "number", e164, "err", err)
+			if errors.Is(err, store.ErrConflict) {
+				return failed(e164, apperr.Conflict, "the number kept changing while this request ran; try again")
+			}
+			return failed(e164, apperr.Internal, "an internal error occurred; it has been logged")
+		}
+		cur, err = s.store.GetNumber(ctx, customerID, e164)
+		found = err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.ErrorContext(ctx, "re-read number failed", "number", e164, "err", err)
+			return failed(e164, apperr.Internal, "an internal error occurred; it has been logged")
+		}
+	}
+}
+
+// transition copies a number with a new status; the caller adjusts the rest.
+func transition(cur store.Number, to number.Status) store.Number {
+	next := cur
+	next.Status = to
+	return next
+}
+
+// principalCustomer returns the tenant a customer admin acts for.
+func principalCustomer(p auth.Principal) (string, error) {
+	if p.Role != auth.RoleCustomerAdmin || p.TenantID == "" {
+		return "", apperr.New(apperr.Forbidden, "this operation is for customer admins")
+	}
+	return p.TenantID, nil
+}
+
+func principalProvider(p auth.Principal) (string, error) {
+	if p.Role != auth.RoleProvider || p.ProviderID == "" {
+		return "", apperr.New(apperr.Forbidden, "this operation is for providers")
+	}
+	return p.ProviderID, nil
+}

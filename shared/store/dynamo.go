@@ -1,0 +1,303 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/table"
+)
+
+// DynamoDB's limits, respected even where an emulator does not enforce them.
+const (
+	maxTransactItems = 100
+	maxBatchGet      = 100
+	maxBatchWrite    = 25
+	maxBatchRetries  = 8
+	// IdempotencyTTL is how long an Idempotency-Key is remembered.
+	IdempotencyTTL = 24 * time.Hour
+)
+
+// DB is the part of the DynamoDB API the store uses.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ DB = (*dynamodb.Client)(nil)
+
+// Store is the DynamoDB-backed store.
+type Store struct {
+	db    DB
+	table string
+	now   func() time.Time
+	// backoff is the pause before retry n of unprocessed batch items.
+	backoff func(n int) time.Duration
+}
+
+// New returns a store over one table.
+func New(db DB, table string) *Store {
+	return &Store{
+		db: db, table: table, now: time.Now,
+		backoff: func(n int) time.Duration { return time.Duration(1<<n) * 25 * time.Millisecond },
+	}
+}
+
+// numberItem is a number's state as stored, with its keys.
+type numberItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK"`
+	GSI2SK string `dynamodbav:"GSI2SK"`
+	Number
+}
+
+type historyItem struct {
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
+	HistoryEntry
+}
+
+func toItem(n Number) numberItem {
+	return numberItem{
+		PK: numberPK(n.CustomerID, n.Number), SK: skState,
+		GSI1PK: customerIndexPK(n.CustomerID, n.Status), GSI1SK: indexSK(n.Status, n.Number),
+		GSI2PK: providerIndexPK(n.ProviderID, n.CustomerID, n.Status), GSI2SK: indexSK(n.Status, n.Number),
+		Number: n,
+	}
+}
+
+func keyOf(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		table.AttrPK: &types.AttributeValueMemberS{Value: pk},
+		table.AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// GetNumber reads one number's current state (strongly consistent).
+func (s *Store) GetNumber(ctx context.Context, customerID, e164 string) (Number, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: keyOf(numberPK(customerID, e164), skState), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Number{}, fmt.Errorf("get number %s of %s: %w", e164, customerID, err)
+	}
+	if out.Item == nil {
+		return Number{}, fmt.Errorf("number %s of %s: %w", e164, customerID, ErrNotFound)
+	}
+	var it numberItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return Number{}, fmt.Errorf("decode number %s: %w", e164, err)
+	}
+	return it.Number, nil
+}
+
+// GetNumbers reads many numbers of one customer, 100 keys per call, retrying
+// unprocessed keys. Numbers never seen are absent from the map.
+func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]Number, error) {
+	found := make(map[string]Number, len(numbers))
+	for start := 0; start < len(numbers); start += maxBatchGet {
+		chunk := numbers[start:min(start+maxBatchGet, len(numbers))]
+		keys := make([]map[string]types.AttributeValue, len(chunk))
+		for i, n := range chunk {
+			keys[i] = keyOf(numberPK(customerID, n), skState)
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > maxBatchRetries {
+				return nil, fmt.Errorf("get numbers of %s: unprocessed keys after %d retries", customerID, maxBatchRetries)
+			}
+			if attempt > 0 {
+				if err := sleep(ctx, s.backoff(attempt)); err != nil {
+					return nil, err
+				}
+			}
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("get numbers of %s: %w", customerID, err)
+			}
+			for _, raw := range out.Responses[s.table] {
+				var it numberItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return nil, fmt.Errorf("decode number: %w", err)
+				}
+				found[it.Number.Number] = it.Number
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	return found, nil
+}
+
+// Apply writes one change; see ApplyAll.
+func (s *Store) Apply(ctx context.Context, c Change) (Number, error) {
+	out, err := s.ApplyAll(ctx, []Change{c})
+	if err != nil {
+		return Number{}, err
+	}
+	return out[0], nil
+}
+
+// ApplyAll writes changes as conditional puts: each only if the number is
+// still exactly as it was read (same version, or still absent). A status
+// change adds its immutable history entry in the same transaction. Changes
+// are grouped into transactions of at most 100 items; each transaction is
+// all-or-nothing, and a refused one returns a *ConflictError naming the
+// numbers that had moved (transactions before it stay written).
+func (s *Store) ApplyAll(ctx context.Context, changes []Change) ([]Number, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	written := make([]Number, 0, len(changes))
+	var batch []types.TransactWriteItem
+	var batchNumbers []string // the number behind each item of batch
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.transact(ctx, batch, batchNumbers)
+		batch, batchNumbers = nil, nil
+		return err
+	}
+	for _, c := range changes {
+		items, next, err := s.changeItems(c, now)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch)+len(items) > maxTransactItems {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		batch = append(batch, items...)
+		for range items {
+			batchNumbers = append(batchNumbers, next.Number)
+		}
+		written = append(written, next)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return written, nil
+}
+
+func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem, Number, error) {
+	next := c.Next
+	if c.Prev.Version != 0 && (c.Prev.CustomerID != next.CustomerID || c.Prev.Number != next.Number) {
+		return nil, Number{}, fmt.Errorf("change of %s: prev and next name different numbers", next.Number)
+	}
+	statusChange := c.Prev.Status != next.Status || c.Prev.Version == 0
+	if statusChange && !number.CanTransition(c.Prev.Status, next.Status) {
+		return nil, Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", next.Number, c.Prev.Status, next.Status)
+	}
+	next.Version = c.Prev.Version + 1
+	next.UpdatedAt = now
+	if c.Prev.Version == 0 && next.RequestedAt.IsZero() {
+		next.RequestedAt = now
+	}
+	av, err := attributevalue.MarshalMap(toItem(next))
+	if err != nil {
+		return nil, Number{}, fmt.Errorf("encode number %s: %w", next.Number, err)
+	}
+	put := &types.Put{TableName: aws.String(s.table), Item: av}
+	if c.Prev.Version == 0 {
+		put.ConditionExpression = aws.String("attribute_not_exists(PK)")
+	} else {
+		put.ConditionExpression = aws.String("#v = :v AND #s = :s")
+		put.ExpressionAttributeNames = map[string]string{"#v": "version", "#s": "status"}
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Prev.Version)},
+			":s": &types.AttributeValueMemberS{Value: string(c.Prev.Status)},
+		}
+	}
+	items := []types.TransactWriteItem{{Put: put}}
+	if statusChange {
+		h := historyItem{
+			PK: numberPK(next.CustomerID, next.Number), SK: historySK(next.Version),
+			HistoryEntry: HistoryEntry{
+				Version: next.Version, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
+				Why: c.Why, RequestID: next.RequestID,
+			},
+		}
+		hav, err := attributevalue.MarshalMap(h)
+		if err != nil {
+			return nil, Number{}, fmt.Errorf("encode history of %s: %w", next.Number, err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.table), Item: hav, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}})
+	}
+	return items, next, nil
+}
+
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem, numbers []string) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		conflict := &ConflictError{}
+		seen := map[string]bool{}
+		for i, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(numbers) && !seen[numbers[i]] {
+				seen[numbers[i]] = true
+				conflict.Numbers = append(conflict.Numbers, numbers[i])
+			}
+		}
+		if len(conflict.Numbers) > 0 {
+			return conflict
+		}
+	}
+	return fmt.Errorf("write %d items: %w", len(items), err)
+}
+
+// History returns a number's history, oldest first.
+func (s *Store) History(ctx context.Context, customerID, e164 string) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :h)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: numberPK(customerID, e164)},
+			":h":  &types.AttributeValueMemberS{Value: historyPrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", e164, err)
+		}
+		for _, raw := range page.Items {
+			var h historyItem
+			if err := attributevalue.UnmarshalMap(raw, &h); err != nil {
+				return nil, fmt.Errorf("decode history of %s: %w", e164, err)
+			}
+			out = append(out, h.HistoryEntry)
+		}
+	}
+	return out, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"numberrelease/shared/emulator"
+	"numberrelease/shared/number"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+
+// spyDB counts calls and can hand back unprocessed items once, as real
+// DynamoDB does under load (moto never does).
+type spyDB struct {
+	DB
+	mu               sync.Mutex
+	transactSizes    []int
+	batchWriteSizes  []int
+	failFirstBatches bool
+	batchGetCalls    int
+	batchWriteCalls  int
+}
+
+func (s *spyDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	s.mu.Lock()
+	s.transactSizes = append(s.transactSizes, len(in.TransactItems))
+	s.mu.Unlock()
+	return s.DB.TransactWriteItems(ctx, in, opts...)
+}
+
+func (s *spyDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	s.mu.Lock()
+	s.batchWriteCalls++
+	first := s.batchWriteCalls == 1
+	for _, reqs := range in.RequestItems {
+		s.batchWriteSizes = append(s.batchWriteSizes, len(reqs))
+	}
+	s.mu.Unlock()
+	if first && s.failFirstBatches {
+		// Process nothing; hand everything back as unprocessed.
+		return &dynamodb.BatchWriteItemOutput{UnprocessedItems: in.RequestItems}, nil
+	}
+	return s.DB.BatchWriteItem(ctx, in, opts...)
+}
+
+func (s *spyDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	s.mu.Lock()
+	s.batchGetCalls++
+	first := s.batchGetCalls == 1
+	s.mu.Unlock()
+	for _, ka := range in.RequestItems {
+		if len(ka.Keys) > maxBatchGet {
+			return nil, fmt.Errorf("spy: %d keys in one BatchGetItem, DynamoDB allows %d", len(ka.Keys), maxBatchGet)
+		}
+	}
+	if first && s.failFirstBatches {
+		return &dynamodb.BatchGetItemOutput{UnprocessedKeys: in.RequestItems}, nil
+	}
+	return s.DB.BatchGetItem(ctx, in, opts...)
+}
+
+func newStore(t *testing.T) (*Store, *spyDB) {
+	t.Helper()
+	client, table := srv.NewTable(t)
+	spy := &spyDB{DB: client}
+	s := New(spy, table)
+	s.backoff = func(int) time.Duration { return time.Millisecond }
+	return s, spy
+}
+
+func pending(customer, provider, n string) Number {
+	return Number{CustomerID: customer, Number: n, Status: number.PendingApproval, ProviderID: provider, RequestID: "r1"}
+}
+
+func TestApplyRecordsHistory(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	created, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "provider:pxc", Why: "asked"})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if created.Version != 1 || created.RequestedAt.IsZero() {
+		t.Fatalf("created = %+v", created)
+	}
+	next := created
+	next.Status = number.Releasing
+	if _, err := s.Apply(ctx, Change{Prev: created, Next: next, Actor: "customer:acme/alice", Why: "approved"}); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	got, err := s.GetNumber(ctx, "acme", "+97239754571")
+	if err != nil || got.Status != number.Releasing || got.Version != 2 {
+		t.Fatalf("GetNumber = %+v, %v", got, err)
+	}
+	hist, err := s.History(ctx, "acme", "+97239754571")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{" → PENDING_APPROVAL by provider:pxc", "PENDING_APPROVAL → RELEASING by customer:acme/alice"}
+	var gotH []string
+	for _, h := range hist {
+		gotH = append(gotH, fmt.Sprintf("%s → %s by %s", h.From, h.To, h.Actor))
+	}
+	if fmt.Sprint(gotH) != fmt.Sprint(want) {
+		t.Fatalf("history = %q; want %q", gotH, want)
+	}
+}
+
+func TestStaleUpdateIsRefused(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	v1, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "provider:pxc", Why: "asked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Writer A approves from v1.
+	approved := v1
+	approved.Status = number.Releasing
+	if _, err := s.Apply(ctx, Change{Prev: v1, Next: approved, Actor: "customer:acme/a", Why: "approved"}); err != nil {
+		t.Fatal(err)
+	}
+	// Writer B still holds v1 and tries to reject: refused, nothing written.
+	rejected := v1
+	rejected.Status = number.Rejected
+	_, err = s.Apply(ctx, Change{Prev: v1, Next: rejected, Actor: "customer:acme/b", Why: "rejected"})
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || fmt.Sprint(ce.Numbers) != "[+97239754569]" {
+		t.Fatalf("stale write err = %v; want ConflictError naming the number", err)
+	}
+	got, _ := s.GetNumber(ctx, "acme", "+97239754569")
+	hist, _ := s.History(ctx, "acme", "+97239754569")
+	if got.Status != number.Releasing || got.Version != 2 || len(hist) != 2 {
+		t.Fatalf("after stale write: status %s v%d, %d history entries; want RELEASING v2, 2", got.Status, got.Version, len(hist))
+	}
+	// A second create of an existing number is refused the same way.
+	if _, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "x", Why: "y"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate create err = %v; want ErrConflict", err)
+	}
+}
+
+func TestDisallowedTransitionWritesNothing(t *testing.T) {
+	s, spy := newStore(t)
+	ctx := context.Background()
+	v1, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := v1
+	released.Status = number.Released
+	if _, err := s.Apply(ctx, Change{Prev: v1, Next: released, Actor: "x", Why: "y"}); err == nil {
+		t.Fatal("PENDING_APPROVAL → RELEASED was accepted")
+	}
+	if len(spy.transactSizes) != 1 {
+		t.Fatalf("%d transactions; the refused change must not reach DynamoDB", len(spy.transactSizes))
+	}
+}
+
+func numbers(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	return out
+}
+
+func TestApplyAllChunksWithinTransactionLimit(t *testing.T) {
+	s, spy := newStore(t)
+	ctx := context.Background()
+	nums := numbers(130)
+	var changes []Change
+	for _, n := range nums {
+		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
+	}
+	written, err := s.ApplyAll(ctx, changes)
+	if err != nil || len(written) != 130 {
+		t.Fatalf("ApplyAll = %d, %v", len(written), err)
+	}
+	for _, size := range spy.transactSizes {
+		if size > maxTransactItems {
+			t.Fatalf("a transaction had %d items; DynamoDB allows %d", size, maxTransactItems)
+		}
+	}
+	if len(spy.transactSizes) != 3 { // 260 items: 100 + 100 + 60
+		t.Fatalf("transactions = %v; want 3", spy.transactSizes)
+	}
+	spy.failFirstBatches = true
+	got, err := s.GetNumbers(ctx, "acme", append(nums, "+14155559999"))
+	if err != nil || len(got) != 130 {
+		t.Fatalf("GetNumbers = %d, %v; want 130 (unknown number absent, unprocessed keys retried)", len(got), err)
+	}
+
+	// A conflicting chunk names its numbers and writes none of them.
+	stale := []Change{{Next: pending("acme", "pxc", "+14155550007"), Actor: "p", Why: "again"}}
+	_, err = s.ApplyAll(ctx, stale)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || fmt.Sprint(ce.Numbers) != "[+14155550007]" {
+		t.Fatalf("conflict err = %v", err)
+	}
+}
+
+func TestListNumbers(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	var changes []Change
+	for _, n := range numbers(120) {
+		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
+	}
+	changes = append(changes,
+		Change{Next: pending("acme", "other", "+14155559001"), Actor: "p", Why: "w"},
+		Change{Next: pending("globex", "pxc", "+14155559002"), Actor: "p", Why: "w"})
+	written, err := s.ApplyAll(ctx, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk one number to RELEASED and one to REJECTED.
+	walk := func(n Number, to ...number.Status) {
+		for _, st := range to {
+			next := n
+			next.Status = st
+			if n, err = s.Apply(ctx, Change{Prev: n, Next: next, Actor: "t", Why: "t"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	walk(written[0], number.Releasing, number.Released)
+	walk(written[1], number.Rejected)
+
+	collect := func(q ListQuery) []string {
+		t.Helper()
+		var all []string
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("cursor does not end")
+			}
+			p, err := s.ListNumbers(ctx, q)
+			if err != nil {
+				t.Fatalf("ListNumbers(%+v): %v", q, err)
+			}
+			if len(p.Items) > max(q.Limit, 1) && q.Limit > 0 {
+				t.Fatalf("page of %d items; limit %d", len(p.Items), q.Limit)
+			}
+			for _, n := range p.Items {
+				all = append(all, n.Number)
+			}
+			if p.NextCursor == "" {
+				return all
+			}
+			q.Cursor = p.NextCursor
+		}
+	}
+	tests := []struct {
+		name  string
+		q     ListQuery
+		count int
+	}{
+		{"customer, active only (released hidden)", ListQuery{CustomerID: "acme", Limit: 50}, 120},
+		{"customer, pending approval", ListQuery{CustomerID: "acme", Status: number.PendingApproval, Limit: 50}, 119},
+		{"customer, released", ListQuery{CustomerID: "acme", Status: number.Released}, 1},
+		{"customer, rejected", ListQuery{CustomerID: "acme", Status: number.Rejected}, 1},
+		{"provider view: only its own requests", ListQuery{CustomerID: "acme", ProviderID: "pxc", Limit: 100}, 119},
+		{"other provider", ListQuery{CustomerID: "acme", ProviderID: "other"}, 1},
+		{"other customer", ListQuery{CustomerID: "globex"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := collect(tt.q)
+			if len(got) != tt.count {
+				t.Fatalf("listed %d numbers; want %d", len(got), tt.count)
+			}
+			sorted := append([]string(nil), got...)
+			sort.Strings(sorted)
+			for i := 1; i < len(sorted); i++ {
+				if sorted[i] == sorted[i-1] {
+					t.Fatalf("%s listed twice across pages", sorted[i])
+				}
+			}
+		})
+	}
+
+	t.Run("cursor of another customer is refused", func(t *testing.T) {
+		p, err := s.ListNumbers(ctx, ListQuery{CustomerID: "acme", Limit: 1})
+		if err != nil || p.NextCursor == "" {
+			t.Fatalf("first page: %v", err)
+		}
+		for _, q := range []ListQuery{
+			{CustomerID: "globex", Cursor: p.NextCursor},
+			{CustomerID: "acme", ProviderID: "pxc", Cursor: p.NextCursor},
+			{CustomerID: "acme", Cursor: "not-a-cursor"},
+		} {
+			if _, err := s.ListNumbers(ctx, q); !errors.Is(err, ErrBadCursor) {
+				t.Errorf("ListNumbers(%+v) err = %v; want ErrBadCursor", q, err)
+			}
+		}
+	})
+}
+
+func TestTenantsAndLinks(t *testing.T) {
+	s, spy := newStore(t)
+	spy.failFirstBatches = true
+	ctx := context.Background()
+	var customers []Customer
+	var links []Link
+	for i := range 30 {
+		id := fmt.Sprintf("cust-%02d", i)
+		customers = append(customers, Customer{ID: id, Name: id})
+		links = append(links, Link{ProviderID: "pxc", CustomerID: id})
+	}
+	if err := s.PutTenants(ctx, customers, links); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range spy.batchWriteSizes {
+		if size > maxBatchWrite {
+			t.Fatalf("batch of %d writes; DynamoDB allows %d", size, maxBatchWrite)
+		}
+	}
+	tests := []struct {
+		provider, customer string
+		want               bool
+	}{
+		{"pxc", "cust-29", true},
+		{"pxc", "cust-30", false},
+		{"other", "cust-00", false},
+	}
+	for _, tt := range tests {
+		got, err := s.IsLinked(ctx, tt.provider, tt.customer)
+		if err != nil || got != tt.want {
+			t.Errorf("IsLinked(%s, %s) = %v, %v; want %v", tt.provider, tt.customer, got, err, tt.want)
+		}
+	}
+}
+
+func TestIdempotencyRecords(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key err = %v", err)
+	}
+	rec := Idempotency{Scope: "pxc", Key: "k1", BodyHash: "h", Status: 201, Body: []byte(`{"a":1}`)}
+	if err := s.PutIdempotency(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetIdempotency(ctx, "pxc", "k1")
+	if err != nil || got.BodyHash != "h" || string(got.Body) != `{"a":1}` || got.Status != 201 {
+		t.Fatalf("GetIdempotency = %+v, %v", got, err)
+	}
+	if err := s.PutIdempotency(ctx, rec); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second put err = %v; want ErrConflict", err)
+	}
+	if _, err := s.GetIdempotency(ctx, "other", "k1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("key is scoped per provider; got %v", err)
+	}
+	// Past its TTL the record is gone, and the key may be used afresh.
+	now = now.Add(IdempotencyTTL + time.Second)
+	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired record err = %v; want ErrNotFound", err)
+	}
+	if err := s.PutIdempotency(ctx, rec); err != nil {
+		t.Fatalf("put over expired record: %v", err)
+	}
+}

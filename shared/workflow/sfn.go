@@ -1,0 +1,73 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// SFN is the part of the Step Functions API the workflow uses.
+type SFN interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+}
+
+// StepFunctions starts release executions on one state machine.
+type StepFunctions struct {
+	Client          SFN
+	StateMachineARN string
+}
+
+var (
+	_ Starter   = (*StepFunctions)(nil)
+	_ Rechecker = (*StepFunctions)(nil)
+)
+
+// Start starts the execution of one approval attempt. An execution of the
+// same name already started is success: the start is idempotent.
+func (s *StepFunctions) Start(ctx context.Context, r Release) error {
+	input, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode workflow input: %w", err)
+	}
+	_, err = s.Client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(s.StateMachineARN),
+		Name:            aws.String(r.ExecutionName()),
+		Input:           aws.String(string(input)),
+	})
+	var exists *types.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("start execution %s: %w", r.ExecutionName(), err)
+	}
+	return nil
+}
+
+// Recheck completes the waiting task so the workflow checks Zoom again. A
+// token that is already settled (timed out, gone, invalid) is not an error:
+// the workflow has moved on by itself.
+func (s *StepFunctions) Recheck(ctx context.Context, taskToken string) error {
+	_, err := s.Client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{
+		TaskToken: aws.String(taskToken), Output: aws.String(`{"recheck":true}`),
+	})
+	if err == nil || Settled(err) {
+		return nil
+	}
+	return fmt.Errorf("send task success: %w", err)
+}
+
+// Settled reports whether a SendTask* error means the task was already
+// settled, so retrying is pointless.
+func Settled(err error) bool {
+	var timedOut *types.TaskTimedOut
+	var gone *types.TaskDoesNotExist
+	var invalid *types.InvalidToken
+	return errors.As(err, &timedOut) || errors.As(err, &gone) || errors.As(err, &invalid)
+}

@@ -1,0 +1,48 @@
+// Package workflow starts and nudges the release workflow (one Step Functions
+// execution per customer, number and approval attempt).
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Release identifies one approval attempt of one number.
+type Release struct {
+	CustomerID string `json:"customer_id"`
+	Number     string `json:"number"`
+	Attempt    int    `json:"attempt"`
+}
+
+// ExecutionName is deterministic, so starting the same attempt twice is
+// harmless. Step Functions names allow 80 characters of [A-Za-z0-9-_].
+func (r Release) ExecutionName() string {
+	clean := func(s string) string {
+		return strings.Map(func(c rune) rune {
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+				return c
+			}
+			return '_'
+		}, s)
+	}
+	digits := strings.TrimPrefix(r.Number, "+")
+	suffix := fmt.Sprintf("-%s-%d", clean(digits), r.Attempt)
+	customer := clean(r.CustomerID)
+	if max := 80 - len(suffix); len(customer) > max {
+		customer = customer[:max]
+	}
+	return customer + suffix
+}
+
+// Starter starts the release workflow of one approval attempt.
+type Starter interface {
+	Start(ctx context.Context, r Release) error
+}
+
+// Rechecker wakes a workflow that waits for a number to be unassigned so it
+// checks Zoom again now, rather than at its next timer.
+type Rechecker interface {
+	Recheck(ctx context.Context, taskToken string) error
+}
