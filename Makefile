@@ -21,12 +21,16 @@ export MOTO_SERVER
 
 MOTO_STAMP   := $(VENV)/.installed-$(MOTO_VERSION)
 
+# The CDK (infra tests, synth) runs its jsii kernel on Node.js; Node 20 works
+# but is past the versions jsii lists, which it would print on every run.
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
 # Run as root (CI) or through sudo when installing Debian packages.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help deps emulator test vet fmt-check build run clean
+.PHONY: help deps emulator node test vet fmt-check build run clean
 
 help: ## list targets
 	@echo "Targets:"
@@ -34,8 +38,13 @@ help: ## list targets
 		awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
 	@echo "Variables: PKG=$(PKG) TEST_FLAGS='$(TEST_FLAGS)' GO=$(GO) MOTO_VERSION=$(MOTO_VERSION)"
 
-deps: emulator ## download Go modules and install the AWS emulator
+deps: emulator node ## download Go modules, install the AWS emulator, check Node.js
 	$(GO) mod download
+
+node: ## make sure Node.js (for the CDK's jsii kernel) is installed
+	@command -v node >/dev/null || { \
+		echo "node is missing; installing Debian's nodejs" >&2; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends nodejs; }
 
 emulator: $(MOTO_STAMP) ## install moto[server] (MOTO_VERSION) into .venv
 

@@ -4,6 +4,8 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -31,7 +33,9 @@ func (r Release) ExecutionName() string {
 	suffix := fmt.Sprintf("-%s-%d", clean(digits), r.Attempt)
 	customer := clean(r.CustomerID)
 	if max := 80 - len(suffix); len(customer) > max {
-		customer = customer[:max]
+		// Keep names of long customer ids distinct: prefix plus a hash.
+		sum := sha256.Sum256([]byte(r.CustomerID))
+		customer = customer[:max-9] + "_" + hex.EncodeToString(sum[:4])
 	}
 	return customer + suffix
 }

@@ -1,0 +1,68 @@
+package stack
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/table"
+)
+
+func synth(t *testing.T, cfg Config) assertions.Template {
+	t.Helper()
+	app := awscdk.NewApp(nil)
+	s := New(app, "Test", cfg, nil)
+	return assertions.Template_FromStack(s.Stack, nil)
+}
+
+func TestTableMatchesSharedSchema(t *testing.T) {
+	tmpl := synth(t, Config{Stage: "dev"})
+	s := table.TableSchema()
+	var gsis []any
+	for _, ix := range s.Indexes {
+		gsis = append(gsis, map[string]any{
+			"IndexName": ix.Name,
+			"KeySchema": []any{
+				map[string]any{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
+				map[string]any{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
+			},
+			"Projection": map[string]any{"ProjectionType": "ALL"},
+		})
+	}
+	tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::GlobalTable"), map[string]any{
+		"KeySchema": []any{
+			map[string]any{"AttributeName": s.PartitionKey, "KeyType": "HASH"},
+			map[string]any{"AttributeName": s.SortKey, "KeyType": "RANGE"},
+		},
+		"GlobalSecondaryIndexes":  gsis,
+		"TimeToLiveSpecification": map[string]any{"AttributeName": s.TTLAttribute, "Enabled": true},
+		"BillingMode":             "PAY_PER_REQUEST",
+	})
+}
+
+func TestProductionKeepsData(t *testing.T) {
+	tests := []struct {
+		cfg        Config
+		protection bool
+		policy     string
+	}{
+		{Config{Stage: "dev"}, false, "Delete"},
+		{Config{Stage: "prod", Production: true}, true, "Retain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cfg.Stage, func(t *testing.T) {
+			tmpl := synth(t, tt.cfg)
+			tmpl.HasResource(jsii.String("AWS::DynamoDB::GlobalTable"), map[string]any{
+				"DeletionPolicy": tt.policy,
+				"Properties": map[string]any{
+					"Replicas": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+						"DeletionProtectionEnabled":        tt.protection,
+						"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+					})}),
+				},
+			})
+		})
+	}
+}

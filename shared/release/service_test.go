@@ -1,0 +1,187 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+	"numberrelease/shared/workflow/workflowtest"
+)
+
+// memStore is an in-memory Store with the same conditional-write rule as
+// DynamoDB's (version must match), and a hook that lets a test slip in a
+// competing write just before the service's own.
+type memStore struct {
+	mu      sync.Mutex
+	numbers map[string]store.Number
+	history map[string][]store.HistoryEntry
+	// beforeApply runs once, unlocked, before the next Apply.
+	beforeApply func()
+}
+
+func newMemStore() *memStore {
+	return &memStore{numbers: map[string]store.Number{}, history: map[string][]store.HistoryEntry{}}
+}
+
+func (m *memStore) GetNumber(_ context.Context, c, n string) (store.Number, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	got, ok := m.numbers[c+n]
+	if !ok {
+		return store.Number{}, store.ErrNotFound
+	}
+	return got, nil
+}
+
+func (m *memStore) GetNumbers(ctx context.Context, c string, ns []string) (map[string]store.Number, error) {
+	out := map[string]store.Number{}
+	for _, n := range ns {
+		if got, err := m.GetNumber(ctx, c, n); err == nil {
+			out[n] = got
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Apply(_ context.Context, ch store.Change) (store.Number, error) {
+	if hook := m.beforeApply; hook != nil {
+		m.beforeApply = nil
+		hook()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := ch.Next.CustomerID + ch.Next.Number
+	if m.numbers[key].Version != ch.Prev.Version {
+		return store.Number{}, &store.ConflictError{Numbers: []string{ch.Next.Number}}
+	}
+	if ch.Prev.Status != ch.Next.Status && !number.CanTransition(ch.Prev.Status, ch.Next.Status) {
+		return store.Number{}, fmt.Errorf("transition %s → %s not allowed", ch.Prev.Status, ch.Next.Status)
+	}
+	next := ch.Next
+	next.Version = ch.Prev.Version + 1
+	m.numbers[key] = next
+	m.history[key] = append(m.history[key], store.HistoryEntry{Version: next.Version, From: ch.Prev.Status, To: next.Status, Actor: ch.Actor})
+	return next, nil
+}
+
+func (m *memStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.Number, error) {
+	var out []store.Number
+	for _, ch := range chs {
+		n, err := m.Apply(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (m *memStore) History(_ context.Context, c, n string) ([]store.HistoryEntry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.history[c+n], nil
+}
+
+func (m *memStore) ListNumbers(context.Context, store.ListQuery) (store.Page, error) {
+	return store.Page{}, nil
+}
+
+func (m *memStore) IsLinked(_ context.Context, p, c string) (bool, error) {
+	return p == "pxc" && c == "acme", nil
+}
+
+var (
+	customer = auth.Principal{Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "alice"}
+	provider = auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc"}
+)
+
+func newService(t *testing.T) (*Service, *memStore, *workflowtest.Recorder) {
+	t.Helper()
+	st := newMemStore()
+	rec := &workflowtest.Recorder{}
+	svc := New(st, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if _, err := svc.RequestRelease(context.Background(), provider, RequestInput{CustomerID: "acme", Numbers: []string{"+97239754571"}}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, st, rec
+}
+
+func TestApproveRetriesAfterLosingARace(t *testing.T) {
+	tests := []struct {
+		name      string
+		competing number.Status // what another writer does first
+		want      string
+		starts    int
+	}{
+		{"competing writer only touched metadata", number.PendingApproval, "RELEASING", 1},
+		{"customer rejected it meanwhile", number.Rejected, "invalid_status", 0},
+		{"provider cancelled it meanwhile", number.Cancelled, "invalid_status", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, st, rec := newService(t)
+			st.beforeApply = func() {
+				cur, _ := st.GetNumber(context.Background(), "acme", "+97239754571")
+				next := cur
+				next.Status, next.Message = tt.competing, "changed by someone else"
+				if _, err := st.Apply(context.Background(), store.Change{Prev: cur, Next: next, Actor: "other"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := svc.Approve(context.Background(), customer, []string{"+97239754571"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res[0].Status
+			if res[0].Error != nil {
+				got = string(res[0].Error.Code)
+			}
+			if got != tt.want || len(rec.Started()) != tt.starts {
+				t.Fatalf("result %+v, %d starts; want %s, %d", res[0], len(rec.Started()), tt.want, tt.starts)
+			}
+		})
+	}
+}
+
+func TestConcurrentApprovalsStartOneExecution(t *testing.T) {
+	svc, _, rec := newService(t)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := svc.Approve(context.Background(), customer, []string{"+97239754571"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if starts := rec.Started(); len(starts) != 1 || starts[0].Attempt != 1 {
+		t.Fatalf("starts = %+v; want exactly one, attempt 1", starts)
+	}
+}
+
+func TestWrongRoleIsForbidden(t *testing.T) {
+	svc, _, _ := newService(t)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"approve as provider": func() error { _, err := svc.Approve(ctx, provider, []string{"+97239754571"}); return err },
+		"request as customer": func() error {
+			_, err := svc.RequestRelease(ctx, customer, RequestInput{CustomerID: "acme", Numbers: []string{"+97239754571"}})
+			return err
+		},
+		"cancel as customer": func() error { _, err := svc.Cancel(ctx, customer, "acme", "+97239754571"); return err },
+	}
+	for name, call := range calls {
+		if code := apperr.CodeOf(call()); code != apperr.Forbidden {
+			t.Errorf("%s: code %s; want forbidden", name, code)
+		}
+	}
+}

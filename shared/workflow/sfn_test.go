@@ -1,0 +1,97 @@
+package workflow
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"numberrelease/shared/emulator"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+
+func newStateMachine(t *testing.T) (*sfn.Client, string) {
+	t.Helper()
+	client := sfn.NewFromConfig(srv.AWSConfig(), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) })
+	out, err := client.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
+		Name:       aws.String("release-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))),
+		Definition: aws.String(`{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":60,"End":true}}}`),
+		RoleArn:    aws.String("arn:aws:iam::123456789012:role/release"),
+	})
+	if err != nil {
+		t.Fatalf("create state machine: %v", err)
+	}
+	return client, aws.ToString(out.StateMachineArn)
+}
+
+func TestStartIsIdempotent(t *testing.T) {
+	client, arn := newStateMachine(t)
+	wf := &StepFunctions{Client: client, StateMachineARN: arn}
+	ctx := context.Background()
+	rel := Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}
+	for i := range 2 {
+		if err := wf.Start(ctx, rel); err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+	}
+	if err := wf.Start(ctx, Release{CustomerID: "acme", Number: "+97239754571", Attempt: 2}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, e := range out.Executions {
+		names[aws.ToString(e.Name)] = true
+	}
+	if len(out.Executions) != 2 || !names["acme-97239754571-1"] || !names["acme-97239754571-2"] {
+		t.Fatalf("executions = %v; want one per attempt", names)
+	}
+	desc, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: out.Executions[0].ExecutionArn})
+	if err != nil || !strings.Contains(aws.ToString(desc.Input), `"number":"+97239754571"`) {
+		t.Fatalf("execution input = %s, %v", aws.ToString(desc.Input), err)
+	}
+}
+
+func TestStartFailureIsReported(t *testing.T) {
+	client, _ := newStateMachine(t)
+	wf := &StepFunctions{Client: client, StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:missing"}
+	if err := wf.Start(context.Background(), Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}); err == nil {
+		t.Fatal("start on a missing state machine reported success")
+	}
+}
+
+func TestRecheckOfSettledTokenIsNotAnError(t *testing.T) {
+	client, _ := newStateMachine(t)
+	wf := &StepFunctions{Client: client}
+	if err := wf.Recheck(context.Background(), "no-such-token"); err != nil {
+		t.Fatalf("recheck of an unknown token: %v", err)
+	}
+}
+
+func TestExecutionName(t *testing.T) {
+	tests := []struct {
+		rel  Release
+		want string
+	}{
+		{Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}, "acme-97239754571-1"},
+		{Release{CustomerID: "a.b c", Number: "+1415", Attempt: 12}, "a_b_c-1415-12"},
+	}
+	for _, tt := range tests {
+		if got := tt.rel.ExecutionName(); got != tt.want || len(got) > 80 {
+			t.Errorf("ExecutionName(%+v) = %q; want %q", tt.rel, got, tt.want)
+		}
+	}
+	long1 := Release{CustomerID: strings.Repeat("x", 100) + "1", Number: "+97239754571", Attempt: 3}
+	long2 := Release{CustomerID: strings.Repeat("x", 100) + "2", Number: "+97239754571", Attempt: 3}
+	if n1, n2 := long1.ExecutionName(), long2.ExecutionName(); len(n1) != 80 || n1 == n2 || !strings.HasSuffix(n1, "-97239754571-3") {
+		t.Errorf("long customer ids: %q, %q; want distinct 80-character names", n1, n2)
+	}
+}
