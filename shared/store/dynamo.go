@@ -226,6 +226,7 @@ func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem,
 		h := historyItem{
 			PK: numberPK(next.CustomerID, next.Number), SK: historySK(next.Version),
 			HistoryEntry: HistoryEntry{
+				CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID,
 				Version: next.Version, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
 				Why: c.Why, RequestID: next.RequestID,
 			},

@@ -12,6 +12,7 @@ import (
 //	history       PK=NUM#<customer>#<e164>  SK=H#<version, 8 digits>
 //	customer      PK=CUST#<customer>        SK=META
 //	link          PK=PROV#<provider>        SK=CUST#<customer>
+//	zoom account  PK=ZACCT#<zoom account>   SK=META (a copy of the customer)
 //	idempotency   PK=IDEM#<scope>#<key>     SK=IDEM
 //
 // Number state items carry the index keys:
@@ -31,6 +32,7 @@ const (
 func numberPK(customerID, e164 string) string { return "NUM#" + customerID + "#" + e164 }
 func historySK(version int) string            { return fmt.Sprintf("%s%08d", historyPrefix, version) }
 func customerPK(customerID string) string     { return "CUST#" + customerID }
+func zoomAccountPK(accountID string) string   { return "ZACCT#" + accountID }
 func providerPK(providerID string) string     { return "PROV#" + providerID }
 func linkSK(customerID string) string         { return "CUST#" + customerID }
 func idempotencyPK(scope, key string) string {

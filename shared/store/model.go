@@ -57,15 +57,19 @@ type Number struct {
 	Execution string `dynamodbav:"execution,omitempty"`
 }
 
-// HistoryEntry is one immutable record of a status change.
+// HistoryEntry is one immutable record of a status change. It names its
+// number, so that on the table's stream it is a complete status-change event.
 type HistoryEntry struct {
-	Version   int           `dynamodbav:"version"`
-	At        time.Time     `dynamodbav:"at"`
-	Actor     string        `dynamodbav:"actor"`
-	From      number.Status `dynamodbav:"from,omitempty"`
-	To        number.Status `dynamodbav:"to"`
-	Why       string        `dynamodbav:"why"`
-	RequestID string        `dynamodbav:"request_id,omitempty"`
+	CustomerID string        `dynamodbav:"customer_id"`
+	Number     string        `dynamodbav:"number"`
+	ProviderID string        `dynamodbav:"provider_id"`
+	Version    int           `dynamodbav:"version"`
+	At         time.Time     `dynamodbav:"at"`
+	Actor      string        `dynamodbav:"actor"`
+	From       number.Status `dynamodbav:"from,omitempty"`
+	To         number.Status `dynamodbav:"to"`
+	Why        string        `dynamodbav:"why"`
+	RequestID  string        `dynamodbav:"request_id,omitempty"`
 }
 
 // Change moves one number from the state it was read in (Prev; a zero Prev

@@ -312,7 +312,7 @@ func TestTenantsAndLinks(t *testing.T) {
 	var links []Link
 	for i := range 30 {
 		id := fmt.Sprintf("cust-%02d", i)
-		customers = append(customers, Customer{ID: id, Name: id})
+		customers = append(customers, Customer{ID: id, Name: id, ZoomAccountID: "zoom-" + id})
 		links = append(links, Link{ProviderID: "pxc", CustomerID: id})
 	}
 	if err := s.PutTenants(ctx, customers, links); err != nil {
@@ -336,6 +336,15 @@ func TestTenantsAndLinks(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("IsLinked(%s, %s) = %v, %v; want %v", tt.provider, tt.customer, got, err, tt.want)
 		}
+	}
+	if c, err := s.CustomerByZoomAccount(ctx, "zoom-cust-07"); err != nil || c.ID != "cust-07" {
+		t.Errorf("CustomerByZoomAccount = %+v, %v", c, err)
+	}
+	if c, err := s.GetCustomer(ctx, "cust-08"); err != nil || c.ZoomAccountID != "zoom-cust-08" {
+		t.Errorf("GetCustomer = %+v, %v", c, err)
+	}
+	if _, err := s.CustomerByZoomAccount(ctx, "zoom-unknown"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown zoom account err = %v", err)
 	}
 }
 

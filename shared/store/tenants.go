@@ -52,6 +52,13 @@ func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Li
 			return fmt.Errorf("encode customer %s: %w", c.ID, err)
 		}
 		items = append(items, av)
+		if c.ZoomAccountID != "" {
+			av, err := attributevalue.MarshalMap(customerItem{PK: zoomAccountPK(c.ZoomAccountID), SK: skMeta, Customer: c})
+			if err != nil {
+				return fmt.Errorf("encode zoom account of %s: %w", c.ID, err)
+			}
+			items = append(items, av)
+		}
 	}
 	for _, l := range links {
 		av, err := attributevalue.MarshalMap(linkItem{PK: providerPK(l.ProviderID), SK: linkSK(l.CustomerID), Link: l})
@@ -61,6 +68,31 @@ func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Li
 		items = append(items, av)
 	}
 	return s.batchPut(ctx, items)
+}
+
+// GetCustomer reads a customer.
+func (s *Store) GetCustomer(ctx context.Context, customerID string) (Customer, error) {
+	return s.getCustomer(ctx, customerPK(customerID))
+}
+
+// CustomerByZoomAccount finds the customer that owns a Zoom account.
+func (s *Store) CustomerByZoomAccount(ctx context.Context, accountID string) (Customer, error) {
+	return s.getCustomer(ctx, zoomAccountPK(accountID))
+}
+
+func (s *Store) getCustomer(ctx context.Context, pk string) (Customer, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(pk, skMeta)})
+	if err != nil {
+		return Customer{}, fmt.Errorf("get customer %s: %w", pk, err)
+	}
+	if out.Item == nil {
+		return Customer{}, fmt.Errorf("customer %s: %w", pk, ErrNotFound)
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return Customer{}, fmt.Errorf("decode customer %s: %w", pk, err)
+	}
+	return it.Customer, nil
 }
 
 func (s *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {

@@ -41,6 +41,9 @@ type Schema struct {
 	PartitionKey, SortKey string
 	Indexes               []Index
 	TTLAttribute          string
+	// StreamNewImage turns on a DynamoDB stream of new item images: history
+	// items on it are published to EventBridge (functions/notify).
+	StreamNewImage bool
 }
 
 // TableSchema returns the table's key design.
@@ -52,7 +55,8 @@ func TableSchema() Schema {
 			{Name: IndexCustomer, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK},
 			{Name: IndexProvider, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK},
 		},
-		TTLAttribute: AttrTTL,
+		TTLAttribute:   AttrTTL,
+		StreamNewImage: true,
 	}
 }
 
@@ -86,5 +90,9 @@ func (s Schema) CreateTableInput(name string) *dynamodb.CreateTableInput {
 		},
 		GlobalSecondaryIndexes: gsis,
 		BillingMode:            types.BillingModePayPerRequest,
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled:  aws.Bool(s.StreamNewImage),
+			StreamViewType: types.StreamViewTypeNewImage,
+		},
 	}
 }
