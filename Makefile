@@ -90,8 +90,69 @@ build: ## build Lambda bundles build/<name>/bootstrap for every functions/<name>
 			-ldflags='-s -w' -o build/$$name/bootstrap ./functions/$$name; \
 	done
 
-run: ## run the whole system locally (arrives with issue #3)
-	@echo "make run arrives with the workflow issue (#3): it will start the emulator, the API on :8080, the Zoom simulator and demo data"
+run: deps ## run the whole system locally on :8080 (PORT) — emulator, API, workflow, Zoom simulator, demo data
+	$(GO) run ./local
 
 clean: ## remove build output and the virtualenv
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(CDK_CLI) cdk.out
+
+# ---- AWS CDK (infra/): synthesize and deploy --------------------------------
+#
+#   make synth [STAGE=prod] [BUILD_DIR=/abs/bundles]   template in cdk.out/
+#   make deploy STAGE=dev JWT_ISSUER=https://issuer.example/ \
+#       JWT_AUDIENCE=number-release JWKS_URL=https://issuer.example/.well-known/jwks.json
+#       [ZOOM_API_BASE=... ZOOM_OAUTH_URL=... RECHECK_SECONDS=... MAX_WAIT_SECONDS=...]
+#
+# deploy uses the AWS credentials of the environment and an account/region
+# bootstrapped once with `npx cdk bootstrap`. After the first deploy, store the
+# Zoom credentials in the secret named by the ZoomSecretArn output.
+
+STAGE   ?= dev
+CDK_OUT ?= cdk.out
+# The pinned CDK CLI (infra/cdk-cli/package.json) is installed into .cdk-cli/,
+# a dot directory, because `go ... ./...` would read the Go files inside
+# node_modules anywhere else in the tree.
+CDK_CLI := .cdk-cli
+CDK     := $(CDK_CLI)/node_modules/.bin/cdk
+DEPLOY_PARAMS := JWT_ISSUER JWT_AUDIENCE JWKS_URL
+# Optional parameters; unset ones keep their stack value (or default).
+DEPLOY_OPTIONAL = $(strip \
+	$(if $(ZOOM_API_BASE),--parameters 'ZoomApiBase=$(ZOOM_API_BASE)') \
+	$(if $(ZOOM_OAUTH_URL),--parameters 'ZoomOAuthUrl=$(ZOOM_OAUTH_URL)') \
+	$(if $(RECHECK_SECONDS),--parameters 'RecheckSeconds=$(RECHECK_SECONDS)') \
+	$(if $(MAX_WAIT_SECONDS),--parameters 'MaxWaitSeconds=$(MAX_WAIT_SECONDS)'))
+
+.PHONY: synth deploy
+
+# Checked when make reads the Makefile, so a deploy without them stops before
+# building anything.
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+DEPLOY_MISSING := $(strip $(foreach v,$(DEPLOY_PARAMS),$(if $(strip $($(v))),,$(v))))
+ifneq ($(DEPLOY_MISSING),)
+$(error deploy needs $(DEPLOY_MISSING): make deploy STAGE=$(STAGE) JWT_ISSUER=<exact iss> JWT_AUDIENCE=<aud> JWKS_URL=<issuer JWKS URL>)
+endif
+endif
+
+# Runs the Go app as the CDK CLI would (CDK_OUTDIR, and cdk.json's context in
+# CDK_CONTEXT_JSON, plus stage and buildDir), without needing the CLI.
+synth: build ## write the CloudFormation template to cdk.out/ (STAGE, BUILD_DIR)
+	@ctx=$$(STAGE='$(STAGE)' BUILD_DIR='$(BUILD_DIR)' node -e ' \
+		const c = require("./cdk.json").context || {}; \
+		if (process.env.STAGE) c.stage = process.env.STAGE; \
+		if (process.env.BUILD_DIR) c.buildDir = process.env.BUILD_DIR; \
+		process.stdout.write(JSON.stringify(c));') && \
+	CDK_OUTDIR='$(abspath $(CDK_OUT))' CDK_CONTEXT_JSON="$$ctx" $(GO) run ./infra
+	@echo "template: $(CDK_OUT)/NumberRelease-$(STAGE).template.json"
+
+deploy: build $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required)
+	$(CDK) deploy --require-approval broadening -c stage=$(STAGE) \
+		--outputs-file '$(CDK_OUT)/outputs-$(STAGE).json' \
+		--parameters 'JwtIssuer=$(JWT_ISSUER)' \
+		--parameters 'JwtAudience=$(JWT_AUDIENCE)' \
+		--parameters 'JwksUrl=$(JWKS_URL)' $(DEPLOY_OPTIONAL)
+
+$(CDK): infra/cdk-cli/package.json infra/cdk-cli/package-lock.json | node
+	@command -v npm >/dev/null || { echo "npm is missing: install it (Debian: apt-get install npm)" >&2; exit 1; }
+	mkdir -p $(CDK_CLI) && cp infra/cdk-cli/package.json infra/cdk-cli/package-lock.json $(CDK_CLI)/
+	cd $(CDK_CLI) && npm ci --no-audit --no-fund
+	@touch $@

@@ -3,19 +3,11 @@ package stack
 import (
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/shared/table"
 )
-
-func synth(t *testing.T, cfg Config) assertions.Template {
-	t.Helper()
-	app := awscdk.NewApp(nil)
-	s := New(app, "Test", cfg, nil)
-	return assertions.Template_FromStack(s.Stack, nil)
-}
 
 func TestTableMatchesSharedSchema(t *testing.T) {
 	tmpl := synth(t, Config{Stage: "dev"})

@@ -25,11 +25,7 @@ func newTable(scope constructs.Construct, cfg Config) awsdynamodb.TableV2 {
 			ProjectionType: awsdynamodb.ProjectionType_ALL,
 		})
 	}
-	removal := awscdk.RemovalPolicy_DESTROY
-	if cfg.Production {
-		removal = awscdk.RemovalPolicy_RETAIN
-	}
-	return awsdynamodb.NewTableV2(scope, jsii.String("Table"), &awsdynamodb.TablePropsV2{
+	props := &awsdynamodb.TablePropsV2{
 		PartitionKey:           str(s.PartitionKey),
 		SortKey:                str(s.SortKey),
 		GlobalSecondaryIndexes: &gsis,
@@ -39,6 +35,19 @@ func newTable(scope constructs.Construct, cfg Config) awsdynamodb.TableV2 {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		DeletionProtection: jsii.Bool(cfg.Production),
-		RemovalPolicy:      removal,
-	})
+		RemovalPolicy:      removalPolicy(cfg),
+	}
+	if s.StreamNewImage {
+		props.DynamoStream = awsdynamodb.StreamViewType_NEW_IMAGE
+	}
+	return awsdynamodb.NewTableV2(scope, jsii.String("Table"), props)
+}
+
+// removalPolicy keeps stateful resources of a production stack when the
+// stack (or the resource) is deleted.
+func removalPolicy(cfg Config) awscdk.RemovalPolicy {
+	if cfg.Production {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
 }

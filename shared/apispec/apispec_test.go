@@ -66,6 +66,8 @@ func TestOperations(t *testing.T) {
 		{http.MethodGet, "/v1/numbers/{number}", "getNumber", true},
 		{http.MethodPost, "/local/token", "issueLocalToken", false},
 		{http.MethodGet, "/local/jwks.json", "localJWKS", false},
+		{http.MethodPost, "/zoom/webhook", "zoomWebhook", false},
+		{http.MethodGet, "/healthz", "health", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.operationID, func(t *testing.T) {

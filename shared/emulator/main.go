@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"testing"
 )
+
+// Runner runs a package's tests; *testing.M is one.
+type Runner interface{ Run() int }
 
 // Main starts one server for a test package, stores it in *srv, runs the
 // package's tests and stops the server. It returns the exit code for
@@ -15,7 +17,7 @@ import (
 //	var srv *emulator.Server
 //
 //	func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
-func Main(m *testing.M, opts Options, srv **Server) int {
+func Main(m Runner, opts Options, srv **Server) int {
 	s, err := Start(context.Background(), opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: cannot start the AWS emulator: %v\n", err)

@@ -4,8 +4,11 @@ package env
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Require returns the values of the named variables, or an error naming all
@@ -25,4 +28,15 @@ func Require(names ...string) (map[string]string, error) {
 		return nil, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
 	}
 	return vals, nil
+}
+
+// Seconds reads vars[name] as a positive whole number of seconds, e.g. a
+// value returned by Require. The error names the variable.
+func Seconds(vars map[string]string, name string) (time.Duration, error) {
+	v := strings.TrimSpace(vars[name])
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64/int64(time.Second) {
+		return 0, fmt.Errorf("environment variable %s=%q is not a positive whole number of seconds", name, v)
+	}
+	return time.Duration(n) * time.Second, nil
 }

@@ -1,6 +1,10 @@
 package env
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestRequire(t *testing.T) {
 	t.Setenv("NR_A", "a")
@@ -24,6 +28,45 @@ func TestRequire(t *testing.T) {
 			}
 			if err != nil || got["NR_A"] != "a" {
 				t.Fatalf("Require = %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	vars := map[string]string{
+		"ONE": "1", "DAY": "86400", "SPACED": " 30 ", "ZERO": "0", "NEG": "-5",
+		"FRACTION": "1.5", "UNIT": "30s", "EMPTY": "", "HUGE": "9223372037",
+	}
+	tests := []struct {
+		name string
+		want time.Duration // 0 means an error
+	}{
+		{"ONE", time.Second},
+		{"DAY", 24 * time.Hour},
+		{"SPACED", 30 * time.Second},
+		{"ZERO", 0},
+		{"NEG", 0},
+		{"FRACTION", 0},
+		{"UNIT", 0},
+		{"EMPTY", 0},
+		{"MISSING", 0},
+		{"HUGE", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Seconds(vars, tt.name)
+			if tt.want == 0 {
+				if err == nil {
+					t.Fatalf("Seconds = %v; want an error", got)
+				}
+				if !strings.Contains(err.Error(), tt.name) {
+					t.Fatalf("error %q does not name %s", err, tt.name)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Seconds = %v, %v; want %v", got, err, tt.want)
 			}
 		})
 	}

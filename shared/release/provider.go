@@ -173,6 +173,12 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 		if err != nil {
 			return Result{}, fmt.Errorf("cancel %s: %w", n, err)
 		}
+		if cur.TaskToken != "" {
+			// Wake the waiting workflow so it sees the cancellation and ends now.
+			if err := s.workflow.Recheck(ctx, cur.TaskToken); err != nil {
+				s.log.WarnContext(ctx, "wake cancelled workflow", "number", n, "err", err)
+			}
+		}
 		s.log.InfoContext(ctx, "release cancelled", "provider_id", providerID, "customer_id", customerID, "number", n)
 		return ok(written), nil
 	}

@@ -30,6 +30,7 @@ type Store interface {
 	History(ctx context.Context, customerID, e164 string) ([]store.HistoryEntry, error)
 	ListNumbers(ctx context.Context, q store.ListQuery) (store.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
+	CustomerByZoomAccount(ctx context.Context, accountID string) (store.Customer, error)
 }
 
 var _ Store = (*store.Store)(nil)

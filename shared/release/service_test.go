@@ -93,6 +93,13 @@ func (m *memStore) ListNumbers(context.Context, store.ListQuery) (store.Page, er
 	return store.Page{}, nil
 }
 
+func (m *memStore) CustomerByZoomAccount(_ context.Context, id string) (store.Customer, error) {
+	if id == "zoom-acme" {
+		return store.Customer{ID: "acme", ZoomAccountID: id}, nil
+	}
+	return store.Customer{}, store.ErrNotFound
+}
+
 func (m *memStore) IsLinked(_ context.Context, p, c string) (bool, error) {
 	return p == "pxc" && c == "acme", nil
 }
@@ -183,5 +190,43 @@ func TestWrongRoleIsForbidden(t *testing.T) {
 		if code := apperr.CodeOf(call()); code != apperr.Forbidden {
 			t.Errorf("%s: code %s; want forbidden", name, code)
 		}
+	}
+}
+
+func TestUnassignedHint(t *testing.T) {
+	tests := []struct {
+		name     string
+		account  string
+		number   string
+		waiting  bool
+		rechecks int
+	}{
+		{"waiting number is woken", "zoom-acme", "+97239754571", true, 1},
+		{"number not waiting is left alone", "zoom-acme", "+97239754571", false, 0},
+		{"unknown number ignored", "zoom-acme", "+14155552671", true, 0},
+		{"unknown account ignored", "zoom-other", "+97239754571", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, st, rec := newService(t)
+			if tt.waiting {
+				ctx := context.Background()
+				cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
+				for _, s := range []number.Status{number.Releasing, number.WaitingForUnassign} {
+					next := cur
+					next.Status, next.TaskToken = s, "tok"
+					var err error
+					if cur, err = st.Apply(ctx, store.Change{Prev: cur, Next: next}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := svc.Unassigned(context.Background(), tt.account, tt.number); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.Rechecks) != tt.rechecks {
+				t.Fatalf("rechecks = %v; want %d", rec.Rechecks, tt.rechecks)
+			}
+		})
 	}
 }

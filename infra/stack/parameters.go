@@ -1,0 +1,60 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Parameters are the deployment's CloudFormation parameters: values that
+// belong to the environment, not to the code. None of them is a secret
+// (secrets live in ZoomSecret).
+type Parameters struct {
+	JwtIssuer, JwtAudience, JwksURL awscdk.CfnParameter
+	ZoomAPIBase, ZoomOAuthURL       awscdk.CfnParameter
+	RecheckSeconds, MaxWaitSeconds  awscdk.CfnParameter
+}
+
+const urlPattern = `^https?://\S+$`
+
+func newParameters(scope constructs.Construct) Parameters {
+	str := func(id, description, def, pattern string) awscdk.CfnParameter {
+		p := &awscdk.CfnParameterProps{
+			Type:        jsii.String("String"),
+			Description: jsii.String(description),
+			MinLength:   jsii.Number(1),
+		}
+		if def != "" {
+			p.Default = jsii.String(def)
+		}
+		if pattern != "" {
+			p.AllowedPattern = jsii.String(pattern)
+			p.ConstraintDescription = jsii.String("must be an http(s) URL")
+		}
+		return awscdk.NewCfnParameter(scope, jsii.String(id), p)
+	}
+	num := func(id, description string, def, min float64) awscdk.CfnParameter {
+		return awscdk.NewCfnParameter(scope, jsii.String(id), &awscdk.CfnParameterProps{
+			Type:        jsii.String("Number"),
+			Description: jsii.String(description),
+			Default:     jsii.Number(def),
+			MinValue:    jsii.Number(min),
+		})
+	}
+	return Parameters{
+		JwtIssuer: str("JwtIssuer",
+			"Exact 'iss' claim of the bearer tokens the API accepts (your identity provider's issuer)", "", ""),
+		JwtAudience: str("JwtAudience",
+			"Audience the API requires in the tokens' 'aud' claim", "", ""),
+		JwksURL: str("JwksUrl",
+			"URL of the token issuer's JSON Web Key Set, used to verify token signatures", "", urlPattern),
+		ZoomAPIBase: str("ZoomApiBase",
+			"Base URL of the Zoom REST API", "https://api.zoom.us/v2", urlPattern),
+		ZoomOAuthURL: str("ZoomOAuthUrl",
+			"Zoom OAuth token endpoint (Server-to-Server OAuth, account credentials grant)", "https://zoom.us/oauth/token", urlPattern),
+		RecheckSeconds: num("RecheckSeconds",
+			"Seconds a release waits for the Zoom unassign notification before it re-checks Zoom by itself", 900, 60),
+		MaxWaitSeconds: num("MaxWaitSeconds",
+			"Seconds a release may wait for a number to be unassigned in Zoom before the number returns to PENDING_APPROVAL", 604800, 60),
+	}
+}

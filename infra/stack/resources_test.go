@@ -1,0 +1,279 @@
+package stack
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func TestFunctionsAreGoOnGraviton(t *testing.T) {
+	s := synthStack(t, dev)
+	fns := s.ofType("AWS::Lambda::Function")
+	if len(fns) != len(FunctionNames()) {
+		t.Fatalf("%d Lambda functions, want %d (no CDK helper functions): %v",
+			len(fns), len(FunctionNames()), slices.Sorted(maps.Keys(fns)))
+	}
+	tests := []struct {
+		name    string
+		timeout float64
+	}{
+		{FunctionAPI, 15},
+		{FunctionWebhook, 15},
+		{FunctionReleaseTasks, 30},
+		{FunctionNotify, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := fns[s.functionID(t, tt.name)]
+			want := map[string]any{
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"TracingConfig": map[string]any{"Mode": "Active"},
+				"MemorySize":    float64(256),
+				"Timeout":       tt.timeout,
+			}
+			for k, v := range want {
+				if got := jsonString(t, props[k]); got != jsonString(t, v) {
+					t.Errorf("%s = %s, want %s", k, got, jsonString(t, v))
+				}
+			}
+			logs, _ := props["LoggingConfig"].(map[string]any)
+			if ref := refOf(logs["LogGroup"]); s.resources[ref]["Type"] != "AWS::Logs::LogGroup" {
+				t.Errorf("LoggingConfig = %v, want a log group of the stack", props["LoggingConfig"])
+			}
+		})
+	}
+}
+
+func TestFunctionEnvironment(t *testing.T) {
+	s := synthStack(t, dev)
+	tests := []struct {
+		name string
+		// refs are the variables taken from a parameter or resource, by the
+		// logical id they refer to ("" for any reference).
+		refs map[string]string
+	}{
+		{FunctionAPI, map[string]string{
+			"TABLE_NAME": "", "STATE_MACHINE_ARN": "",
+			"JWKS_URL": "JwksUrl", "JWT_ISSUER": "JwtIssuer", "JWT_AUDIENCE": "JwtAudience",
+		}},
+		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}},
+		{FunctionReleaseTasks, map[string]string{
+			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
+			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
+			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
+		}},
+		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}},
+	}
+	secretID := s.logicalID(t, s.stack.ZoomSecret)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := s.resources[s.functionID(t, tt.name)]["Properties"].(map[string]any)
+			vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+			wantKeys := append(slices.Collect(maps.Keys(tt.refs)), "LOG_LEVEL")
+			sort.Strings(wantKeys)
+			if got := slices.Sorted(maps.Keys(vars)); !slices.Equal(got, wantKeys) {
+				t.Fatalf("variables %v, want %v", got, wantKeys)
+			}
+			if vars["LOG_LEVEL"] != "info" {
+				t.Errorf("LOG_LEVEL = %v", vars["LOG_LEVEL"])
+			}
+			for k, ref := range tt.refs {
+				// No literal values: everything comes from a parameter or a
+				// resource of the stack.
+				if _, literal := vars[k].(string); literal {
+					t.Errorf("%s is the literal %q", k, vars[k])
+					continue
+				}
+				if ref != "" && refOf(vars[k]) != ref {
+					t.Errorf("%s = %s, want Ref %s", k, jsonString(t, vars[k]), ref)
+				}
+				if strings.HasPrefix(k, "ZOOM") && strings.HasSuffix(k, "SECRET_ARN") && refOf(vars[k]) != secretID {
+					t.Errorf("%s = %s, want the Zoom secret %s", k, jsonString(t, vars[k]), secretID)
+				}
+			}
+		})
+	}
+}
+
+func TestLogRetentionByStage(t *testing.T) {
+	tests := []struct {
+		cfg    Config
+		days   float64
+		level  string
+		policy string
+	}{
+		{Config{Stage: "dev"}, 30, "ALL", "Delete"},
+		{Config{Stage: "prod", Production: true}, 90, "ERROR", "Retain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cfg.Stage, func(t *testing.T) {
+			s := synthStack(t, tt.cfg)
+			groups := s.ofType("AWS::Logs::LogGroup")
+			// One per function and one for the state machine.
+			if len(groups) != len(FunctionNames())+1 {
+				t.Errorf("%d log groups, want %d", len(groups), len(FunctionNames())+1)
+			}
+			for id, props := range groups {
+				if props["RetentionInDays"] != tt.days {
+					t.Errorf("%s: RetentionInDays = %v, want %v", id, props["RetentionInDays"], tt.days)
+				}
+				if got := s.resources[id]["DeletionPolicy"]; got != tt.policy {
+					t.Errorf("%s: DeletionPolicy = %v, want %v", id, got, tt.policy)
+				}
+			}
+			s.tmpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+				"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{
+					"Level":                tt.level,
+					"IncludeExecutionData": false,
+				}),
+			})
+		})
+	}
+}
+
+func TestStateMachineRunsTheSharedDefinition(t *testing.T) {
+	s := synthStack(t, dev)
+	machines := s.ofType("AWS::StepFunctions::StateMachine")
+	if len(machines) != 1 {
+		t.Fatalf("%d state machines, want 1", len(machines))
+	}
+	tasksID := s.functionID(t, FunctionReleaseTasks)
+	for _, props := range machines {
+		if props["StateMachineType"] != "STANDARD" {
+			t.Errorf("StateMachineType = %v", props["StateMachineType"])
+		}
+		if jsonString(t, props["TracingConfiguration"]) != `{"Enabled":true}` {
+			t.Errorf("TracingConfiguration = %v", props["TracingConfiguration"])
+		}
+		logging, _ := props["LoggingConfiguration"].(map[string]any)
+		dest := jsonString(t, logging["Destinations"])
+		if !strings.Contains(dest, "ReleaseWorkflowLogs") {
+			t.Errorf("log destinations = %s", dest)
+		}
+		def := jsonString(t, props["DefinitionString"])
+		for _, want := range []string{
+			"arn:aws:states:::lambda:invoke",
+			"lambda:invoke.waitForTaskToken",
+			`{"Fn::GetAtt":["` + tasksID + `","Arn"]}`,
+		} {
+			if !strings.Contains(def, want) {
+				t.Errorf("DefinitionString lacks %s", want)
+			}
+		}
+		if strings.Contains(def, "${") {
+			t.Error("DefinitionString has an unfilled ${...} placeholder")
+		}
+	}
+}
+
+func TestNotifyReadsHistoryFromTheTableStream(t *testing.T) {
+	s := synthStack(t, dev)
+	table := s.ofType("AWS::DynamoDB::GlobalTable")
+	for id, props := range table {
+		if got := jsonString(t, props["StreamSpecification"]); got != `{"StreamViewType":"NEW_IMAGE"}` {
+			t.Errorf("%s: StreamSpecification = %s", id, got)
+		}
+	}
+	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
+	if len(mappings) != 1 {
+		t.Fatalf("%d event source mappings, want 1", len(mappings))
+	}
+	for _, props := range mappings {
+		if got := refOf(props["FunctionName"]); got != s.functionID(t, FunctionNotify) {
+			t.Errorf("FunctionName = Ref %s, want notify", got)
+		}
+		want := map[string]string{
+			"FunctionResponseTypes":      `["ReportBatchItemFailures"]`,
+			"StartingPosition":           `"LATEST"`,
+			"BatchSize":                  `100`,
+			"MaximumRetryAttempts":       `5`,
+			"BisectBatchOnFunctionError": `true`,
+			"EventSourceArn":             `{"Fn::GetAtt":["` + s.logicalID(t, s.stack.Table) + `","StreamArn"]}`,
+			"FilterCriteria":             `{"Filters":[{"Pattern":"{\"dynamodb\":{\"Keys\":{\"SK\":{\"S\":[{\"prefix\":\"H#\"}]}}},\"eventName\":[\"INSERT\"]}"}]}`,
+		}
+		for k, v := range want {
+			if got := jsonString(t, props[k]); got != v {
+				t.Errorf("%s = %s, want %s", k, got, v)
+			}
+		}
+		dlq := jsonString(t, props["DestinationConfig"])
+		if !strings.Contains(dlq, "NotifyFailures") {
+			t.Errorf("DestinationConfig = %s, want the NotifyFailures queue", dlq)
+		}
+	}
+}
+
+func TestEventBusAndSecret(t *testing.T) {
+	s := synthStack(t, dev)
+	s.tmpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "number-release-dev"})
+	s.tmpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(1))
+	for id, props := range s.ofType("AWS::SecretsManager::Secret") {
+		if _, ok := props["SecretString"]; ok {
+			t.Errorf("%s: the template holds a secret value", id)
+		}
+		gen := jsonString(t, props["GenerateSecretString"])
+		for _, want := range []string{`client_id`, `client_secret`, `"GenerateStringKey":"webhook_secret_token"`} {
+			if !strings.Contains(gen, want) {
+				t.Errorf("%s: GenerateSecretString %s lacks %s", id, gen, want)
+			}
+		}
+	}
+	prod := synthStack(t, Config{Stage: "prod", Production: true})
+	prod.tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{"DeletionPolicy": "Retain"})
+	prod.tmpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "number-release-prod"})
+}
+
+func TestParametersAndOutputs(t *testing.T) {
+	tmpl := synth(t, dev)
+	params := []struct {
+		id, typ string
+		def     any // nil: required
+	}{
+		{"JwtIssuer", "String", nil},
+		{"JwtAudience", "String", nil},
+		{"JwksUrl", "String", nil},
+		{"ZoomApiBase", "String", "https://api.zoom.us/v2"},
+		{"ZoomOAuthUrl", "String", "https://zoom.us/oauth/token"},
+		{"RecheckSeconds", "Number", float64(900)},
+		{"MaxWaitSeconds", "Number", float64(604800)},
+	}
+	found := *tmpl.FindParameters(jsii.String("*"), nil)
+	for _, p := range params {
+		t.Run(p.id, func(t *testing.T) {
+			ptr, ok := found[p.id]
+			if !ok || ptr == nil {
+				t.Fatalf("no parameter %s", p.id)
+			}
+			got := *ptr
+			if got["Type"] != p.typ {
+				t.Errorf("Type = %v, want %s", got["Type"], p.typ)
+			}
+			if d, _ := got["Description"].(string); len(d) < 10 {
+				t.Errorf("Description = %q", d)
+			}
+			if jsonString(t, got["Default"]) != jsonString(t, p.def) {
+				t.Errorf("Default = %v, want %v", got["Default"], p.def)
+			}
+		})
+	}
+	tmpl.HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 60})
+	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
+	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn"} {
+		if _, ok := outputs[id]; !ok {
+			t.Errorf("no output %s", id)
+		}
+	}
+	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
+		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
+	}
+	if len(outputs) != 6 {
+		t.Errorf("outputs %v, want 6 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	}
+}

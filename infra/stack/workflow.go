@@ -1,0 +1,47 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/workflow"
+)
+
+// newStateMachine declares the release workflow from the one definition in
+// shared/workflow (the emulator tests render the same file). The function
+// ARN is a CDK token inside the JSON string; CloudFormation fills it in.
+// The caller grants the state machine the right to invoke tasks.
+func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction) (awsstepfunctions.StateMachine, error) {
+	def, err := workflow.Render(workflow.DefaultParams(*tasks.FunctionArn()))
+	if err != nil {
+		return nil, fmt.Errorf("release state machine: %w", err)
+	}
+	retention, level := awslogs.RetentionDays_ONE_MONTH, awsstepfunctions.LogLevel_ALL
+	if cfg.Production {
+		retention, level = awslogs.RetentionDays_THREE_MONTHS, awsstepfunctions.LogLevel_ERROR
+	}
+	// The /aws/vendedlogs/ prefix keeps Step Functions from adding this log
+	// group to the account's size-limited CloudWatch Logs resource policy.
+	logs := awslogs.NewLogGroup(st, jsii.String("ReleaseWorkflowLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + *st.StackName() + "-release"),
+		Retention:     retention,
+		RemovalPolicy: removalPolicy(cfg),
+	})
+	return awsstepfunctions.NewStateMachine(st, jsii.String("ReleaseWorkflow"), &awsstepfunctions.StateMachineProps{
+		Comment:          jsii.String("Number Release (" + cfg.Stage + "): check Zoom, wait for the unassign, release"),
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(def)),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination: logs,
+			Level:       level,
+			// Inputs and outputs carry task tokens and customer data.
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	}), nil
+}

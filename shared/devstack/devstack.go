@@ -1,0 +1,221 @@
+// Package devstack assembles the whole system on one machine, without AWS or
+// Docker: moto (DynamoDB, Step Functions, EventBridge) with real state
+// machine executions, the project's Lambda handlers answering moto's Invoke
+// calls (lambdafront), one HTTP server mapping the SPEC routes to the same
+// handlers API Gateway would call, a local token issuer, and the Zoom
+// simulator. `make run` and the end-to-end tests both use it.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"numberrelease/shared/auth"
+	"numberrelease/shared/emulator"
+	"numberrelease/shared/lambdafront"
+	"numberrelease/shared/notify"
+	"numberrelease/shared/store"
+	"numberrelease/shared/table"
+	"numberrelease/shared/workflow"
+	"numberrelease/shared/zoomsim"
+)
+
+// Config is the local system's settings.
+type Config struct {
+	// Addr is where the HTTP server listens (":8080"; "127.0.0.1:0" for a
+	// free port).
+	Addr string
+	// Recheck is the WaitForUnassign timeout (SPEC local default 10 s).
+	Recheck time.Duration
+	// MaxWait is the overall wait deadline.
+	MaxWait time.Duration
+	// ZoomRetryIntervalSeconds and ZoomRetryMaxAttempts shape the state
+	// machine's Zoom retries.
+	ZoomRetryIntervalSeconds, ZoomRetryMaxAttempts int
+	// WebhookSecret signs and verifies Zoom notifications.
+	WebhookSecret string
+	// Demo seeds SPEC's demo data.
+	Demo bool
+	Log  *slog.Logger
+}
+
+// Defaults are SPEC §4's local defaults.
+func Defaults() Config {
+	return Config{
+		Addr: ":8080", Recheck: 10 * time.Second, MaxWait: time.Hour,
+		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3,
+		WebhookSecret: "local-webhook-secret", Demo: true,
+		Log: slog.Default(),
+	}
+}
+
+// Local Zoom app credentials of the simulator (not secrets: local only).
+const (
+	simClientID     = "local-zoom-client"
+	simClientSecret = "local-zoom-client-secret"
+	tableName       = "number-release"
+	// EventBus carries the status-change events (shared/notify).
+	EventBus      = "number-release-local"
+	tasksFunction = "release-tasks"
+	account       = "123456789012"
+)
+
+// Stack is the running local system.
+type Stack struct {
+	// URL is the HTTP server's base URL, e.g. http://localhost:8080.
+	URL             string
+	Store           *store.Store
+	Sim             *zoomsim.Sim
+	Issuer          *auth.LocalIssuer
+	StateMachineARN string
+	SFN             *sfn.Client
+	// Events is an EventBridge client for the emulator (EventBus).
+	Events *eventbridge.Client
+
+	moto    *emulator.Server
+	front   *lambdafront.Front
+	servers []*http.Server
+	cancel  context.CancelFunc
+	polling chan struct{}
+	log     *slog.Logger
+}
+
+// Start brings the system up; Close takes it down.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	log := cfg.Log
+	s := &Stack{log: log}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	public, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.URL = "http://localhost:" + strconv.Itoa(public.Addr().(*net.TCPAddr).Port)
+	frontLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = public.Close()
+		return nil, fmt.Errorf("listen for the lambda front: %w", err)
+	}
+	frontPort := frontLn.Addr().(*net.TCPAddr).Port
+
+	s.moto, err = emulator.Start(ctx, emulator.Options{ExecuteStateMachines: true, MotoPort: frontPort})
+	if err != nil {
+		_ = public.Close()
+		_ = frontLn.Close()
+		return nil, fmt.Errorf("start the AWS emulator: %w", err)
+	}
+	if s.front, err = lambdafront.New(s.moto.Endpoint(), log); err != nil {
+		return nil, err
+	}
+	s.serve(frontLn, s.front)
+
+	awsCfg := s.moto.AWSConfig()
+	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	created, err := ddb.CreateTable(ctx, table.TableSchema().CreateTableInput(tableName))
+	if err != nil {
+		return nil, fmt.Errorf("create table: %w", err)
+	}
+	if err := s.startNotifications(awsCfg, aws.ToString(created.TableDescription.LatestStreamArn)); err != nil {
+		return nil, err
+	}
+	s.SFN = sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	def, err := workflow.Render(workflow.Params{
+		TasksFunctionARN:         "arn:aws:lambda:" + awsCfg.Region + ":" + account + ":function:" + tasksFunction,
+		ZoomRetryIntervalSeconds: cfg.ZoomRetryIntervalSeconds,
+		ZoomRetryMaxAttempts:     cfg.ZoomRetryMaxAttempts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sm, err := s.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("number-release"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::" + account + ":role/number-release-states"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create state machine: %w", err)
+	}
+	s.StateMachineARN = aws.ToString(sm.StateMachineArn)
+	s.Store = store.New(ddb, tableName)
+
+	handler, err := s.wire(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.serve(public, handler)
+	if cfg.Demo {
+		if err := s.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// startNotifications publishes status changes on the local bus, reading the
+// table's stream as Lambda's event source mapping does on AWS.
+func (s *Stack) startNotifications(awsCfg aws.Config, streamARN string) error {
+	s.Events = eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	if _, err := s.Events.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String(EventBus)}); err != nil {
+		return fmt.Errorf("create event bus: %w", err)
+	}
+	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	publisher := &notify.Publisher{Client: s.Events, BusName: EventBus, Log: s.log}
+	poller := &notify.Poller{Client: streams, StreamARN: streamARN, Interval: 200 * time.Millisecond, Log: s.log}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.polling = make(chan struct{})
+	go func() {
+		defer close(s.polling)
+		if err := poller.Run(ctx, publisher.HandleStream); err != nil {
+			s.log.Error("stream poller stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, hs)
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Close stops everything Start started.
+func (s *Stack) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.polling
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, hs := range s.servers {
+		_ = hs.Shutdown(ctx)
+	}
+	if s.front != nil {
+		s.front.Wait()
+	}
+	if s.moto != nil {
+		return s.moto.Stop()
+	}
+	return nil
+}
+
+// AWSConfig is an SDK configuration for the emulator behind the stack.
+func (s *Stack) AWSConfig() aws.Config { return s.moto.AWSConfig() }

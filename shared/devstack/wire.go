@@ -1,0 +1,92 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"numberrelease/shared/apispec"
+	"numberrelease/shared/auth"
+	"numberrelease/shared/httpapi"
+	"numberrelease/shared/release"
+	"numberrelease/shared/store"
+	"numberrelease/shared/tasks"
+	"numberrelease/shared/workflow"
+	"numberrelease/shared/zoom"
+	"numberrelease/shared/zoomhook"
+	"numberrelease/shared/zoomsim"
+)
+
+// Audience is the audience of local tokens.
+const Audience = "number-release"
+
+// wire builds the handlers exactly as the Lambdas do and mounts them.
+func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
+	log := cfg.Log
+	issuer, err := auth.NewLocalIssuer(s.URL+"/local", Audience)
+	if err != nil {
+		return nil, fmt.Errorf("local issuer: %w", err)
+	}
+	s.Issuer = issuer
+	verifier, err := auth.NewVerifier(auth.Config{JWKSURL: s.URL + issuer.JWKSPath(), Issuer: issuer.Issuer(), Audience: Audience})
+	if err != nil {
+		return nil, fmt.Errorf("verifier: %w", err)
+	}
+	svc := release.New(s.Store, &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}, log)
+
+	s.Sim = zoomsim.New(zoomsim.Config{
+		ClientID: simClientID, ClientSecret: simClientSecret,
+		WebhookURL: s.URL + "/zoom/webhook", WebhookSecret: []byte(cfg.WebhookSecret),
+	})
+	zc, err := zoom.New(zoom.Config{
+		APIBase: s.URL + "/zoom-sim/v2", OAuthURL: s.URL + "/zoom-sim/oauth/token",
+		ClientID: simClientID, ClientSecret: simClientSecret,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zoom client: %w", err)
+	}
+	s.front.Register(tasksFunction, tasks.New(s.Store, zc, tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait}, log).Handle)
+
+	mux := http.NewServeMux()
+	mux.Handle("/local/", issuer.Handler())
+	mux.Handle("/zoom-sim/", s.Sim.Handler())
+	mux.Handle("/zoom/webhook", zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, svc))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", apispec.ContentType)
+		_, _ = w.Write(apispec.Document())
+	})
+	mux.Handle("/", httpapi.New(svc, verifier, s.Store, log))
+	return mux, nil
+}
+
+// Demo tenants (SPEC §4 "Local defaults").
+var demoCustomers = []store.Customer{
+	{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"},
+	{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-globex"},
+	{ID: "initech", Name: "Initech", ZoomAccountID: "zoom-initech"},
+}
+
+var demoLinks = []store.Link{
+	{ProviderID: "pxc", CustomerID: "acme"},
+	{ProviderID: "pxc", CustomerID: "globex"},
+	{ProviderID: "other", CustomerID: "initech"},
+}
+
+// seedDemo loads the seed's situation: acme's Zoom account holds both
+// numbers, +97239754569 assigned to a user, and pxc has already asked for
+// both, so acme's Wait for Release tab shows them.
+func (s *Stack) seedDemo(ctx context.Context) error {
+	if err := s.Store.PutTenants(ctx, demoCustomers, demoLinks); err != nil {
+		return err
+	}
+	s.Sim.Put("zoom-acme", "+97239754571", nil)
+	s.Sim.Put("zoom-acme", "+97239754569", &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
+	svc := release.New(s.Store, nil, s.log)
+	_, err := svc.RequestRelease(ctx, auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
+		release.RequestInput{CustomerID: "acme", Numbers: []string{"97239754571", "97239754569"}, Reason: "numbers returned to the carrier"})
+	return err
+}

@@ -1,0 +1,318 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"numberrelease/shared/emulator"
+	"numberrelease/shared/notify"
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+
+const (
+	pollInterval = 50 * time.Millisecond
+	waitFor      = 20 * time.Second
+)
+
+// recordingEventBridge passes calls to the real client and counts entries.
+type recordingEventBridge struct {
+	notify.EventBridge
+	mu      sync.Mutex
+	entries int
+}
+
+func (r *recordingEventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	r.mu.Lock()
+	r.entries += len(in.Entries)
+	r.mu.Unlock()
+	return r.EventBridge.PutEvents(ctx, in, opts...)
+}
+
+func (r *recordingEventBridge) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries
+}
+
+// rig is a table with a stream, a bus whose rule sends this package's events
+// to a queue, and clients for all of it.
+type rig struct {
+	ddb       *dynamodb.Client
+	table     string
+	streamARN string
+	streams   *dynamodbstreams.Client
+	eb        *eventbridge.Client
+	bus       string
+	sqs       *sqs.Client
+	queueURL  string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	cfg := srv.AWSConfig()
+	r := &rig{
+		streams: dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
+		eb:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
+		sqs:     sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
+	}
+	r.ddb, r.table = srv.NewTable(t)
+	desc, err := r.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.table)})
+	if err != nil {
+		t.Fatalf("describe table: %v", err)
+	}
+	r.streamARN = aws.ToString(desc.Table.LatestStreamArn)
+	if r.streamARN == "" {
+		t.Fatal("the test table has no stream")
+	}
+
+	name := r.table // unique per test
+	q, err := r.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	r.queueURL = aws.ToString(q.QueueUrl)
+	attrs, err := r.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		t.Fatalf("queue arn: %v", err)
+	}
+	if _, err := r.eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)}); err != nil {
+		t.Fatalf("create bus: %v", err)
+	}
+	r.bus = name
+	if _, err := r.eb.PutRule(ctx, &eventbridge.PutRuleInput{
+		Name: aws.String("to-queue"), EventBusName: aws.String(name), EventPattern: aws.String(`{"source":["number-release"]}`),
+	}); err != nil {
+		t.Fatalf("put rule: %v", err)
+	}
+	if _, err := r.eb.PutTargets(ctx, &eventbridge.PutTargetsInput{
+		Rule: aws.String("to-queue"), EventBusName: aws.String(name),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}},
+	}); err != nil {
+		t.Fatalf("put targets: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_, _ = r.eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("to-queue"), EventBusName: aws.String(name), Ids: []string{"queue"}})
+		_, _ = r.eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("to-queue"), EventBusName: aws.String(name)})
+		_, _ = r.eb.DeleteEventBus(ctx, &eventbridge.DeleteEventBusInput{Name: aws.String(name)})
+		_, _ = r.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(r.queueURL)})
+	})
+	return r
+}
+
+// poll runs Poll until the test ends.
+func (r *rig) poll(t *testing.T, handle notify.StreamHandler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- notify.Poll(ctx, r.streams, r.streamARN, pollInterval, handle) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Poll: %v", err)
+		}
+	})
+}
+
+func (r *rig) put(t *testing.T, item any) {
+	t.Helper()
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	if _, err := r.ddb.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(r.table), Item: av}); err != nil {
+		t.Fatalf("put item: %v", err)
+	}
+}
+
+// bridgeEvent is an EventBridge event as delivered to an SQS target.
+type bridgeEvent struct {
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Time       string          `json:"time"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// receive polls the queue until it has n messages or the deadline passes.
+func (r *rig) receive(t *testing.T, n int) []bridgeEvent {
+	t.Helper()
+	var got []bridgeEvent
+	deadline := time.Now().Add(waitFor)
+	for len(got) < n && time.Now().Before(deadline) {
+		out, err := r.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(r.queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+		})
+		if err != nil {
+			t.Fatalf("receive: %v", err)
+		}
+		for _, m := range out.Messages {
+			var ev bridgeEvent
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+				t.Fatalf("message %s: %v", aws.ToString(m.Body), err)
+			}
+			got = append(got, ev)
+			_, _ = r.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(r.queueURL), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(got) < n {
+		t.Fatalf("received %d events within %s; want %d", len(got), waitFor, n)
+	}
+	return got
+}
+
+// assertQueueEmpty checks that nothing more is waiting in the queue.
+func (r *rig) assertQueueEmpty(t *testing.T) {
+	t.Helper()
+	out, err := r.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(r.queueURL), MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	if len(out.Messages) != 0 {
+		t.Fatalf("unexpected further events: %s", aws.ToString(out.Messages[0].Body))
+	}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestStreamToQueue runs the real path on the emulator: a history item
+// written to the table reaches an SQS queue through the stream, Poll,
+// HandleStream, PutEvents and an EventBridge rule; other items do not.
+func TestStreamToQueue(t *testing.T) {
+	r := newRig(t)
+	eb := &recordingEventBridge{EventBridge: r.eb}
+	pub := &notify.Publisher{Client: eb, BusName: r.bus, Log: quiet()}
+	r.poll(t, pub.HandleStream)
+
+	// Non-history items first: the stream is ordered, so by the time the
+	// history item's event arrives they have been handled.
+	r.put(t, map[string]any{"PK": "NUM#acme#+97239754571", "SK": "STATE", "status": "WAITING_FOR_UNASSIGN", "version": 2})
+	r.put(t, map[string]any{"PK": "CUST#acme", "SK": "META", "customer_id": "acme", "name": "Acme"})
+	h := history(2)
+	r.put(t, h)
+
+	got := r.receive(t, 1)
+	r.assertQueueEmpty(t)
+	if n := eb.count(); n != 1 {
+		t.Fatalf("PutEvents carried %d entries; want 1", n)
+	}
+	ev := got[0]
+	if ev.DetailType != notify.DetailType || ev.Source != notify.Source {
+		t.Fatalf("event detail-type %q, source %q", ev.DetailType, ev.Source)
+	}
+	var d notify.Detail
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		t.Fatalf("detail %s: %v", ev.Detail, err)
+	}
+	want := notify.Detail{CustomerID: "acme", Number: "+97239754571", ProviderID: "pxc", Version: 2, At: h.At,
+		Actor: h.Actor, From: h.From, To: h.To, Why: h.Why, RequestID: h.RequestID}
+	if d != want {
+		t.Fatalf("detail = %+v\nwant %+v", d, want)
+	}
+	if ts, err := time.Parse(time.RFC3339, ev.Time); err != nil || !ts.Equal(h.At.Truncate(time.Second)) {
+		t.Fatalf("event time = %q; want %s", ev.Time, h.At.Truncate(time.Second).Format(time.RFC3339))
+	}
+}
+
+// TestStoreChangeIsPublished writes a status change through the store (a
+// transaction with its history entry) and expects its event.
+func TestStoreChangeIsPublished(t *testing.T) {
+	r := newRig(t)
+	pub := &notify.Publisher{Client: r.eb, BusName: r.bus, Log: quiet()}
+	r.poll(t, pub.HandleStream)
+
+	st := store.New(r.ddb, r.table)
+	_, err := st.Apply(context.Background(), store.Change{
+		Next:  store.Number{CustomerID: "acme", Number: "+97239754569", Status: number.PendingApproval, ProviderID: "pxc", RequestID: "req-9"},
+		Actor: "provider:pxc", Why: "release requested by provider",
+	})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	got := r.receive(t, 1)
+	r.assertQueueEmpty(t)
+	var d notify.Detail
+	if err := json.Unmarshal(got[0].Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.CustomerID != "acme" || d.Number != "+97239754569" || d.ProviderID != "pxc" || d.Version != 1 ||
+		d.From != "" || d.To != string(number.PendingApproval) || d.Actor != "provider:pxc" || d.RequestID != "req-9" || d.At.IsZero() {
+		t.Fatalf("detail = %+v", d)
+	}
+}
+
+// TestPollRedelivers checks Poll's retry rule on the emulator's stream: a
+// record reported as failed is handed again, at most 3 more times, then
+// skipped, and polling goes on.
+func TestPollRedelivers(t *testing.T) {
+	r := newRig(t)
+	var mu sync.Mutex
+	handed := map[string]int{} // SK → times handed
+	failSK := map[string]int{"H#00000001": -1, "H#00000002": 1}
+	r.poll(t, func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var resp events.DynamoDBEventResponse
+		for _, rec := range ev.Records {
+			sk := rec.Change.NewImage["SK"].String()
+			handed[sk]++
+			if n := failSK[sk]; n < 0 || handed[sk] <= n {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+			}
+		}
+		return resp, nil
+	})
+	r.put(t, history(1))
+	r.put(t, history(2))
+	waitUntil(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return handed["H#00000001"] == 1+notify.DefaultMaxRedeliveries && handed["H#00000002"] == 2
+	}, func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(handed) })
+
+	// Skipped for good: a later record is handled, the skipped one not again.
+	r.put(t, history(3))
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return handed["H#00000003"] == 1 },
+		func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(handed) })
+	mu.Lock()
+	defer mu.Unlock()
+	if handed["H#00000001"] != 4 || handed["H#00000002"] != 2 {
+		t.Fatalf("handed = %v; want H#00000001 4 times and H#00000002 twice", handed)
+	}
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, cond func() bool, state func() string) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s; state %s", waitFor, state())
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval, not a wait for an event
+	}
+}

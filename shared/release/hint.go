@@ -1,0 +1,43 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+)
+
+// Unassigned acts on a "number unassigned in Zoom" notification. It is only a
+// hint: if the number waits for its unassignment, the waiting workflow is
+// woken and re-checks Zoom before it releases anything. Unknown accounts and
+// numbers, and numbers not waiting, are ignored, so a redelivered or forged
+// hint is harmless.
+func (s *Service) Unassigned(ctx context.Context, zoomAccountID, e164 string) error {
+	c, err := s.store.CustomerByZoomAccount(ctx, zoomAccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.InfoContext(ctx, "unassign hint for unknown zoom account ignored", "zoom_account_id", zoomAccountID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find customer of zoom account: %w", err)
+	}
+	n, err := s.store.GetNumber(ctx, c.ID, e164)
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.InfoContext(ctx, "unassign hint for unknown number ignored", "customer_id", c.ID, "number", e164)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read number: %w", err)
+	}
+	if n.Status != number.WaitingForUnassign || n.TaskToken == "" {
+		s.log.InfoContext(ctx, "unassign hint for a number not waiting ignored", "customer_id", c.ID, "number", e164, "status", n.Status)
+		return nil
+	}
+	if err := s.workflow.Recheck(ctx, n.TaskToken); err != nil {
+		return fmt.Errorf("wake workflow of %s: %w", e164, err)
+	}
+	s.log.InfoContext(ctx, "unassign hint woke the workflow", "customer_id", c.ID, "number", e164, "execution", n.Execution)
+	return nil
+}

@@ -1,0 +1,195 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+	"numberrelease/shared/zoom"
+)
+
+// Actor is how the workflow signs history entries.
+const Actor = "workflow"
+
+// writeRetries bounds re-reads after losing a race on a number.
+const writeRetries = 3
+
+func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
+	out := CheckOutput{RecheckSeconds: int(t.cfg.Recheck / time.Second)}
+	n, own, err := t.owned(ctx, in)
+	if err != nil {
+		return out, err
+	}
+	if !own {
+		out.Outcome = OutcomeSuperseded
+		return out, nil
+	}
+	if started, err := time.Parse(time.RFC3339Nano, in.StartedAt); err == nil && t.now().Sub(started) > t.cfg.MaxWait {
+		out.Outcome, out.Assignee = OutcomeExpired, n.Assignee
+		return out, nil
+	} else if err != nil {
+		return out, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
+	}
+	account, err := t.zoomAccount(ctx, n.CustomerID)
+	if err != nil {
+		return out, err
+	}
+	pn, err := t.zoom.FindNumber(ctx, account, n.Number)
+	switch {
+	case zoom.KindOf(err) == zoom.NotFound:
+		out.Outcome = OutcomeUnassigned // gone from the account already: release is a no-op on Zoom
+	case err != nil:
+		return out, zoomErr("find number in Zoom", err)
+	case pn.Assignee != nil:
+		out.Outcome = OutcomeAssigned
+		out.Assignee = &store.Assignee{ID: pn.Assignee.ID, Name: pn.Assignee.Name, Type: pn.Assignee.Type, ExtensionNumber: pn.Assignee.ExtensionNumber}
+	default:
+		out.Outcome = OutcomeUnassigned
+	}
+	return out, nil
+}
+
+// AssignedMessage tells the customer what to do about an assigned number.
+func AssignedMessage(a *store.Assignee) string {
+	if a == nil {
+		return "assigned in Zoom — unassign it in Zoom first"
+	}
+	return fmt.Sprintf("assigned in Zoom to %s (%s) — unassign it in Zoom first", a.Name, a.Type)
+}
+
+// update applies change to the number until it lands or the number stops
+// belonging to this execution (then Release.Superseded).
+func (t *Tasks) update(ctx context.Context, in Input, why string, change func(cur store.Number) store.Number) (store.Number, error) {
+	for attempt := 0; ; attempt++ {
+		cur, own, err := t.owned(ctx, in)
+		if err != nil {
+			return store.Number{}, err
+		}
+		if !own {
+			return store.Number{}, stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d stops", in.Number, cur.Status, cur.Attempt, in.Attempt)
+		}
+		written, err := t.store.Apply(ctx, store.Change{Prev: cur, Next: change(cur), Actor: Actor, Why: why})
+		if errors.Is(err, store.ErrConflict) && attempt < writeRetries {
+			continue
+		}
+		if err != nil {
+			return store.Number{}, fmt.Errorf("write number: %w", err)
+		}
+		return written, nil
+	}
+}
+
+func (t *Tasks) wait(ctx context.Context, in Input) error {
+	if in.TaskToken == "" {
+		return stateErr(ErrMisconfigured, "wait needs a task token")
+	}
+	_, err := t.update(ctx, in, AssignedMessage(in.Assignee), func(cur store.Number) store.Number {
+		next := cur
+		next.Status = number.WaitingForUnassign
+		next.TaskToken = in.TaskToken
+		next.Assignee = in.Assignee
+		next.Message = AssignedMessage(in.Assignee)
+		return next
+	})
+	return err
+}
+
+func (t *Tasks) release(ctx context.Context, in Input) error {
+	cur, own, err := t.owned(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !own {
+		return stateErr(ErrSuperseded, "%s is %s; nothing to release", in.Number, cur.Status)
+	}
+	account, err := t.zoomAccount(ctx, cur.CustomerID)
+	if err != nil {
+		return err
+	}
+	pn, err := t.zoom.FindNumber(ctx, account, cur.Number)
+	switch {
+	case zoom.KindOf(err) == zoom.NotFound:
+		// Already removed on the Zoom side: success.
+	case err != nil:
+		return zoomErr("find number in Zoom", err)
+	case pn.Assignee != nil:
+		return stateErr(ErrZoomAssigned, "%s was assigned again in Zoom (to %s) before it could be released", cur.Number, pn.Assignee.Name)
+	default:
+		if err := t.zoom.RemoveNumbers(ctx, account, []string{pn.ID}); err != nil && zoom.KindOf(err) != zoom.NotFound {
+			return zoomErr("remove number from Zoom", err)
+		}
+	}
+	_, err = t.update(ctx, in, "released: removed from the customer's Zoom account", func(cur store.Number) store.Number {
+		next := cur
+		next.Status = number.Released
+		next.Message = "released"
+		next.TaskToken, next.Assignee = "", nil
+		return next
+	})
+	return err
+}
+
+func (t *Tasks) expire(ctx context.Context, in Input) error {
+	_, err := t.update(ctx, in, "still assigned in Zoom when the wait ended", func(cur store.Number) store.Number {
+		next := cur
+		next.Status = number.PendingApproval
+		next.Message = fmt.Sprintf("still assigned in Zoom after %s; unassign it in Zoom, then approve the release again", t.cfg.MaxWait)
+		if cur.Assignee != nil {
+			next.Message = fmt.Sprintf("still assigned in Zoom to %s (%s) after %s; unassign it in Zoom, then approve the release again", cur.Assignee.Name, cur.Assignee.Type, t.cfg.MaxWait)
+		}
+		next.TaskToken = ""
+		return next
+	})
+	return err
+}
+
+func (t *Tasks) fail(ctx context.Context, in Input) error {
+	reason := FailureReason(in.Error)
+	_, err := t.update(ctx, in, reason, func(cur store.Number) store.Number {
+		next := cur
+		next.Status = number.Failed
+		next.Message = reason
+		next.TaskToken = ""
+		return next
+	})
+	var named messages.InvokeResponse_Error
+	if errors.As(err, &named) && named.Type == ErrSuperseded {
+		// Nothing of ours to mark: the number moved on under someone else.
+		return nil
+	}
+	return err
+}
+
+// FailureReason turns a caught state error into a message a customer can
+// act on.
+func FailureReason(e *StateError) string {
+	if e == nil {
+		return "the release failed for an unknown reason; approve it again to retry"
+	}
+	var cause struct {
+		Message string `json:"errorMessage"`
+	}
+	detail := e.Cause
+	if json.Unmarshal([]byte(e.Cause), &cause) == nil && cause.Message != "" {
+		detail = cause.Message
+	}
+	switch e.Error {
+	case ErrZoomThrottled:
+		return "Zoom kept rate-limiting the release (HTTP 429) through every retry; approve it again to retry"
+	case ErrZoomUnavailable:
+		return "Zoom was unavailable through every retry (" + detail + "); approve it again to retry"
+	case ErrZoomBadCredentials:
+		return "Zoom refused the service's credentials; the operator must fix the Zoom app credentials, then approve again"
+	case ErrZoomRejected:
+		return "Zoom refused the release: " + detail
+	case ErrMisconfigured:
+		return "the release is misconfigured: " + detail
+	}
+	return fmt.Sprintf("the release workflow failed (%s): %s; approve it again to retry", e.Error, detail)
+}

@@ -1,0 +1,95 @@
+package zoomsim_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"numberrelease/shared/zoom"
+	"numberrelease/shared/zoomsim"
+)
+
+func TestFaults(t *testing.T) {
+	const listPath = "/zoom-sim/v2/phone/numbers"
+	tests := []struct {
+		name    string
+		set     func(e *env, t *testing.T)
+		path    string
+		want    []int // statuses of successive calls to path
+		retry   string
+		wantMsg string
+	}{
+		{"three 503 then success", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":503,"count":3,"path_prefix":"/zoom-sim/v2/phone/numbers","retry_after_seconds":0}`, http.StatusNoContent)
+		}, listPath, []int{503, 503, 503, 200}, "", ""},
+		{"429 with Retry-After", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":429,"count":1,"retry_after_seconds":7}`, http.StatusNoContent)
+		}, listPath, []int{429, 200}, "7",
+			"You have reached the maximum per-second rate limit for this API. Try again later."},
+		{"until cleared", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":500,"count":-1}`, http.StatusNoContent)
+		}, listPath, []int{500, 500, 500, 500, 500}, "", ""},
+		{"other path unaffected", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":503,"count":2,"path_prefix":"/zoom-sim/v2/phone/users"}`, http.StatusNoContent)
+		}, listPath, []int{200, 200}, "", ""},
+		{"Go API", func(e *env, _ *testing.T) {
+			e.sim.SetFault(zoomsim.Fault{Status: 429, Count: 2, RetryAfter: 2 * time.Second})
+		}, listPath, []int{429, 429, 200}, "2", ""},
+		{"cleared by DELETE", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":503,"count":-1}`, http.StatusNoContent)
+			e.admin(t, http.MethodDelete, "", http.StatusNoContent)
+		}, listPath, []int{200}, "", ""},
+		{"admin and OAuth unaffected", func(e *env, t *testing.T) {
+			e.admin(t, http.MethodPost, `{"status":503,"count":-1}`, http.StatusNoContent)
+		}, "/zoom-sim/admin/numbers", []int{200, 200}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.sim.Put("acct-a", "+97239754571", nil)
+			tok := e.token(t, "acct-a")
+			tt.set(e, t)
+			for i, want := range tt.want {
+				r := e.do(t, http.MethodGet, tt.path, tok, "")
+				if r.status != want {
+					t.Fatalf("call %d: status = %d (%s); want %d", i+1, r.status, r.body, want)
+				}
+				if want == http.StatusOK {
+					continue
+				}
+				if got := r.header.Get("Retry-After"); got != tt.retry {
+					t.Errorf("Retry-After = %q; want %q", got, tt.retry)
+				}
+				code, msg := r.zoomErr(t)
+				if want == 429 && code != zoom.CodeRateLimited || want != 429 && code != want {
+					t.Errorf("code = %d for status %d", code, want)
+				}
+				if tt.wantMsg != "" && msg != tt.wantMsg {
+					t.Errorf("message = %q", msg)
+				}
+			}
+			e.token(t, "acct-a") // OAuth is never faulted
+		})
+	}
+	t.Run("invalid fault", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.do(t, http.MethodPost, "/zoom-sim/admin/faults", "", `{"status":200,"count":0,"path_prefix":"/x"}`)
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("status = %d", r.status)
+		}
+		for _, f := range []string{`"status"`, `"count"`, `"path_prefix"`} {
+			if !strings.Contains(string(r.body), f) {
+				t.Errorf("body %s does not name %s", r.body, f)
+			}
+		}
+	})
+}
+
+// admin calls /zoom-sim/admin/faults and checks the status.
+func (e *env) admin(t *testing.T, method, body string, want int) {
+	t.Helper()
+	if r := e.do(t, method, "/zoom-sim/admin/faults", "", body); r.status != want {
+		t.Fatalf("%s faults: %d (%s); want %d", method, r.status, r.body, want)
+	}
+}
