@@ -227,8 +227,10 @@ func TestSeedFlowThroughHandlers(t *testing.T) {
 	if len(starts) != 2 || starts[0].Attempt != 1 || starts[0].ExecutionName() == starts[1].ExecutionName() {
 		t.Fatalf("workflow starts = %+v", starts)
 	}
-	// Approving again is harmless: no second execution.
-	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"97239754571"}})
+	// Approving again is harmless: no second execution. (Sent as `curl -d`
+	// sends it, with the form media type: the JSON body is what counts.)
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"97239754571"}},
+		"Content-Type", "application/x-www-form-urlencoded")
 	e.want(r, http.StatusAccepted, "")
 	if len(e.workflow.Started()) != 2 {
 		t.Fatalf("re-approval started another workflow: %+v", e.workflow.Started())
@@ -365,7 +367,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"missing customer", "POST", create, "pxc", map[string]any{"numbers": []string{"+14155552671"}}, nil, 400, "invalid_request", "customer_id"},
 		{"unknown customer", "POST", create, "pxc", map[string]any{"customer_id": "nobody", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "nobody"},
 		{"customer of another provider looks unknown", "POST", create, "pxc", map[string]any{"customer_id": "initech", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "initech"},
-		{"wrong media type", "POST", create, "pxc", `customer_id=acme`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "application/json"},
+		{"wrong media type", "POST", create, "pxc", `<customer>acme</customer>`, []string{"Content-Type", "text/xml"}, 415, "unsupported_media_type", "application/json"},
+		{"curl's default media type with a form body", "POST", create, "pxc", `customer_id=acme`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "invalid_request", "malformed JSON"},
 		{"customer token on provider API", "POST", create, "acme", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, nil, 403, "forbidden", "provider"},
 		{"provider token on customer API", "POST", "/v1/numbers/release", "pxc", map[string]any{"numbers": []string{"+97239754571"}}, nil, 403, "forbidden", "customer_admin"},
 		{"no token", "GET", "/v1/numbers", "", nil, nil, 401, "unauthenticated", "bearer"},

@@ -14,9 +14,12 @@ import (
 	"numberrelease/shared/apperr"
 )
 
-// readBody reads a JSON request body within MaxBodyBytes.
+// readBody reads a JSON request body within MaxBodyBytes. The body is
+// always parsed as strict JSON; besides JSON media types, curl's default
+// (application/x-www-form-urlencoded, sent by `curl -d`) is accepted so a
+// forgotten header does not get in the way. Anything else is refused.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) && !isCurlDefault(ct) {
 		return nil, apperr.New(apperr.UnsupportedMedia, "Content-Type %q is not accepted; send application/json", ct)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
