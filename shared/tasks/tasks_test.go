@@ -1,0 +1,225 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+	"numberrelease/shared/zoom"
+)
+
+type fakeStore struct {
+	n       store.Number
+	found   bool
+	applied []store.Change
+}
+
+func (f *fakeStore) GetNumber(context.Context, string, string) (store.Number, error) {
+	if !f.found {
+		return store.Number{}, store.ErrNotFound
+	}
+	return f.n, nil
+}
+
+func (f *fakeStore) GetCustomer(_ context.Context, id string) (store.Customer, error) {
+	if id == "nozoom" {
+		return store.Customer{ID: id}, nil
+	}
+	return store.Customer{ID: id, ZoomAccountID: "zoom-" + id}, nil
+}
+
+func (f *fakeStore) Apply(_ context.Context, c store.Change) (store.Number, error) {
+	if c.Prev.Version != f.n.Version {
+		return store.Number{}, store.ErrConflict
+	}
+	if c.Prev.Status != c.Next.Status && !number.CanTransition(c.Prev.Status, c.Next.Status) {
+		return store.Number{}, errors.New("bad transition")
+	}
+	f.applied = append(f.applied, c)
+	f.n = c.Next
+	f.n.Version++
+	return f.n, nil
+}
+
+type fakeZoom struct {
+	pn        zoom.PhoneNumber
+	findErr   error
+	removeErr error
+	removed   []string
+}
+
+func (f *fakeZoom) FindNumber(context.Context, string, string) (zoom.PhoneNumber, error) {
+	return f.pn, f.findErr
+}
+
+func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) error {
+	f.removed = append(f.removed, ids...)
+	return f.removeErr
+}
+
+const num = "+97239754569"
+
+func setup(status number.Status, attempt int, z *fakeZoom) (*Tasks, *fakeStore) {
+	st := &fakeStore{found: true, n: store.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"}}
+	tk := New(st, z, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	tk.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
+	return tk, st
+}
+
+func errType(err error) string {
+	var named messages.InvokeResponse_Error
+	if errors.As(err, &named) {
+		return named.Type
+	}
+	if err != nil {
+		return "unnamed"
+	}
+	return ""
+}
+
+func TestCheck(t *testing.T) {
+	assigned := zoom.PhoneNumber{ID: "pn_1", Number: num, Assignee: &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}}
+	tests := []struct {
+		name     string
+		status   number.Status
+		attempt  int
+		started  string
+		customer string
+		zoom     *fakeZoom
+		want     string // outcome, or the error type
+	}{
+		{"assigned", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeAssigned},
+		{"unassigned", number.WaitingForUnassign, 1, "2026-11-27T11:59:00.123Z", "acme", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, OutcomeUnassigned},
+		{"gone from the account", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, OutcomeUnassigned},
+		{"deadline passed", number.WaitingForUnassign, 1, "2026-11-27T10:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeExpired},
+		{"newer attempt owns it", number.Releasing, 2, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
+		{"cancelled", number.Cancelled, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
+		{"zoom throttled", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled},
+		{"zoom down", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable},
+		{"bad credentials", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.BadCredentials}}, ErrZoomBadCredentials},
+		{"customer without zoom account", number.Releasing, 1, "2026-11-27T11:59:00Z", "nozoom", &fakeZoom{}, ErrMisconfigured},
+		{"bad start time", number.Releasing, 1, "yesterday", "acme", &fakeZoom{}, ErrMisconfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, st := setup(tt.status, 1, tt.zoom)
+			st.n.CustomerID = tt.customer
+			out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: tt.customer, Number: num, Attempt: tt.attempt, StartedAt: tt.started})
+			got := errType(err)
+			if got == "" {
+				c := out.(CheckOutput)
+				got = c.Outcome
+				if c.RecheckSeconds != 10 || (got == OutcomeAssigned && c.Assignee.Name != "Dana") {
+					t.Fatalf("output = %+v", c)
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
+			}
+			if len(st.applied) != 0 {
+				t.Fatal("check wrote the number")
+			}
+		})
+	}
+}
+
+func TestWaitStoresTokenAndAssignee(t *testing.T) {
+	tk, st := setup(number.Releasing, 1, &fakeZoom{})
+	a := &store.Assignee{ID: "u1", Name: "Dana", Type: "user"}
+	for i, token := range []string{"tok-1", "tok-2"} {
+		if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, Assignee: a, TaskToken: token}); err != nil {
+			t.Fatal(err)
+		}
+		if st.n.Status != number.WaitingForUnassign || st.n.TaskToken != token || st.n.Message != "assigned in Zoom to Dana (user) — unassign it in Zoom first" {
+			t.Fatalf("wait %d: number = %+v", i+1, st.n)
+		}
+	}
+	// The first wait changed the status (one history entry), the second only the token.
+	if st.applied[0].Prev.Status != number.Releasing || st.applied[1].Prev.Status != number.WaitingForUnassign {
+		t.Fatalf("changes = %+v", st.applied)
+	}
+	// A wait for a cancelled number stops the execution.
+	st.n.Status = number.Cancelled
+	_, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok-3"})
+	if errType(err) != ErrSuperseded {
+		t.Fatalf("wait after cancel = %v", err)
+	}
+}
+
+func TestRelease(t *testing.T) {
+	tests := []struct {
+		name        string
+		zoom        *fakeZoom
+		wantErr     string
+		wantRemoved int
+		wantStatus  number.Status
+	}{
+		{"unassigned is removed and released", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, "", 1, number.Released},
+		{"already gone is success", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, "", 0, number.Released},
+		{"removed meanwhile is success", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", 1, number.Released},
+		{"assigned again goes back to check", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Assignee: &zoom.Assignee{Name: "Eve"}}}, ErrZoomAssigned, 0, number.Releasing},
+		{"zoom refuses: assigned", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, 1, number.Releasing},
+		{"zoom down is retried by the state machine", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, 1, number.Releasing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, st := setup(number.Releasing, 1, tt.zoom)
+			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1})
+			if errType(err) != tt.wantErr || len(tt.zoom.removed) != tt.wantRemoved || st.n.Status != tt.wantStatus {
+				t.Fatalf("release: err %v, removed %v, status %s", err, tt.zoom.removed, st.n.Status)
+			}
+		})
+	}
+}
+
+func TestExpireAndFail(t *testing.T) {
+	tk, st := setup(number.WaitingForUnassign, 1, &fakeZoom{})
+	st.n.Assignee, st.n.TaskToken = &store.Assignee{Name: "Dana", Type: "user"}, "tok"
+	if _, err := tk.Handle(context.Background(), Input{Action: "expire", CustomerID: "acme", Number: num, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st.n.Status != number.PendingApproval || st.n.TaskToken != "" || !strings.Contains(st.n.Message, "still assigned in Zoom to Dana (user) after 1h0m0s") {
+		t.Fatalf("after expire: %+v", st.n)
+	}
+
+	tests := []struct {
+		err  StateError
+		want string
+	}{
+		{StateError{Error: ErrZoomUnavailable, Cause: `{"errorMessage":"HTTP 503","errorType":"Zoom.Unavailable"}`}, "Zoom was unavailable through every retry (HTTP 503)"},
+		{StateError{Error: ErrZoomThrottled}, "rate-limiting"},
+		{StateError{Error: ErrZoomBadCredentials}, "credentials"},
+		{StateError{Error: "States.Timeout", Cause: "task timed out"}, "(States.Timeout): task timed out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error, func(t *testing.T) {
+			tk, st := setup(number.Releasing, 1, &fakeZoom{})
+			if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &tt.err}); err != nil {
+				t.Fatal(err)
+			}
+			if st.n.Status != number.Failed || !strings.Contains(st.n.Message, tt.want) {
+				t.Fatalf("after fail: %s %q; want message with %q", st.n.Status, st.n.Message, tt.want)
+			}
+		})
+	}
+	// A failure of a superseded execution leaves the number alone.
+	tk, st = setup(number.Cancelled, 1, &fakeZoom{})
+	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.applied) != 0 {
+		t.Fatalf("fail of superseded: %v, %d writes", err, len(st.applied))
+	}
+}
+
+func TestUnknownAction(t *testing.T) {
+	tk, _ := setup(number.Releasing, 1, &fakeZoom{})
+	if _, err := tk.Handle(context.Background(), Input{Action: "dance"}); errType(err) != ErrMisconfigured {
+		t.Fatalf("err = %v", err)
+	}
+}
