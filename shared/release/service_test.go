@@ -230,3 +230,82 @@ func TestUnassignedHint(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentActionsKeepHistoryConsistent races approvals, rejections
+// and cancellations of the same numbers from many goroutines against a store
+// with DynamoDB's conditional-write rule. Whatever wins, each number's
+// history replays to its final status, every change in it is an allowed
+// transition, and exactly one execution was started per approval attempt.
+func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
+	st := newMemStore()
+	rec := &workflowtest.Recorder{}
+	svc := New(st, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	ctx := context.Background()
+	outcomes := map[number.Status]int{}
+	for round := 0; round < 20; round++ {
+		nums := make([]string, 5)
+		for i := range nums {
+			nums[i] = fmt.Sprintf("+1415555%02d%02d", round, i)
+		}
+		// A rejected or cancelled number is asked for again mid-race, too.
+		if _, err := svc.RequestRelease(ctx, provider, RequestInput{CustomerID: "acme", Numbers: nums}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 12; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				switch g % 4 {
+				case 0:
+					_, _ = svc.Approve(ctx, customer, nums)
+				case 1:
+					_, _ = svc.Reject(ctx, customer, nums)
+				case 2:
+					for _, n := range nums {
+						_, _ = svc.Cancel(ctx, provider, "acme", n)
+					}
+				case 3:
+					_, _ = svc.RequestRelease(ctx, provider, RequestInput{CustomerID: "acme", Numbers: nums})
+				}
+			}()
+		}
+		wg.Wait()
+		for _, n := range nums {
+			cur, _ := st.GetNumber(ctx, "acme", n)
+			outcomes[cur.Status]++
+		}
+	}
+	t.Logf("final statuses of 100 raced numbers: %v", outcomes)
+	starts := map[string]int{}
+	for _, s := range rec.Started() {
+		starts[s.ExecutionName()]++
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	releasing := 0
+	for key, n := range st.numbers {
+		hist := st.history[key]
+		status := number.None
+		for _, h := range hist {
+			if h.From != status || !number.CanTransition(h.From, h.To) {
+				t.Fatalf("%s: history step %s → %s does not follow %s", n.Number, h.From, h.To, status)
+			}
+			status = h.To
+			if h.To == number.Releasing {
+				releasing++
+			}
+		}
+		if status != n.Status {
+			t.Fatalf("%s: history replays to %s; the number is %s", n.Number, status, n.Status)
+		}
+	}
+	for name, c := range starts {
+		if c != 1 {
+			t.Fatalf("execution %s started %d times", name, c)
+		}
+	}
+	if len(starts) != releasing {
+		t.Fatalf("%d executions started for %d approvals that won", len(starts), releasing)
+	}
+}

@@ -62,6 +62,9 @@ type numberItem struct {
 	GSI1SK string `dynamodbav:"GSI1SK"`
 	GSI2PK string `dynamodbav:"GSI2PK"`
 	GSI2SK string `dynamodbav:"GSI2SK"`
+	// GSI3 keys exist only while a workflow should be moving the number.
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 	Number
 }
 
@@ -72,12 +75,16 @@ type historyItem struct {
 }
 
 func toItem(n Number) numberItem {
-	return numberItem{
+	it := numberItem{
 		PK: numberPK(n.CustomerID, n.Number), SK: skState,
 		GSI1PK: customerIndexPK(n.CustomerID, n.Status), GSI1SK: indexSK(n.Status, n.Number),
 		GSI2PK: providerIndexPK(n.ProviderID, n.CustomerID, n.Status), GSI2SK: indexSK(n.Status, n.Number),
 		Number: n,
 	}
+	if inFlight(n.Status) {
+		it.GSI3PK, it.GSI3SK = inFlightKeys(n)
+	}
+	return it
 }
 
 func keyOf(pk, sk string) map[string]types.AttributeValue {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"hash/fnv"
 
 	"numberrelease/shared/number"
 )
@@ -19,6 +20,9 @@ import (
 //
 //	ByCustomer  GSI1PK=C#<customer>[#RELEASED]              GSI1SK=<status>#<e164>
 //	ByProvider  GSI2PK=P#<provider>#C#<customer>[#RELEASED] GSI2SK=<status>#<e164>
+//
+//	InFlight    GSI3PK=INFLIGHT#<shard 0-7>   GSI3SK=<updated_at>#<customer>#<e164>
+//	            (only while RELEASING or WAITING_FOR_UNASSIGN)
 //
 // Released numbers move to their own index partition, so the default views
 // never read them and a RELEASED listing reads nothing else.
@@ -55,3 +59,21 @@ func providerIndexPK(providerID, customerID string, s number.Status) string {
 }
 
 func indexSK(s number.Status, e164 string) string { return string(s) + "#" + e164 }
+
+// inFlightShards spreads in-flight numbers over a few index partitions, so a
+// bulk approval does not write one hot partition.
+const inFlightShards = 8
+
+func inFlight(s number.Status) bool {
+	return s == number.Releasing || s == number.WaitingForUnassign
+}
+
+func inFlightKeys(n Number) (string, string) {
+	h := fnv.New32a()
+	h.Write([]byte(n.CustomerID + "#" + n.Number))
+	return fmt.Sprintf("INFLIGHT#%d", h.Sum32()%inFlightShards),
+		n.UpdatedAt.UTC().Format(inFlightTime) + "#" + n.CustomerID + "#" + n.Number
+}
+
+// inFlightTime is fixed-width, so index keys sort by time.
+const inFlightTime = "2006-01-02T15:04:05.000Z07:00"

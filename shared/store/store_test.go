@@ -379,3 +379,72 @@ func TestIdempotencyRecords(t *testing.T) {
 		t.Fatalf("put over expired record: %v", err)
 	}
 }
+
+func TestInFlightBefore(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	var changes []Change
+	for _, n := range numbers(40) {
+		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
+	}
+	written, err := s.ApplyAll(ctx, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 30 numbers go RELEASING at 10:00; 10 of them wait from 10:05; 5 stay pending.
+	for i, n := range written[:35] {
+		next := n
+		next.Status = number.Releasing
+		if i >= 30 {
+			next.Status = number.Rejected
+		}
+		if written[i], err = s.Apply(ctx, Change{Prev: n, Next: next, Actor: "c", Why: "w"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(5 * time.Minute)
+	for i := 20; i < 30; i++ {
+		next := written[i]
+		next.Status = number.WaitingForUnassign
+		if written[i], err = s.Apply(ctx, Change{Prev: written[i], Next: next, Actor: "w", Why: "w"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(cutoff time.Time) int {
+		seen := map[string]bool{}
+		if err := s.InFlightBefore(ctx, cutoff, func(n Number) error {
+			if n.Status != number.Releasing && n.Status != number.WaitingForUnassign {
+				t.Fatalf("%s is %s: not in flight", n.Number, n.Status)
+			}
+			seen[n.Number] = true
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return len(seen)
+	}
+	tests := []struct {
+		cutoff time.Time
+		want   int
+	}{
+		{clock.Add(-10 * time.Minute), 0},
+		{clock.Add(-time.Minute), 20}, // changed at 10:00 only
+		{clock.Add(time.Second), 30},  // all in flight
+	}
+	for _, tt := range tests {
+		if got := count(tt.cutoff); got != tt.want {
+			t.Errorf("InFlightBefore(%s) found %d; want %d", tt.cutoff.Format(time.Kitchen), got, tt.want)
+		}
+	}
+	// A released number leaves the index.
+	next := written[0]
+	next.Status = number.Released
+	if _, err := s.Apply(ctx, Change{Prev: written[0], Next: next, Actor: "w", Why: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(clock.Add(time.Hour)); got != 29 {
+		t.Errorf("after release: %d in flight; want 29", got)
+	}
+}

@@ -26,6 +26,13 @@ const (
 	AttrGSI2PK    = "GSI2PK"
 	AttrGSI2SK    = "GSI2SK"
 
+	// IndexInFlight is a sparse index of the numbers a workflow should be
+	// moving (RELEASING, WAITING_FOR_UNASSIGN), spread over a few shards and
+	// sorted by last update, for the reconciler.
+	IndexInFlight = "InFlight"
+	AttrGSI3PK    = "GSI3PK"
+	AttrGSI3SK    = "GSI3SK"
+
 	// AttrTTL holds the Unix time after which DynamoDB may delete an item
 	// (idempotency records only).
 	AttrTTL = "expires_at"
@@ -54,6 +61,7 @@ func TableSchema() Schema {
 		Indexes: []Index{
 			{Name: IndexCustomer, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK},
 			{Name: IndexProvider, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK},
+			{Name: IndexInFlight, PartitionKey: AttrGSI3PK, SortKey: AttrGSI3SK},
 		},
 		TTLAttribute:   AttrTTL,
 		StreamNewImage: true,
