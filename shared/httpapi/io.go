@@ -84,9 +84,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // with the request id and never shown.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestID(r.Context())
-	p := apperr.ProblemFor(err, id)
+	p := apperr.ProblemFor(busy(err), id)
 	if p.Code == apperr.Internal || p.Code == apperr.Unavailable {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", id, "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
 	}
 	b, merr := json.Marshal(p)
 	if merr != nil {
