@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help deps emulator node test vet fmt-check build run clean
+.PHONY: help deps emulator node fuzz test vet fmt-check build run clean
 
 help: ## list targets
 	@echo "Targets:"
@@ -63,8 +63,21 @@ $(MOTO_STAMP):
 	$(VENV)/bin/pip install --disable-pip-version-check -q "moto[server]==$(MOTO_VERSION)"
 	@touch $@
 
-test: deps vet fmt-check ## vet, gofmt check, then go test (PKG, TEST_FLAGS)
-	$(GO) test -count=1 $(TEST_FLAGS) $(PKG)
+test: deps vet fmt-check ## vet, gofmt check, then go test (PKG, TEST_FLAGS), then browser-test (whole tree only)
+	$(GO) test -count=1 -timeout 30m $(TEST_FLAGS) $(PKG)
+	$(if $(filter ./...,$(PKG)),$(if $(filter-out 0,$(BROWSER_TEST)),@$(MAKE) --no-print-directory browser-test))
+	$(if $(filter ./...,$(PKG)),@$(MAKE) --no-print-directory fuzz)
+
+# Each fuzz target runs for FUZZTIME on top of its committed seed corpus
+# (testdata/fuzz/<Fuzz>/); `make fuzz FUZZTIME=5m` digs deeper.
+FUZZTIME ?= 8s
+FUZZ_TARGETS := ./shared/number:FuzzParse ./shared/zoomsig:FuzzVerify ./shared/httpapi:FuzzDecodeJSON ./shared/zoomhook:FuzzWebhook
+
+fuzz: deps ## fuzz number parsing, request decoding and webhook verification for FUZZTIME each
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 vet: ## go vet (PKG)
 	$(GO) vet $(PKG)
@@ -96,16 +109,20 @@ run: deps ## run the whole system locally on :8080 (PORT) — emulator, API, wor
 clean: ## remove build output and the virtualenv
 	rm -rf build $(VENV) $(CDK_CLI) cdk.out
 
-# ---- AWS CDK (infra/): synthesize and deploy --------------------------------
+# ---- AWS CDK (infra/): synthesize, diff, deploy ------------------------------
 #
-#   make synth [STAGE=prod] [BUILD_DIR=/abs/bundles]   template in cdk.out/
+#   make synth [STAGE=prod] [BUILD_DIR=/abs/bundles]   template in cdk.out/, cdk-nag findings printed
+#   make diff STAGE=prod                               what a deploy would change
+#   make bootstrap                                     once per account and region
 #   make deploy STAGE=dev JWT_ISSUER=https://issuer.example/ \
 #       JWT_AUDIENCE=number-release JWKS_URL=https://issuer.example/.well-known/jwks.json
-#       [ZOOM_API_BASE=... ZOOM_OAUTH_URL=... RECHECK_SECONDS=... MAX_WAIT_SECONDS=...]
+#       [ALARM_EMAIL=oncall@example.com] [ZOOM_API_BASE=... ZOOM_OAUTH_URL=...
+#        RECHECK_SECONDS=... MAX_WAIT_SECONDS=... RECONCILE_GRACE_SECONDS=...]
 #
-# deploy uses the AWS credentials of the environment and an account/region
-# bootstrapped once with `npx cdk bootstrap`. After the first deploy, store the
-# Zoom credentials in the secret named by the ZoomSecretArn output.
+# A stage's settings are cdk.json's context "stages" (infra/stack/config.go).
+# diff, bootstrap and deploy use the pinned CLI and the AWS credentials of the
+# environment. Prerequisites and the steps after the first deploy: README
+# "Deploy"; operating it: docs/OPERATIONS.md.
 
 STAGE   ?= dev
 CDK_OUT ?= cdk.out
@@ -115,14 +132,17 @@ CDK_OUT ?= cdk.out
 CDK_CLI := .cdk-cli
 CDK     := $(CDK_CLI)/node_modules/.bin/cdk
 DEPLOY_PARAMS := JWT_ISSUER JWT_AUDIENCE JWKS_URL
+# Context beyond cdk.json: the stage, and an alarm email if given.
+CDK_CONTEXT = -c stage=$(STAGE) $(if $(ALARM_EMAIL),-c 'alarmEmail=$(ALARM_EMAIL)')
 # Optional parameters; unset ones keep their stack value (or default).
 DEPLOY_OPTIONAL = $(strip \
 	$(if $(ZOOM_API_BASE),--parameters 'ZoomApiBase=$(ZOOM_API_BASE)') \
 	$(if $(ZOOM_OAUTH_URL),--parameters 'ZoomOAuthUrl=$(ZOOM_OAUTH_URL)') \
 	$(if $(RECHECK_SECONDS),--parameters 'RecheckSeconds=$(RECHECK_SECONDS)') \
-	$(if $(MAX_WAIT_SECONDS),--parameters 'MaxWaitSeconds=$(MAX_WAIT_SECONDS)'))
+	$(if $(MAX_WAIT_SECONDS),--parameters 'MaxWaitSeconds=$(MAX_WAIT_SECONDS)') \
+	$(if $(RECONCILE_GRACE_SECONDS),--parameters 'ReconcileGraceSeconds=$(RECONCILE_GRACE_SECONDS)'))
 
-.PHONY: synth deploy
+.PHONY: synth diff bootstrap deploy cdk-cli
 
 # Checked when make reads the Makefile, so a deploy without them stops before
 # building anything.
@@ -134,25 +154,174 @@ endif
 endif
 
 # Runs the Go app as the CDK CLI would (CDK_OUTDIR, and cdk.json's context in
-# CDK_CONTEXT_JSON, plus stage and buildDir), without needing the CLI.
-synth: build ## write the CloudFormation template to cdk.out/ (STAGE, BUILD_DIR)
-	@ctx=$$(STAGE='$(STAGE)' BUILD_DIR='$(BUILD_DIR)' node -e ' \
+# CDK_CONTEXT_JSON, plus stage, buildDir and alarmEmail), without needing the
+# CLI. The app prints cdk-nag's findings and fails on any unsuppressed error.
+synth: build ## write the CloudFormation template to cdk.out/, print cdk-nag findings (STAGE, BUILD_DIR, ALARM_EMAIL)
+	@ctx=$$(STAGE='$(STAGE)' BUILD_DIR='$(BUILD_DIR)' ALARM_EMAIL='$(ALARM_EMAIL)' node -e ' \
 		const c = require("./cdk.json").context || {}; \
 		if (process.env.STAGE) c.stage = process.env.STAGE; \
 		if (process.env.BUILD_DIR) c.buildDir = process.env.BUILD_DIR; \
+		if (process.env.ALARM_EMAIL) c.alarmEmail = process.env.ALARM_EMAIL; \
 		process.stdout.write(JSON.stringify(c));') && \
 	CDK_OUTDIR='$(abspath $(CDK_OUT))' CDK_CONTEXT_JSON="$$ctx" $(GO) run ./infra
-	@echo "template: $(CDK_OUT)/NumberRelease-$(STAGE).template.json"
+	@echo "template: $(CDK_OUT)/NumberRelease-$(STAGE).template.json (cdk-nag: no unsuppressed findings)"
 
-deploy: build $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required)
-	$(CDK) deploy --require-approval broadening -c stage=$(STAGE) \
+diff: build $(CDK) ## show what deploying NumberRelease-STAGE would change (pinned CLI, AWS credentials)
+	$(CDK) diff $(CDK_CONTEXT) 'NumberRelease-$(STAGE)'
+
+bootstrap: build $(CDK) ## once per account/region: the CDK's deployment resources (AWS credentials)
+	$(CDK) bootstrap $(CDK_CONTEXT)
+
+deploy: build $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required; ALARM_EMAIL)
+	$(CDK) deploy --require-approval broadening $(CDK_CONTEXT) 'NumberRelease-$(STAGE)' \
 		--outputs-file '$(CDK_OUT)/outputs-$(STAGE).json' \
 		--parameters 'JwtIssuer=$(JWT_ISSUER)' \
 		--parameters 'JwtAudience=$(JWT_AUDIENCE)' \
 		--parameters 'JwksUrl=$(JWKS_URL)' $(DEPLOY_OPTIONAL)
+
+cdk-cli: $(CDK) ## install the pinned CDK CLI and cdklocal into .cdk-cli/
 
 $(CDK): infra/cdk-cli/package.json infra/cdk-cli/package-lock.json | node
 	@command -v npm >/dev/null || { echo "npm is missing: install it (Debian: apt-get install npm)" >&2; exit 1; }
 	mkdir -p $(CDK_CLI) && cp infra/cdk-cli/package.json infra/cdk-cli/package-lock.json $(CDK_CLI)/
 	cd $(CDK_CLI) && npm ci --no-audit --no-fund
 	@touch $@
+
+# ---- End-to-end suite against a running system -------------------------------
+#
+#   make e2e                                     in-process system on the emulator (as in make test)
+#   make e2e E2E_BASE_URL=http://localhost:8080  against `make run`
+#   make e2e E2E_BASE_URL=http://127.0.0.1:8090  against LocalStack through the front (make e2e-local)
+#
+# The suite reads E2E_BASE_URL itself (e2e/main_test.go); the base must serve
+# /local/token and /zoom-sim/... as well as the API.
+
+E2E_BASE_URL ?=
+
+.PHONY: e2e
+
+e2e: deps ## the end-to-end suite (E2E_BASE_URL: a running system; TEST_FLAGS)
+	E2E_BASE_URL='$(E2E_BASE_URL)' $(GO) test -count=1 $(TEST_FLAGS) ./e2e/...
+
+# ---- LocalStack route (deploy/localstack/): needs Docker; not run by CI --------
+#
+#   make localstack-up          LocalStack 4.14.0 (the last community image) on :4566
+#   make run                    in another terminal: the token issuer and Zoom simulator
+#                               the deployed functions use (and the suite's helpers)
+#   make deploy-local           host-arch bundles, cdklocal bootstrap + deploy of stage
+#                               "local", the simulator's credentials into the secret
+#   make e2e-local              seed the deployed table, run the suite through the front
+#   make localstack-down        stop LocalStack, drop its state
+#
+# README "LocalStack route" says what works and what differs from AWS.
+
+LOCALSTACK_COMPOSE := docker compose -f deploy/localstack/docker-compose.yml
+LOCALSTACK_URL   ?= http://localhost:4566
+# `make run` as seen from this machine (the token issuer's exact iss) and
+# from the Lambda containers (host.docker.internal, see the compose file).
+LOCAL_RUN_URL    ?= http://localhost:8080
+LOCAL_RUN_LAMBDA ?= http://host.docker.internal:8080
+LOCAL_STACK_NAME := NumberRelease-local
+LOCAL_BUILD      := build/localstack
+LOCAL_GOARCH     ?= $(shell $(GO) env GOARCH)
+LOCAL_OUTPUTS    := $(CDK_OUT)/outputs-local.json
+FRONT_ADDR       ?= 127.0.0.1:8090
+CDKLOCAL         := $(CDK_CLI)/node_modules/.bin/cdklocal
+# cdklocal drops AWS_* variables not allowed here; LocalStack takes any
+# credentials. The S3 endpoint must contain ".s3." (aws-cdk-local README).
+LOCAL_AWS := AWS_ENDPOINT_URL='$(LOCALSTACK_URL)' \
+	AWS_ENDPOINT_URL_S3='http://s3.localhost.localstack.cloud:4566' \
+	AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	AWS_ENVAR_ALLOWLIST=AWS_REGION,AWS_DEFAULT_REGION,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY
+# Reads one output of the local stack.
+local_output = $$(node -p 'require("./$(LOCAL_OUTPUTS)")["$(LOCAL_STACK_NAME)"].$(1)')
+
+.PHONY: localstack-up localstack-down build-local deploy-local e2e-local
+
+localstack-up: ## start LocalStack (pinned image, Docker) on :4566 and wait until healthy
+	$(LOCALSTACK_COMPOSE) up -d --wait
+
+localstack-down: ## stop LocalStack and drop its state
+	$(LOCALSTACK_COMPOSE) down -v
+
+# The stack says arm64; LocalStack runs these natively instead
+# (LAMBDA_IGNORE_ARCHITECTURE in the compose file).
+build-local: ## Lambda bundles for this machine's architecture (LOCAL_GOARCH) in build/localstack/
+	@set -e; for dir in functions/*/; do \
+		name=$$(basename "$$dir"); \
+		[ -f "functions/$$name/main.go" ] || continue; \
+		echo "$(LOCAL_BUILD)/$$name/bootstrap ($(LOCAL_GOARCH))"; \
+		GOOS=linux GOARCH=$(LOCAL_GOARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+			-ldflags='-s -w' -o $(LOCAL_BUILD)/$$name/bootstrap ./functions/$$name; \
+	done
+
+deploy-local: build-local $(CDK) ## deploy stage "local" to LocalStack with cdklocal (make localstack-up, and make run for its issuer and Zoom simulator)
+	$(LOCAL_AWS) $(CDKLOCAL) bootstrap -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD))
+	$(LOCAL_AWS) $(CDKLOCAL) deploy --require-approval never -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD)) \
+		$(LOCAL_STACK_NAME) --outputs-file '$(LOCAL_OUTPUTS)' \
+		--parameters 'JwtIssuer=$(LOCAL_RUN_URL)/local' \
+		--parameters 'JwtAudience=number-release' \
+		--parameters 'JwksUrl=$(LOCAL_RUN_LAMBDA)/local/jwks.json' \
+		--parameters 'ZoomApiBase=$(LOCAL_RUN_LAMBDA)/zoom-sim/v2' \
+		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' \
+		--parameters 'RecheckSeconds=10'
+	@# The Zoom simulator's local credentials (shared/devstack), not secrets.
+	$(LOCALSTACK_COMPOSE) exec -T localstack awslocal secretsmanager put-secret-value \
+		--secret-id "$(call local_output,ZoomSecretArn)" \
+		--secret-string '{"client_id":"local-zoom-client","client_secret":"local-zoom-client-secret","webhook_secret_token":"local-webhook-secret"}'
+	@echo "API: $(call local_output,ApiUrl)"
+
+e2e-local: ## seed the deployed table, then the e2e suite through deploy/localstack/front (make deploy-local and make run first)
+	$(GO) build -o build/localstack-front ./deploy/localstack/front
+	@set -e; \
+	$(LOCAL_AWS) build/localstack-front -listen '$(FRONT_ADDR)' -local '$(LOCAL_RUN_URL)' \
+		-localstack '$(LOCALSTACK_URL)' -api-url "$(call local_output,ApiUrl)" \
+		-seed-table "$(call local_output,TableName)" & front=$$!; \
+	trap 'kill $$front 2>/dev/null' EXIT; \
+	for i in $$(seq 1 60); do curl -fs -o /dev/null 'http://$(FRONT_ADDR)/local/jwks.json' && break; sleep 1; done; \
+	E2E_BASE_URL='http://$(FRONT_ADDR)' $(GO) test -count=1 $(TEST_FLAGS) ./e2e/...
+
+# ---- Browser tests of the web pages (web/, browsertest/) --------------------
+#
+#   make browser-test          Chromium + playwright-core click through the seed
+#   make test BROWSER_TEST=0   every other test, without the browser tests
+#
+# Debian's Chromium is installed only if /usr/bin/chromium is missing, npm only
+# if it is missing. playwright-core never downloads a browser here. It ships no
+# Go files, so browsertest/node_modules (ignored by git) is safe from `go ./...`.
+
+BROWSER_TEST ?= 1
+CHROMIUM     := /usr/bin/chromium
+BROWSERTEST  := browsertest
+BROWSERTEST_STAMP := $(BROWSERTEST)/node_modules/.installed
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: browser-test chromium npm
+
+chromium: ## make sure Debian's Chromium is installed (for browser-test)
+	@[ -x $(CHROMIUM) ] || { \
+		echo "$(CHROMIUM) is missing; installing Debian's chromium" >&2; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
+
+npm: node
+	@command -v npm >/dev/null || { \
+		echo "npm is missing; installing Debian's npm" >&2; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends npm; }
+
+$(BROWSERTEST_STAMP): $(BROWSERTEST)/package.json $(BROWSERTEST)/package-lock.json | npm
+	cd $(BROWSERTEST) && npm ci --no-audit --no-fund
+	@touch $@
+
+browser-test: emulator chromium $(BROWSERTEST_STAMP) ## browser tests of the web pages (starts the whole system itself)
+	cd $(BROWSERTEST) && node --test --test-reporter=spec --test-concurrency=1 release.test.mjs
+
+# ---- Performance measurement (bench/) ----------------------------------------
+#
+#   make bench     Go benchmarks, Lambda bundle sizes, init times and workflow
+#                  cost on the emulator; rewrites BENCHMARKS.md (a few minutes)
+
+.PHONY: bench
+
+bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost) and rewrite BENCHMARKS.md
+	$(GO) run ./bench -out BENCHMARKS.md

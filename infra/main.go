@@ -1,18 +1,25 @@
 // Command infra is the CDK app (cdk.json runs it): one Number Release stack
 // per stage, chosen with `-c stage=prod` (default dev).
 //
-// Context keys: stage (dev|prod), buildDir (the Lambda bundles written by
-// `make build`; default build/, relative paths are taken from the repository
-// root).
+// Context keys: stage (a key of stages; default dev), stages (cdk.json: each
+// stage's settings, see stack.Config), alarmEmail (overrides the stage's
+// alarm email), buildDir (the Lambda bundles written by `make build`;
+// default build/, relative paths are taken from the repository root).
+//
+// cdk-nag's AwsSolutions rules check the stack on every synthesis. Their
+// findings are printed here too, so `make synth` (which runs this app
+// without the CDK CLI) shows them, and any unsuppressed error fails it.
 package main
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/infra/stack"
@@ -29,21 +36,51 @@ func run() error {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	stage := contextString(app, "stage", "dev")
-	if stage != "dev" && stage != "prod" {
-		return fmt.Errorf("unknown stage %q: use -c stage=dev or -c stage=prod", stage)
-	}
-	buildDir, err := resolveBuildDir(contextString(app, "buildDir", stack.DefaultBuildDir))
+	cfg, err := stack.LoadConfig(stage, app.Node().TryGetContext(jsii.String("stages")))
 	if err != nil {
 		return err
 	}
-	cfg := stack.Config{Stage: stage, Production: stage == "prod", BuildDir: buildDir}
+	if email := contextString(app, "alarmEmail", ""); email != "" {
+		cfg.AlarmEmail = email
+	}
+	if cfg.BuildDir, err = resolveBuildDir(contextString(app, "buildDir", stack.DefaultBuildDir)); err != nil {
+		return err
+	}
 	if _, err := stack.New(app, "NumberRelease-"+stage, cfg, &awscdk.StackProps{
 		Env:         environment(),
 		Description: jsii.String("Number Release: carrier-initiated, customer-approved release of Zoom Phone numbers"),
 	}); err != nil {
 		return err
 	}
-	app.Synth(nil)
+	stack.AddNagChecks(app)
+	assembly := app.Synth(nil)
+	return reportFindings(os.Stderr, assembly)
+}
+
+// reportFindings prints the stacks' error and warning annotations (cdk-nag
+// findings among them) and fails on any error, as the CDK CLI does.
+func reportFindings(w io.Writer, assembly cxapi.CloudAssembly) error {
+	errs, warns := 0, 0
+	for _, st := range *assembly.Stacks() {
+		for _, m := range *st.Messages() {
+			var level string
+			switch m.Level {
+			case cxapi.SynthesisMessageLevel_ERROR:
+				level, errs = "error", errs+1
+			case cxapi.SynthesisMessageLevel_WARNING:
+				level, warns = "warning", warns+1
+			default:
+				continue
+			}
+			fmt.Fprintf(w, "[%s] %s: %v\n", level, *m.Id, m.Entry.Data)
+		}
+	}
+	if errs+warns > 0 {
+		fmt.Fprintf(w, "%d error(s), %d warning(s)\n", errs, warns)
+	}
+	if errs > 0 {
+		return fmt.Errorf("%d synthesis error(s) (cdk-nag findings must be fixed or suppressed with a reason: infra/stack/nag.go)", errs)
+	}
 	return nil
 }
 

@@ -45,6 +45,9 @@ func main() {
 	fmt.Printf(`
 Number Release is running at %[1]s
 
+  customer app    %[1]s/            (Wait for Release; sign in as acme / alice)
+  portal          %[1]s/portal      (the carrier's management portal; pxc)
+  zoom app        %[1]s/zoom-sim/   (the simulated Zoom account: Assigned tab, Unbind)
   health          %[1]s/healthz
   API document    %[1]s/openapi.yaml
   customer token  curl -s -XPOST %[1]s/local/token -d '{"kind":"customer","tenant_id":"acme","sub":"alice"}'

@@ -7,6 +7,19 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// accessLogFormat is the stage's access log line: one JSON object per
+// request, every value quoted (a "-" placeholder stays valid JSON). It names
+// the route template, not the path, and no header or body: no bearer token
+// or phone number reaches the access log. requestId matches the Lambda's
+// request id header and logs (docs/OPERATIONS.md).
+const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"$context.extendedRequestId",` +
+	`"requestTime":"$context.requestTime","ip":"$context.identity.sourceIp","httpMethod":"$context.httpMethod",` +
+	`"resourcePath":"$context.resourcePath","protocol":"$context.protocol","status":"$context.status",` +
+	`"responseLength":"$context.responseLength","responseLatency":"$context.responseLatency",` +
+	`"integrationStatus":"$context.integration.status","integrationLatency":"$context.integration.latency",` +
+	`"integrationRequestId":"$context.integration.requestId","error":$context.error.messageString,` +
+	`"xrayTraceId":"$context.xrayTraceId"}`
+
 // route is one API method served by one function (Lambda proxy integration).
 type route struct {
 	method, path string
@@ -23,22 +36,42 @@ type route struct {
 // signature, so authentication is identical locally, on an emulator and on
 // AWS.
 func newAPI(st awscdk.Stack, cfg Config, fns Functions) awsapigateway.RestApi {
-	api := awsapigateway.NewRestApi(st, jsii.String("RestApi"), &awsapigateway.RestApiProps{
+	accessLogs := newLogGroup(st, "ApiAccessLogs", nil, cfg)
+	props := &awsapigateway.RestApiProps{
 		RestApiName:   jsii.String("number-release-" + cfg.Stage),
 		Description:   jsii.String("Number Release (" + cfg.Stage + "): provider, customer and Zoom webhook API"),
 		EndpointTypes: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
-		// No account-wide CloudWatch role: nothing here needs API Gateway to
-		// write logs, and that role is a per-account singleton.
-		CloudWatchRole: jsii.Bool(false),
+		// Access and execution logs need the account's (per region) API
+		// Gateway CloudWatch Logs role. The stack sets it unless the stage
+		// says the account's role is managed elsewhere (below).
+		CloudWatchRole: jsii.Bool(cfg.APIGatewayCloudWatchRole),
 		FailOnWarnings: jsii.Bool(true),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(cfg.Stage),
-			ThrottlingRateLimit:  jsii.Number(50),
-			ThrottlingBurstLimit: jsii.Number(100),
+			ThrottlingRateLimit:  jsii.Number(cfg.APIRateLimit),
+			ThrottlingBurstLimit: jsii.Number(cfg.APIBurstLimit),
 			TracingEnabled:       jsii.Bool(true),
 			MetricsEnabled:       jsii.Bool(true),
+			// Execution logs for failed requests only, and never bodies:
+			// requests carry bearer tokens and customer data.
+			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+			DataTraceEnabled:     jsii.Bool(false),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 		},
-	})
+	}
+	if cfg.APIGatewayCloudWatchRole {
+		// The role is an account-wide singleton other APIs may rely on:
+		// deleting the stack keeps it.
+		props.CloudWatchRoleRemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	api := awsapigateway.NewRestApi(st, jsii.String("RestApi"), props)
+	// API Gateway would create the execution log group itself, without
+	// retention, on the first logged request; declaring it first gives it
+	// the stage's retention.
+	execLogs := newLogGroup(st, "ApiExecutionLogs",
+		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), api.RestApiId(), jsii.String("/" + cfg.Stage)}), cfg)
+	api.DeploymentStage().Node().AddDependency(execLogs)
 	routes := []route{
 		{"POST", "/provider/v1/release-requests", fns.API},
 		{"GET", "/provider/v1/customers/{customer_id}/numbers", fns.API},

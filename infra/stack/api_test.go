@@ -1,11 +1,16 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 )
 
 // specRoutes are SPEC §4's deployed routes and the function serving each.
@@ -71,7 +76,7 @@ func TestAPIHasExactlyTheSpecRoutes(t *testing.T) {
 }
 
 func TestAPIStage(t *testing.T) {
-	for _, cfg := range []Config{dev, {Stage: "prod", Production: true}} {
+	for _, cfg := range []Config{dev, prod} {
 		t.Run(cfg.Stage, func(t *testing.T) {
 			s := synthStack(t, cfg)
 			stages := s.ofType("AWS::ApiGateway::Stage")
@@ -83,7 +88,13 @@ func TestAPIStage(t *testing.T) {
 					t.Errorf("StageName = %v, TracingEnabled = %v", props["StageName"], props["TracingEnabled"])
 				}
 				settings := jsonString(t, props["MethodSettings"])
-				for _, want := range []string{`"MetricsEnabled":true`, `"ThrottlingBurstLimit":100`, `"ThrottlingRateLimit":50`} {
+				for _, want := range []string{
+					`"MetricsEnabled":true`,
+					fmt.Sprintf(`"ThrottlingBurstLimit":%d`, cfg.APIBurstLimit),
+					fmt.Sprintf(`"ThrottlingRateLimit":%d`, cfg.APIRateLimit),
+					// Execution logs for errors only, never request or response bodies.
+					`"LoggingLevel":"ERROR"`, `"DataTraceEnabled":false`,
+				} {
 					if !strings.Contains(settings, want) {
 						t.Errorf("MethodSettings %s lack %s", settings, want)
 					}
@@ -92,9 +103,76 @@ func TestAPIStage(t *testing.T) {
 			if n := len(s.ofType("AWS::ApiGateway::Authorizer")); n != 0 {
 				t.Errorf("%d API Gateway authorizers: auth belongs to the handlers", n)
 			}
-			if n := len(s.ofType("AWS::ApiGateway::Account")); n != 0 {
-				t.Errorf("the stack sets the account-wide API Gateway CloudWatch role")
-			}
 		})
 	}
+}
+
+func TestAPIAccessLogs(t *testing.T) {
+	s := synthStack(t, dev)
+	stage := s.stack.API.DeploymentStage()
+	accessLogs := s.logicalID(t, s.stack.Node().FindChild(jsii.String("ApiAccessLogs")))
+	s.tmpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+		"AccessLogSetting": map[string]any{
+			"DestinationArn": map[string]any{"Fn::GetAtt": []any{accessLogs, "Arn"}},
+			"Format":         assertions.Match_AnyValue(),
+		},
+	})
+	props := s.resources[s.logicalID(t, stage)]["Properties"].(map[string]any)
+	format := props["AccessLogSetting"].(map[string]any)["Format"].(string)
+	// Each line must be JSON once API Gateway fills in the variables; the
+	// error message variable is the only unquoted one (messageString is
+	// quoted by API Gateway itself).
+	filled := strings.ReplaceAll(format, "$context.error.messageString", `"an \"error\""`)
+	filled = regexp.MustCompile(`\$context\.[A-Za-z.]+`).ReplaceAllString(filled, "-")
+	var line map[string]string
+	if err := json.Unmarshal([]byte(filled), &line); err != nil {
+		t.Fatalf("access log format is not JSON once filled: %v\n%s", err, filled)
+	}
+	for _, field := range []string{"requestId", "status", "resourcePath", "httpMethod", "ip", "requestTime", "integrationStatus", "xrayTraceId", "error"} {
+		if _, ok := line[field]; !ok {
+			t.Errorf("access log lacks %s: %s", field, format)
+		}
+	}
+	for _, leak := range []string{"$input", "$context.path", "authorizer", "Authorization", "$context.identity.user"} {
+		if strings.Contains(format, leak) {
+			t.Errorf("access log format includes %s (bodies, paths with phone numbers, credentials): %s", leak, format)
+		}
+	}
+	// The execution log group exists before API Gateway would create it
+	// (without retention) and carries the stage's retention.
+	s.tmpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+		"LogGroupName": map[string]any{"Fn::Join": []any{"", []any{
+			"API-Gateway-Execution-Logs_", map[string]any{"Ref": s.logicalID(t, s.stack.API)}, "/dev",
+		}}},
+		"RetentionInDays": dev.LogRetentionDays,
+	})
+}
+
+// Access logging needs the account's API Gateway CloudWatch role: the stack
+// sets it unless the stage says it is managed elsewhere, and never deletes it.
+func TestAPIGatewayAccountRole(t *testing.T) {
+	s := synthStack(t, dev)
+	s.tmpl.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(1))
+	s.tmpl.HasResource(jsii.String("AWS::ApiGateway::Account"), map[string]any{
+		"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+	})
+	s.tmpl.HasResource(jsii.String("AWS::IAM::Role"), map[string]any{
+		"DeletionPolicy": "Retain",
+		"Properties": assertions.Match_ObjectLike(&map[string]any{
+			"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+				"Statement": []any{assertions.Match_ObjectLike(&map[string]any{
+					"Principal": map[string]any{"Service": "apigateway.amazonaws.com"},
+				})},
+			}),
+		}),
+	})
+	stageID := s.logicalID(t, s.stack.API.DeploymentStage())
+	deps := jsonString(t, s.resources[stageID]["DependsOn"])
+	if !strings.Contains(deps, "Account") {
+		t.Errorf("the stage does not wait for the account's CloudWatch role: DependsOn %s", deps)
+	}
+
+	managed := dev
+	managed.APIGatewayCloudWatchRole = false
+	synth(t, managed).ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
 }

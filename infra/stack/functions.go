@@ -7,11 +7,14 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	tableschema "numberrelease/shared/table"
 )
 
 // The Lambda functions: each is functions/<name>/main.go in the repository
@@ -21,11 +24,12 @@ const (
 	FunctionWebhook      = "webhook"
 	FunctionReleaseTasks = "release-tasks"
 	FunctionNotify       = "notify"
+	FunctionReconcile    = "reconcile"
 )
 
 // FunctionNames lists every function the stack deploys.
 func FunctionNames() []string {
-	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionNotify}
+	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionNotify, FunctionReconcile}
 }
 
 // Functions are the stack's Lambda functions.
@@ -38,6 +42,8 @@ type Functions struct {
 	ReleaseTasks awslambda.Function
 	// Notify publishes history entries from the table stream to EventBridge.
 	Notify awslambda.Function
+	// Reconcile repairs numbers whose workflow is gone, on a schedule.
+	Reconcile awslambda.Function
 }
 
 // ByName returns the functions keyed by their directory name.
@@ -47,6 +53,7 @@ func (f Functions) ByName() map[string]awslambda.Function {
 		FunctionWebhook:      f.Webhook,
 		FunctionReleaseTasks: f.ReleaseTasks,
 		FunctionNotify:       f.Notify,
+		FunctionReconcile:    f.Reconcile,
 	}
 }
 
@@ -72,34 +79,53 @@ func checkBundles(dir string) error {
 	return nil
 }
 
+// functionOptions are the per-function settings of newGoFunction.
+type functionOptions struct {
+	timeout awscdk.Duration
+	env     map[string]*string
+	// reservedConcurrency, when above 0, reserves (and caps) the function's
+	// concurrent executions.
+	reservedConcurrency int
+}
+
 // newGoFunction declares one Go Lambda function from <BuildDir>/<name>, with
-// its own log group. env is added to LOG_LEVEL=info.
-func newGoFunction(scope constructs.Construct, name string, cfg Config, timeout awscdk.Duration, env map[string]*string) awslambda.Function {
+// its own log group and its own role. The role starts empty (no AWS managed
+// policy): it may write only to the function's log group, plus X-Ray (added
+// by the CDK for active tracing) and what the caller grants. env is added to
+// LOG_LEVEL=info.
+func newGoFunction(scope constructs.Construct, name string, cfg Config, o functionOptions) awslambda.Function {
 	id := constructID(name) + "Function"
-	retention := awslogs.RetentionDays_ONE_MONTH
-	if cfg.Production {
-		retention = awslogs.RetentionDays_THREE_MONTHS
-	}
-	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: removalPolicy(cfg),
+	logs := newLogGroup(scope, id+"Logs", nil, cfg)
+	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Number Release (" + cfg.Stage + "): the " + name + " function"),
 	})
+	logs.GrantWrite(role)
 	vars := map[string]*string{"LOG_LEVEL": jsii.String("info")}
-	for k, v := range env {
+	for k, v := range o.env {
 		vars[k] = v
 	}
-	return awslambda.NewFunction(scope, jsii.String(id), &awslambda.FunctionProps{
+	props := &awslambda.FunctionProps{
 		Description:  jsii.String("Number Release (" + cfg.Stage + "): " + name),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.buildDir(), name)), nil),
 		MemorySize:   jsii.Number(256),
-		Timeout:      timeout,
+		Timeout:      o.timeout,
 		Tracing:      awslambda.Tracing_ACTIVE,
 		LogGroup:     logs,
+		Role:         role,
 		Environment:  &vars,
-	})
+	}
+	if o.reservedConcurrency > 0 {
+		props.ReservedConcurrentExecutions = jsii.Number(o.reservedConcurrency)
+	}
+	fn := awslambda.NewFunction(scope, jsii.String(id), props)
+	// The role's policy (log group, X-Ray, grants) must exist before the
+	// function first runs.
+	fn.Node().AddDependency(role)
+	return fn
 }
 
 // constructID turns a function name into a construct id: release-tasks →
@@ -123,47 +149,75 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	secret := nr.ZoomSecret
 	seconds := func(s float64) awscdk.Duration { return awscdk.Duration_Seconds(jsii.Number(s)) }
 
-	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, seconds(30), map[string]*string{
-		"TABLE_NAME":       table.TableName(),
-		"ZOOM_SECRET_ARN":  secret.SecretArn(),
-		"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
-		"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
-		"RECHECK_SECONDS":  p.RecheckSeconds.ValueAsString(),
-		"MAX_WAIT_SECONDS": p.MaxWaitSeconds.ValueAsString(),
+	// release-tasks is the only caller of Zoom. Zoom's rate limits are per
+	// Zoom account (all of a customer's apps share them), not per caller,
+	// so a 500-number approval must not become 500 concurrent Zoom calls:
+	// the reservation caps the concurrency (and guarantees it, so a busy API
+	// cannot starve the workflow); shared/ratelimit paces the calls within
+	// it. Invocations over the cap fail with Lambda.TooManyRequestsException,
+	// which the state machine retries (shared/workflow/release.asl.json):
+	// the cap is safe only while those retries outlast a burst of approvals
+	// (docs/OPERATIONS.md, release-tasks-throttles).
+	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, functionOptions{
+		timeout: seconds(30),
+		env: map[string]*string{
+			"TABLE_NAME":       table.TableName(),
+			"ZOOM_SECRET_ARN":  secret.SecretArn(),
+			"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
+			"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
+			"RECHECK_SECONDS":  p.RecheckSeconds.ValueAsString(),
+			"MAX_WAIT_SECONDS": p.MaxWaitSeconds.ValueAsString(),
+		},
+		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
 	})
-	table.GrantReadWriteData(tasks)
+	grantTable(tasks, table, true)
+	// The shared Zoom rate limiter (shared/ratelimit) counts calls per Zoom
+	// account and second with UpdateItem ADD, on its own items only
+	// (partition key "RATE#<account>#<label>").
+	tasks.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:UpdateItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys}},
+		},
+	}))
 	secret.GrantRead(tasks, nil)
 
 	sm, err := newStateMachine(nr.Stack, cfg, tasks)
 	if err != nil {
 		return err
 	}
-	tasks.GrantInvoke(sm)
+	// The definition invokes the unqualified function ARN only, so no
+	// version or alias (GrantInvoke would add <arn>:*).
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &[]*string{tasks.FunctionArn()},
+	}))
 
-	api := newGoFunction(nr.Stack, FunctionAPI, cfg, seconds(15), map[string]*string{
+	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(15), env: map[string]*string{
 		"TABLE_NAME":        table.TableName(),
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
 		"JWKS_URL":          p.JwksURL.ValueAsString(),
 		"JWT_ISSUER":        p.JwtIssuer.ValueAsString(),
 		"JWT_AUDIENCE":      p.JwtAudience.ValueAsString(),
-	})
-	table.GrantReadWriteData(api)
+	}})
+	grantTable(api, table, true)
 	sm.GrantStartExecution(api)
 	// Approving a number that waits for the unassign wakes the waiting task.
 	sm.Grant(api, jsii.String("states:SendTaskSuccess"))
 
-	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, seconds(15), map[string]*string{
+	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, functionOptions{timeout: seconds(15), env: map[string]*string{
 		"TABLE_NAME":              table.TableName(),
 		"ZOOM_WEBHOOK_SECRET_ARN": secret.SecretArn(),
-	})
-	table.GrantReadData(webhook)
+	}})
+	grantTable(webhook, table, false)
 	secret.GrantRead(webhook, nil)
 	// An unassign notification wakes the waiting task (a hint: it re-checks).
 	sm.Grant(webhook, jsii.String("states:SendTaskSuccess"))
 
-	notify := newGoFunction(nr.Stack, FunctionNotify, cfg, seconds(30), map[string]*string{
+	notify := newGoFunction(nr.Stack, FunctionNotify, cfg, functionOptions{timeout: seconds(30), env: map[string]*string{
 		"EVENT_BUS_NAME": nr.Bus.EventBusName(),
-	})
+	}})
 	nr.NotifyDLQ = newNotifyDLQ(nr.Stack)
 	notify.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
@@ -176,9 +230,41 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	}))
 	nr.Bus.GrantPutEventsTo(notify, nil)
 
+	reconcile := nr.newReconciler(cfg, sm)
+
 	nr.StateMachine = sm
-	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, Notify: notify}
+	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, Notify: notify, Reconcile: reconcile}
 	return nil
+}
+
+// rateLimitKeys are the partition keys of shared/ratelimit's counters.
+const rateLimitKeys = "RATE#*"
+
+// grantTable lets fn make the DynamoDB calls of shared/store, and no other:
+// GetItem, BatchGetItem and Query on the table, Query on each of its
+// indexes (named, not index/*), and with write, PutItem (the store writes
+// only Puts, alone or inside TransactWriteItems, whose Puts IAM authorizes
+// as PutItem). No Scan, UpdateItem, DeleteItem or BatchWriteItem (only the
+// local runner seeds tenants in batches; release-tasks' rate limiter gets
+// UpdateItem on its own keys separately). A store change that calls
+// something else must be granted here: the emulator does not enforce IAM.
+func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
+	actions := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	if write {
+		actions = append(actions, "dynamodb:PutItem")
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{table.TableArn()},
+	}))
+	var indexes []*string
+	for _, ix := range tableschema.TableSchema().Indexes {
+		indexes = append(indexes, jsii.String(*table.TableArn()+"/index/"+ix.Name))
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:Query"),
+		Resources: &indexes,
+	}))
 }
 
 // historyInsertFilter passes only new history items (SK "H#...") to notify:

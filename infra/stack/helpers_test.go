@@ -73,11 +73,14 @@ func synthStack(t *testing.T, cfg Config) *synthesized {
 	if s, ok := synthCache[cfg]; ok {
 		return s
 	}
-	app := awscdk.NewApp(nil)
+	app := newTestApp(t)
 	st, err := New(app, "Test", cfg, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	// As in the app (infra/main.go): every template is checked by cdk-nag;
+	// TestNag asserts on the findings.
+	AddNagChecks(app)
 	tmpl := assertions.Template_FromStack(st.Stack, nil)
 	raw, err := json.Marshal(tmpl.ToJSON())
 	if err != nil {
@@ -94,12 +97,40 @@ func synthStack(t *testing.T, cfg Config) *synthesized {
 	return s
 }
 
+// newTestApp is an app with cdk.json's feature flags, as the CDK CLI runs
+// the real one (the stage settings are passed as Config instead).
+func newTestApp(t *testing.T) awscdk.App {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ctx := map[string]any{}
+	for k, v := range doc.Context {
+		if k != "stage" && k != "stages" {
+			ctx[k] = v
+		}
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+}
+
 func synth(t *testing.T, cfg Config) assertions.Template {
 	t.Helper()
 	return synthStack(t, cfg).tmpl
 }
 
-var dev = Config{Stage: "dev"}
+// dev and prod are the stages' defaults (cdk.json's stages may override
+// them; LoadConfig is tested on its own).
+var (
+	dev  = DefaultConfig("dev", false)
+	prod = DefaultConfig("prod", true)
+)
 
 // ofType returns the logical ids and properties of every resource of typ.
 func (s *synthesized) ofType(typ string) map[string]map[string]any {

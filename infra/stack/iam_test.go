@@ -7,7 +7,7 @@ import (
 )
 
 func TestNoWildcardActions(t *testing.T) {
-	for _, cfg := range []Config{dev, {Stage: "prod", Production: true}} {
+	for _, cfg := range []Config{dev, prod} {
 		s := synthStack(t, cfg)
 		for _, st := range s.policyStatements() {
 			for _, a := range st.actions {
@@ -36,7 +36,7 @@ func TestFunctionGrants(t *testing.T) {
 			"states:SendTaskSuccess": machine,
 			"dynamodb:Query":         table,
 			"dynamodb:PutItem":       table,
-		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents"}},
+		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "dynamodb:Scan", "dynamodb:DeleteItem"}},
 		{FunctionWebhook, map[string]string{
 			"states:SendTaskSuccess":        machine,
 			"secretsmanager:GetSecretValue": secret,
@@ -51,6 +51,12 @@ func TestFunctionGrants(t *testing.T) {
 			"events:PutEvents":    bus,
 			"dynamodb:GetRecords": table,
 		}, []string{"dynamodb:PutItem", "states:StartExecution", "secretsmanager:GetSecretValue"}},
+		{FunctionReconcile, map[string]string{
+			"dynamodb:Query":           table,
+			"dynamodb:PutItem":         table,
+			"states:StartExecution":    machine,
+			"states:DescribeExecution": machine,
+		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "states:SendTaskSuccess"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
@@ -106,5 +112,124 @@ func TestStateMachineMayInvokeOnlyTasks(t *testing.T) {
 	}
 	if invokes == 0 {
 		t.Error("the state machine may not invoke the tasks function")
+	}
+}
+
+// The store (shared/store) makes GetItem, BatchGetItem, Query and PutItem
+// calls (transactions hold Puts only): a function may make those on the
+// table, Query its named indexes, and nothing else on table data, except
+// release-tasks' Zoom rate limiter (shared/ratelimit), which may update its
+// own counters.
+func TestTableGrantsAreTheStoresCalls(t *testing.T) {
+	s := synthStack(t, dev)
+	table := s.logicalID(t, s.stack.Table)
+	allowed := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"}
+	indexes, updates := 0, 0
+	for _, st := range s.policyStatements() {
+		res := jsonString(t, st.raw["Resource"])
+		if !strings.Contains(res, `"`+table+`"`) || strings.Contains(res, "StreamArn") {
+			continue
+		}
+		if slices.Equal(st.actions, []string{"dynamodb:UpdateItem"}) {
+			// The Zoom rate limiter's counters, and nothing else.
+			if got := jsonString(t, st.raw["Condition"]); got != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}` {
+				t.Errorf("policy %s: UpdateItem with condition %s, want the rate limiter's keys only", st.policy, got)
+			}
+			if !slices.Contains(st.roles, s.logicalID(t, s.stack.Functions.ReleaseTasks.Role())) || len(st.roles) != 1 {
+				t.Errorf("policy %s: UpdateItem for %v, want release-tasks only", st.policy, st.roles)
+			}
+			updates++
+			continue
+		}
+		for _, a := range st.actions {
+			if !slices.Contains(allowed, a) {
+				t.Errorf("policy %s grants %s on the table", st.policy, a)
+			}
+		}
+		if strings.Contains(res, "/index/*") {
+			t.Errorf("policy %s grants every index: %s", st.policy, res)
+		}
+		if strings.Contains(res, "/index/") {
+			indexes++
+			if !slices.Equal(st.actions, []string{"dynamodb:Query"}) {
+				t.Errorf("policy %s grants %v on indexes, want Query only", st.policy, st.actions)
+			}
+			for _, ix := range []string{"ByCustomer", "ByProvider", "InFlight"} {
+				if !strings.Contains(res, "/index/"+ix) {
+					t.Errorf("policy %s does not name index %s: %s", st.policy, ix, res)
+				}
+			}
+		}
+	}
+	// api, webhook, release-tasks and reconcile query the indexes.
+	if indexes != 4 {
+		t.Errorf("%d index grants, want 4", indexes)
+	}
+	if updates != 1 {
+		t.Errorf("%d UpdateItem grants, want 1 (release-tasks' rate limiter)", updates)
+	}
+}
+
+// Every function has its own role, with no AWS managed policy: it may write
+// its own log group and nothing else in CloudWatch Logs.
+func TestFunctionRolesWriteOnlyTheirOwnLogs(t *testing.T) {
+	s := synthStack(t, dev)
+	roles := map[string]bool{}
+	for _, name := range FunctionNames() {
+		fn := s.stack.Functions.ByName()[name]
+		role := s.logicalID(t, fn.Role())
+		if roles[role] {
+			t.Errorf("%s shares its role %s", name, role)
+		}
+		roles[role] = true
+		props := s.resources[role]["Properties"].(map[string]any)
+		if m, ok := props["ManagedPolicyArns"]; ok {
+			t.Errorf("%s: role has managed policies %v", name, m)
+		}
+		fnProps := s.resources[s.functionID(t, name)]["Properties"].(map[string]any)
+		logGroup := refOf(fnProps["LoggingConfig"].(map[string]any)["LogGroup"])
+		writes := 0
+		for _, st := range s.policyStatements() {
+			if !slices.Contains(st.roles, role) {
+				continue
+			}
+			for _, a := range st.actions {
+				if !strings.HasPrefix(a, "logs:") {
+					continue
+				}
+				writes++
+				if res := jsonString(t, st.raw["Resource"]); !strings.Contains(res, `"`+logGroup+`"`) || strings.Count(res, "Fn::GetAtt") != 1 {
+					t.Errorf("%s may %s on %s, want only its log group %s", name, a, res, logGroup)
+				}
+			}
+		}
+		if writes == 0 {
+			t.Errorf("%s may not write its log group", name)
+		}
+	}
+}
+
+// "*" resources are allowed only for actions that have no resource-level
+// permissions: X-Ray's and CloudWatch Logs' vended log delivery. This keeps
+// the cdk-nag IAM5 suppressions (which match the resource "*", not the
+// actions) from hiding a broader grant later.
+func TestWildcardResourcesAreXRayAndLogDeliveryOnly(t *testing.T) {
+	noResourceLevel := []string{
+		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+		"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+		"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+	}
+	for _, cfg := range []Config{dev, prod} {
+		s := synthStack(t, cfg)
+		for _, st := range s.policyStatements() {
+			if !slices.Contains(stringsOf(st.raw["Resource"]), "*") {
+				continue
+			}
+			for _, a := range st.actions {
+				if !slices.Contains(noResourceLevel, a) {
+					t.Errorf("%s: policy %s grants %s on every resource", cfg.Stage, st.policy, a)
+				}
+			}
+		}
 	}
 }

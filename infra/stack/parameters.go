@@ -13,11 +13,12 @@ type Parameters struct {
 	JwtIssuer, JwtAudience, JwksURL awscdk.CfnParameter
 	ZoomAPIBase, ZoomOAuthURL       awscdk.CfnParameter
 	RecheckSeconds, MaxWaitSeconds  awscdk.CfnParameter
+	ReconcileGraceSeconds           awscdk.CfnParameter
 }
 
 const urlPattern = `^https?://\S+$`
 
-func newParameters(scope constructs.Construct) Parameters {
+func newParameters(scope constructs.Construct, cfg Config) Parameters {
 	str := func(id, description, def, pattern string) awscdk.CfnParameter {
 		p := &awscdk.CfnParameterProps{
 			Type:        jsii.String("String"),
@@ -53,8 +54,10 @@ func newParameters(scope constructs.Construct) Parameters {
 		ZoomOAuthURL: str("ZoomOAuthUrl",
 			"Zoom OAuth token endpoint (Server-to-Server OAuth, account credentials grant)", "https://zoom.us/oauth/token", urlPattern),
 		RecheckSeconds: num("RecheckSeconds",
-			"Seconds a release waits for the Zoom unassign notification before it re-checks Zoom by itself", 900, 60),
+			"Seconds a release waits for the Zoom unassign notification before it re-checks Zoom by itself", 900, float64(cfg.RecheckSecondsMin)),
 		MaxWaitSeconds: num("MaxWaitSeconds",
 			"Seconds a release may wait for a number to be unassigned in Zoom before the number returns to PENDING_APPROVAL", 604800, 60),
+		ReconcileGraceSeconds: num("ReconcileGraceSeconds",
+			"Seconds a RELEASING or WAITING_FOR_UNASSIGN number may go unchanged before the reconciler checks that its workflow still runs", 1800, 300),
 	}
 }

@@ -26,6 +26,7 @@ func TestFunctionsAreGoOnGraviton(t *testing.T) {
 		{FunctionWebhook, 15},
 		{FunctionReleaseTasks, 30},
 		{FunctionNotify, 30},
+		{FunctionReconcile, 300},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +71,9 @@ func TestFunctionEnvironment(t *testing.T) {
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
 		}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}},
+		{FunctionReconcile, map[string]string{
+			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
+		}},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)
 	for _, tt := range tests {
@@ -109,16 +113,18 @@ func TestLogRetentionByStage(t *testing.T) {
 		level  string
 		policy string
 	}{
-		{Config{Stage: "dev"}, 30, "ALL", "Delete"},
-		{Config{Stage: "prod", Production: true}, 90, "ERROR", "Retain"},
+		{dev, 30, "ALL", "Delete"},
+		{prod, 90, "ERROR", "Retain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cfg.Stage, func(t *testing.T) {
 			s := synthStack(t, tt.cfg)
 			groups := s.ofType("AWS::Logs::LogGroup")
-			// One per function and one for the state machine.
-			if len(groups) != len(FunctionNames())+1 {
-				t.Errorf("%d log groups, want %d", len(groups), len(FunctionNames())+1)
+			// One per function, the state machine's, the API's access and
+			// execution logs: no log group is left to be created without
+			// retention.
+			if want := len(FunctionNames()) + 3; len(groups) != want {
+				t.Errorf("%d log groups, want %d", len(groups), want)
 			}
 			for id, props := range groups {
 				if props["RetentionInDays"] != tt.days {
@@ -135,6 +141,14 @@ func TestLogRetentionByStage(t *testing.T) {
 				}),
 			})
 		})
+	}
+	// The retention comes from the stage's configuration.
+	week := dev
+	week.LogRetentionDays = 7
+	for id, props := range synthStack(t, week).ofType("AWS::Logs::LogGroup") {
+		if props["RetentionInDays"] != float64(7) {
+			t.Errorf("logRetentionDays 7: %s keeps %v days", id, props["RetentionInDays"])
+		}
 	}
 }
 
@@ -225,9 +239,9 @@ func TestEventBusAndSecret(t *testing.T) {
 			}
 		}
 	}
-	prod := synthStack(t, Config{Stage: "prod", Production: true})
-	prod.tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{"DeletionPolicy": "Retain"})
-	prod.tmpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "number-release-prod"})
+	p := synthStack(t, prod)
+	p.tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{"DeletionPolicy": "Retain"})
+	p.tmpl.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "number-release-prod"})
 }
 
 func TestParametersAndOutputs(t *testing.T) {
@@ -243,6 +257,7 @@ func TestParametersAndOutputs(t *testing.T) {
 		{"ZoomOAuthUrl", "String", "https://zoom.us/oauth/token"},
 		{"RecheckSeconds", "Number", float64(900)},
 		{"MaxWaitSeconds", "Number", float64(604800)},
+		{"ReconcileGraceSeconds", "Number", float64(1800)},
 	}
 	found := *tmpl.FindParameters(jsii.String("*"), nil)
 	for _, p := range params {
@@ -264,8 +279,12 @@ func TestParametersAndOutputs(t *testing.T) {
 		})
 	}
 	tmpl.HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 60})
+	// An emulator stage may re-check faster (cdk.json recheckSecondsMin).
+	fast := dev
+	fast.RecheckSecondsMin = 5
+	synth(t, fast).HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 5})
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
-	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn"} {
+	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName"} {
 		if _, ok := outputs[id]; !ok {
 			t.Errorf("no output %s", id)
 		}
@@ -273,7 +292,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
 		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
 	}
-	if len(outputs) != 6 {
-		t.Errorf("outputs %v, want 6 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	if len(outputs) != 8 {
+		t.Errorf("outputs %v, want 8 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
 	}
 }

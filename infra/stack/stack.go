@@ -2,10 +2,6 @@
 package stack
 
 import (
-	"errors"
-	"fmt"
-	"regexp"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -16,45 +12,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
-
-// DefaultBuildDir is where `make build` writes the Lambda bundles
-// (<dir>/<function>/bootstrap), relative to the working directory.
-const DefaultBuildDir = "build"
-
-// Config is what differs between deployments.
-type Config struct {
-	// Stage names the deployment (dev, prod): lower-case letters, digits, '-'.
-	Stage string
-	// Production keeps data on stack deletion, protects the table, keeps logs
-	// longer and logs only workflow errors.
-	Production bool
-	// BuildDir holds the Lambda bundles, <BuildDir>/<function>/bootstrap;
-	// empty means DefaultBuildDir. The app passes it resolved against the
-	// repository root.
-	BuildDir string
-}
-
-var stagePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-
-func (c Config) buildDir() string {
-	if c.BuildDir == "" {
-		return DefaultBuildDir
-	}
-	return c.BuildDir
-}
-
-// Validate reports what stops the stack from being synthesized: a bad stage
-// name or missing Lambda bundles (every missing one is named).
-func (c Config) Validate() error {
-	var errs []error
-	if !stagePattern.MatchString(c.Stage) {
-		errs = append(errs, fmt.Errorf("stage %q: want lower-case letters, digits and '-' (dev, prod)", c.Stage))
-	}
-	if err := checkBundles(c.buildDir()); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
 
 // NumberRelease is the deployed system and the resources it exposes.
 type NumberRelease struct {
@@ -70,6 +27,7 @@ type NumberRelease struct {
 	// NotifyDLQ receives stream records the notify function gave up on.
 	NotifyDLQ  awssqs.Queue
 	Parameters Parameters
+	Monitoring Monitoring
 }
 
 // New declares the Number Release stack. It fails, before adding anything to
@@ -83,7 +41,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	awscdk.Tags_Of(st).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
 	nr := &NumberRelease{Stack: st}
-	nr.Parameters = newParameters(st)
+	nr.Parameters = newParameters(st, cfg)
 	nr.Table = newTable(st, cfg)
 	nr.ZoomSecret = newZoomSecret(st, cfg)
 	nr.Bus = newBus(st, cfg)
@@ -91,7 +49,9 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 		return nil, err
 	}
 	nr.API = newAPI(st, cfg, nr.Functions)
+	nr.addMonitoring(cfg)
 	nr.addOutputs()
+	nr.addNagSuppressions(cfg)
 	return nr, nil
 }
 
@@ -108,4 +68,6 @@ func (nr *NumberRelease) addOutputs() {
 	out("ZoomSecretArn", nr.ZoomSecret.SecretArn(),
 		`Zoom credentials. After deploying, store the real values: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string '{"client_id":"...","client_secret":"...","webhook_secret_token":"..."}'`)
 	out("NotifyDeadLetterQueueUrl", nr.NotifyDLQ.QueueUrl(), "Table stream records the notify function could not publish")
+	out("AlarmTopicArn", nr.Monitoring.Topic.TopicArn(), "SNS topic of every alarm (subscribe on-call here; -c alarmEmail=... adds an email subscription)")
+	out("DashboardName", nr.Monitoring.Dashboard.DashboardName(), "CloudWatch dashboard of the alarms and their metrics")
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestTableMatchesSharedSchema(t *testing.T) {
-	tmpl := synth(t, Config{Stage: "dev"})
+	tmpl := synth(t, dev)
 	s := table.TableSchema()
 	var gsis []any
 	for _, ix := range s.Indexes {
@@ -40,15 +40,18 @@ func TestProductionKeepsData(t *testing.T) {
 		protection bool
 		policy     string
 	}{
-		{Config{Stage: "dev"}, false, "Delete"},
-		{Config{Stage: "prod", Production: true}, true, "Retain"},
+		{dev, false, "Delete"},
+		{prod, true, "Retain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cfg.Stage, func(t *testing.T) {
 			tmpl := synth(t, tt.cfg)
 			tmpl.HasResource(jsii.String("AWS::DynamoDB::GlobalTable"), map[string]any{
-				"DeletionPolicy": tt.policy,
+				"DeletionPolicy":      tt.policy,
+				"UpdateReplacePolicy": tt.policy,
 				"Properties": map[string]any{
+					// Encrypted at rest with the AWS managed KMS key (aws/dynamodb).
+					"SSESpecification": map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
 					"Replicas": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 						"DeletionProtectionEnabled":        tt.protection,
 						"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},

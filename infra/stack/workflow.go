@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -21,17 +20,9 @@ func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction) (aw
 	if err != nil {
 		return nil, fmt.Errorf("release state machine: %w", err)
 	}
-	retention, level := awslogs.RetentionDays_ONE_MONTH, awsstepfunctions.LogLevel_ALL
-	if cfg.Production {
-		retention, level = awslogs.RetentionDays_THREE_MONTHS, awsstepfunctions.LogLevel_ERROR
-	}
 	// The /aws/vendedlogs/ prefix keeps Step Functions from adding this log
 	// group to the account's size-limited CloudWatch Logs resource policy.
-	logs := awslogs.NewLogGroup(st, jsii.String("ReleaseWorkflowLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + *st.StackName() + "-release"),
-		Retention:     retention,
-		RemovalPolicy: removalPolicy(cfg),
-	})
+	logs := newLogGroup(st, "ReleaseWorkflowLogs", jsii.String("/aws/vendedlogs/states/"+*st.StackName()+"-release"), cfg)
 	return awsstepfunctions.NewStateMachine(st, jsii.String("ReleaseWorkflow"), &awsstepfunctions.StateMachineProps{
 		Comment:          jsii.String("Number Release (" + cfg.Stage + "): check Zoom, wait for the unassign, release"),
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(def)),
@@ -39,7 +30,7 @@ func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction) (aw
 		TracingEnabled:   jsii.Bool(true),
 		Logs: &awsstepfunctions.LogOptions{
 			Destination: logs,
-			Level:       level,
+			Level:       awsstepfunctions.LogLevel(cfg.WorkflowLogLevel),
 			// Inputs and outputs carry task tokens and customer data.
 			IncludeExecutionData: jsii.Bool(false),
 		},

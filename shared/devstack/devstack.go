@@ -28,7 +28,9 @@ import (
 	"numberrelease/shared/notify"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
+	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
+	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomsim"
 )
 
@@ -44,6 +46,17 @@ type Config struct {
 	// ZoomRetryIntervalSeconds and ZoomRetryMaxAttempts shape the state
 	// machine's Zoom retries.
 	ZoomRetryIntervalSeconds, ZoomRetryMaxAttempts int
+	// ZoomThrottleMaxAttempts and ZoomThrottleMaxDelaySeconds shape the
+	// state machine's retries of Zoom throttling (workflow.Params).
+	ZoomThrottleMaxAttempts, ZoomThrottleMaxDelaySeconds int
+	// ZoomLimits are the per-second limits the Zoom simulator enforces on
+	// every account and the client's pacing (the DynamoDB limiter) keeps
+	// to; Zoom's Pro limits by default.
+	ZoomLimits zoom.Limits
+	// ReleaseMode and CarrierCode choose how the release removes a number
+	// on the Zoom side (tasks.Config); customer by default.
+	ReleaseMode tasks.ReleaseMode
+	CarrierCode int
 	// WebhookSecret signs and verifies Zoom notifications.
 	WebhookSecret string
 	// Demo seeds SPEC's demo data.
@@ -51,11 +64,18 @@ type Config struct {
 	Log  *slog.Logger
 }
 
-// Defaults are SPEC §4's local defaults.
+// Defaults are SPEC §4's local defaults. Throttling is retried with delays
+// capped at 20 s (not production's 60 s) so that a large approval's tail
+// is short locally; with that cap the retry model
+// (shared/workflow/retrymodel_test.go) needs at most 19 retries of a step
+// for 500 numbers at Pro limits, so 40 leave room.
 func Defaults() Config {
 	return Config{
 		Addr: ":8080", Recheck: 10 * time.Second, MaxWait: time.Hour,
 		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3,
+		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
+		ZoomLimits:    zoom.ProLimits(),
+		ReleaseMode:   tasks.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
 		Log: slog.Default(),
 	}
@@ -90,6 +110,12 @@ type Stack struct {
 	cancel  context.CancelFunc
 	polling chan struct{}
 	log     *slog.Logger
+
+	// ddb is the emulator's DynamoDB (the Zoom rate limiter's table).
+	ddb *dynamodb.Client
+	// carrierCode is carrier mode's code: the demo numbers are its peering
+	// numbers (0 in customer mode).
+	carrierCode int
 }
 
 // Start brings the system up; Close takes it down.
@@ -126,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	awsCfg := s.moto.AWSConfig()
 	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	s.ddb = ddb
 	created, err := ddb.CreateTable(ctx, table.TableSchema().CreateTableInput(tableName))
 	if err != nil {
 		return nil, fmt.Errorf("create table: %w", err)
@@ -135,9 +162,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.SFN = sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
 	def, err := workflow.Render(workflow.Params{
-		TasksFunctionARN:         "arn:aws:lambda:" + awsCfg.Region + ":" + account + ":function:" + tasksFunction,
-		ZoomRetryIntervalSeconds: cfg.ZoomRetryIntervalSeconds,
-		ZoomRetryMaxAttempts:     cfg.ZoomRetryMaxAttempts,
+		TasksFunctionARN:            "arn:aws:lambda:" + awsCfg.Region + ":" + account + ":function:" + tasksFunction,
+		ZoomRetryIntervalSeconds:    cfg.ZoomRetryIntervalSeconds,
+		ZoomRetryMaxAttempts:        cfg.ZoomRetryMaxAttempts,
+		ZoomThrottleMaxAttempts:     cfg.ZoomThrottleMaxAttempts,
+		ZoomThrottleMaxDelaySeconds: cfg.ZoomThrottleMaxDelaySeconds,
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/httpapi"
+	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 	"numberrelease/shared/tasks"
@@ -15,6 +16,7 @@ import (
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomhook"
 	"numberrelease/shared/zoomsim"
+	"numberrelease/web"
 )
 
 // Audience is the audience of local tokens.
@@ -34,18 +36,33 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	svc := release.New(s.Store, &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}, log)
 
+	// The simulator enforces Zoom's per-account, per-label limits; the
+	// client paces itself within the same limits through the DynamoDB
+	// limiter every task invocation shares, as the Lambdas do on AWS.
 	s.Sim = zoomsim.New(zoomsim.Config{
 		ClientID: simClientID, ClientSecret: simClientSecret,
 		WebhookURL: s.URL + "/zoom/webhook", WebhookSecret: []byte(cfg.WebhookSecret),
+		RateLimits: &zoomsim.RateLimits{Limits: cfg.ZoomLimits},
 	})
+	limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: s.ddb, Table: tableName, Limits: cfg.ZoomLimits})
+	if err != nil {
+		return nil, fmt.Errorf("zoom rate limiter: %w", err)
+	}
 	zc, err := zoom.New(zoom.Config{
 		APIBase: s.URL + "/zoom-sim/v2", OAuthURL: s.URL + "/zoom-sim/oauth/token",
-		ClientID: simClientID, ClientSecret: simClientSecret,
+		ClientID: simClientID, ClientSecret: simClientSecret, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zoom client: %w", err)
 	}
-	s.front.Register(tasksFunction, tasks.New(s.Store, zc, tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait}, log).Handle)
+	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode}
+	if tcfg.Mode == tasks.ModeCarrier {
+		s.carrierCode = cfg.CarrierCode
+	}
+	if err := tcfg.Validate(); err != nil {
+		return nil, err
+	}
+	s.front.Register(tasksFunction, tasks.New(s.Store, zc, tcfg, log).Handle)
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
@@ -59,6 +76,14 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 		w.Header().Set("Content-Type", apispec.ContentType)
 		_, _ = w.Write(apispec.Document())
 	})
+	// The web pages (package web): the customer app at exactly "/", the
+	// management portal, their assets, and the Zoom simulator's page at
+	// exactly "/zoom-sim/" (its API stays under /zoom-sim/v2, admin, oauth).
+	pages := web.Handler()
+	mux.Handle("GET /{$}", pages)
+	mux.Handle("GET /portal", pages)
+	mux.Handle("GET /web/", pages)
+	mux.Handle("GET /zoom-sim/{$}", pages)
 	mux.Handle("/", httpapi.New(svc, verifier, s.Store, log))
 	return mux, nil
 }
@@ -83,8 +108,9 @@ func (s *Stack) seedDemo(ctx context.Context) error {
 	if err := s.Store.PutTenants(ctx, demoCustomers, demoLinks); err != nil {
 		return err
 	}
-	s.Sim.Put("zoom-acme", "+97239754571", nil)
-	s.Sim.Put("zoom-acme", "+97239754569", &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
+	// In carrier mode the numbers are the carrier's peering numbers.
+	s.Sim.PutPeering("zoom-acme", "+97239754571", s.carrierCode, nil)
+	s.Sim.PutPeering("zoom-acme", "+97239754569", s.carrierCode, &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
 	svc := release.New(s.Store, nil, s.log)
 	_, err := svc.RequestRelease(ctx, auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
 		release.RequestInput{CustomerID: "acme", Numbers: []string{"97239754571", "97239754569"}, Reason: "numbers returned to the carrier"})

@@ -40,17 +40,19 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	if err != nil {
 		return out, err
 	}
-	pn, err := t.zoom.FindNumber(ctx, account, n.Number)
+	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
+	defer cancel()
+	pn, err := t.zoom.FindNumber(zctx, account, n.Number)
 	switch {
 	case zoom.KindOf(err) == zoom.NotFound:
 		out.Outcome = OutcomeUnassigned // gone from the account already: release is a no-op on Zoom
 	case err != nil:
 		return out, zoomErr("find number in Zoom", err)
 	case pn.Assignee != nil:
-		out.Outcome = OutcomeAssigned
+		out.Outcome, out.ZoomID = OutcomeAssigned, pn.ID
 		out.Assignee = &store.Assignee{ID: pn.Assignee.ID, Name: pn.Assignee.Name, Type: pn.Assignee.Type, ExtensionNumber: pn.Assignee.ExtensionNumber}
 	default:
-		out.Outcome = OutcomeUnassigned
+		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
 	}
 	return out, nil
 }
@@ -100,6 +102,11 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 	return err
 }
 
+// release removes the number on the Zoom side by the id the check found
+// (no second lookup) and marks it RELEASED. Zoom refuses a number that was
+// assigned again meanwhile (Zoom.Assigned: the state machine checks again);
+// a number already gone, or that the check did not find (empty id), is
+// released without a call.
 func (t *Tasks) release(ctx context.Context, in Input) error {
 	cur, own, err := t.owned(ctx, in)
 	if err != nil {
@@ -108,24 +115,19 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 	if !own {
 		return stateErr(ErrSuperseded, "%s is %s; nothing to release", in.Number, cur.Status)
 	}
-	account, err := t.zoomAccount(ctx, cur.CustomerID)
-	if err != nil {
-		return err
-	}
-	pn, err := t.zoom.FindNumber(ctx, account, cur.Number)
-	switch {
-	case zoom.KindOf(err) == zoom.NotFound:
-		// Already removed on the Zoom side: success.
-	case err != nil:
-		return zoomErr("find number in Zoom", err)
-	case pn.Assignee != nil:
-		return stateErr(ErrZoomAssigned, "%s was assigned again in Zoom (to %s) before it could be released", cur.Number, pn.Assignee.Name)
-	default:
-		if err := t.zoom.RemoveNumbers(ctx, account, []string{pn.ID}); err != nil && zoom.KindOf(err) != zoom.NotFound {
-			return zoomErr("remove number from Zoom", err)
+	why := "released: no longer in the customer's Zoom account"
+	if in.ZoomID != "" {
+		account, err := t.zoomAccount(ctx, cur.CustomerID)
+		if err != nil {
+			return err
+		}
+		zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
+		defer cancel()
+		if why, err = t.remove(zctx, account, cur.Number, in.ZoomID); err != nil {
+			return err
 		}
 	}
-	_, err = t.update(ctx, in, "released: removed from the customer's Zoom account", func(cur store.Number) store.Number {
+	_, err = t.update(ctx, in, why, func(cur store.Number) store.Number {
 		next := cur
 		next.Status = number.Released
 		next.Message = "released"
@@ -133,6 +135,37 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		return next
 	})
 	return err
+}
+
+// remove removes one number on the Zoom side in the configured mode and
+// says how, for the history. Already removed is success in both modes.
+func (t *Tasks) remove(ctx context.Context, account, e164, zoomID string) (string, error) {
+	if t.cfg.Mode == ModeCarrier {
+		if t.cfg.CarrierCode <= 0 {
+			return "", stateErr(ErrMisconfigured, "carrier release mode without a carrier code")
+		}
+		failures, err := t.zoom.RemovePeeringNumbers(ctx, account, t.cfg.CarrierCode, []string{e164})
+		if err != nil {
+			return "", zoomErr("remove peering number through Zoom's Provider Exchange", err)
+		}
+		for _, f := range failures {
+			if f.Kind == zoom.Assigned {
+				return "", stateErr(ErrZoomAssigned, "%s is assigned in Zoom again: %s", e164, f.Reason)
+			}
+			return "", stateErr(ErrZoomRejected, "Zoom did not remove %s for carrier %d: %s", e164, t.cfg.CarrierCode, f.Reason)
+		}
+		return fmt.Sprintf("released: removed from Zoom by the carrier (Provider Exchange, carrier code %d)", t.cfg.CarrierCode), nil
+	}
+	err := t.zoom.RemoveNumbers(ctx, account, []string{zoomID})
+	switch {
+	case zoom.KindOf(err) == zoom.NotFound:
+		return "released: no longer in the customer's Zoom account", nil
+	case zoom.KindOf(err) == zoom.Assigned:
+		return "", stateErr(ErrZoomAssigned, "%s was assigned again in Zoom before it could be released: %v", e164, err)
+	case err != nil:
+		return "", zoomErr("remove number from Zoom", err)
+	}
+	return "released: removed from the customer's Zoom account", nil
 }
 
 func (t *Tasks) expire(ctx context.Context, in Input) error {
@@ -181,7 +214,7 @@ func FailureReason(e *StateError) string {
 	}
 	switch e.Error {
 	case ErrZoomThrottled:
-		return "Zoom kept rate-limiting the release (HTTP 429) through every retry; approve it again to retry"
+		return "Zoom kept rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) through every retry; approve it again to retry"
 	case ErrZoomUnavailable:
 		return "Zoom was unavailable through every retry (" + detail + "); approve it again to retry"
 	case ErrZoomBadCredentials:

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -46,13 +47,45 @@ type Store interface {
 	Apply(ctx context.Context, c store.Change) (store.Number, error)
 }
 
-// Zoom is what the tasks need from Zoom.
+// Zoom is what the tasks need from Zoom (*zoom.Client and *zoom.Lazy have
+// it): find a number in the customer's account, and remove it either as
+// the customer (by Zoom id) or as the carrier (Provider Exchange).
 type Zoom interface {
 	FindNumber(ctx context.Context, accountID, e164 string) (zoom.PhoneNumber, error)
 	RemoveNumbers(ctx context.Context, accountID string, ids []string) error
+	RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]zoom.PeeringFailure, error)
 }
 
-// Config is the workflow's timing.
+// ReleaseMode says how a number is removed on the Zoom side.
+type ReleaseMode string
+
+const (
+	// ModeCustomer removes the number from the customer's account
+	// (DELETE /phone/numbers by id, unassigned numbers only).
+	ModeCustomer ReleaseMode = "customer"
+	// ModeCarrier has the carrier remove a number it added through the
+	// Provider Exchange (DELETE /number_management/peering_numbers with
+	// its carrier code).
+	ModeCarrier ReleaseMode = "carrier"
+)
+
+// ParseReleaseMode reads RELEASE_MODE: "" or "customer", or "carrier".
+func ParseReleaseMode(s string) (ReleaseMode, error) {
+	switch m := ReleaseMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", ModeCustomer:
+		return ModeCustomer, nil
+	case ModeCarrier:
+		return ModeCarrier, nil
+	}
+	return "", fmt.Errorf("release mode %q: must be customer or carrier", s)
+}
+
+// DefaultZoomTimeout bounds the Zoom part of one action by default: the
+// limiter's wait (at most 10 s), the call and the client's own short
+// retries, leaving the rest of the function's 30 s for the status write.
+const DefaultZoomTimeout = 20 * time.Second
+
+// Config is the workflow's timing and how numbers are released.
 type Config struct {
 	// Recheck is how long WaitForUnassign waits for a callback before
 	// checking Zoom again.
@@ -60,6 +93,35 @@ type Config struct {
 	// MaxWait is the overall deadline, from the execution's start, after
 	// which a still-assigned number goes back to PENDING_APPROVAL.
 	MaxWait time.Duration
+	// Mode is how the release removes the number on the Zoom side;
+	// default ModeCustomer.
+	Mode ReleaseMode
+	// CarrierCode is the carrier's Provider Exchange code (ModeCarrier).
+	CarrierCode int
+	// ZoomTimeout bounds the Zoom part of one action; default
+	// DefaultZoomTimeout. Keep it under the function's timeout.
+	ZoomTimeout time.Duration
+}
+
+// Validate reports a configuration the tasks cannot work with.
+func (c Config) Validate() error {
+	var problems []string
+	if c.Recheck <= 0 || c.MaxWait <= 0 {
+		problems = append(problems, "Recheck and MaxWait must be positive")
+	}
+	switch c.Mode {
+	case "", ModeCustomer:
+	case ModeCarrier:
+		if c.CarrierCode <= 0 {
+			problems = append(problems, "carrier mode needs a positive carrier code (CARRIER_CODE)")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("unknown release mode %q", c.Mode))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("tasks: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // Input is the payload every state sends.
@@ -70,8 +132,11 @@ type Input struct {
 	Attempt    int             `json:"attempt"`
 	StartedAt  string          `json:"started_at,omitempty"`
 	Assignee   *store.Assignee `json:"assignee,omitempty"`
-	TaskToken  string          `json:"task_token,omitempty"`
-	Error      *StateError     `json:"error,omitempty"`
+	// ZoomID is the number's Zoom id as the check found it ("" when it is
+	// not in the account); the release deletes by it without a lookup.
+	ZoomID    string      `json:"zoom_id,omitempty"`
+	TaskToken string      `json:"task_token,omitempty"`
+	Error     *StateError `json:"error,omitempty"`
 }
 
 // StateError is what a Catch puts at its ResultPath.
@@ -86,6 +151,9 @@ type CheckOutput struct {
 	Outcome        string          `json:"outcome"`
 	Assignee       *store.Assignee `json:"assignee"`
 	RecheckSeconds int             `json:"recheck_seconds"`
+	// ZoomID is the number's Zoom id, "" when the number is not in the
+	// customer's account (or the check did not look).
+	ZoomID string `json:"zoom_id"`
 }
 
 // Tasks runs the actions.
@@ -99,6 +167,12 @@ type Tasks struct {
 
 // New returns the tasks handler.
 func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeCustomer
+	}
+	if cfg.ZoomTimeout <= 0 {
+		cfg.ZoomTimeout = DefaultZoomTimeout
+	}
 	return &Tasks{store: s, zoom: z, cfg: cfg, log: log, now: time.Now}
 }
 

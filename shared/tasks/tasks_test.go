@@ -54,10 +54,17 @@ type fakeZoom struct {
 	findErr   error
 	removeErr error
 	removed   []string
+	finds     int
 }
 
 func (f *fakeZoom) FindNumber(context.Context, string, string) (zoom.PhoneNumber, error) {
+	f.finds++
 	return f.pn, f.findErr
+}
+
+func (f *fakeZoom) RemovePeeringNumbers(_ context.Context, _ string, _ int, numbers []string) ([]zoom.PeeringFailure, error) {
+	f.removed = append(f.removed, numbers...)
+	return nil, f.removeErr
 }
 
 func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) error {
@@ -98,6 +105,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{"assigned", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeAssigned},
 		{"unassigned", number.WaitingForUnassign, 1, "2026-11-27T11:59:00.123Z", "acme", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, OutcomeUnassigned},
+		{"zoom limiter gave up", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled, Message: "client-side pacing"}}, ErrZoomThrottled},
 		{"gone from the account", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, OutcomeUnassigned},
 		{"deadline passed", number.WaitingForUnassign, 1, "2026-11-27T10:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeExpired},
 		{"newer attempt owns it", number.Releasing, 2, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
@@ -119,6 +127,13 @@ func TestCheck(t *testing.T) {
 				got = c.Outcome
 				if c.RecheckSeconds != 10 || (got == OutcomeAssigned && c.Assignee.Name != "Dana") {
 					t.Fatalf("output = %+v", c)
+				}
+				wantID := tt.zoom.pn.ID
+				if got != OutcomeAssigned && got != OutcomeUnassigned {
+					wantID = "" // Zoom was not asked
+				}
+				if c.ZoomID != wantID {
+					t.Fatalf("zoom_id = %q; want %q", c.ZoomID, wantID)
 				}
 			}
 			if got != tt.want {
@@ -157,26 +172,68 @@ func TestWaitStoresTokenAndAssignee(t *testing.T) {
 func TestRelease(t *testing.T) {
 	tests := []struct {
 		name        string
+		zoomID      string
 		zoom        *fakeZoom
 		wantErr     string
-		wantRemoved int
+		wantRemoved string
 		wantStatus  number.Status
+		wantWhy     string
 	}{
-		{"unassigned is removed and released", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, "", 1, number.Released},
-		{"already gone is success", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, "", 0, number.Released},
-		{"removed meanwhile is success", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", 1, number.Released},
-		{"assigned again goes back to check", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Assignee: &zoom.Assignee{Name: "Eve"}}}, ErrZoomAssigned, 0, number.Releasing},
-		{"zoom refuses: assigned", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, 1, number.Releasing},
-		{"zoom down is retried by the state machine", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}, removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, 1, number.Releasing},
+		{"removed by the check's id, no lookup", "pn_1", &fakeZoom{}, "", "pn_1", number.Released, "removed from the customer's Zoom account"},
+		{"not in the account at the check: nothing to remove", "", &fakeZoom{}, "", "", number.Released, "no longer in the customer's Zoom account"},
+		{"removed meanwhile is success", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", "pn_1", number.Released, "no longer in"},
+		{"zoom refuses: assigned again", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", number.Releasing, ""},
+		{"zoom down is retried by the state machine", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", number.Releasing, ""},
+		{"zoom throttled is retried by the state machine", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", number.Releasing, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tk, st := setup(number.Releasing, 1, tt.zoom)
-			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1})
-			if errType(err) != tt.wantErr || len(tt.zoom.removed) != tt.wantRemoved || st.n.Status != tt.wantStatus {
+			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID})
+			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || st.n.Status != tt.wantStatus {
 				t.Fatalf("release: err %v, removed %v, status %s", err, tt.zoom.removed, st.n.Status)
 			}
+			if tt.zoom.finds != 0 {
+				t.Fatalf("release looked the number up %d times; it deletes by the check's id", tt.zoom.finds)
+			}
+			if tt.wantWhy != "" && !strings.Contains(st.applied[len(st.applied)-1].Why, tt.wantWhy) {
+				t.Fatalf("why = %q; want %q", st.applied[len(st.applied)-1].Why, tt.wantWhy)
+			}
 		})
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		mode    string
+		want    ReleaseMode
+		wantErr bool
+	}{
+		{"", ModeCustomer, false}, {"customer", ModeCustomer, false}, {" Carrier ", ModeCarrier, false}, {"partner", "", true},
+	}
+	for _, tt := range tests {
+		got, err := ParseReleaseMode(tt.mode)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseReleaseMode(%q) = %q, %v", tt.mode, got, err)
+		}
+	}
+	base := Config{Recheck: time.Second, MaxWait: time.Hour}
+	for _, tt := range []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string
+	}{
+		{"customer by default", func(*Config) {}, ""},
+		{"carrier with a code", func(c *Config) { c.Mode, c.CarrierCode = ModeCarrier, 8801 }, ""},
+		{"carrier without a code", func(c *Config) { c.Mode = ModeCarrier }, "CARRIER_CODE"},
+		{"unknown mode", func(c *Config) { c.Mode = "x" }, "unknown release mode"},
+		{"no timing", func(c *Config) { c.Recheck = 0 }, "Recheck"},
+	} {
+		c := base
+		tt.mutate(&c)
+		if err := c.Validate(); (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s: Validate() = %v; want %q", tt.name, err, tt.wantErr)
+		}
 	}
 }
 

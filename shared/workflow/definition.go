@@ -19,16 +19,43 @@ var definition string
 type Params struct {
 	// TasksFunctionARN is the release-tasks Lambda (a CDK token in the stack).
 	TasksFunctionARN string
-	// ZoomRetryIntervalSeconds and ZoomRetryMaxAttempts shape the retries of
-	// Zoom throttling and unavailability (exponential ×2, full jitter, ≤ 60 s).
+	// ZoomRetryIntervalSeconds is the first retry interval of Zoom errors
+	// (then ×2 per attempt, full jitter).
 	ZoomRetryIntervalSeconds int
-	ZoomRetryMaxAttempts     int
+	// ZoomRetryMaxAttempts bounds the retries of Zoom.Unavailable (5xx,
+	// timeouts; delays ≤ 60 s).
+	ZoomRetryMaxAttempts int
+	// ZoomThrottleMaxAttempts and ZoomThrottleMaxDelaySeconds shape the
+	// retries of throttling: Zoom.Throttled (a 429 the client did not
+	// absorb, or no slot within the client-side pacing's wait), and in every
+	// task state Lambda.TooManyRequestsException (the release-tasks
+	// function's concurrency is capped). Throttling means "wait your turn",
+	// not "something is down", so it gets its own, larger budget.
+	ZoomThrottleMaxAttempts     int
+	ZoomThrottleMaxDelaySeconds int
 }
 
-// DefaultParams are the production retry settings: 2, 4, 8, ... s (jittered),
-// 6 attempts, about two minutes before a release is given up as FAILED.
+// DefaultParams are the production retry settings.
+//
+// Unavailability: 2, 4, 8, ... s (jittered), 6 attempts, about two minutes
+// before a release is given up as FAILED, as before.
+//
+// Throttling (Zoom.Throttled, Lambda.TooManyRequestsException): 2, 4, 8,
+// 16, 32, then 60 s caps (full jitter), 20 attempts. Sizing: a 500-number
+// approval (the largest) at Pro limits needs 1000 Medium calls (a list and
+// a delete per number), at least 100 s of the account's budget, with 500
+// executions contending for it. A model of the client-side pacing (fixed
+// one-second windows, 10 s maximum wait, callers that cannot be served in
+// time give up at once) and of these retries (retrymodel_test.go) served
+// every number in 100 runs, no step needing more than 11 retries, all
+// released within 123 s; with release-tasks capped at 10 concurrent
+// invocations, 12 retries and 150 s. 20 leaves room for other apps using
+// the same account's budget and for several large approvals at once; a
+// number throttled through all of them is FAILED after about 8 minutes on
+// average (16 at most) and may be approved again.
 func DefaultParams(tasksFunctionARN string) Params {
-	return Params{TasksFunctionARN: tasksFunctionARN, ZoomRetryIntervalSeconds: 2, ZoomRetryMaxAttempts: 6}
+	return Params{TasksFunctionARN: tasksFunctionARN, ZoomRetryIntervalSeconds: 2, ZoomRetryMaxAttempts: 6,
+		ZoomThrottleMaxAttempts: 20, ZoomThrottleMaxDelaySeconds: 60}
 }
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
@@ -36,13 +63,16 @@ var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
 // Render returns the definition with every placeholder filled. It fails on
 // an unknown placeholder, a bad value or a result that is not JSON.
 func Render(p Params) (string, error) {
-	if p.TasksFunctionARN == "" || p.ZoomRetryIntervalSeconds < 1 || p.ZoomRetryMaxAttempts < 0 {
+	if p.TasksFunctionARN == "" || p.ZoomRetryIntervalSeconds < 1 || p.ZoomRetryMaxAttempts < 0 ||
+		p.ZoomThrottleMaxAttempts < 1 || p.ZoomThrottleMaxDelaySeconds < 1 {
 		return "", fmt.Errorf("render state machine: incomplete params %+v", p)
 	}
 	values := map[string]string{
-		"TasksFunctionArn":         p.TasksFunctionARN,
-		"ZoomRetryIntervalSeconds": strconv.Itoa(p.ZoomRetryIntervalSeconds),
-		"ZoomRetryMaxAttempts":     strconv.Itoa(p.ZoomRetryMaxAttempts),
+		"TasksFunctionArn":            p.TasksFunctionARN,
+		"ZoomRetryIntervalSeconds":    strconv.Itoa(p.ZoomRetryIntervalSeconds),
+		"ZoomRetryMaxAttempts":        strconv.Itoa(p.ZoomRetryMaxAttempts),
+		"ZoomThrottleMaxAttempts":     strconv.Itoa(p.ZoomThrottleMaxAttempts),
+		"ZoomThrottleMaxDelaySeconds": strconv.Itoa(p.ZoomThrottleMaxDelaySeconds),
 	}
 	var missing []string
 	out := placeholder.ReplaceAllStringFunc(definition, func(m string) string {

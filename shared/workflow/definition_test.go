@@ -63,17 +63,57 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	if len(unreachable) > 0 {
 		t.Fatalf("unreachable states: %v", unreachable)
 	}
-	// Zoom retries name the errors, never States.ALL.
+	// Zoom retries name the errors, never States.ALL: throttling with its
+	// own budget, unavailability with the usual one, both jittered.
 	for _, name := range []string{"CheckAssignment", "Release"} {
-		first := def.States[name]["Retry"].([]any)[0].(map[string]any)
-		if errs := first["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Throttled" || first["JitterStrategy"] != "FULL" {
-			t.Errorf("%s retry = %v", name, first)
+		retry := def.States[name]["Retry"].([]any)
+		throttled, unavailable := retry[0].(map[string]any), retry[1].(map[string]any)
+		if errs := throttled["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Throttled" || errs[1] != "Lambda.TooManyRequestsException" || throttled["JitterStrategy"] != "FULL" ||
+			throttled["MaxAttempts"] != float64(20) || throttled["MaxDelaySeconds"] != float64(60) || throttled["IntervalSeconds"] != float64(2) {
+			t.Errorf("%s throttling retry = %v", name, throttled)
 		}
+		if errs := unavailable["ErrorEquals"].([]any); len(errs) != 1 || errs[0] != "Zoom.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
+			unavailable["MaxAttempts"] != float64(6) {
+			t.Errorf("%s unavailability retry = %v", name, unavailable)
+		}
+	}
+	// Every task state rides out Lambda throttling (release-tasks' capped
+	// concurrency) with the throttling budget, not the 4 tries of a Lambda
+	// service error.
+	for name, st := range def.States {
+		if st["Type"] != "Task" {
+			continue
+		}
+		found := false
+		for _, r := range st["Retry"].([]any) {
+			r := r.(map[string]any)
+			for _, e := range r["ErrorEquals"].([]any) {
+				if e == "Lambda.TooManyRequestsException" {
+					found = true
+					if r["MaxAttempts"] != float64(20) || r["JitterStrategy"] != "FULL" {
+						t.Errorf("%s retries Lambda throttling with %v", name, r)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s does not retry Lambda.TooManyRequestsException", name)
+		}
+	}
+	// The check's Zoom id reaches the release, so it deletes without a lookup.
+	if sel := def.States["CheckAssignment"]["ResultSelector"].(map[string]any); sel["zoom_id.$"] != "$.Payload.zoom_id" {
+		t.Errorf("CheckAssignment ResultSelector = %v", sel)
+	}
+	if p := def.States["Release"]["Parameters"].(map[string]any)["Payload"].(map[string]any); p["zoom_id.$"] != "$.check.zoom_id" {
+		t.Errorf("Release payload = %v", p)
 	}
 }
 
 func TestRenderRefusesIncompleteParams(t *testing.T) {
-	for _, p := range []Params{{}, {TasksFunctionARN: "x"}, {TasksFunctionARN: "x", ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: -1}} {
+	full := DefaultParams("x")
+	noThrottle, noDelay := full, full
+	noThrottle.ZoomThrottleMaxAttempts, noDelay.ZoomThrottleMaxDelaySeconds = 0, 0
+	for _, p := range []Params{{}, {TasksFunctionARN: "x"}, {TasksFunctionARN: "x", ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: -1}, noThrottle, noDelay} {
 		if _, err := Render(p); err == nil {
 			t.Errorf("Render(%+v) succeeded", p)
 		}

@@ -255,10 +255,10 @@ func TestErrors(t *testing.T) {
 		wantStatus int
 		wantCode   int
 		wantRetry  time.Duration
-		wantCalls  int // API calls per operation: no retries of 429/5xx
+		wantCalls  int // API calls per operation: no retries of 5xx, 429 as TestThrottleRetries shows
 	}{
-		{"429", zoomsim.Fault{Status: 429, Count: -1, RetryAfter: 3 * time.Second}, "", "", zoom.Throttled, 429, zoom.CodeRateLimited, 3 * time.Second, 1},
-		{"429 without Retry-After", zoomsim.Fault{Status: 429, Count: -1}, "", "", zoom.Throttled, 429, zoom.CodeRateLimited, 0, 1},
+		{"429 with a long Retry-After", zoomsim.Fault{Status: 429, Count: -1, RetryAfter: 7 * time.Second}, "", "", zoom.Throttled, 429, zoom.CodeRateLimited, 7 * time.Second, 1},
+		{"429 without Retry-After", zoomsim.Fault{Status: 429, Count: -1}, "", "", zoom.Throttled, 429, zoom.CodeRateLimited, 0, 2},
 		{"503", zoomsim.Fault{Status: 503, Count: -1}, "", "", zoom.Unavailable, 503, 503, 0, 1},
 		{"500", zoomsim.Fault{Status: 500, Count: -1}, "", "", zoom.Unavailable, 500, 500, 0, 1},
 		{"403", zoomsim.Fault{Status: 403, Count: -1}, "", "", zoom.Rejected, 403, 403, 0, 1},
@@ -299,6 +299,9 @@ func TestErrors(t *testing.T) {
 				}
 				if _, calls, _ := h.counts(call); calls != tt.wantCalls {
 					t.Fatalf("%s: API calls = %d; want %d", call, calls, tt.wantCalls)
+				}
+				if tt.wantKind == zoom.Throttled && !strings.Contains(err.Error(), "per-second rate limit") {
+					t.Fatalf("%s: error %q does not carry Zoom's message", call, err)
 				}
 			}
 			if !h.present("+97239754571") {

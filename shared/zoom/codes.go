@@ -13,9 +13,19 @@ const (
 	// CodeRateLimited is Zoom's code for a rate-limited call (HTTP 429).
 	CodeRateLimited = 429
 	// CodeNotFound says a phone number (or its owner) does not exist in the
-	// account (HTTP 404). Zoom uses 1001 for "User does not exist"; its phone
-	// endpoints are not consistent, so the client relies on the 404 status.
+	// account. DELETE /phone/numbers answers it with HTTP 400 for an id it
+	// does not know, GET by id with 404; the client recognises it by this
+	// code or the "does not exist" message on the phone-number endpoints
+	// only, because elsewhere Zoom gives 1001 other meanings (see
+	// CodeCarrierNotFound).
 	CodeNotFound = 1001
+	// CodeCarrierNotFound is what DELETE /number_management/peering_numbers
+	// answers (HTTP 400) for a carrier code Zoom does not know.
+	CodeCarrierNotFound = 1001
+	// CodePeeringEmpty: the peering call named no phone number (HTTP 400).
+	CodePeeringEmpty = 1002
+	// CodePeeringTooMany: the peering call named more than 200 (HTTP 400).
+	CodePeeringTooMany = 1003
 	// CodeNumberAssigned says a number cannot be removed because it is still
 	// assigned (HTTP 400). This is the project's own choice: Zoom publishes no
 	// specific code, so the client also recognises the message wording.

@@ -16,11 +16,13 @@ type Kind string
 const (
 	// Unknown is the kind of nil and of errors that are not *Error.
 	Unknown Kind = ""
-	// Throttled: HTTP 429; retry later, honouring RetryAfter when set.
+	// Throttled: HTTP 429, or no slot within the client's own pacing
+	// (Limiter); retry later, honouring RetryAfter when set.
 	Throttled Kind = "throttled"
 	// Unavailable: 5xx, timeouts, connection errors; retry later.
 	Unavailable Kind = "unavailable"
-	// NotFound: the number (or the thing asked for) does not exist.
+	// NotFound: the number (or the thing asked for) does not exist. For a
+	// removal this means "already removed".
 	NotFound Kind = "not_found"
 	// BadCredentials: OAuth refused the client credentials, or the API kept
 	// refusing a fresh token.
@@ -41,7 +43,7 @@ type Error struct {
 	Status     int           // HTTP status; 0 when no response was received
 	Code       int           // Zoom's error code from the body, if any
 	Message    string        // Zoom's message, or a description of the failure
-	RetryAfter time.Duration // from Retry-After, when Zoom sent it
+	RetryAfter time.Duration // from Retry-After when Zoom sent it, or the limiter's estimate
 
 	op    string // e.g. "GET /phone/numbers" or "oauth token"
 	cause error  // transport or context error, for errors.Is
@@ -142,20 +144,39 @@ func classifyOAuth(status int, body apiError) Kind {
 	return Unavailable
 }
 
-// parseRetryAfter reads Retry-After as seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// parseRetryAfter reads Retry-After as seconds, an HTTP date or an RFC 3339
+// time (Zoom's documented daily-limit example is "2020-05-31T00:00:00Z").
+// ok is false when the header is absent or unreadable; a time in the past
+// or a negative number is present with a zero wait.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
+		return time.Duration(max(s, 0)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, v); err != nil {
+			return 0, false
 		}
-		return time.Duration(s) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
+	if !t.After(now) {
+		return 0, true
 	}
-	return 0
+	return t.Sub(now).Round(time.Second), true
+}
+
+// looksMissing reports whether a Zoom message says a number does not exist
+// ("Phone number does not exist: ..."), which for a removal means that it
+// is already gone.
+func looksMissing(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range []string{"does not exist", "doesn't exist", "not exist", "no longer exist", "not found", "already removed", "already deleted"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -49,21 +49,24 @@ func TestNewValidatesConfig(t *testing.T) {
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
-		in   string
-		want time.Duration
+		in     string
+		want   time.Duration
+		wantOK bool
 	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 10 ", 10 * time.Second},
-		{"-1", 0},
-		{"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"", 0, false},
+		{"3", 3 * time.Second, true},
+		{" 10 ", 10 * time.Second, true},
+		{"0", 0, true},
+		{"-1", 0, true},
+		{"soon", 0, false},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{"2026-01-03T00:00:00Z", 20*time.Hour + 55*time.Minute + 55*time.Second, true}, // Zoom's daily-limit form
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := parseRetryAfter(tt.in, now); got != tt.want {
-				t.Fatalf("parseRetryAfter(%q) = %v; want %v", tt.in, got, tt.want)
+			if got, ok := parseRetryAfter(tt.in, now); got != tt.want || ok != tt.wantOK {
+				t.Fatalf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -142,3 +145,29 @@ func TestErrorString(t *testing.T) {
 		t.Fatal("KindOf / Retryable")
 	}
 }
+
+func TestMissing(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"404", &Error{Kind: NotFound, Status: 404}, true},
+		{"400 code 1001 (Zoom's answer for an unknown id)", &Error{Kind: Rejected, Status: 400, Code: CodeNotFound, Message: "x"}, true},
+		{"400 by message only", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Phone number does not exist: pn_1."}, true},
+		{"400 other", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Invalid parameter"}, false},
+		{"assigned", &Error{Kind: Assigned, Status: 400, Code: CodeNumberAssigned, Message: "is assigned"}, false},
+		{"403 with a 'not found' message is not a 400", &Error{Kind: Rejected, Status: 403, Message: "not found"}, false},
+		{"throttled", &Error{Kind: Throttled, Status: 429}, false},
+		{"not a zoom error", errString("does not exist"), false},
+	}
+	for _, tt := range tests {
+		if got := missing(tt.err); got != tt.want {
+			t.Errorf("%s: missing = %v", tt.name, got)
+		}
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

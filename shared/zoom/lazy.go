@@ -7,8 +7,8 @@ import (
 )
 
 // Lazy is a Client whose OAuth credentials are loaded on first use (e.g.
-// from Secrets Manager) rather than at start. It has the Client's FindNumber
-// and RemoveNumbers and is safe for concurrent use.
+// from Secrets Manager) rather than at start. It has the Client's methods
+// and is safe for concurrent use.
 //
 // On first use it calls Credentials, puts the result into Config and builds
 // the Client with New; the Client is then reused. A failure is not kept: the
@@ -44,6 +44,27 @@ func (l *Lazy) RemoveNumbers(ctx context.Context, accountID string, ids []string
 		return err
 	}
 	return l.check(c, c.RemoveNumbers(ctx, accountID, ids))
+}
+
+// GetNumber is Client.GetNumber with the Client built on first use.
+func (l *Lazy) GetNumber(ctx context.Context, accountID, id string) (PhoneNumber, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return PhoneNumber{}, err
+	}
+	pn, err := c.GetNumber(ctx, accountID, id)
+	return pn, l.check(c, err)
+}
+
+// RemovePeeringNumbers is Client.RemovePeeringNumbers with the Client built
+// on first use.
+func (l *Lazy) RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]PeeringFailure, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.RemovePeeringNumbers(ctx, accountID, carrierCode, numbers)
+	return f, l.check(c, err)
 }
 
 // get returns the Client, building it if needed. Every error is an *Error:

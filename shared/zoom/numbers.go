@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -93,7 +94,7 @@ func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneN
 	q.Set("page_size", strconv.Itoa(listPageSize))
 	seen := map[string]bool{}
 	for range maxPages {
-		_, body, err := c.call(ctx, accountID, http.MethodGet, "/phone/numbers", q)
+		_, body, err := c.call(ctx, accountID, labelList, http.MethodGet, "/phone/numbers", "/phone/numbers", q)
 		if err != nil {
 			return PhoneNumber{}, fmt.Errorf("find number %s: %w", want, err)
 		}
@@ -118,11 +119,40 @@ func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneN
 		&Error{Kind: NotFound, op: "find number", Message: "number not in the Zoom account"})
 }
 
-// RemoveNumbers removes the unassigned numbers ids from the Zoom account,
-// at most MaxRemoveIDs per call. An id that no longer exists counts as
-// removed, so a retry after a partial failure is safe. A still-assigned
-// number stops the removal with an *Error of Kind Assigned (Zoom removes
-// nothing of that call; earlier calls stay done).
+// GetNumber returns the number whose Zoom id is id (GET
+// /phone/numbers/{phoneNumberId}, a Light call, cheaper than FindNumber's
+// Medium list). An id Zoom does not know gives an *Error of Kind NotFound.
+func (c *Client) GetNumber(ctx context.Context, accountID, id string) (PhoneNumber, error) {
+	const route = "/phone/numbers/{phoneNumberId}"
+	id = strings.TrimSpace(id)
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return PhoneNumber{}, &Error{Kind: Rejected, op: "get number", Message: fmt.Sprintf("invalid phone number id %q", id)}
+	}
+	_, body, err := c.call(ctx, accountID, labelGet, http.MethodGet, route, "/phone/numbers/"+id, nil)
+	if err != nil {
+		if missing(err) {
+			err = asKind(err, NotFound)
+		}
+		return PhoneNumber{}, fmt.Errorf("get number %s: %w", id, err)
+	}
+	var pn PhoneNumber
+	if err := json.Unmarshal(body, &pn); err != nil || pn.ID == "" {
+		msg := "response without an id"
+		if err != nil {
+			msg = "malformed response: " + err.Error()
+		}
+		return PhoneNumber{}, fmt.Errorf("get number %s: %w", id,
+			&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + route, Message: msg})
+	}
+	return pn, nil
+}
+
+// RemoveNumbers removes the unassigned numbers ids from the Zoom account
+// (DELETE /phone/numbers, Medium), at most MaxRemoveIDs per call. An id
+// that no longer exists counts as removed, so a retry after a partial
+// failure is safe. A still-assigned number stops the removal with an *Error
+// of Kind Assigned (Zoom removes nothing of that call; earlier calls stay
+// done).
 func (c *Client) RemoveNumbers(ctx context.Context, accountID string, ids []string) error {
 	clean := make([]string, 0, len(ids))
 	dup := map[string]bool{}
@@ -146,18 +176,19 @@ func (c *Client) RemoveNumbers(ctx context.Context, accountID string, ids []stri
 }
 
 // removeBatch deletes up to MaxRemoveIDs ids. Zoom refuses a whole call
-// that names an id it does not know (404), so on a 404 a multi-id batch is
-// removed id by id and each 404 then means "already removed".
+// that names an id it does not know (HTTP 400, code 1001, "does not
+// exist"), so then a multi-id batch is removed id by id and each such
+// refusal means "already removed".
 func (c *Client) removeBatch(ctx context.Context, accountID string, batch []string) error {
 	err := c.deleteIDs(ctx, accountID, batch)
-	if KindOf(err) != NotFound {
+	if !missing(err) {
 		return err
 	}
 	if len(batch) == 1 {
 		return nil // already gone
 	}
 	for _, id := range batch {
-		if err := c.deleteIDs(ctx, accountID, []string{id}); err != nil && KindOf(err) != NotFound {
+		if err := c.deleteIDs(ctx, accountID, []string{id}); err != nil && !missing(err) {
 			return err
 		}
 	}
@@ -168,6 +199,30 @@ func (c *Client) removeBatch(ctx context.Context, accountID string, batch []stri
 func (c *Client) deleteIDs(ctx context.Context, accountID string, ids []string) error {
 	q := url.Values{}
 	q.Set("phone_numbers", strings.Join(ids, ","))
-	_, _, err := c.call(ctx, accountID, http.MethodDelete, "/phone/numbers", q)
+	_, _, err := c.call(ctx, accountID, labelRemove, http.MethodDelete, "/phone/numbers", "/phone/numbers", q)
 	return err
+}
+
+// missing reports whether err is Zoom saying that a phone number does not
+// exist: HTTP 404, or HTTP 400 with code 1001 or a "does not exist"
+// message (what DELETE /phone/numbers answers). Only for the phone-number
+// endpoints: elsewhere 1001 means other things (e.g. "Carrier not found").
+func missing(err error) bool {
+	var ze *Error
+	if !errors.As(err, &ze) {
+		return false
+	}
+	return ze.Kind == NotFound ||
+		(ze.Status == http.StatusBadRequest && ze.Kind == Rejected && (ze.Code == CodeNotFound || looksMissing(ze.Message)))
+}
+
+// asKind returns err with its *Error's Kind set to k.
+func asKind(err error, k Kind) error {
+	var ze *Error
+	if !errors.As(err, &ze) {
+		return err
+	}
+	cp := *ze
+	cp.Kind = k
+	return &cp
 }

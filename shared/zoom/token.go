@@ -136,7 +136,7 @@ func (c *Client) fetchToken(ctx context.Context, accountID string) (token, error
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	issued := c.now()
-	status, hdr, body, err := c.send(req, c.oauthURL.Path)
+	status, hdr, body, err := c.send(req, c.oauthURL.Path, "")
 	if err != nil {
 		return token{}, c.transportError(op, err)
 	}
@@ -146,7 +146,7 @@ func (c *Client) fetchToken(ctx context.Context, accountID string) (token, error
 		e := &Error{Kind: classifyOAuth(status, ab), Status: status, Code: ab.Code, op: op,
 			Message: c.redact(firstNonEmpty(ab.Reason, ab.Message, ab.Error, http.StatusText(status)))}
 		if e.Kind == Throttled || e.Kind == Unavailable {
-			e.RetryAfter = parseRetryAfter(hdr.Get("Retry-After"), c.now())
+			e.RetryAfter, _ = parseRetryAfter(hdr.Get("Retry-After"), c.now())
 		}
 		return token{}, e
 	}

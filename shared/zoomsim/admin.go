@@ -25,9 +25,10 @@ type adminList struct {
 
 // adminPut is the body of POST /zoom-sim/admin/numbers.
 type adminPut struct {
-	AccountID string         `json:"account_id"`
-	Number    string         `json:"number"`
-	Assignee  *zoom.Assignee `json:"assignee"`
+	AccountID   string         `json:"account_id"`
+	Number      string         `json:"number"`
+	Assignee    *zoom.Assignee `json:"assignee"`
+	CarrierCode int            `json:"carrier_code"`
 }
 
 // handleAdminList is GET /zoom-sim/admin/numbers.
@@ -36,7 +37,8 @@ func (s *Sim) handleAdminList(w http.ResponseWriter, _ *http.Request) {
 }
 
 // handleAdminPut is POST /zoom-sim/admin/numbers: add (201) or replace
-// (200) a number.
+// (200) a number; carrier_code (optional) makes it a peering number that
+// carrier added through the Provider Exchange.
 func (s *Sim) handleAdminPut(w http.ResponseWriter, r *http.Request) {
 	var in adminPut
 	if err := decodeJSON(w, r, &in); err != nil {
@@ -52,12 +54,15 @@ func (s *Sim) handleAdminPut(w http.ResponseWriter, r *http.Request) {
 		bad = append(bad, fieldProblem{Field: "number", Reason: fmt.Sprintf("%q: %v", in.Number, err)})
 	}
 	bad = append(bad, checkAssignee(in.Assignee)...)
+	if in.CarrierCode < 0 {
+		bad = append(bad, fieldProblem{Field: "carrier_code", Reason: "must be a positive integer (or absent: not a peering number)"})
+	}
 	if len(bad) > 0 {
 		writeProblem(w, http.StatusBadRequest, "invalid fields", bad...)
 		return
 	}
 	s.mu.Lock()
-	out, existed := s.putLocked(strings.TrimSpace(in.AccountID), n, in.Assignee)
+	out, existed := s.putLocked(strings.TrimSpace(in.AccountID), n, in.CarrierCode, in.Assignee)
 	s.mu.Unlock()
 	status := http.StatusCreated
 	if existed {

@@ -23,6 +23,10 @@ func TestAdminNumbers(t *testing.T) {
 			`{"account_id":"acct-a","number":"+97239754569","assignee":{"id":"u1","name":"Dana","type":"user"}}`, http.StatusCreated, []string{`"type":"user"`}},
 		{"add in other account", http.MethodPost, "/zoom-sim/admin/numbers",
 			`{"account_id":"acct-0","number":"+97239754572"}`, http.StatusCreated, nil},
+		{"add a carrier's peering number", http.MethodPost, "/zoom-sim/admin/numbers",
+			`{"account_id":"acct-p","number":"+97239754573","carrier_code":8801}`, http.StatusCreated, []string{`"carrier_code":8801`}},
+		{"negative carrier code", http.MethodPost, "/zoom-sim/admin/numbers",
+			`{"account_id":"acct-p","number":"+97239754574","carrier_code":-1}`, http.StatusBadRequest, []string{`"carrier_code"`}},
 		{"replace", http.MethodPost, "/zoom-sim/admin/numbers",
 			`{"account_id":"acct-a","number":"+97239754571","assignee":{"id":"cq1","name":"Support","type":"callQueue"}}`, http.StatusOK, []string{`"callQueue"`}},
 		{"bad fields named", http.MethodPost, "/zoom-sim/admin/numbers",
@@ -73,6 +77,7 @@ func TestAdminNumbers(t *testing.T) {
 			{"account_id": "acct-a", "id": "pn_97239754569", "number": "+97239754569"},
 			{"account_id": "acct-a", "id": "pn_97239754571", "number": "+97239754571",
 				"assignee": map[string]any{"id": "ar1", "name": "IVR", "type": "autoReceptionist"}},
+			{"account_id": "acct-p", "id": "pn_97239754573", "number": "+97239754573", "carrier_code": float64(8801)},
 		}
 		if !reflect.DeepEqual(got.Numbers, want) {
 			t.Fatalf("numbers = %s", r.body)

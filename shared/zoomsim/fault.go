@@ -13,22 +13,31 @@ import (
 // apiPrefix is where faults apply.
 const apiPrefix = "/zoom-sim/v2/"
 
-// Fault makes the next Count API calls (paths under /zoom-sim/v2 that start
-// with PathPrefix, when set) fail with Status. Count -1 means until
-// cleared; a zero Fault (or Count 0) clears. A 429 carries Retry-After when
-// RetryAfter is positive.
+// maxLatencyMS bounds an injected latency (one minute).
+const maxLatencyMS = 60_000
+
+// Fault affects the next Count API calls (paths under /zoom-sim/v2 that
+// start with PathPrefix, when set): each is delayed by Latency, then fails
+// with Status (when set) or is served normally (a latency-only fault).
+// Count -1 means until cleared; a Fault with neither Status nor Latency, or
+// Count 0, clears. A 429 or 5xx carries Retry-After when RetryAfter is
+// positive.
 type Fault struct {
 	Status     int
 	Count      int
 	PathPrefix string
 	RetryAfter time.Duration
+	Latency    time.Duration
 }
+
+// active reports whether f does anything.
+func (f Fault) active() bool { return (f.Status != 0 || f.Latency > 0) && f.Count != 0 }
 
 // SetFault replaces the current fault.
 func (s *Sim) SetFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Status == 0 || f.Count == 0 {
+	if !f.active() {
 		f = Fault{}
 	}
 	s.fault = f
@@ -39,7 +48,7 @@ func (s *Sim) takeFault(path string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.fault
-	if f.Status == 0 || f.Count == 0 || !strings.HasPrefix(path, apiPrefix) || !strings.HasPrefix(path, f.PathPrefix) {
+	if !f.active() || !strings.HasPrefix(path, apiPrefix) || !strings.HasPrefix(path, f.PathPrefix) {
 		return Fault{}, false
 	}
 	if s.fault.Count > 0 {
@@ -59,7 +68,18 @@ func (s *Sim) withFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if f.Latency > 0 {
+			t := time.NewTimer(f.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done(): // the caller gave up
+				t.Stop()
+				return
+			}
+		}
 		switch {
+		case f.Status == 0:
+			next.ServeHTTP(w, r)
 		case f.Status == http.StatusTooManyRequests:
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
@@ -83,6 +103,7 @@ type faultBody struct {
 	Count             *int   `json:"count,omitempty"`
 	PathPrefix        string `json:"path_prefix,omitempty"`
 	RetryAfterSeconds int    `json:"retry_after_seconds"`
+	LatencyMS         int    `json:"latency_ms"`
 }
 
 // handleFaultGet is GET /zoom-sim/admin/faults: the current fault, if any.
@@ -93,12 +114,14 @@ func (s *Sim) handleFaultGet(w http.ResponseWriter, _ *http.Request) {
 	count := f.Count
 	writeJSON(w, http.StatusOK, "application/json", faultBody{
 		Status: f.Status, Count: &count, PathPrefix: f.PathPrefix, RetryAfterSeconds: int(f.RetryAfter / time.Second),
+		LatencyMS: int(f.Latency / time.Millisecond),
 	})
 }
 
 // handleFaultSet is POST /zoom-sim/admin/faults with
-// {"status","count","path_prefix","retry_after_seconds"}; count defaults
-// to 1, -1 means until cleared.
+// {"status","count","path_prefix","retry_after_seconds","latency_ms"};
+// count defaults to 1, -1 means until cleared; status may be left out (0)
+// when latency_ms delays calls without failing them.
 func (s *Sim) handleFaultSet(w http.ResponseWriter, r *http.Request) {
 	var in faultBody
 	if err := decodeJSON(w, r, &in); err != nil {
@@ -110,8 +133,11 @@ func (s *Sim) handleFaultSet(w http.ResponseWriter, r *http.Request) {
 		count = *in.Count
 	}
 	var bad []fieldProblem
-	if in.Status < 400 || in.Status > 599 {
-		bad = append(bad, fieldProblem{Field: "status", Reason: "must be an HTTP error status (400-599)"})
+	if (in.Status < 400 || in.Status > 599) && (in.Status != 0 || in.LatencyMS <= 0) {
+		bad = append(bad, fieldProblem{Field: "status", Reason: "must be an HTTP error status (400-599), or absent with latency_ms"})
+	}
+	if in.LatencyMS < 0 || in.LatencyMS > maxLatencyMS {
+		bad = append(bad, fieldProblem{Field: "latency_ms", Reason: fmt.Sprintf("must be 0 to %d", maxLatencyMS)})
 	}
 	if count < -1 || count == 0 {
 		bad = append(bad, fieldProblem{Field: "count", Reason: "must be -1 (until cleared) or at least 1"})
@@ -127,7 +153,7 @@ func (s *Sim) handleFaultSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.SetFault(Fault{Status: in.Status, Count: count, PathPrefix: in.PathPrefix,
-		RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second})
+		RetryAfter: time.Duration(in.RetryAfterSeconds) * time.Second, Latency: time.Duration(in.LatencyMS) * time.Millisecond})
 	w.WriteHeader(http.StatusNoContent)
 }
 

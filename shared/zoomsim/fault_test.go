@@ -72,6 +72,61 @@ func TestFaults(t *testing.T) {
 			e.token(t, "acct-a") // OAuth is never faulted
 		})
 	}
+	t.Run("latency", func(t *testing.T) {
+		tests := []struct {
+			name, body string
+			want       []int
+		}{
+			{"latency only, then served", `{"latency_ms":150,"count":2}`, []int{200, 200, 200}},
+			{"latency then a 503", `{"status":503,"latency_ms":150}`, []int{503, 200}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e := newEnv(t)
+				e.sim.Put("acct-a", "+97239754571", nil)
+				tok := e.token(t, "acct-a")
+				e.admin(t, http.MethodPost, tt.body, http.StatusNoContent)
+				if r := e.do(t, http.MethodGet, "/zoom-sim/admin/faults", "", ""); !strings.Contains(string(r.body), `"latency_ms":150`) {
+					t.Fatalf("fault = %s", r.body)
+				}
+				var took []time.Duration
+				for i, want := range tt.want {
+					start := time.Now()
+					r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers", tok, "")
+					took = append(took, time.Since(start))
+					if r.status != want {
+						t.Fatalf("call %d: status %d; want %d", i+1, r.status, want)
+					}
+				}
+				last := len(took) - 1
+				for i, d := range took[:last] {
+					if d < 150*time.Millisecond {
+						t.Errorf("call %d took %s; want ≥ 150ms", i+1, d)
+					}
+				}
+				if took[last] >= 150*time.Millisecond {
+					t.Errorf("call after the fault took %s", took[last])
+				}
+			})
+		}
+	})
+	t.Run("latency outlasting the caller", func(t *testing.T) {
+		e := newEnv(t)
+		e.sim.Put("acct-a", "+97239754571", nil)
+		tok := e.token(t, "acct-a")
+		e.sim.SetFault(zoomsim.Fault{Latency: 5 * time.Second, Count: 1})
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/zoom-sim/v2/phone/numbers", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		c := &http.Client{Timeout: 100 * time.Millisecond}
+		start := time.Now()
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("status %d; want a client timeout", resp.StatusCode)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("timed out after %s", d)
+		}
+	})
 	t.Run("invalid fault", func(t *testing.T) {
 		e := newEnv(t)
 		r := e.do(t, http.MethodPost, "/zoom-sim/admin/faults", "", `{"status":200,"count":0,"path_prefix":"/x"}`)
@@ -79,6 +134,12 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("status = %d", r.status)
 		}
 		for _, f := range []string{`"status"`, `"count"`, `"path_prefix"`} {
+			if !strings.Contains(string(r.body), f) {
+				t.Errorf("body %s does not name %s", r.body, f)
+			}
+		}
+		r = e.do(t, http.MethodPost, "/zoom-sim/admin/faults", "", `{"latency_ms":-1}`)
+		for _, f := range []string{`"status"`, `"latency_ms"`} {
 			if !strings.Contains(string(r.body), f) {
 				t.Errorf("body %s does not name %s", r.body, f)
 			}

@@ -83,15 +83,22 @@ type env struct {
 	hook  *webhook
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the simulator's Config changed by mutate.
+func newEnvWith(t *testing.T, mutate func(*zoomsim.Config)) *env {
 	t.Helper()
 	c := newClock()
 	hook := newWebhook(t, http.StatusOK)
-	sim := zoomsim.New(zoomsim.Config{
+	cfg := zoomsim.Config{
 		ClientID: clientID, ClientSecret: clientSecret,
 		WebhookURL: hook.srv.URL + "/zoom/webhook", WebhookSecret: []byte(webhookSecret),
 		Now: c.Now,
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	sim := zoomsim.New(cfg)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	return &env{sim: sim, srv: srv, clock: c, hook: hook}

@@ -141,7 +141,8 @@ func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
 
 // handleRemove is DELETE /zoom-sim/v2/phone/numbers?phone_numbers=id1,id2:
 // all or nothing. More than 20 ids → 400; any assigned → 400
-// CodeNumberAssigned; any unknown → 404 CodeNotFound; else 204.
+// CodeNumberAssigned; any unknown → 400 CodeNotFound ("does not exist", as
+// Zoom answers); else 204.
 func (s *Sim) handleRemove(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	for _, v := range r.URL.Query()["phone_numbers"] {
@@ -195,7 +196,7 @@ func (s *Sim) remove(account string, ids []string) (status, code int, msg string
 		return http.StatusBadRequest, zoom.CodeNumberAssigned,
 			fmt.Sprintf("Phone numbers %s are assigned and cannot be deleted. Unassign them first.", strings.Join(assigned, ", "))
 	case len(unknown) > 0:
-		return http.StatusNotFound, zoom.CodeNotFound,
+		return http.StatusBadRequest, zoom.CodeNotFound,
 			fmt.Sprintf("Phone number does not exist: %s.", strings.Join(unknown, ", "))
 	}
 	for _, e := range found {

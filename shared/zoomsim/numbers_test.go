@@ -26,7 +26,7 @@ func TestAccountScoping(t *testing.T) {
 	if r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers/pn_97239754569", tokA, ""); r.status != http.StatusNotFound {
 		t.Fatalf("GET B's number by id with A's token: %d", r.status)
 	}
-	if r := e.do(t, http.MethodDelete, "/zoom-sim/v2/phone/numbers?phone_numbers=pn_97239754569", tokA, ""); r.status != http.StatusNotFound {
+	if r := e.do(t, http.MethodDelete, "/zoom-sim/v2/phone/numbers?phone_numbers=pn_97239754569", tokA, ""); r.status != http.StatusBadRequest {
 		t.Fatalf("DELETE B's number with A's token: %d", r.status)
 	}
 	if _, ok := find(e.sim, "+97239754569"); !ok {
@@ -181,7 +181,7 @@ func TestRemove(t *testing.T) {
 			[]string{"+97239754571", "+97239754572"}, []string{"+97239754569"}},
 		{"assigned refuses the whole call", "phone_numbers=pn_97239754571,pn_97239754569", http.StatusBadRequest, zoom.CodeNumberAssigned,
 			nil, []string{"+97239754569", "+97239754571", "+97239754572"}},
-		{"unknown id refuses the whole call", "phone_numbers=pn_97239754571,pn_1", http.StatusNotFound, zoom.CodeNotFound,
+		{"unknown id refuses the whole call (400, as Zoom)", "phone_numbers=pn_97239754571,pn_1", http.StatusBadRequest, zoom.CodeNotFound,
 			nil, []string{"+97239754569", "+97239754571", "+97239754572"}},
 		{"more than 20 ids", "phone_numbers=" + ids(21), http.StatusBadRequest, zoom.CodeInvalidParameter,
 			nil, []string{"+97239754569", "+97239754571", "+97239754572"}},
@@ -205,6 +205,9 @@ func TestRemove(t *testing.T) {
 				}
 				if tt.code == zoom.CodeNumberAssigned && !strings.Contains(msg, "+97239754569 is assigned") {
 					t.Fatalf("message %q does not name the assigned number", msg)
+				}
+				if tt.code == zoom.CodeNotFound && !strings.Contains(msg, "does not exist: pn_1") {
+					t.Fatalf("message %q does not name the unknown id", msg)
 				}
 			}
 			for _, n := range tt.gone {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"numberrelease/shared/zoom"
 )
 
 // methods dispatches on the request method and answers 405 (with Allow)
@@ -44,14 +46,19 @@ func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/zoom-sim/oauth/token", methods{http.MethodPost: s.handleToken})
 
+	// Each API route counts against its Zoom rate-limit label (Zoom's API
+	// reference): the list and the delete are Medium, the rest Light.
 	mux.Handle("/zoom-sim/v2/phone/numbers", methods{
-		http.MethodGet:    s.authed(s.handleList),
-		http.MethodDelete: s.authed(s.handleRemove),
+		http.MethodGet:    s.authed(s.limited(zoom.Medium, s.handleList)),
+		http.MethodDelete: s.authed(s.limited(zoom.Medium, s.handleRemove)),
 	})
-	mux.Handle("/zoom-sim/v2/phone/numbers/{phoneNumberId}", methods{http.MethodGet: s.authed(s.handleGet)})
+	mux.Handle("/zoom-sim/v2/phone/numbers/{phoneNumberId}", methods{http.MethodGet: s.authed(s.limited(zoom.Light, s.handleGet))})
+	mux.Handle("/zoom-sim/v2/number_management/peering_numbers", methods{
+		http.MethodDelete: s.authed(s.limited(zoom.Light, s.handlePeeringRemove)),
+	})
 	for coll, typ := range ownerPaths() {
 		mux.Handle("/zoom-sim/v2/phone/"+coll+"/{ownerId}/phone_numbers/{phoneNumberId}",
-			methods{http.MethodDelete: s.consoleOrAuthed(s.unbindHandler(typ))})
+			methods{http.MethodDelete: s.consoleOrAuthed(s.limited(zoom.Light, s.unbindHandler(typ)))})
 	}
 
 	mux.Handle("/zoom-sim/admin/numbers", methods{
@@ -59,6 +66,7 @@ func (s *Sim) Handler() http.Handler {
 		http.MethodPost: s.handleAdminPut,
 	})
 	mux.Handle("/zoom-sim/admin/numbers/{number}", methods{http.MethodPatch: s.handleAdminPatch})
+	mux.Handle("/zoom-sim/admin/stats", methods{http.MethodGet: s.handleStats})
 	mux.Handle("/zoom-sim/admin/faults", methods{
 		http.MethodGet:    s.handleFaultGet,
 		http.MethodPost:   s.handleFaultSet,

@@ -1,8 +1,10 @@
 // Package zoomsim is an in-memory Zoom Phone simulator for local mode and
 // tests: server-to-server OAuth, the phone-number endpoints the zoom client
-// uses, the unbind endpoints (which also send the project's signed unassign
-// notification), admin endpoints to seed and change numbers silently, and
-// injectable faults. Everything is served under /zoom-sim/ (SPEC §4).
+// uses, the Provider Exchange removal of peering numbers, the unbind
+// endpoints (which also send the project's signed unassign notification),
+// admin endpoints to seed and change numbers silently, Zoom's per-account
+// per-label rate limits (when configured), and injectable faults (errors,
+// 429 bursts, latency). Everything is served under /zoom-sim/ (SPEC §4).
 package zoomsim
 
 import (
@@ -26,6 +28,7 @@ const (
 	defaultPageSize      = 30
 	maxPageSize          = 100
 	maxRemoveIDs         = zoom.MaxRemoveIDs
+	maxPeeringNumbers    = zoom.MaxPeeringNumbers
 	webhookContentType   = "application/json"
 	problemContentType   = "application/problem+json"
 	zoomErrorContentType = "application/json;charset=UTF-8"
@@ -46,6 +49,9 @@ type Config struct {
 	Now func() time.Time
 	// TokenTTL is the access tokens' lifetime; default 3600 s.
 	TokenTTL time.Duration
+	// RateLimits, when set, enforces Zoom's per-second limits per account
+	// and label (see RateLimits); nil enforces none.
+	RateLimits *RateLimits
 }
 
 // AdminNumber is a number as the admin endpoints show it.
@@ -54,6 +60,9 @@ type AdminNumber struct {
 	ID        string         `json:"id"`
 	Number    string         `json:"number"`
 	Assignee  *zoom.Assignee `json:"assignee,omitempty"`
+	// CarrierCode is the carrier that added the number through the
+	// Provider Exchange; 0 for a number that is not a peering number.
+	CarrierCode int `json:"carrier_code,omitempty"`
 }
 
 // Sim is the simulator. It is safe for concurrent use.
@@ -67,6 +76,11 @@ type Sim struct {
 	byID    map[string]string  // id → number
 	tokens  map[string]session // access token → session
 	fault   Fault
+	// carriers are the carrier codes that ever added a number: the
+	// carriers "peered" with this Zoom.
+	carriers map[int]bool
+
+	limits *limiter
 }
 
 // entry is one number's state.
@@ -75,6 +89,7 @@ type entry struct {
 	id        string
 	number    string
 	assignee  *zoom.Assignee
+	carrier   int // carrier code of a peering number, else 0
 }
 
 // session is an issued access token.
@@ -86,12 +101,14 @@ type session struct {
 // New returns a simulator with no numbers.
 func New(cfg Config) *Sim {
 	s := &Sim{
-		cfg:     cfg,
-		now:     cfg.Now,
-		hc:      cfg.HTTPClient,
-		numbers: map[string]*entry{},
-		byID:    map[string]string{},
-		tokens:  map[string]session{},
+		cfg:      cfg,
+		now:      cfg.Now,
+		hc:       cfg.HTTPClient,
+		numbers:  map[string]*entry{},
+		byID:     map[string]string{},
+		tokens:   map[string]session{},
+		carriers: map[int]bool{},
+		limits:   newLimiter(cfg.RateLimits),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -107,15 +124,23 @@ func New(cfg Config) *Sim {
 
 // Put adds or replaces a number in accountID (moving it if another account
 // held it) with an optional assignee. The number is normalised to E.164;
-// input that cannot be normalised is stored as given.
+// input that cannot be normalised is stored as given. It is not a peering
+// number.
 func (s *Sim) Put(accountID, e164 string, assignee *zoom.Assignee) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.putLocked(accountID, e164, assignee)
+	s.PutPeering(accountID, e164, 0, assignee)
 }
 
-// putLocked is Put with s.mu held; it reports whether the number existed.
-func (s *Sim) putLocked(accountID, raw string, assignee *zoom.Assignee) (AdminNumber, bool) {
+// PutPeering is Put for a number the carrier carrierCode added through the
+// Provider Exchange (0: not a peering number).
+func (s *Sim) PutPeering(accountID, e164 string, carrierCode int, assignee *zoom.Assignee) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putLocked(accountID, e164, carrierCode, assignee)
+}
+
+// putLocked is PutPeering with s.mu held; it reports whether the number
+// existed.
+func (s *Sim) putLocked(accountID, raw string, carrierCode int, assignee *zoom.Assignee) (AdminNumber, bool) {
 	n, err := number.Parse(raw)
 	if err != nil {
 		n = raw
@@ -127,6 +152,10 @@ func (s *Sim) putLocked(accountID, raw string, assignee *zoom.Assignee) (AdminNu
 		s.byID[e.id] = n
 	}
 	e.accountID = accountID
+	e.carrier = carrierCode
+	if carrierCode > 0 {
+		s.carriers[carrierCode] = true
+	}
 	e.assignee = cloneAssignee(assignee)
 	return e.admin(), existed
 }
@@ -175,7 +204,7 @@ func (s *Sim) lookupLocked(accountID, idOrNumber string) *entry {
 }
 
 func (e *entry) admin() AdminNumber {
-	return AdminNumber{AccountID: e.accountID, ID: e.id, Number: e.number, Assignee: cloneAssignee(e.assignee)}
+	return AdminNumber{AccountID: e.accountID, ID: e.id, Number: e.number, Assignee: cloneAssignee(e.assignee), CarrierCode: e.carrier}
 }
 
 func cloneAssignee(a *zoom.Assignee) *zoom.Assignee {

@@ -1,0 +1,296 @@
+// Browser tests of the web pages: Debian's Chromium, driven by
+// playwright-core, clicks through the seed's steps 1–8 across the customer
+// app, the management portal and the Zoom simulator's page, against the
+// whole local system (started here), then the error cases. Each step saves a
+// numbered screenshot in test-artifacts/browser/.
+//
+//   cd browsertest && npm ci && node --test release.test.mjs    (or: make browser-test)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startSystem, repoRoot } from './system.mjs';
+
+const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const FREE = '+97239754571'; // unassigned in Zoom
+const BUSY = '+97239754569'; // assigned in Zoom to Dana Levi (user)
+const BLOCKED_MESSAGE = 'assigned in Zoom to Dana Levi (user) — unassign it in Zoom first';
+const SETTLE = 30_000; // the workflow's pace on the emulator, with margin
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+let system;
+let context;
+let userDataDir;
+let customer; // the customer app's tab
+let portal; // the management portal's tab
+let zoom; // the Zoom simulator page's tab
+const pageErrors = [];
+
+async function snap(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function newPage(url) {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(`${url}: ${err.message}`));
+  await page.goto(url);
+  return page;
+}
+
+/** The Wait for Release row of a number, and its message area. */
+const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
+const message = (page, n) => page.locator(`#wait-body .msg[data-number="${n}"]`);
+
+async function signInCustomer(page) {
+  await page.getByLabel('Tenant id').fill('acme');
+  await page.getByLabel('User').fill('alice');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#app').waitFor();
+}
+
+before(async () => {
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const started = Date.now();
+  system = await startSystem({ logDir: ARTIFACTS });
+  console.log(`# system up at ${system.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${path.relative(repoRoot, system.logPath)})`);
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-chromium-profile-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    baseURL: system.url,
+    viewport: { width: 1000, height: 720 },
+    deviceScaleFactor: 1,
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  if (system) {
+    const res = await system.stop();
+    console.log(`# system stopped (${JSON.stringify(res.exit)}); processes it had started: ${res.started.length}, left running: ${res.leftovers.length}`);
+    assert.deepEqual(res.leftovers, [], 'every process the system started (moto included) is gone');
+  }
+});
+
+test('1. the customer signs in and Wait for Release lists both numbers', async () => {
+  customer = await newPage('/');
+  await customer.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await snap(customer, '01-customer-sign-in');
+  await signInCustomer(customer);
+  await row(customer, FREE).waitFor();
+  await row(customer, BUSY).waitFor();
+  assert.equal(await customer.getByRole('tab', { name: /Wait for Release/ }).getAttribute('aria-selected'), 'true');
+  assert.equal((await customer.locator('#count-wait').textContent()).trim(), '2');
+  assert.equal(await customer.locator('#wait-empty').isVisible(), false);
+  await snap(customer, '02-wait-for-release');
+});
+
+test('2. ticks both numbers (select all) and clicks Release numbers', async () => {
+  await customer.getByLabel('Select all numbers').check();
+  assert.equal(await customer.getByLabel(`Select ${FREE}`).isChecked(), true);
+  assert.equal(await customer.getByLabel(`Select ${BUSY}`).isChecked(), true);
+  await snap(customer, '03-both-selected');
+  await customer.getByRole('button', { name: 'Release numbers' }).click();
+  await customer.locator('#action-status', { hasText: 'Release approved for 2 numbers' }).waitFor();
+});
+
+test('3. +97239754571 is released; +97239754569 must be unassigned in Zoom first', async () => {
+  await message(customer, FREE).filter({ hasText: 'Released' }).waitFor({ timeout: SETTLE });
+  await message(customer, BUSY).filter({ hasText: BLOCKED_MESSAGE }).waitFor({ timeout: SETTLE });
+  assert.equal(await row(customer, FREE).locator('.badge').getAttribute('data-status'), 'RELEASED');
+  assert.equal(await row(customer, BUSY).locator('.badge').getAttribute('data-status'), 'WAITING_FOR_UNASSIGN');
+  assert.equal(await customer.locator('#wait-empty').textContent(), 'Nothing is waiting for your approval.');
+  await snap(customer, '04-wait-for-release-after-approval');
+
+  // The history is one click away.
+  await row(customer, FREE).getByRole('button', { name: FREE }).click();
+  const dialog = customer.getByRole('dialog', { name: FREE });
+  await dialog.locator('table.history tbody tr').nth(2).waitFor();
+  const changes = await dialog.locator('table.history tbody tr').allTextContents();
+  assert.equal(changes.length, 3, changes.join('\n'));
+  assert.match(changes[2], /Releasing\s*→\s*Released/);
+  await snap(customer, '05-history-of-97239754571');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+});
+
+test('4. the management portal still lists +97239754569, and no longer +97239754571', async () => {
+  portal = await newPage('/portal');
+  await portal.getByLabel('Provider id').fill('pxc');
+  await portal.getByRole('button', { name: 'Sign in' }).click();
+  const list = portal.locator('#list-body');
+  await list.locator(`tr[data-number="${BUSY}"]`).waitFor();
+  assert.equal(await list.locator(`tr[data-number="${FREE}"]`).count(), 0);
+  assert.match(await list.locator(`tr[data-number="${BUSY}"]`).textContent(), /Assigned in Zoom/);
+  await snap(portal, '06-portal');
+});
+
+test('5. the Zoom app: Assigned tab, the number\'s properties, Unbind', async () => {
+  zoom = await newPage('/zoom-sim/');
+  await zoom.getByRole('tab', { name: /Assigned/ }).first().click();
+  const assigned = zoom.locator(`#body tr[data-number="${BUSY}"]`);
+  await assigned.waitFor();
+  assert.equal(await zoom.locator(`#body tr[data-number="${FREE}"]`).count(), 0, 'the released number left the Zoom account');
+  await snap(zoom, '07-zoom-assigned-tab');
+  await assigned.getByRole('button', { name: BUSY }).click();
+  const props = zoom.getByRole('dialog');
+  const text = await props.locator('dl').textContent();
+  for (const want of ['Dana Levi', 'user', '1001', 'u-dana']) assert.ok(text.includes(want), `properties show ${want}: ${text}`);
+  await snap(zoom, '08-zoom-number-properties');
+  await props.getByRole('button', { name: 'Unbind' }).click();
+  await props.getByRole('status').filter({ hasText: 'The number is no longer assigned' }).waitFor();
+  await snap(zoom, '09-zoom-unbound');
+  await props.getByRole('button', { name: 'Close' }).click();
+  await zoom.locator(`#body tr[data-number="${BUSY}"]`).waitFor({ state: 'detached' });
+});
+
+test('6. back in the customer app, +97239754569 is released by itself', async () => {
+  await customer.bringToFront();
+  const t0 = Date.now();
+  await message(customer, BUSY).filter({ hasText: 'Released' }).waitFor({ timeout: SETTLE });
+  console.log(`# released by itself ${((Date.now() - t0) / 1000).toFixed(1)} s after returning to the customer app`);
+  assert.equal(await row(customer, BUSY).locator('.badge').getAttribute('data-status'), 'RELEASED');
+  await snap(customer, '10-released-by-itself');
+});
+
+test('7. a manual Release numbers retry is harmless', async () => {
+  await customer.getByLabel(`Select ${BUSY}`).check();
+  await customer.getByRole('button', { name: 'Release numbers' }).click();
+  await customer.locator('#action-status', { hasText: 'Release approved for 1 number' }).waitFor();
+  await message(customer, BUSY).filter({ hasText: 'Released' }).waitFor();
+  assert.equal(await row(customer, BUSY).locator('.badge').getAttribute('data-status'), 'RELEASED');
+  await snap(customer, '11-manual-retry');
+
+  await row(customer, BUSY).getByRole('button', { name: BUSY }).click();
+  const dialog = customer.getByRole('dialog', { name: BUSY });
+  await dialog.locator('table.history tbody tr').nth(3).waitFor();
+  const changes = await dialog.locator('table.history tbody tr').allTextContents();
+  assert.equal(changes.length, 4, `the retry added no history entry:\n${changes.join('\n')}`);
+  assert.match(changes[3], /Assigned in Zoom\s*→\s*Released/);
+  await snap(customer, '12-history-of-97239754569');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+});
+
+test('8. both numbers are released: the Released tab lists them, the portal neither', async () => {
+  // Keyboard: from the Wait for Release tab, the arrow keys reach Released.
+  await customer.getByRole('tab', { name: /Wait for Release/ }).focus();
+  await customer.keyboard.press('ArrowRight');
+  await customer.keyboard.press('ArrowRight');
+  assert.equal(await customer.getByRole('tab', { name: 'Released' }).getAttribute('aria-selected'), 'true');
+  const released = customer.locator('#released-body');
+  await released.locator('tr', { hasText: FREE }).waitFor();
+  await released.locator('tr', { hasText: BUSY }).waitFor();
+  await snap(customer, '13-released-tab');
+
+  await portal.bringToFront();
+  await portal.locator(`#list-body tr[data-number="${BUSY}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal(await portal.locator(`#list-body tr[data-number="${FREE}"]`).count(), 0);
+  await snap(portal, '14-portal-both-released');
+});
+
+test('the portal requests and cancels a release, and shows a refused request\'s detail', async () => {
+  await portal.getByRole('combobox', { name: 'Customer' }).fill('globex');
+  await portal.getByRole('button', { name: 'Show numbers' }).click();
+  await portal.locator('#list-customer', { hasText: 'globex' }).waitFor();
+  const n = '+14155550123';
+  await portal.getByRole('textbox', { name: 'Numbers' }).fill('14155550123');
+  await portal.getByLabel(/Reason/).fill('end of contract');
+  const sent = portal.waitForRequest((r) => r.url().endsWith('/provider/v1/release-requests') && r.method() === 'POST');
+  await portal.getByRole('button', { name: 'Request release' }).click();
+  const req = await sent;
+  assert.match(req.headers()['idempotency-key'] || '', UUID);
+  assert.deepEqual(req.postDataJSON(), { customer_id: 'globex', numbers: ['14155550123'], reason: 'end of contract' });
+  await portal.locator('#request-result', { hasText: 'Release requested from globex' }).waitFor();
+  const listed = portal.locator(`#list-body tr[data-number="${n}"]`);
+  await listed.locator('[data-status="PENDING_APPROVAL"]').waitFor();
+  await snap(portal, '15-portal-requested');
+  await listed.getByRole('button', { name: `Cancel the release request for ${n}` }).click();
+  await portal.locator('#request-result', { hasText: `Request for ${n} withdrawn` }).waitFor();
+  await listed.locator('[data-status="CANCELLED"]').waitFor();
+
+  await portal.getByRole('textbox', { name: 'Numbers' }).fill('12ab');
+  await portal.getByRole('button', { name: 'Request release' }).click();
+  const refused = portal.locator('#request-result', { hasText: 'Nothing was requested' });
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /12ab/);
+  await snap(portal, '16-portal-refused-request');
+});
+
+test('the customer rejects; a number the carrier withdrew meanwhile gets its own error', async () => {
+  const keep = '+14155550124';
+  const gone = '+14155550125';
+  await portal.getByRole('combobox', { name: 'Customer' }).fill('acme');
+  await portal.getByRole('button', { name: 'Show numbers' }).click();
+  await portal.locator('#list-customer', { hasText: 'acme' }).waitFor();
+  await portal.getByRole('textbox', { name: 'Numbers' }).fill(`${keep}\n${gone}`);
+  await portal.getByRole('button', { name: 'Request release' }).click();
+  await portal.locator('#request-result', { hasText: 'Release requested from acme' }).waitFor();
+
+  await customer.bringToFront();
+  await customer.getByRole('tab', { name: /Wait for Release/ }).click();
+  await customer.getByRole('button', { name: 'Refresh' }).first().click();
+  await customer.getByLabel(`Select ${keep}`).check();
+  await customer.getByLabel(`Select ${gone}`).check();
+
+  await portal.locator(`#list-body tr[data-number="${gone}"]`).getByRole('button', { name: /Cancel the release request/ }).click();
+  await portal.locator('#request-result', { hasText: `Request for ${gone} withdrawn` }).waitFor();
+
+  await customer.getByRole('button', { name: 'Reject' }).click();
+  await message(customer, keep).filter({ hasText: 'Rejected — the number stays with you' }).waitFor();
+  const refused = message(customer, gone);
+  await refused.filter({ hasText: 'CANCELLED' }).waitFor();
+  assert.match(await refused.getAttribute('class'), /\bbad\b/);
+  await row(customer, gone).locator('[data-status="CANCELLED"]').waitFor();
+  await customer.locator('#action-status', { hasText: '1 number was not changed' }).waitFor();
+  await snap(customer, '17-reject-and-per-number-error');
+});
+
+test('a narrow window stacks the pages without sideways scrolling', async () => {
+  await customer.getByRole('tab', { name: /Wait for Release/ }).click();
+  await row(customer, BUSY).waitFor();
+  for (const [page, name] of [[customer, '18-narrow-customer-app'], [portal, '19-narrow-portal'], [zoom, '20-narrow-zoom']]) {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${name}: ${overflow}px sideways overflow`);
+    await snap(page, name);
+    await page.setViewportSize({ width: 1000, height: 720 });
+  }
+});
+
+test('a lost session: approving with a garbage token goes back to sign-in with a message', async () => {
+  await customer.bringToFront();
+  await customer.getByRole('tab', { name: /Wait for Release/ }).click();
+  await customer.getByLabel(`Select ${FREE}`).check();
+  await customer.evaluate(() => {
+    const s = JSON.parse(sessionStorage.getItem('nr.customer.session'));
+    sessionStorage.setItem('nr.customer.session', JSON.stringify({ ...s, token: 'garbage' }));
+  });
+  await customer.getByRole('button', { name: 'Release numbers' }).click();
+  const msg = customer.locator('#signin-msg');
+  await msg.filter({ hasText: 'Your session has ended' }).waitFor();
+  assert.equal(await customer.locator('#app').isVisible(), false);
+  assert.equal(await customer.getByLabel('Tenant id').inputValue(), 'acme');
+  await snap(customer, '21-session-lost');
+});
+
+test('after everything is handled, Wait for Release is empty', async () => {
+  await signInCustomer(customer);
+  const empty = customer.locator('#wait-empty');
+  await empty.waitFor();
+  assert.equal(await empty.textContent(), 'Nothing is waiting for your approval.');
+  assert.equal(await customer.locator('#wait-body tr').count(), 0);
+  await snap(customer, '22-wait-for-release-empty');
+});
+
+test('no page raised a script error', () => {
+  assert.deepEqual(pageErrors, []);
+});

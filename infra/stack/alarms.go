@@ -1,0 +1,185 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// operationsDoc is where every alarm's meaning and remedy is written down.
+const operationsDoc = "docs/OPERATIONS.md"
+
+// Monitoring is what tells operators that something needs them.
+type Monitoring struct {
+	// Topic receives every alarm's ALARM and OK transitions.
+	Topic awssns.Topic
+	// TopicKey encrypts Topic.
+	TopicKey awskms.Key
+	// Alarms by construct id (WorkflowExecutionsFailed, ApiErrors, ...).
+	Alarms    map[string]awscloudwatch.Alarm
+	Dashboard awscloudwatch.Dashboard
+}
+
+// alarmSpec is one alarm: metric >= threshold in `periods` consecutive
+// five-minute periods.
+type alarmSpec struct {
+	id, name    string
+	metric      awscloudwatch.IMetric
+	threshold   float64
+	periods     float64
+	description string
+}
+
+// addMonitoring declares the alarm topic, the alarms and the dashboard.
+func (nr *NumberRelease) addMonitoring(cfg Config) {
+	st := nr.Stack
+	prefix := "number-release-" + cfg.Stage
+	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
+	sum := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}
+	maximum := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}
+
+	// CloudWatch cannot publish to a topic encrypted with the AWS managed
+	// SNS key (its policy cannot grant cloudwatch.amazonaws.com), so the
+	// topic has its own key, rotated yearly, usable by CloudWatch alarms of
+	// this account only.
+	key := awskms.NewKey(st, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Number Release (" + cfg.Stage + "): encrypts the alarm topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(cfg),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	sourceAccount := &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}}
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+		Conditions: sourceAccount,
+	}), jsii.Bool(false))
+	topic := awssns.NewTopic(st, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Number Release " + cfg.Stage + " alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	// EnforceSSL gives the topic a resource policy, which replaces the
+	// default one; CloudWatch alarms must be allowed to publish explicitly.
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: sourceAccount,
+	}))
+	if cfg.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
+	}
+
+	sm, api, dlq := nr.StateMachine, nr.API.DeploymentStage(), nr.NotifyDLQ
+	specs := []alarmSpec{
+		{"WorkflowExecutionsFailed", "workflow-failed", sm.MetricFailed(sum), 1, 1,
+			"A release execution failed. Normally its number is now FAILED with the reason (Zoom refused, bad credentials, Zoom unavailable after retries) and the customer may approve again; if recording the failure failed too, the number is still RELEASING or WAITING_FOR_UNASSIGN."},
+		{"WorkflowExecutionsTimedOut", "workflow-timed-out", sm.MetricTimedOut(sum), 1, 1,
+			"A release execution timed out as a whole (the definition sets no overall timeout, so only Step Functions' one-year limit or a changed definition does this): its number is stuck in RELEASING or WAITING_FOR_UNASSIGN."},
+		{"WorkflowExecutionsThrottled", "workflow-throttled", sm.MetricThrottled(sum), 1, 1,
+			"Step Functions throttled the release workflow (StartExecution or state transitions): approvals may have ended FAILED with 'approve again to retry'."},
+		{"Api5xx", "api-5xx", api.MetricServerError(sum), 1, 1,
+			"The API answered 5XX (handler error, JWKS unavailable -> 503, Lambda error or throttle, integration timeout)."},
+		{"NotifyDeadLetters", "notify-dead-letters", dlq.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
+			"Status changes could not be published to EventBridge after retries; providers missed these notifications until they are re-driven."},
+	}
+	for _, name := range FunctionNames() {
+		fn := nr.Functions.ByName()[name]
+		id := constructID(name)
+		errs := alarmSpec{id + "Errors", name + "-errors", fn.MetricErrors(sum), 1, 1,
+			"The " + name + " function returned errors (crashed, timed out or failed an invocation)."}
+		if name == FunctionReleaseTasks {
+			// Tasks answer the workflow with named errors it handles
+			// (Release.Superseded, Zoom.Assigned, Zoom.Throttled, ...), and
+			// Lambda counts each as an error: only errors that last are news.
+			errs.periods = 3
+			errs.description = "release-tasks returned errors for 15 minutes in a row. Tasks report handled outcomes as named errors too (superseded, Zoom throttled or unavailable, still assigned), so this means Zoom or the tasks keep failing; workflow-failed says whether releases end FAILED."
+		}
+		specs = append(specs, errs)
+		throttles := alarmSpec{id + "Throttles", name + "-throttles", fn.MetricThrottles(sum), 1, 1,
+			"The " + name + " function was throttled: the account's Lambda concurrency is exhausted."}
+		if name == FunctionReleaseTasks && cfg.ReleaseTasksReservedConcurrency > 0 {
+			// Throttling is how the reservation protects Zoom, and the state
+			// machine retries it; only throttling that lasts is a problem.
+			throttles.periods = 2
+			throttles.description = "release-tasks stayed throttled for 10 minutes: its reserved concurrency is too small for the approvals in flight, and executions start failing once their Lambda retries run out."
+		}
+		specs = append(specs, throttles)
+	}
+
+	action := awscloudwatchactions.NewSnsAction(topic)
+	alarms := map[string]awscloudwatch.Alarm{}
+	var alarmList []interfacesawscloudwatch.IAlarmRef
+	for _, s := range specs {
+		a := awscloudwatch.NewAlarm(st, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(prefix + "-" + s.name),
+			AlarmDescription:   jsii.String(s.description + " What to do: " + operationsDoc + ", alarm " + prefix + "-" + s.name + "."),
+			Metric:             s.metric,
+			Threshold:          jsii.Number(s.threshold),
+			EvaluationPeriods:  jsii.Number(s.periods),
+			DatapointsToAlarm:  jsii.Number(s.periods),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		alarms[s.id] = a
+		alarmList = append(alarmList, a)
+	}
+
+	nr.Monitoring = Monitoring{Topic: topic, TopicKey: key, Alarms: alarms, Dashboard: nr.newDashboard(prefix, alarmList, sum)}
+}
+
+// newDashboard shows the alarms' states and the metrics behind them.
+func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwatch.IAlarmRef, sum *awscloudwatch.MetricOptions) awscloudwatch.Dashboard {
+	sm, api := nr.StateMachine, nr.API.DeploymentStage()
+	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
+	p99 := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}
+	graph := func(title string, left ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6),
+		})
+	}
+	var errors, throttles, durations []awscloudwatch.IMetric
+	for _, name := range FunctionNames() {
+		fn := nr.Functions.ByName()[name]
+		label := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum"), Label: jsii.String(name)}
+		errors = append(errors, fn.MetricErrors(label))
+		throttles = append(throttles, fn.MetricThrottles(label))
+		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99"), Label: jsii.String(name)}))
+	}
+	notify := nr.Functions.Notify
+	return awscloudwatch.NewDashboard(nr.Stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(name),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+				Title: jsii.String("Alarms (" + operationsDoc + " says what each means)"), Alarms: &alarms, Width: jsii.Number(24),
+			})},
+			{
+				graph("Release executions", sm.MetricStarted(sum), sm.MetricSucceeded(sum), sm.MetricFailed(sum), sm.MetricTimedOut(sum), sm.MetricThrottled(sum)),
+				graph("API requests", api.MetricCount(sum), api.MetricClientError(sum), api.MetricServerError(sum)),
+				graph("API latency p99 (ms)", api.MetricLatency(p99), api.MetricIntegrationLatency(p99)),
+			},
+			{
+				graph("Function errors", errors...),
+				graph("Function throttles", throttles...),
+				graph("Function duration p99 (ms)", durations...),
+			},
+			{
+				graph("Notify: stream iterator age (ms, max)", notify.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})),
+				graph("Notify dead letters (visible)", nr.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})),
+				graph("Release workflow duration p99 (ms)", sm.MetricTime(p99)),
+			},
+		},
+	})
+}

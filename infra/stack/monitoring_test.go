@@ -1,0 +1,196 @@
+package stack
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// wantAlarms are the alarms docs/OPERATIONS.md explains: name suffix →
+// namespace, metric, statistic.
+var wantAlarms = map[string][3]string{
+	"workflow-failed":         {"AWS/States", "ExecutionsFailed", "Sum"},
+	"workflow-timed-out":      {"AWS/States", "ExecutionsTimedOut", "Sum"},
+	"workflow-throttled":      {"AWS/States", "ExecutionThrottled", "Sum"},
+	"api-5xx":                 {"AWS/ApiGateway", "5XXError", "Sum"},
+	"notify-dead-letters":     {"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"},
+	"api-errors":              {"AWS/Lambda", "Errors", "Sum"},
+	"api-throttles":           {"AWS/Lambda", "Throttles", "Sum"},
+	"webhook-errors":          {"AWS/Lambda", "Errors", "Sum"},
+	"webhook-throttles":       {"AWS/Lambda", "Throttles", "Sum"},
+	"release-tasks-errors":    {"AWS/Lambda", "Errors", "Sum"},
+	"release-tasks-throttles": {"AWS/Lambda", "Throttles", "Sum"},
+	"notify-errors":           {"AWS/Lambda", "Errors", "Sum"},
+	"notify-throttles":        {"AWS/Lambda", "Throttles", "Sum"},
+	"reconcile-errors":        {"AWS/Lambda", "Errors", "Sum"},
+	"reconcile-throttles":     {"AWS/Lambda", "Throttles", "Sum"},
+}
+
+func TestAlarms(t *testing.T) {
+	s := synthStack(t, dev)
+	topic := s.logicalID(t, s.stack.Monitoring.Topic)
+	alarms := map[string]map[string]any{}
+	for _, props := range s.ofType("AWS::CloudWatch::Alarm") {
+		name, _ := props["AlarmName"].(string)
+		alarms[strings.TrimPrefix(name, "number-release-dev-")] = props
+	}
+	if got, want := slices.Sorted(maps.Keys(alarms)), slices.Sorted(maps.Keys(wantAlarms)); !slices.Equal(got, want) {
+		t.Fatalf("alarms %v, want %v", got, want)
+	}
+	for name, want := range wantAlarms {
+		t.Run(name, func(t *testing.T) {
+			a := alarms[name]
+			if a["Namespace"] != want[0] || a["MetricName"] != want[1] || a["Statistic"] != want[2] {
+				t.Errorf("metric %v/%v (%v), want %v", a["Namespace"], a["MetricName"], a["Statistic"], want)
+			}
+			if a["Threshold"] != float64(1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+				a["Period"] != float64(300) || a["TreatMissingData"] != "notBreaching" {
+				t.Errorf("alarm %v >= %v per %vs (missing data %v), want >= 1 per 300s, notBreaching",
+					a["ComparisonOperator"], a["Threshold"], a["Period"], a["TreatMissingData"])
+			}
+			periods := float64(1)
+			switch name {
+			case "release-tasks-throttles":
+				periods = 2 // throttling is how the reservation works; only lasting throttling alarms
+			case "release-tasks-errors":
+				periods = 3 // handled outcomes are named errors too; only lasting errors alarm
+			}
+			if a["EvaluationPeriods"] != periods || a["DatapointsToAlarm"] != periods {
+				t.Errorf("EvaluationPeriods %v, DatapointsToAlarm %v, want %v", a["EvaluationPeriods"], a["DatapointsToAlarm"], periods)
+			}
+			for _, key := range []string{"AlarmActions", "OKActions"} {
+				if got := jsonString(t, a[key]); got != `[{"Ref":"`+topic+`"}]` {
+					t.Errorf("%s = %s, want the alarm topic", key, got)
+				}
+			}
+			if d, _ := a["AlarmDescription"].(string); !strings.Contains(d, "docs/OPERATIONS.md") {
+				t.Errorf("description %q does not point to docs/OPERATIONS.md", d)
+			}
+		})
+	}
+	// Each function's alarms watch that function.
+	for _, name := range FunctionNames() {
+		for _, kind := range []string{"-errors", "-throttles"} {
+			dims := jsonString(t, alarms[name+kind]["Dimensions"])
+			if !strings.Contains(dims, `"Ref":"`+s.functionID(t, name)+`"`) {
+				t.Errorf("%s%s watches %s", name, kind, dims)
+			}
+		}
+	}
+	stage := s.logicalID(t, s.stack.API.DeploymentStage())
+	if dims := jsonString(t, alarms["api-5xx"]["Dimensions"]); dims != `[{"Name":"ApiName","Value":"number-release-dev"},{"Name":"Stage","Value":{"Ref":"`+stage+`"}}]` {
+		t.Errorf("api-5xx dimensions %s, want the API's dev stage", dims)
+	}
+}
+
+// Alarms must be able to publish to the encrypted topic: CloudWatch needs the
+// key (an AWS managed key cannot grant it) and the topic policy's allowance
+// (enforcing TLS replaces the default topic policy).
+func TestAlarmTopicIsEncryptedAndReachable(t *testing.T) {
+	s := synthStack(t, dev)
+	key := s.logicalID(t, s.stack.Monitoring.TopicKey)
+	s.tmpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{
+		"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{key, "Arn"}},
+	})
+	cloudwatch := map[string]any{"Service": "cloudwatch.amazonaws.com"}
+	s.tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+		"EnableKeyRotation": true,
+		"KeyPolicy": assertions.Match_ObjectLike(&map[string]any{
+			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect": "Allow", "Principal": cloudwatch,
+				"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			})}),
+		}),
+	})
+	s.tmpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]any{
+		"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+			"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Deny", "Action": "sns:Publish",
+					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+				}),
+				assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Allow", "Action": "sns:Publish", "Principal": cloudwatch,
+				}),
+			}),
+		}),
+	})
+	s.tmpl.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(0))
+	synth(t, prod).HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain"})
+}
+
+func TestAlarmEmailSubscription(t *testing.T) {
+	cfg := dev
+	cfg.AlarmEmail = "oncall@example.com"
+	synth(t, cfg).HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
+		"Protocol": "email", "Endpoint": "oncall@example.com",
+	})
+}
+
+func TestDashboardShowsEveryAlarm(t *testing.T) {
+	s := synthStack(t, dev)
+	boards := s.ofType("AWS::CloudWatch::Dashboard")
+	if len(boards) != 1 {
+		t.Fatalf("%d dashboards, want 1", len(boards))
+	}
+	for _, props := range boards {
+		if props["DashboardName"] != "number-release-dev" {
+			t.Errorf("DashboardName = %v", props["DashboardName"])
+		}
+		body := jsonString(t, props["DashboardBody"])
+		for id := range s.ofType("AWS::CloudWatch::Alarm") {
+			if !strings.Contains(body, id) {
+				t.Errorf("the dashboard does not show alarm %s", id)
+			}
+		}
+	}
+}
+
+// release-tasks, the only caller of Zoom, runs at most the stage's reserved
+// concurrency; the other functions reserve nothing.
+func TestReleaseTasksReservedConcurrency(t *testing.T) {
+	s := synthStack(t, dev)
+	for _, name := range FunctionNames() {
+		props := s.resources[s.functionID(t, name)]["Properties"].(map[string]any)
+		got, set := props["ReservedConcurrentExecutions"]
+		switch {
+		case name == FunctionReleaseTasks && got != float64(10):
+			t.Errorf("%s: ReservedConcurrentExecutions = %v, want 10", name, got)
+		case name != FunctionReleaseTasks && set:
+			t.Errorf("%s: ReservedConcurrentExecutions = %v, want none", name, got)
+		}
+	}
+	none := dev
+	none.ReleaseTasksReservedConcurrency = 0
+	synth(t, none).AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"ReservedConcurrentExecutions": assertions.Match_Absent(),
+	})
+	// Lasting throttling is an alarm; a reservation of 0 has no special case.
+	for _, props := range synthStack(t, none).ofType("AWS::CloudWatch::Alarm") {
+		if props["AlarmName"] == "number-release-dev-release-tasks-throttles" && props["EvaluationPeriods"] != float64(1) {
+			t.Errorf("without a reservation, release-tasks throttles alarm after %v periods", props["EvaluationPeriods"])
+		}
+	}
+}
+
+func TestReconcilerRunsOnASchedule(t *testing.T) {
+	s := synthStack(t, dev)
+	fn := s.functionID(t, FunctionReconcile)
+	s.tmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+		"ScheduleExpression": "rate(15 minutes)",
+		"State":              "ENABLED",
+		"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
+			"Arn":         map[string]any{"Fn::GetAtt": []any{fn, "Arn"}},
+			"RetryPolicy": map[string]any{"MaximumRetryAttempts": 0},
+		})},
+	})
+	s.tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
+		"Action":       "lambda:InvokeFunction",
+		"FunctionName": map[string]any{"Fn::GetAtt": []any{fn, "Arn"}},
+		"Principal":    "events.amazonaws.com",
+	})
+}

@@ -1,0 +1,122 @@
+package zoom
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Label is a Zoom rate-limit label: the "Rate Limit Label" each endpoint of
+// Zoom's API reference names. Zoom counts calls per account and label.
+type Label string
+
+// Labels of the Zoom Phone API.
+const (
+	Light  Label = "Light"
+	Medium Label = "Medium"
+	Heavy  Label = "Heavy"
+)
+
+// Labels of the calls the client makes (Zoom's API reference):
+//
+//	GET    /phone/numbers                      Medium (list)
+//	GET    /phone/numbers/{phoneNumberId}      Light
+//	DELETE /phone/numbers                      Medium
+//	DELETE /number_management/peering_numbers  Light
+//
+// The peering removal is labelled LIGHT in both of Zoom's published OpenAPI
+// documents for it (the Phone API's /phone/peering/numbers and the Number
+// Management API's /number_management/peering_numbers).
+const (
+	labelList       = Medium
+	labelGet        = Light
+	labelRemove     = Medium
+	labelPeeringDel = Light
+)
+
+// Limits are the calls per second one Zoom account may make per label.
+// Zoom applies them per account, shared by every app on the account.
+type Limits struct {
+	Light, Medium, Heavy int
+}
+
+// ProLimits are the Zoom Phone API's limits for Pro accounts.
+func ProLimits() Limits { return Limits{Light: 20, Medium: 10, Heavy: 5} }
+
+// BusinessLimits are the Zoom Phone API's limits for Business, Enterprise,
+// Education and Partner accounts.
+func BusinessLimits() Limits { return Limits{Light: 40, Medium: 20, Heavy: 10} }
+
+// Of returns the limit of label, or 0 for a label Zoom does not have.
+func (l Limits) Of(label Label) int {
+	switch label {
+	case Light:
+		return l.Light
+	case Medium:
+		return l.Medium
+	case Heavy:
+		return l.Heavy
+	}
+	return 0
+}
+
+// OrPro returns l with every zero (unset) label taken from ProLimits.
+func (l Limits) OrPro() Limits {
+	pro := ProLimits()
+	if l.Light <= 0 {
+		l.Light = pro.Light
+	}
+	if l.Medium <= 0 {
+		l.Medium = pro.Medium
+	}
+	if l.Heavy <= 0 {
+		l.Heavy = pro.Heavy
+	}
+	return l
+}
+
+func (l Limits) String() string {
+	return fmt.Sprintf("light=%d,medium=%d,heavy=%d", l.Light, l.Medium, l.Heavy)
+}
+
+// ParseLimits reads limits from configuration: "" or "pro" (ProLimits),
+// "business" (BusinessLimits), or explicit per-second values such as
+// "light=20,medium=10,heavy=5" (labels left out keep the Pro value).
+func ParseLimits(s string) (Limits, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "", "pro":
+		return ProLimits(), nil
+	case "business", "business+", "enterprise":
+		return BusinessLimits(), nil
+	}
+	var l Limits
+	for part := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil || n < 1 || n > 10000 {
+			return Limits{}, fmt.Errorf("zoom rate limits %q: %q is not label=calls-per-second (1–10000)", s, part)
+		}
+		switch strings.TrimSpace(k) {
+		case "light":
+			l.Light = n
+		case "medium":
+			l.Medium = n
+		case "heavy":
+			l.Heavy = n
+		default:
+			return Limits{}, fmt.Errorf("zoom rate limits %q: unknown label %q (light, medium, heavy)", s, k)
+		}
+	}
+	return l.OrPro(), nil
+}
+
+// Limiter paces calls to Zoom so that all callers together stay within an
+// account's limits. Wait returns when one call of label for accountID may
+// be made. When no slot comes soon enough it returns an *Error of Kind
+// Throttled (retry later); a failure of the limiter itself is any other
+// error. It must be safe for concurrent use.
+type Limiter interface {
+	Wait(ctx context.Context, accountID string, label Label) error
+}

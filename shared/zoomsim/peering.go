@@ -1,0 +1,89 @@
+package zoomsim
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/zoom"
+)
+
+// Provider Exchange failure reasons (per number, in unprocessed_numbers).
+const (
+	reasonNotExist   = "Phone number does not exist"
+	reasonNotCarrier = "Phone number was not added by this carrier"
+	reasonAssigned   = "Phone number is assigned; unassign it before removing it"
+	reasonInvalid    = "Invalid number"
+)
+
+// peeringFailure is one entry of unprocessed_numbers.
+type peeringFailure struct {
+	PhoneNumber   string `json:"phone_number"`
+	FailureReason string `json:"failure_reason"`
+}
+
+// peeringResponse is the answer of DELETE .../peering_numbers.
+type peeringResponse struct {
+	Unprocessed []peeringFailure `json:"unprocessed_numbers"`
+}
+
+// handlePeeringRemove is DELETE
+// /zoom-sim/v2/number_management/peering_numbers?phone_numbers=+1...&phone_numbers=...&carrier_code=N
+// (Cloud Peering Provider Exchange): the carrier removes numbers it added to
+// the token's account. No number → 400 1002; more than 200 → 400 1003; a
+// missing or invalid carrier_code → 400 1001 "Carrier not found". Otherwise
+// 200: every unassigned number this carrier added is removed, every other
+// one is listed in unprocessed_numbers with its reason. A carrier is known
+// once a number was added with its code.
+func (s *Sim) handlePeeringRemove(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var raw []string
+	for _, v := range q["phone_numbers"] {
+		for n := range strings.SplitSeq(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				raw = append(raw, n)
+			}
+		}
+	}
+	carrier, err := strconv.Atoi(strings.TrimSpace(q.Get("carrier_code")))
+	switch {
+	case len(raw) == 0:
+		writeZoomError(w, http.StatusBadRequest, zoom.CodePeeringEmpty, "Request data cannot be empty.")
+		return
+	case len(raw) > maxPeeringNumbers:
+		writeZoomError(w, http.StatusBadRequest, zoom.CodePeeringTooMany,
+			fmt.Sprintf("Too many numbers, should less than %d.", maxPeeringNumbers))
+		return
+	}
+	account := accountOf(r.Context())
+	resp := peeringResponse{Unprocessed: []peeringFailure{}}
+	s.mu.Lock()
+	if err != nil || !s.carriers[carrier] {
+		s.mu.Unlock()
+		writeZoomError(w, http.StatusBadRequest, zoom.CodeCarrierNotFound, "Carrier not found.")
+		return
+	}
+	for _, in := range raw {
+		n, err := number.Parse(in)
+		if err != nil {
+			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{in, reasonInvalid})
+			continue
+		}
+		e := s.numbers[n]
+		switch {
+		case e == nil || e.accountID != account:
+			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{n, reasonNotExist})
+		case e.carrier != carrier:
+			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{n, reasonNotCarrier})
+		case e.assignee != nil:
+			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{n, reasonAssigned})
+		default:
+			delete(s.numbers, e.number)
+			delete(s.byID, e.id)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", resp)
+}

@@ -1,0 +1,573 @@
+// The customer app: a customer's phone admin approves or rejects the release
+// of numbers the carrier asked for ("Wait for Release"), follows each number
+// until it settles, and reads its history. Uses only the public API.
+import {
+  ApiError, request, fetchAll, localToken, stored, numberSegment, h, fill,
+  badge, when, setupTabs, notice, clock,
+} from './lib.js';
+
+const POLL_MS = 1000; // while an acted-on number is RELEASING or WAITING_FOR_UNASSIGN
+const POLL_HIDDEN_MS = 5000; // the same while the page is not visible
+const WAIT_LIST_MS = 10000; // the Wait for Release list, for new requests
+const OTHER_LIST_MS = 5000; // the All numbers and Released tabs while shown
+const IN_FLIGHT = new Set(['RELEASING', 'WAITING_FOR_UNASSIGN']);
+const ACTIONABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
+
+const sessionStore = stored('nr.customer.session'); // {token, tenant, user}
+const actedStore = stored('nr.customer.acted'); // {tenant, items: [{number, error}]}
+
+const $ = (id) => document.getElementById(id);
+
+/** The bearer token: sessionStorage is its one home (it survives a reload, not the tab). */
+function token() {
+  return sessionStore.get()?.token || session?.token || '';
+}
+
+let session = null;
+let tabs = null;
+let busy = false;
+let tick = 0; // orders requests: an answer older than a row's data is ignored
+let pollTimer = null;
+let waitTimer = null;
+let otherTimer = null;
+let pollFailures = 0;
+
+/** number → {number, view, error, acted, tick} */
+const rows = new Map();
+/** number → the row's elements */
+const rowEls = new Map();
+const selected = new Set();
+
+// ---- session ----------------------------------------------------------------
+
+function showSignIn(message, last) {
+  $('app').hidden = true;
+  $('who').hidden = true;
+  $('signin').hidden = false;
+  if (last?.tenant) $('tenant').value = last.tenant;
+  if (last?.user) $('user').value = last.user;
+  notice($('signin-msg'), message ? 'error' : '', message || '');
+  $('tenant').focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const tenant = $('tenant').value.trim();
+  const user = $('user').value.trim();
+  if (!tenant || !user) {
+    notice($('signin-msg'), 'error', 'Enter a tenant id and a user.');
+    return;
+  }
+  $('signin-btn').disabled = true;
+  notice($('signin-msg'), '', '');
+  try {
+    const token = await localToken({ kind: 'customer', tenant_id: tenant, sub: user });
+    session = { token, tenant, user };
+    sessionStore.set(session);
+    startApp();
+  } catch (err) {
+    notice($('signin-msg'), 'error', `Could not sign in: ${err.message}`);
+  } finally {
+    $('signin-btn').disabled = false;
+  }
+}
+
+function signOut(message) {
+  stopTimers();
+  const last = session;
+  session = null;
+  sessionStore.clear();
+  actedStore.clear();
+  rows.clear();
+  rowEls.clear();
+  selected.clear();
+  $('wait-body').replaceChildren();
+  notice($('action-status'), 'info', '');
+  notice($('app-error'), 'error', '');
+  if ($('details').open) $('details').close();
+  showSignIn(message, last);
+}
+
+/** Handles an API failure: a lost session goes back to sign-in, anything else is shown. */
+function handleError(err, what) {
+  if (err instanceof ApiError && err.status === 401) {
+    signOut(`Your session has ended (${err.message}). Please sign in again.`);
+    return;
+  }
+  notice($('app-error'), 'error', what ? `${what}: ${err.message}` : err.message);
+}
+
+function clearError() {
+  notice($('app-error'), 'error', '');
+}
+
+function startApp() {
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  $('who').hidden = false;
+  $('who-text').textContent = `${session.user} · ${session.tenant}`;
+  const acted = actedStore.get();
+  if (acted?.tenant === session.tenant) {
+    for (const it of acted.items || []) {
+      rows.set(it.number, { number: it.number, view: null, error: it.error || null, acted: true, tick: 0 });
+    }
+  }
+  tabs.select('tab-wait');
+}
+
+function stopTimers() {
+  clearTimeout(pollTimer);
+  clearTimeout(waitTimer);
+  clearTimeout(otherTimer);
+  pollTimer = waitTimer = otherTimer = null;
+}
+
+function saveActed() {
+  const items = [...rows.values()].filter((r) => r.acted).map((r) => ({ number: r.number, error: r.error }));
+  actedStore.set({ tenant: session.tenant, items });
+}
+
+// ---- messages -----------------------------------------------------------------
+
+/** What the customer should read about a number: {cls, text, sub, spin}. */
+function messageFor(view, error) {
+  if (error) {
+    return { cls: 'bad', text: error.detail || error.code, sub: `Nothing changed for this number (${error.code}).` };
+  }
+  const a = view?.zoom_assignee;
+  switch (view?.status) {
+    case 'RELEASED':
+      return { cls: 'ok', text: 'Released', sub: 'Removed from your Zoom account and returned to the carrier.' };
+    case 'WAITING_FOR_UNASSIGN':
+      return {
+        cls: 'warn',
+        text: view.message || (a ? `assigned in Zoom to ${a.name} (${a.type}) — unassign it in Zoom first`
+          : 'assigned in Zoom — unassign it in Zoom first'),
+        sub: `The release completes by itself once it is unassigned${a?.extension_number ? ` (extension ${a.extension_number})` : ''}.`,
+      };
+    case 'RELEASING':
+      return { cls: '', text: 'Checking Zoom and releasing…', spin: true };
+    case 'FAILED':
+      return { cls: 'bad', text: `Failed: ${view.message || 'the release could not be completed'}`, sub: 'Select it and click Release numbers to try again.' };
+    case 'REJECTED':
+      return { cls: '', text: 'Rejected — the number stays with you.' };
+    case 'CANCELLED':
+      return { cls: '', text: 'The carrier withdrew this request.' };
+    case 'PENDING_APPROVAL':
+      if (view.message) return { cls: 'warn', text: view.message };
+      return { cls: 'muted', text: view.reason ? `Reason: ${view.reason}` : 'Waiting for your approval.' };
+    default:
+      return { cls: 'muted', text: 'Loading…' };
+  }
+}
+
+function messageNodes(m) {
+  return [m.spin ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null, h('span', { class: 'text' }, m.text),
+    m.sub ? h('span', { class: 'sub' }, m.sub) : null];
+}
+
+// ---- rows of the Wait for Release tab ----------------------------------------
+
+/** Applies server data to a row unless a newer answer already did. */
+function apply(row, view, t) {
+  if (t < row.tick) return;
+  row.view = view;
+  row.tick = t;
+}
+
+function statusOf(row) {
+  return row.view?.status;
+}
+
+function makeRowEls(n) {
+  const cb = h('input', { type: 'checkbox', 'aria-label': `Select ${n}`, onchange: (e) => toggle(n, e.target.checked) });
+  const status = h('td', { dataset: { label: 'Status' } });
+  const requester = h('td', { dataset: { label: 'Requested by' } });
+  const msg = h('div', { class: 'msg', 'aria-live': 'polite', dataset: { number: n } });
+  const numberBtn = h('button', {
+    type: 'button', class: 'linklike number', 'aria-haspopup': 'dialog', title: 'Show details and history',
+    onclick: () => showDetails(n),
+  }, n);
+  const tr = h('tr', { dataset: { number: n } },
+    h('td', { class: 'check' }, cb),
+    h('td', { dataset: { label: 'Number' } }, numberBtn),
+    status, requester,
+    h('td', { dataset: { label: 'Message' } }, msg));
+  return { tr, cb, status, requester, msg, sig: {} };
+}
+
+function updateRowEls(row, els) {
+  const st = statusOf(row);
+  const statusSig = `${st}|${row.error ? row.error.code : ''}`;
+  if (els.sig.status !== statusSig) {
+    els.sig.status = statusSig;
+    fill(els.status, st ? badge(st) : h('span', { class: 'muted' }, '…'));
+  }
+  const reqSig = `${row.view?.provider_id}|${row.view?.requested_at}`;
+  if (els.sig.req !== reqSig && row.view) {
+    els.sig.req = reqSig;
+    fill(els.requester, h('span', {}, row.view.provider_id), h('br'), h('small', { class: 'muted' }, when(row.view.requested_at)));
+  }
+  const m = messageFor(row.view, row.error);
+  const msgSig = `${m.cls}|${m.text}|${m.sub || ''}`;
+  if (els.sig.msg !== msgSig) {
+    els.sig.msg = msgSig;
+    els.msg.className = `msg ${m.cls}`.trim();
+    fill(els.msg, messageNodes(m));
+  }
+  els.cb.checked = selected.has(row.number);
+  els.cb.disabled = busy;
+  els.tr.classList.toggle('selected', els.cb.checked);
+}
+
+function render() {
+  const list = [...rows.values()].sort((a, b) => a.number.localeCompare(b.number));
+  const body = $('wait-body');
+  for (const [n, els] of rowEls) {
+    if (!rows.has(n)) {
+      els.tr.remove();
+      rowEls.delete(n);
+      selected.delete(n);
+    }
+  }
+  list.forEach((row, i) => {
+    let els = rowEls.get(row.number);
+    if (!els) {
+      els = makeRowEls(row.number);
+      rowEls.set(row.number, els);
+    }
+    updateRowEls(row, els);
+    if (body.children[i] !== els.tr) body.insertBefore(els.tr, body.children[i] || null);
+  });
+  const pending = list.filter((r) => statusOf(r) === 'PENDING_APPROVAL').length;
+  $('count-wait').textContent = pending ? String(pending) : '';
+  $('wait-empty').hidden = pending > 0;
+  $('wait-empty').classList.toggle('compact', list.length > 0);
+  $('wait-wrap').hidden = list.length === 0;
+  $('clear-btn').hidden = !list.some((r) => r.acted && !IN_FLIGHT.has(statusOf(r)));
+  updateToolbar();
+}
+
+function actionableRows() {
+  return [...rows.values()].filter((r) => ACTIONABLE.has(statusOf(r)));
+}
+
+function updateToolbar() {
+  const n = selected.size;
+  $('release-btn').disabled = busy || n === 0;
+  $('reject-btn').disabled = busy || n === 0;
+  $('selection-summary').textContent = n ? `${n} selected` : 'Select the numbers to release.';
+  const all = $('select-all');
+  const actionable = actionableRows();
+  const chosen = actionable.filter((r) => selected.has(r.number)).length;
+  all.disabled = busy || actionable.length === 0;
+  all.checked = actionable.length > 0 && chosen === actionable.length;
+  all.indeterminate = chosen > 0 && chosen < actionable.length;
+  for (const els of rowEls.values()) els.cb.disabled = busy;
+}
+
+function toggle(n, on) {
+  if (on) selected.add(n);
+  else selected.delete(n);
+  render();
+}
+
+function selectAll(on) {
+  selected.clear();
+  if (on) for (const r of actionableRows()) selected.add(r.number);
+  render();
+}
+
+function clearFinished() {
+  for (const [n, r] of rows) {
+    if (r.acted && !IN_FLIGHT.has(statusOf(r))) {
+      if (statusOf(r) === 'PENDING_APPROVAL') {
+        r.acted = false;
+        r.error = null;
+      } else {
+        rows.delete(n);
+      }
+    }
+  }
+  saveActed();
+  notice($('action-status'), 'info', '');
+  render();
+}
+
+// ---- loading and polling ------------------------------------------------------
+
+async function loadWait() {
+  if (!session) return;
+  clearTimeout(waitTimer);
+  const t = ++tick;
+  try {
+    const pending = await fetchAll('/v1/numbers?status=PENDING_APPROVAL', token());
+    if (!session) return;
+    clearError();
+    const seen = new Set();
+    for (const v of pending) {
+      seen.add(v.number);
+      const row = rows.get(v.number);
+      if (row) apply(row, v, t);
+      else rows.set(v.number, { number: v.number, view: v, error: null, acted: false, tick: t });
+    }
+    for (const [n, r] of rows) {
+      if (!r.acted && !seen.has(n) && r.tick <= t) rows.delete(n);
+    }
+    const unknown = [...rows.values()].filter((r) => r.acted && !r.view);
+    if (unknown.length) await refreshRows(unknown);
+    render();
+    schedulePoll();
+  } catch (err) {
+    handleError(err, 'Could not load the numbers waiting for release');
+  } finally {
+    if (session && tabs.current() === 'tab-wait') waitTimer = setTimeout(loadWait, WAIT_LIST_MS);
+  }
+}
+
+/** Reads the given rows' numbers again (GET /v1/numbers/{number}). */
+async function refreshRows(list) {
+  const t = ++tick;
+  const answers = await Promise.allSettled(
+    list.map((r) => request(`/v1/numbers/${numberSegment(r.number)}`, { token: token() })));
+  let lost = null;
+  let failed = null;
+  answers.forEach((a, i) => {
+    const row = list[i];
+    if (a.status === 'fulfilled') {
+      apply(row, a.value, t);
+    } else if (a.reason?.status === 401) {
+      lost = a.reason;
+    } else if (a.reason?.status === 404) {
+      row.error = { code: 'not_found', detail: a.reason.message };
+      row.view = row.view || { number: row.number };
+    } else {
+      failed = a.reason;
+    }
+  });
+  if (lost) throw lost;
+  if (failed) throw failed;
+}
+
+function inFlightRows() {
+  return [...rows.values()].filter((r) => r.acted && !r.error && IN_FLIGHT.has(statusOf(r)));
+}
+
+function schedulePoll(delay) {
+  if (pollTimer || !session || inFlightRows().length === 0) return;
+  const wait = delay ?? (document.hidden ? POLL_HIDDEN_MS : POLL_MS);
+  pollTimer = setTimeout(pollOnce, wait);
+}
+
+async function pollOnce() {
+  pollTimer = null;
+  if (!session) return;
+  const list = inFlightRows();
+  if (!list.length) return;
+  try {
+    await refreshRows(list);
+    pollFailures = 0;
+    clearError();
+  } catch (err) {
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    pollFailures++;
+    handleError(err, 'Could not refresh the statuses (retrying)');
+  }
+  if (!session) return;
+  saveActed();
+  render();
+  schedulePoll(pollFailures ? Math.min(POLL_MS * 2 ** pollFailures, 15000) : undefined);
+}
+
+// ---- actions ------------------------------------------------------------------
+
+async function act(kind) {
+  const numbers = [...selected].sort();
+  if (!numbers.length || busy) return;
+  busy = true;
+  render();
+  const verb = kind === 'release' ? 'Release' : 'Rejection';
+  notice($('action-status'), 'info', `${verb} of ${numbers.length === 1 ? '1 number' : `${numbers.length} numbers`} requested…`);
+  const t = ++tick;
+  try {
+    const res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers } });
+    clearError();
+    let ok = 0;
+    let refused = 0;
+    for (const r of res.results || []) {
+      let row = rows.get(r.number);
+      if (!row) {
+        row = { number: r.number, view: null, error: null, acted: true, tick: 0 };
+        rows.set(r.number, row);
+      }
+      row.acted = true;
+      if (r.error) {
+        row.error = r.error;
+        row.view = row.view || { number: r.number };
+        refused++;
+      } else {
+        row.error = null;
+        apply(row, { ...(row.view || { number: r.number }), status: r.status }, t);
+        ok++;
+      }
+    }
+    selected.clear();
+    saveActed();
+    const done = kind === 'release'
+      ? `Release approved for ${ok === 1 ? '1 number' : `${ok} numbers`}; each number's status below updates by itself.`
+      : `Rejected ${ok === 1 ? '1 number' : `${ok} numbers`}.`;
+    notice($('action-status'), refused ? 'error' : 'info',
+      refused ? `${done} ${refused === 1 ? '1 number was' : `${refused} numbers were`} not changed: see the message next to it.` : done);
+    // Read each number at once for its message and real status, then follow it.
+    const fresh = [...rows.values()].filter((r) => numbers.includes(r.number) && r.error?.code !== 'not_found');
+    try {
+      await refreshRows(fresh);
+    } catch (err) {
+      if (err?.status === 401) throw err;
+    }
+  } catch (err) {
+    notice($('action-status'), 'info', '');
+    handleError(err, kind === 'release' ? 'Could not release the numbers' : 'Could not reject the numbers');
+  } finally {
+    busy = false;
+    if (session) {
+      saveActed();
+      render();
+      schedulePoll();
+    }
+  }
+}
+
+// ---- details and history ------------------------------------------------------
+
+async function showDetails(n) {
+  const dlg = $('details');
+  $('details-title').textContent = n;
+  const body = $('details-body');
+  fill(body, h('p', { class: 'muted' }, 'Loading…'));
+  if (!dlg.open) dlg.showModal();
+  const t = ++tick;
+  try {
+    const d = await request(`/v1/numbers/${numberSegment(n)}`, { token: token() });
+    const row = rows.get(n);
+    if (row) {
+      apply(row, d, t);
+      render();
+    }
+    fill(body, detailsView(d));
+  } catch (err) {
+    if (err?.status === 401) {
+      dlg.close();
+      handleError(err);
+      return;
+    }
+    fill(body, h('div', { class: 'notice error', role: 'alert' }, err.message));
+  }
+}
+
+function detailsView(d) {
+  const a = d.zoom_assignee;
+  const m = messageFor(d, null);
+  const props = h('dl', { class: 'props' },
+    h('dt', {}, 'Status'), h('dd', {}, badge(d.status)),
+    h('dt', {}, 'Message'), h('dd', { class: `msg ${m.cls}` }, h('span', { class: 'text' }, m.text)),
+    a ? [h('dt', {}, 'Assigned in Zoom to'), h('dd', {}, `${a.name} (${a.type})${a.extension_number ? `, extension ${a.extension_number}` : ''}`)] : null,
+    h('dt', {}, 'Requested by'), h('dd', {}, d.provider_id),
+    d.reason ? [h('dt', {}, 'Reason'), h('dd', {}, d.reason)] : null,
+    h('dt', {}, 'Requested'), h('dd', {}, when(d.requested_at, true)),
+    h('dt', {}, 'Last change'), h('dd', {}, when(d.updated_at, true)),
+    h('dt', {}, 'Request id'), h('dd', { class: 'number' }, d.request_id));
+  const history = [...(d.history || [])].sort((x, y) => x.version - y.version);
+  const table = h('table', { class: 'list stack history' },
+    h('caption', { class: 'visually-hidden' }, `History of ${d.number}`),
+    h('thead', {}, h('tr', {}, ['#', 'When', 'Change', 'By', 'Why'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, history.map((e, i) => h('tr', { dataset: { version: String(e.version) } },
+      h('td', { dataset: { label: '#' } }, String(i + 1)),
+      h('td', { dataset: { label: 'When' }, class: 'nowrap' }, when(e.at, true)),
+      h('td', { dataset: { label: 'Change' } }, e.from ? [badge(e.from), ' → '] : null, badge(e.to)),
+      h('td', { dataset: { label: 'By' } }, e.actor),
+      h('td', { dataset: { label: 'Why' } }, e.why)))));
+  return [props, h('h3', {}, 'History'), h('div', { class: 'table-wrap' }, table)];
+}
+
+// ---- All numbers and Released tabs ---------------------------------------------
+
+function numberButton(n) {
+  return h('button', {
+    type: 'button', class: 'linklike number', 'aria-haspopup': 'dialog', title: 'Show details and history',
+    onclick: () => showDetails(n),
+  }, n);
+}
+
+async function loadOther(which) {
+  if (!session) return;
+  clearTimeout(otherTimer);
+  const released = which === 'tab-released';
+  try {
+    const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', token());
+    if (!session || tabs.current() !== which) return;
+    clearError();
+    const prefix = released ? 'released' : 'all';
+    $(`${prefix}-empty`).hidden = items.length > 0;
+    $(`${prefix}-table`).hidden = items.length === 0;
+    $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · updated ${clock()}`;
+    fill($(`${prefix}-body`), items.map((v) => released
+      ? h('tr', {},
+        h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
+        h('td', { dataset: { label: 'Released' } }, when(v.updated_at)),
+        h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
+        h('td', { dataset: { label: 'Reason' } }, v.reason || h('span', { class: 'muted' }, '—')))
+      : h('tr', {},
+        h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
+        h('td', { dataset: { label: 'Status' } }, badge(v.status)),
+        h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
+        h('td', { dataset: { label: 'Updated' } }, when(v.updated_at)),
+        h('td', { dataset: { label: 'Message' } }, (() => {
+          const m = messageFor(v, null);
+          return h('div', { class: `msg ${m.cls}` }, messageNodes(m));
+        })()))));
+  } catch (err) {
+    handleError(err, 'Could not load the numbers');
+  } finally {
+    if (session && tabs.current() === which) otherTimer = setTimeout(() => loadOther(which), OTHER_LIST_MS);
+  }
+}
+
+function onTab(id) {
+  clearTimeout(otherTimer);
+  clearTimeout(waitTimer);
+  if (!session) return;
+  if (id === 'tab-wait') loadWait();
+  else loadOther(id);
+}
+
+// ---- start ----------------------------------------------------------------------
+
+function init() {
+  tabs = setupTabs($('tabs'), onTab);
+  $('signin-form').addEventListener('submit', signIn);
+  $('sign-out').addEventListener('click', () => signOut(''));
+  $('release-btn').addEventListener('click', () => act('release'));
+  $('reject-btn').addEventListener('click', () => act('reject'));
+  $('select-all').addEventListener('change', (e) => selectAll(e.target.checked));
+  $('refresh-wait').addEventListener('click', () => loadWait());
+  $('refresh-all').addEventListener('click', () => loadOther('tab-all'));
+  $('refresh-released').addEventListener('click', () => loadOther('tab-released'));
+  $('clear-btn').addEventListener('click', clearFinished);
+  $('details-close').addEventListener('click', () => $('details').close());
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && pollTimer) {
+      clearTimeout(pollTimer);
+      pollTimer = null;
+      schedulePoll(0);
+    }
+  });
+  session = sessionStore.get();
+  if (session?.token) startApp();
+  else showSignIn('');
+}
+
+init();

@@ -1,0 +1,239 @@
+// Shared helpers of the Number Release pages: API calls with RFC 9457
+// problems, the local token issuer, session storage, a tiny DOM builder and
+// accessible tabs. No dependencies.
+
+/** An API answer that was not 2xx. `problem` is the parsed error body. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problemText(status, problem));
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+/** The text to show for an error body: RFC 9457 detail, Zoom's message, or the title. */
+export function problemText(status, problem) {
+  if (problem && typeof problem === 'object') {
+    const text = problem.detail || problem.message || problem.title;
+    if (text) return String(text);
+  }
+  if (status === 0) return 'The server could not be reached. Check that it is running and try again.';
+  return `The server answered ${status}.`;
+}
+
+/**
+ * Calls the API. `body` is sent as JSON; the answer is parsed as JSON when it
+ * is JSON (null for 204). Throws ApiError for non-2xx answers and for network
+ * failures (status 0).
+ */
+export async function request(path, { method = 'GET', body, token, headers = {} } = {}) {
+  const h = { Accept: 'application/json, application/problem+json', ...headers };
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (token) h.Authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
+  } catch (err) {
+    throw new ApiError(0, { detail: problemText(0) });
+  }
+  let data = null;
+  const type = res.headers.get('Content-Type') || '';
+  if (res.status !== 204 && /json/i.test(type)) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  } else if (res.status !== 204) {
+    const text = await res.text().catch(() => '');
+    data = text ? { detail: text.trim().slice(0, 300) } : null;
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** Follows next_cursor until the last page; returns every item. */
+export async function fetchAll(path, token, { limit = 100, maxPages = 50 } = {}) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < maxPages; page++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const url = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const data = await request(url, { token });
+    items.push(...(data.items || []));
+    cursor = data.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+/** Asks the local token issuer (local mode only) for a token. */
+export async function localToken(body) {
+  try {
+    const data = await request('/local/token', { method: 'POST', body });
+    return data.access_token;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      throw new ApiError(404, { detail: 'Local sign-in is not available on this server (local mode only).' });
+    }
+    throw err;
+  }
+}
+
+/** A JSON value in sessionStorage under one key. */
+export function stored(key) {
+  return {
+    get() {
+      try {
+        const raw = sessionStorage.getItem(key);
+        return raw ? JSON.parse(raw) : null;
+      } catch {
+        return null;
+      }
+    },
+    set(value) {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    },
+    clear() {
+      sessionStorage.removeItem(key);
+    },
+  };
+}
+
+/** A path segment for a phone number: '+' becomes %2B. */
+export function numberSegment(number) {
+  return encodeURIComponent(number);
+}
+
+/** A random Idempotency-Key (crypto.randomUUID where the page is a secure context). */
+export function newKey() {
+  if (globalThis.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Builds an element: h('td', {class: 'x', dataset: {label: 'Number'}}, 'text', child).
+ * Attributes starting with "on" are event listeners; null/false are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Replaces an element's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+const statusLabels = {
+  PENDING_APPROVAL: 'Waiting for approval',
+  RELEASING: 'Releasing',
+  WAITING_FOR_UNASSIGN: 'Assigned in Zoom',
+  RELEASED: 'Released',
+  REJECTED: 'Rejected',
+  CANCELLED: 'Cancelled',
+  FAILED: 'Failed',
+};
+
+/** A human label for a lifecycle status. */
+export function statusLabel(status) {
+  return statusLabels[status] || status || 'Unknown';
+}
+
+/** A status badge; the status code stays readable in its title. */
+export function badge(status) {
+  return h('span', { class: `badge s-${status}`, title: status, dataset: { status } }, statusLabel(status));
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const preciseFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/**
+ * A timestamp in the reader's locale (to the second if precise), with the
+ * ISO value in a <time>.
+ */
+export function when(iso, precise = false) {
+  if (!iso) return h('span', { class: 'muted' }, '—');
+  const d = new Date(iso);
+  const text = Number.isNaN(d.getTime()) ? iso : (precise ? preciseFmt : dateFmt).format(d);
+  return h('time', { datetime: iso, title: iso }, text);
+}
+
+/**
+ * Makes a role=tablist keyboard-operable (arrows, Home, End) and calls
+ * onSelect(id) when a tab is chosen. Tabs carry aria-controls naming their panel.
+ */
+export function setupTabs(tablist, onSelect) {
+  const tabs = () => [...tablist.querySelectorAll('[role="tab"]')];
+  const select = (tab, focus) => {
+    for (const t of tabs()) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      const panel = document.getElementById(t.getAttribute('aria-controls'));
+      if (panel) panel.hidden = !on;
+    }
+    if (focus) tab.focus();
+    onSelect(tab.id);
+  };
+  tablist.addEventListener('click', (e) => {
+    const tab = e.target.closest('[role="tab"]');
+    if (tab) select(tab, false);
+  });
+  tablist.addEventListener('keydown', (e) => {
+    const all = tabs();
+    const i = all.indexOf(document.activeElement);
+    if (i < 0) return;
+    let next = null;
+    if (e.key === 'ArrowRight') next = all[(i + 1) % all.length];
+    else if (e.key === 'ArrowLeft') next = all[(i - 1 + all.length) % all.length];
+    else if (e.key === 'Home') next = all[0];
+    else if (e.key === 'End') next = all[all.length - 1];
+    if (next) {
+      e.preventDefault();
+      select(next, true);
+    }
+  });
+  return {
+    select: (id) => select(document.getElementById(id), false),
+    current: () => tabs().find((t) => t.getAttribute('aria-selected') === 'true')?.id,
+  };
+}
+
+/** Shows text (or nothing) in a notice element, with a kind: error, ok, info. */
+export function notice(el, kind, ...content) {
+  el.className = `notice ${kind || ''}`.trim();
+  fill(el, ...content);
+}
+
+/** A short time of day, for "updated at" lines. */
+export function clock(d = new Date()) {
+  return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

@@ -1,0 +1,233 @@
+// The management portal (provider view): a carrier lists a linked customer's
+// numbers under release, asks for more numbers back and withdraws requests.
+// Uses only the public API.
+import {
+  ApiError, request, fetchAll, localToken, stored, numberSegment, newKey, h, fill,
+  badge, when, notice, clock,
+} from './lib.js';
+
+const REFRESH_MS = 3000;
+const CANCELLABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
+
+const sessionStore = stored('nr.provider.session'); // {token, provider, customer}
+const $ = (id) => document.getElementById(id);
+
+let session = null;
+let customer = 'acme';
+let timer = null;
+let loading = false;
+
+// ---- session ------------------------------------------------------------------
+
+function showSignIn(message, last) {
+  $('app').hidden = true;
+  $('who').hidden = true;
+  $('signin').hidden = false;
+  if (last?.provider) $('provider').value = last.provider;
+  notice($('signin-msg'), message ? 'error' : '', message || '');
+  $('provider').focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const provider = $('provider').value.trim();
+  if (!provider) {
+    notice($('signin-msg'), 'error', 'Enter a provider id.');
+    return;
+  }
+  $('signin-btn').disabled = true;
+  notice($('signin-msg'), '', '');
+  try {
+    const token = await localToken({ kind: 'provider', provider_id: provider });
+    session = { token, provider, customer };
+    sessionStore.set(session);
+    startApp();
+  } catch (err) {
+    notice($('signin-msg'), 'error', `Could not sign in: ${err.message}`);
+  } finally {
+    $('signin-btn').disabled = false;
+  }
+}
+
+function signOut(message) {
+  clearTimeout(timer);
+  timer = null;
+  const last = session;
+  session = null;
+  sessionStore.clear();
+  fill($('list-body'));
+  notice($('request-result'), '', '');
+  notice($('app-error'), 'error', '');
+  showSignIn(message, last);
+}
+
+function handleError(err, what) {
+  if (err instanceof ApiError && err.status === 401) {
+    signOut(`Your session has ended (${err.message}). Please sign in again.`);
+    return true;
+  }
+  notice($('app-error'), 'error', what ? `${what}: ${err.message}` : err.message);
+  return false;
+}
+
+function startApp() {
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  $('who').hidden = false;
+  $('who-text').textContent = `Provider ${session.provider}`;
+  customer = session.customer || customer;
+  $('customer').value = customer;
+  showCustomer();
+  load();
+}
+
+function showCustomer() {
+  $('list-customer').textContent = customer;
+  $('request-customer').textContent = customer;
+}
+
+// ---- the list ------------------------------------------------------------------
+
+function details(v) {
+  const a = v.zoom_assignee;
+  const parts = [];
+  if (v.status === 'WAITING_FOR_UNASSIGN' && a) {
+    parts.push(h('span', { class: 'msg warn' }, `Assigned in Zoom to ${a.name} (${a.type}); the customer must unassign it.`));
+  } else if (v.message) {
+    parts.push(h('span', { class: `msg ${v.status === 'FAILED' ? 'bad' : ''}` }, v.message));
+  }
+  if (v.reason) parts.push(h('span', { class: 'sub muted' }, `Reason: ${v.reason}`));
+  if (!parts.length) parts.push(h('span', { class: 'muted' }, '—'));
+  return h('div', { class: 'msg' }, parts.flatMap((p, i) => (i ? [h('br'), p] : [p])));
+}
+
+async function load() {
+  if (!session || loading) return;
+  clearTimeout(timer);
+  loading = true;
+  const forCustomer = customer;
+  try {
+    const items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, session.token);
+    if (!session || forCustomer !== customer) return;
+    notice($('app-error'), 'error', '');
+    $('list-empty').hidden = items.length > 0;
+    $('list-table').hidden = items.length === 0;
+    $('list-summary').textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · refreshed ${clock()} (every few seconds)`;
+    fill($('list-body'), items.map((v) => h('tr', { dataset: { number: v.number } },
+      h('td', { dataset: { label: 'Number' } }, h('span', { class: 'number' }, v.number)),
+      h('td', { dataset: { label: 'Status' } }, badge(v.status), h('br'), h('small', { class: 'muted' }, when(v.updated_at))),
+      h('td', { dataset: { label: 'Details' } }, details(v)),
+      h('td', {}, CANCELLABLE.has(v.status)
+        ? h('button', {
+          type: 'button', class: 'btn small danger', 'aria-label': `Cancel the release request for ${v.number}`,
+          onclick: (e) => cancel(v.number, e.currentTarget),
+        }, 'Cancel')
+        : null))));
+  } catch (err) {
+    if (forCustomer === customer) {
+      $('list-table').hidden = true;
+      $('list-empty').hidden = true;
+      $('list-summary').textContent = '';
+      handleError(err, `Could not list the numbers of ${forCustomer}`);
+    }
+  } finally {
+    loading = false;
+    if (session) timer = setTimeout(load, forCustomer === customer ? REFRESH_MS : 0);
+  }
+}
+
+async function cancel(number, button) {
+  button.disabled = true;
+  try {
+    const res = await request(
+      `/provider/v1/customers/${encodeURIComponent(customer)}/numbers/${numberSegment(number)}/release-request`,
+      { method: 'DELETE', token: session.token });
+    notice($('request-result'), 'ok', `Request for ${res.number} withdrawn: it is ${res.status.toLowerCase()} and stays with the customer.`);
+  } catch (err) {
+    button.disabled = false;
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    notice($('request-result'), 'error', `Could not cancel ${number}: ${err.message}`);
+  }
+  load();
+}
+
+// ---- requesting releases ------------------------------------------------------
+
+function parseNumbers(text) {
+  return text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+function problemList(problem) {
+  const items = [];
+  for (const it of problem.invalid_numbers || []) items.push(`${it.value}: ${it.reason}`);
+  for (const it of problem.conflicts || []) items.push(`${it.number}: ${it.reason} (${it.status})`);
+  return items.length ? h('ul', {}, items.map((t) => h('li', {}, t))) : null;
+}
+
+async function requestRelease(event) {
+  event.preventDefault();
+  const numbers = parseNumbers($('numbers').value);
+  if (!numbers.length) {
+    notice($('request-result'), 'error', 'Enter at least one number.');
+    $('numbers').focus();
+    return;
+  }
+  const body = { customer_id: customer, numbers };
+  const reason = $('reason').value.trim();
+  if (reason) body.reason = reason;
+  $('request-btn').disabled = true;
+  notice($('request-result'), 'info', 'Sending…');
+  try {
+    const res = await request('/provider/v1/release-requests', {
+      method: 'POST', token: session.token, body, headers: { 'Idempotency-Key': newKey() },
+    });
+    notice($('request-result'), 'ok',
+      `Release requested from ${customer} (request ${res.request_id}):`,
+      h('ul', {}, (res.numbers || []).map((n) => h('li', {}, h('span', { class: 'number' }, n.number), ' — ', badge(n.status)))));
+    $('numbers').value = '';
+    $('reason').value = '';
+    load();
+  } catch (err) {
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    notice($('request-result'), 'error', `Nothing was requested: ${err.message}`, problemList(err.problem || {}));
+  } finally {
+    $('request-btn').disabled = false;
+  }
+}
+
+function chooseCustomer(event) {
+  event.preventDefault();
+  const c = $('customer').value.trim();
+  if (!c) {
+    $('customer').focus();
+    return;
+  }
+  customer = c;
+  session.customer = c;
+  sessionStore.set(session);
+  showCustomer();
+  fill($('list-body'));
+  $('list-table').hidden = true;
+  $('list-summary').textContent = 'Loading…';
+  notice($('request-result'), '', '');
+  load();
+}
+
+function init() {
+  $('signin-form').addEventListener('submit', signIn);
+  $('sign-out').addEventListener('click', () => signOut(''));
+  $('customer-form').addEventListener('submit', chooseCustomer);
+  $('customer').addEventListener('change', chooseCustomer);
+  $('request-form').addEventListener('submit', requestRelease);
+  session = sessionStore.get();
+  if (session?.token) startApp();
+  else showSignIn('');
+}
+
+init();

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, method, path string, header map[string]string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPages(t *testing.T) {
+	h := Handler()
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{"/", "<title>Number Release — Customer app</title>"},
+		{"/portal", "<title>Number Release — Management portal</title>"},
+		{"/zoom-sim/", "<title>Zoom Phone numbers — simulator</title>"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			res := get(t, h, http.MethodGet, tc.path, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+				t.Errorf("Content-Security-Policy %q", csp)
+			}
+			if got := body(t, res); !strings.Contains(got, tc.want) {
+				t.Errorf("body does not contain %q", tc.want)
+			}
+		})
+	}
+}
+
+func TestAssets(t *testing.T) {
+	h := Handler()
+	for path, want := range map[string]string{
+		"/web/app.css":         "text/css; charset=utf-8",
+		"/web/lib.js":          "text/javascript; charset=utf-8",
+		"/web/customer.js":     "text/javascript; charset=utf-8",
+		"/web/portal.js":       "text/javascript; charset=utf-8",
+		"/web/zoom.js":         "text/javascript; charset=utf-8",
+		"/web/favicon.svg":     "image/svg+xml",
+		"/web/index.html":      "text/html; charset=utf-8",
+		"/web/portal.html":     "text/html; charset=utf-8",
+		"/web/zoom.html":       "text/html; charset=utf-8",
+		"/web/customer.js?v=1": "text/javascript; charset=utf-8",
+	} {
+		res := get(t, h, http.MethodGet, path, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", path, res.StatusCode)
+			continue
+		}
+		if ct := res.Header.Get("Content-Type"); ct != want {
+			t.Errorf("%s: Content-Type %q, want %q", path, ct, want)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", path)
+		}
+		if body(t, res) == "" {
+			t.Errorf("%s: empty body", path)
+		}
+	}
+}
+
+func TestUnknownAndOtherPathsAre404(t *testing.T) {
+	h := Handler()
+	for _, path := range []string{
+		"/web/", "/web/nope.js", "/web/static/app.css", "/web/../web.go", "/web/./app.css",
+		"/web//app.css", "/portal/", "/index.html", "/zoom-sim/v2/phone/numbers", "/v1/numbers",
+	} {
+		if res := get(t, h, http.MethodGet, path, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, res.StatusCode)
+		}
+	}
+}
+
+func TestOnlyGetAndHead(t *testing.T) {
+	h := Handler()
+	res := get(t, h, http.MethodHead, "/web/app.css", nil)
+	if res.StatusCode != http.StatusOK || body(t, res) != "" {
+		t.Fatalf("HEAD: status %d", res.StatusCode)
+	}
+	res = get(t, h, http.MethodPost, "/", nil)
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
+		t.Fatalf("POST: status %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+}
+
+func TestETagRevalidation(t *testing.T) {
+	h := Handler()
+	res := get(t, h, http.MethodGet, "/web/app.css", nil)
+	etag := res.Header.Get("ETag")
+	if etag == "" || res.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("ETag %q, Cache-Control %q", etag, res.Header.Get("Cache-Control"))
+	}
+	res = get(t, h, http.MethodGet, "/web/app.css", map[string]string{"If-None-Match": etag})
+	if res.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation: status %d, want 304", res.StatusCode)
+	}
+}
+
+// The pages load only their own scripts and styles (no CDN; the machine has
+// no internet) as ES modules.
+func TestPagesUseOnlyLocalAssets(t *testing.T) {
+	h := Handler()
+	for _, path := range []string{"/", "/portal", "/zoom-sim/"} {
+		page := body(t, get(t, h, http.MethodGet, path, nil))
+		if strings.Contains(page, "http://") || strings.Contains(page, "https://") || strings.Contains(page, "//cdn") {
+			t.Errorf("%s references an external URL", path)
+		}
+		if !strings.Contains(page, `<script type="module" src="/web/`) {
+			t.Errorf("%s has no module script under /web/", path)
+		}
+	}
+}
