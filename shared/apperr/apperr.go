@@ -153,3 +153,21 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 
 // ContentType is the media type of problem documents.
 const ContentType = "application/problem+json"
+
+// Write sends err as a problem document (RFC 9457) and returns it, so the
+// caller can log what it hid. A 503 tells the caller when to come back.
+func Write(w http.ResponseWriter, err error, instance string) Problem {
+	p := ProblemFor(err, instance)
+	b, merr := json.Marshal(p)
+	if merr != nil {
+		b = fmt.Appendf(nil, `{"title":"Internal error","status":%d}`, p.Status)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
+	}
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(b)
+	return p
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -55,5 +57,28 @@ func TestWithKeepsOriginal(t *testing.T) {
 	_ = json.Unmarshal(b, &m)
 	if _, ok := m["invalid_numbers"]; !ok {
 		t.Fatalf("extension missing: %s", b)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	tests := []struct {
+		err        error
+		status     int
+		retryAfter string
+	}{
+		{New(Unavailable, "busy"), http.StatusServiceUnavailable, "2"},
+		{New(NotFound, "gone"), http.StatusNotFound, ""},
+		{errors.New("secret detail"), http.StatusInternalServerError, ""},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		p := Write(rec, tt.err, "req-9")
+		if rec.Code != tt.status || p.Status != tt.status || rec.Header().Get("Content-Type") != ContentType ||
+			rec.Header().Get("Retry-After") != tt.retryAfter || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("Write(%v): %d %v", tt.err, rec.Code, rec.Header())
+		}
+		if strings.Contains(rec.Body.String(), "secret detail") || !strings.Contains(rec.Body.String(), `"instance":"req-9"`) {
+			t.Fatalf("body = %s", rec.Body)
+		}
 	}
 }

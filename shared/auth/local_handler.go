@@ -3,7 +3,6 @@ package auth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -149,12 +148,5 @@ func methodNotAllowed(w http.ResponseWriter, allowed string) {
 
 // writeProblem renders err as an RFC 9457 problem document.
 func writeProblem(w http.ResponseWriter, err error) {
-	p := apperr.ProblemFor(err, "")
-	b, mErr := json.Marshal(p)
-	if mErr != nil {
-		b = fmt.Appendf(nil, `{"status":%d}`, p.Status)
-	}
-	w.Header().Set("Content-Type", apperr.ContentType)
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(b)
+	apperr.Write(w, err, "")
 }

@@ -84,21 +84,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // with the request id and never shown.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestID(r.Context())
-	p := apperr.ProblemFor(busy(err), id)
-	if p.Code == apperr.Internal || p.Code == apperr.Unavailable {
+	if p := apperr.Write(w, busy(err), id); p.Code == apperr.Internal || p.Code == apperr.Unavailable {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", id, "err", err)
 	}
-	if p.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "2")
-	}
-	b, merr := json.Marshal(p)
-	if merr != nil {
-		b = []byte(`{"title":"Internal error","status":500}`)
-	}
-	w.Header().Set("Content-Type", apperr.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(b)
 }
 
 func newRequestID() string {

@@ -294,15 +294,7 @@ type ignored struct {
 // problem writes err as an RFC 9457 document. Errors that are not
 // *apperr.Error become internal problems whose text is not shown.
 func (h *handler) problem(w http.ResponseWriter, r *http.Request, err error) {
-	p := apperr.ProblemFor(err, requestID(r.Context()))
-	b, merr := json.Marshal(p)
-	if merr != nil {
-		b = []byte(`{"title":"Internal error","status":500}`)
-	}
-	w.Header().Set("Content-Type", apperr.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(b)
+	apperr.Write(w, err, requestID(r.Context()))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
