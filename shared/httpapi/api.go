@@ -13,6 +13,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/jsonhttp"
 )
 
 // MaxBodyBytes is the largest request body accepted (SPEC §4 limits).
@@ -69,7 +70,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if requestID(r.Context()) == "" {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" {
-			id = newRequestID()
+			id = jsonhttp.NewRequestID()
 		}
 		r = r.WithContext(WithRequestID(r.Context(), id))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 )
@@ -109,7 +110,7 @@ func (a *API) providerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.problem(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(page))
+	jsonhttp.Write(w, http.StatusOK, pageOf(page))
 }
 
 func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -123,7 +124,7 @@ func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.problem(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(page))
+	jsonhttp.Write(w, http.StatusOK, pageOf(page))
 }
 
 func (a *API) cancel(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -132,7 +133,7 @@ func (a *API) cancel(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		a.problem(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	jsonhttp.Write(w, http.StatusOK, res)
 }
 
 func (a *API) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -160,7 +161,7 @@ func (a *API) perNumber(w http.ResponseWriter, r *http.Request, p auth.Principal
 		a.problem(w, r, err)
 		return
 	}
-	writeJSON(w, status, resultsView{Results: results})
+	jsonhttp.Write(w, status, resultsView{Results: results})
 }
 
 func (a *API) getNumber(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -173,5 +174,5 @@ func (a *API) getNumber(w http.ResponseWriter, r *http.Request, p auth.Principal
 	for i, h := range d.History {
 		out.History[i] = historyView{Version: h.Version, At: h.At, Actor: h.Actor, From: string(h.From), To: string(h.To), Why: h.Why}
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }

@@ -2,16 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/jsonhttp"
 )
 
 // readBody reads a JSON request body within MaxBodyBytes. The body is
@@ -42,42 +39,12 @@ func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apperr.New(apperr.Invalid, "malformed JSON body: %s", describeJSONError(err))
+		return apperr.New(apperr.Invalid, "malformed JSON body: %s", jsonhttp.DescribeDecodeError(err))
 	}
 	if dec.More() {
 		return apperr.New(apperr.Invalid, "malformed JSON body: unexpected data after the JSON object")
 	}
 	return nil
-}
-
-func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
-		}
-		return fmt.Sprintf("expected %s, not %s", typ.Type, typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	}
-	return "not a JSON object"
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"title":"Internal error","status":500}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // problem writes err as an RFC 9457 document; internal errors are logged
@@ -87,10 +54,4 @@ func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
 	if p := apperr.Write(w, busy(err), id); p.Code == apperr.Internal || p.Code == apperr.Unavailable {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", id, "err", err)
 	}
-}
-
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -27,17 +27,15 @@ package zoomhook
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/number"
 	"numberrelease/shared/zoomsig"
 )
@@ -161,7 +159,7 @@ func requestID(ctx context.Context) string {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if requestID(r.Context()) == "" {
-		r = r.WithContext(WithRequestID(r.Context(), newRequestID()))
+		r = r.WithContext(WithRequestID(r.Context(), jsonhttp.NewRequestID()))
 	}
 	switch {
 	case r.URL.Path != Path:
@@ -211,7 +209,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		log.WarnContext(ctx, "zoom webhook refused", "reason", "malformed JSON", "err", err)
-		h.problem(w, r, apperr.New(apperr.Invalid, "malformed JSON body: %s", describeJSONError(err)))
+		h.problem(w, r, apperr.New(apperr.Invalid, "malformed JSON body: %s", jsonhttp.DescribeDecodeError(err)))
 		return
 	}
 	log = log.With("event", env.Event)
@@ -251,7 +249,7 @@ func (h *handler) urlValidation(w http.ResponseWriter, r *http.Request, log *slo
 		return
 	}
 	log.InfoContext(r.Context(), "zoom endpoint validated")
-	writeJSON(w, http.StatusOK, URLValidationResponse{
+	jsonhttp.Write(w, http.StatusOK, URLValidationResponse{
 		PlainToken:     env.Payload.PlainToken,
 		EncryptedToken: zoomsig.EncryptedToken(secret, env.Payload.PlainToken),
 	})
@@ -266,13 +264,13 @@ func (h *handler) unassigned(w http.ResponseWriter, r *http.Request, log *slog.L
 	log = log.With("account_id", env.Payload.AccountID, "phone_number", raw)
 	if env.Payload.AccountID == "" {
 		log.WarnContext(ctx, "zoom webhook ignored", "reason", "payload.account_id missing")
-		writeJSON(w, http.StatusOK, ignored{Ignored: "payload.account_id is missing"})
+		jsonhttp.Write(w, http.StatusOK, ignored{Ignored: "payload.account_id is missing"})
 		return
 	}
 	e164, err := number.Parse(raw)
 	if err != nil {
 		log.WarnContext(ctx, "zoom webhook ignored", "reason", "phone number not valid", "err", err)
-		writeJSON(w, http.StatusOK, ignored{Ignored: "payload.object.phone_number is not a valid phone number"})
+		jsonhttp.Write(w, http.StatusOK, ignored{Ignored: "payload.object.phone_number is not a valid phone number"})
 		return
 	}
 	hctx, cancel := context.WithTimeout(ctx, h.cfg.HintTimeout)
@@ -295,36 +293,4 @@ type ignored struct {
 // *apperr.Error become internal problems whose text is not shown.
 func (h *handler) problem(w http.ResponseWriter, r *http.Request, err error) {
 	apperr.Write(w, err, requestID(r.Context()))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"title":"Internal error","status":500}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return "syntax error at byte " + strconv.FormatInt(syn.Offset, 10)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return "field " + typ.Field + " must be " + typ.Type.String() + ", not " + typ.Value
-		}
-		return "expected " + typ.Type.String() + ", not " + typ.Value
-	}
-	return "not a JSON object"
-}
-
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
