@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // MaxPerRequest is the most numbers one request may carry (SPEC §4 limits).
@@ -52,11 +50,11 @@ func Parse(raw string) (string, error) {
 	if len(s) > 16 || strings.ContainsFunc(s[1:], func(r rune) bool { return r < '0' || r > '9' }) {
 		return "", ErrNotPhoneNumber
 	}
-	pn, err := phonenumbers.Parse(s, "")
-	if err != nil || !phonenumbers.IsValidNumber(pn) {
+	n, ok := internationalE164(s[1:])
+	if !ok {
 		return "", ErrNotPhoneNumber
 	}
-	return phonenumbers.Format(pn, phonenumbers.E164), nil
+	return n, nil
 }
 
 // ParseList normalises a request's numbers all-or-nothing: it returns every

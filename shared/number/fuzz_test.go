@@ -5,14 +5,19 @@ import (
 	"testing"
 )
 
-// FuzzParse: whatever comes in, Parse never panics, and what it accepts is
-// E.164 and stable (parsing its own output gives the same number).
+// FuzzParse: whatever comes in, Parse never panics, agrees with the
+// github.com/nyaruka/phonenumbers implementation it replaced (referenceParse),
+// and what it accepts is E.164 and stable (parsing its own output gives the
+// same number).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"97239754571", "+97239754569", "+1 (415) 555-2671", "", "+", "++1", "0097239754571", "+٣٣١٢٣٤٥٦٧٨٩", "+9723975457199999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		n, err := Parse(raw)
+		if want, wantErr := referenceParse(raw); n != want || errorText(err) != errorText(wantErr) {
+			t.Fatalf("Parse(%q) = %q, %v; library: %q, %v", raw, n, err, want, wantErr)
+		}
 		if err != nil {
 			return
 		}
