@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"numberrelease/shared/devstack"
+	"numberrelease/shared/tasks"
+	"numberrelease/shared/zoom"
 )
 
 func main() {
@@ -34,6 +36,10 @@ func main() {
 			os.Exit(2)
 		}
 		cfg.Recheck = time.Duration(n) * time.Second
+	}
+	if err := releaseConfig(&cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -56,12 +62,46 @@ Number Release is running at %[1]s
   zoom numbers    curl -s %[1]s/zoom-sim/admin/numbers
 
 Demo: acme's numbers +97239754571 (unassigned) and +97239754569 (assigned to a user)
-await approval. Zoom re-check every %[2]s. Ctrl-C stops everything.
-`, st.URL, cfg.Recheck)
+await approval. Zoom re-check every %[2]s; release mode %[3]s; Zoom limits %[4]s.
+Ctrl-C stops everything.
+`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	if err := st.Close(); err != nil {
 		fmt.Fprintf(os.Stderr, "stop: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// releaseConfig reads RELEASE_MODE, CARRIER_CODE and ZOOM_RATE_LIMITS into
+// cfg, refusing values release-tasks would refuse.
+func releaseConfig(cfg *devstack.Config) error {
+	mode, err := tasks.ParseReleaseMode(os.Getenv("RELEASE_MODE"))
+	if err != nil {
+		return fmt.Errorf("RELEASE_MODE: %w", err)
+	}
+	cfg.ReleaseMode = mode
+	if raw := os.Getenv("CARRIER_CODE"); raw != "" {
+		code, err := strconv.Atoi(raw)
+		if err != nil || code <= 0 {
+			return fmt.Errorf("CARRIER_CODE=%q is not a positive whole number", raw)
+		}
+		cfg.CarrierCode = code
+	}
+	if mode == tasks.ModeCarrier && cfg.CarrierCode == 0 {
+		return fmt.Errorf("RELEASE_MODE=carrier needs CARRIER_CODE (the carrier's Provider Exchange code)")
+	}
+	if raw := os.Getenv("ZOOM_RATE_LIMITS"); raw != "" {
+		if cfg.ZoomLimits, err = zoom.ParseLimits(raw); err != nil {
+			return fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
+		}
+	}
+	return nil
+}
+
+func modeText(cfg devstack.Config) string {
+	if cfg.ReleaseMode == tasks.ModeCarrier {
+		return fmt.Sprintf("carrier (Provider Exchange, carrier code %d)", cfg.CarrierCode)
+	}
+	return "customer (the customer's Zoom account)"
 }

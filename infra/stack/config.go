@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"numberrelease/shared/tasks"
+	"numberrelease/shared/zoom"
 )
 
 // DefaultBuildDir is where `make build` writes the Lambda bundles
@@ -54,6 +57,19 @@ type Config struct {
 	// AlarmEmail, when set, subscribes this address to the alarm topic (the
 	// subscription must be confirmed from the email AWS sends).
 	AlarmEmail string `json:"alarmEmail"`
+
+	// ReleaseMode is how release-tasks removes a number from Zoom:
+	// "customer" (the customer's account, DELETE /phone/numbers) or
+	// "carrier" (the Provider Exchange, DELETE
+	// /number_management/peering_numbers, which needs CarrierCode).
+	ReleaseMode string `json:"releaseMode"`
+	// CarrierCode is the carrier's Zoom Provider Exchange code (carrier
+	// mode only).
+	CarrierCode int `json:"carrierCode"`
+	// ZoomRateLimits are the Zoom account's per-second API limits release-tasks
+	// paces itself to: "pro" (default), "business", or
+	// "light=N,medium=N,heavy=N" (shared/zoom.ParseLimits).
+	ZoomRateLimits string `json:"zoomRateLimits"`
 }
 
 // DefaultConfig is the configuration of a stage that cdk.json does not
@@ -69,6 +85,8 @@ func DefaultConfig(stage string, production bool) Config {
 		APIBurstLimit:                   100,
 		APIGatewayCloudWatchRole:        true,
 		RecheckSecondsMin:               60,
+		ReleaseMode:                     string(tasks.ModeCustomer),
+		ZoomRateLimits:                  "pro",
 	}
 	if production {
 		c.LogRetentionDays = 90
@@ -160,6 +178,17 @@ func (c Config) Validate() error {
 	}
 	if c.AlarmEmail != "" && !emailPattern.MatchString(c.AlarmEmail) {
 		bad("alarmEmail %q is not an email address", c.AlarmEmail)
+	}
+	if mode, err := tasks.ParseReleaseMode(c.ReleaseMode); err != nil {
+		bad("releaseMode: %w", err)
+	} else if mode == tasks.ModeCarrier && c.CarrierCode <= 0 {
+		bad("releaseMode carrier needs carrierCode, the carrier's positive Provider Exchange code")
+	}
+	if c.CarrierCode < 0 {
+		bad("carrierCode %d: want 0 (none) or a positive code", c.CarrierCode)
+	}
+	if _, err := zoom.ParseLimits(c.ZoomRateLimits); err != nil {
+		bad("zoomRateLimits: %w", err)
 	}
 	if err := checkBundles(c.buildDir()); err != nil {
 		errs = append(errs, err)

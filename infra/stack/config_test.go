@@ -62,6 +62,12 @@ func TestConfigValidate(t *testing.T) {
 		{with(func(c *Config) { c.APIBurstLimit = 0 }), "apiBurstLimit"},
 		{with(func(c *Config) { c.RecheckSecondsMin = 0 }), "recheckSecondsMin"},
 		{with(func(c *Config) { c.AlarmEmail = "ops" }), "alarmEmail"},
+		{with(func(c *Config) { c.ReleaseMode = "carrier"; c.CarrierCode = 42 }), ""},
+		{with(func(c *Config) { c.ReleaseMode = "carrier" }), "releaseMode carrier needs carrierCode"},
+		{with(func(c *Config) { c.ReleaseMode = "account" }), "releaseMode"},
+		{with(func(c *Config) { c.CarrierCode = -1 }), "carrierCode -1"},
+		{with(func(c *Config) { c.ZoomRateLimits = "business" }), ""},
+		{with(func(c *Config) { c.ZoomRateLimits = "light=5,medium=x" }), "zoomRateLimits"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()

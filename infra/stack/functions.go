@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -167,6 +168,9 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 			"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
 			"RECHECK_SECONDS":  p.RecheckSeconds.ValueAsString(),
 			"MAX_WAIT_SECONDS": p.MaxWaitSeconds.ValueAsString(),
+			"RELEASE_MODE":     jsii.String(cfg.ReleaseMode),
+			"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
+			"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
 		},
 		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
 	})

@@ -59,21 +59,23 @@ func TestFunctionEnvironment(t *testing.T) {
 		// refs are the variables taken from a parameter or resource, by the
 		// logical id they refer to ("" for any reference).
 		refs map[string]string
+		// literals are the variables the stage's configuration sets.
+		literals map[string]string
 	}{
 		{FunctionAPI, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "",
 			"JWKS_URL": "JwksUrl", "JWT_ISSUER": "JwtIssuer", "JWT_AUDIENCE": "JwtAudience",
-		}},
-		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}},
+		}, nil},
+		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}, nil},
 		{FunctionReleaseTasks, map[string]string{
 			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
-		}},
-		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}},
+		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro"}},
+		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
 		{FunctionReconcile, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
-		}},
+		}, nil},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)
 	for _, tt := range tests {
@@ -81,12 +83,18 @@ func TestFunctionEnvironment(t *testing.T) {
 			props := s.resources[s.functionID(t, tt.name)]["Properties"].(map[string]any)
 			vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
 			wantKeys := append(slices.Collect(maps.Keys(tt.refs)), "LOG_LEVEL")
+			wantKeys = append(wantKeys, slices.Collect(maps.Keys(tt.literals))...)
 			sort.Strings(wantKeys)
 			if got := slices.Sorted(maps.Keys(vars)); !slices.Equal(got, wantKeys) {
 				t.Fatalf("variables %v, want %v", got, wantKeys)
 			}
 			if vars["LOG_LEVEL"] != "info" {
 				t.Errorf("LOG_LEVEL = %v", vars["LOG_LEVEL"])
+			}
+			for k, want := range tt.literals {
+				if vars[k] != want {
+					t.Errorf("%s = %v, want %q", k, vars[k], want)
+				}
 			}
 			for k, ref := range tt.refs {
 				// No literal values: everything comes from a parameter or a
@@ -103,6 +111,21 @@ func TestFunctionEnvironment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCarrierModeByStage: a stage configured for the Provider Exchange
+// hands its mode, carrier code and Zoom limits to release-tasks.
+func TestCarrierModeByStage(t *testing.T) {
+	cfg := dev
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomRateLimits = "carrier", 4242, "business"
+	s := synthStack(t, cfg)
+	props := s.resources[s.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)
+	vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for k, want := range map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "4242", "ZOOM_RATE_LIMITS": "business"} {
+		if vars[k] != want {
+			t.Errorf("%s = %v, want %q", k, vars[k], want)
+		}
 	}
 }
 
