@@ -62,6 +62,12 @@ type Config struct {
 	// Demo seeds SPEC's demo data.
 	Demo bool
 	Log  *slog.Logger
+	// AWSCalls, when set, counts the AWS calls of every SDK client wired
+	// here (the store's and the rate limiter's DynamoDB, Stack.SFN,
+	// Stack.Events and the stream poller) and the invocations of the
+	// release-tasks function by Step Functions. Clients made from
+	// Stack.AWSConfig are not counted.
+	AWSCalls *CallCounter
 }
 
 // Defaults are SPEC §4's local defaults. Throttling is retried with delays
@@ -85,7 +91,8 @@ func Defaults() Config {
 const (
 	simClientID     = "local-zoom-client"
 	simClientSecret = "local-zoom-client-secret"
-	tableName       = "number-release"
+	// TableName is the emulator's table.
+	TableName = "number-release"
 	// EventBus carries the status-change events (shared/notify).
 	EventBus      = "number-release-local"
 	tasksFunction = "release-tasks"
@@ -151,9 +158,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.serve(frontLn, s.front)
 
 	awsCfg := s.moto.AWSConfig()
+	if cfg.AWSCalls != nil {
+		awsCfg.APIOptions = append(awsCfg.APIOptions, cfg.AWSCalls.AddMiddleware)
+	}
 	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
 	s.ddb = ddb
-	created, err := ddb.CreateTable(ctx, table.TableSchema().CreateTableInput(tableName))
+	created, err := ddb.CreateTable(ctx, table.TableSchema().CreateTableInput(TableName))
 	if err != nil {
 		return nil, fmt.Errorf("create table: %w", err)
 	}
@@ -179,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("create state machine: %w", err)
 	}
 	s.StateMachineARN = aws.ToString(sm.StateMachineArn)
-	s.Store = store.New(ddb, tableName)
+	s.Store = store.New(ddb, TableName)
 
 	handler, err := s.wire(ctx, cfg)
 	if err != nil {

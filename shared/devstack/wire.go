@@ -44,7 +44,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 		WebhookURL: s.URL + "/zoom/webhook", WebhookSecret: []byte(cfg.WebhookSecret),
 		RateLimits: &zoomsim.RateLimits{Limits: cfg.ZoomLimits},
 	})
-	limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: s.ddb, Table: tableName, Limits: cfg.ZoomLimits})
+	limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: s.ddb, Table: TableName, Limits: cfg.ZoomLimits})
 	if err != nil {
 		return nil, fmt.Errorf("zoom rate limiter: %w", err)
 	}
@@ -62,7 +62,11 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err := tcfg.Validate(); err != nil {
 		return nil, err
 	}
-	s.front.Register(tasksFunction, tasks.New(s.Store, zc, tcfg, log).Handle)
+	handle := tasks.New(s.Store, zc, tcfg, log).Handle
+	if cfg.AWSCalls != nil {
+		handle = cfg.AWSCalls.countInvokes(handle)
+	}
+	s.front.Register(tasksFunction, handle)
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())

@@ -11,14 +11,17 @@
 //
 // and each test takes a fresh table with srv.NewTable(t).
 //
-// The moto_server binary comes from the project's virtualenv, which
-// `make test` (or `make emulator`) creates. The package works on Unix only: it
+// moto comes from the project's virtualenv, which `make test` (or
+// `make emulator`) creates. It runs through moto_server.py, which fixes one
+// emulator-only cost (moto deep-copies a whole table per transaction item to
+// prepare a rollback; the wrapper saves only the named items). The package works on Unix only: it
 // runs moto in its own process group so Stop can end all of it.
 package emulator
 
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -45,8 +48,9 @@ const (
 	AccessKeyID     = "test"
 	SecretAccessKey = "test"
 
-	// EnvMotoServer overrides where Start looks for the moto_server binary.
-	EnvMotoServer = "MOTO_SERVER"
+	// EnvMotoPython overrides which Python (with moto[server] installed)
+	// Start runs moto_server.py with.
+	EnvMotoPython = "MOTO_PYTHON"
 
 	defaultStartTimeout = 30 * time.Second
 	stopGrace           = 5 * time.Second
@@ -73,6 +77,11 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
+// motoServerScript starts moto_server with the transaction-rollback fix.
+//
+//go:embed moto_server.py
+var motoServerScript []byte
+
 // Server is a running moto server. It is safe for concurrent use.
 type Server struct {
 	endpoint string
@@ -90,7 +99,7 @@ type Server struct {
 // Start launches moto_server on a free loopback port and waits until it
 // answers. ctx bounds only the start-up; the server runs until Stop.
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	bin, err := motoServerPath()
+	python, err := motoPythonPath()
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +113,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// A free port can be taken by someone else between choosing and binding
 	// it; retry with a new port when that is why moto died.
 	for attempt := 1; ; attempt++ {
-		s, err := startOnce(ctx, bin, opts)
+		s, err := startOnce(ctx, python, opts)
 		if err == nil {
 			return s, nil
 		}
@@ -117,7 +126,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 var errAddrInUse = errors.New("address already in use")
 
 // startOnce makes one attempt to start moto on a newly chosen port.
-func startOnce(ctx context.Context, bin string, opts Options) (_ *Server, err error) {
+func startOnce(ctx context.Context, python string, opts Options) (_ *Server, err error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -133,12 +142,17 @@ func startOnce(ctx context.Context, bin string, opts Options) (_ *Server, err er
 		return nil, fmt.Errorf("emulator: create log file: %w", err)
 	}
 	defer logFile.Close() // the child holds its own descriptor
+	script := filepath.Join(dir, "moto_server.py")
+	if err := os.WriteFile(script, motoServerScript, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("emulator: write %s: %w", script, err)
+	}
 
 	motoPort := opts.MotoPort
 	if motoPort == 0 {
 		motoPort = port
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(python, script, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -154,7 +168,7 @@ func startOnce(ctx context.Context, bin string, opts Options) (_ *Server, err er
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("emulator: start %s: %w", bin, err)
+		return nil, fmt.Errorf("emulator: start %s %s: %w", python, script, err)
 	}
 
 	s := &Server{
@@ -334,20 +348,20 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// motoServerPath returns the moto_server binary to run: $MOTO_SERVER if set,
-// else <module root>/.venv/bin/moto_server.
-func motoServerPath() (string, error) {
-	path := os.Getenv(EnvMotoServer)
+// motoPythonPath returns the Python that runs moto_server.py: $MOTO_PYTHON if set,
+// else <module root>/.venv/bin/python3.
+func motoPythonPath() (string, error) {
+	path := os.Getenv(EnvMotoPython)
 	if path == "" {
 		root, err := moduleRoot()
 		if err != nil {
 			return "", err
 		}
-		path = filepath.Join(root, ".venv", "bin", "moto_server")
+		path = filepath.Join(root, ".venv", "bin", "python3")
 	}
 	info, err := os.Stat(path)
 	if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("emulator: moto_server not found at %s: run `make test` (it creates .venv with moto[server]==5.2.5)", path)
+		return "", fmt.Errorf("emulator: Python with moto not found at %s: run `make test` (it creates .venv with moto[server]==5.2.5)", path)
 	}
 	return path, nil
 }
@@ -365,7 +379,7 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("emulator: no go.mod in %s or any parent; set %s to the moto_server binary", wd, EnvMotoServer)
+			return "", fmt.Errorf("emulator: no go.mod in %s or any parent; set %s to a Python with moto[server]", wd, EnvMotoPython)
 		}
 		dir = parent
 	}

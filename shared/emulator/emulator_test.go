@@ -390,7 +390,7 @@ func TestStartStop(t *testing.T) {
 
 func TestStartErrors(t *testing.T) {
 	dir := t.TempDir()
-	notExec := filepath.Join(dir, "moto_server")
+	notExec := filepath.Join(dir, "python3")
 	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -402,16 +402,16 @@ func TestStartErrors(t *testing.T) {
 		name, bin string
 		want      []string
 	}{
-		{name: "missing", bin: filepath.Join(dir, "nope", "moto_server"), want: []string{
-			"moto_server not found at " + filepath.Join(dir, "nope", "moto_server"),
+		{name: "missing", bin: filepath.Join(dir, "nope", "python3"), want: []string{
+			"Python with moto not found at " + filepath.Join(dir, "nope", "python3"),
 			"run `make test` (it creates .venv with moto[server]==5.2.5)",
 		}},
-		{name: "not executable", bin: notExec, want: []string{"moto_server not found at " + notExec}},
+		{name: "not executable", bin: notExec, want: []string{"Python with moto not found at " + notExec}},
 		{name: "exits at once", bin: dies, want: []string{"exited unexpectedly", "boom: bad flag"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvMotoServer, tc.bin)
+			t.Setenv(EnvMotoPython, tc.bin)
 			s, err := Start(ctxT(t), Options{})
 			if err == nil {
 				s.Stop()

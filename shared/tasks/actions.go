@@ -68,10 +68,23 @@ func AssignedMessage(a *store.Assignee) string {
 // update applies change to the number until it lands or the number stops
 // belonging to this execution (then Release.Superseded).
 func (t *Tasks) update(ctx context.Context, in Input, why string, change func(cur store.Number) store.Number) (store.Number, error) {
+	return t.updateFrom(ctx, in, nil, why, change)
+}
+
+// updateFrom is update starting from read, a copy of the number this action
+// already read and found its own (nil: read it). A write from a stale read
+// loses its condition and the loop reads again, so reusing it is safe.
+func (t *Tasks) updateFrom(ctx context.Context, in Input, read *store.Number, why string, change func(cur store.Number) store.Number) (store.Number, error) {
 	for attempt := 0; ; attempt++ {
-		cur, own, err := t.owned(ctx, in)
-		if err != nil {
-			return store.Number{}, err
+		var cur store.Number
+		own := true
+		if attempt == 0 && read != nil {
+			cur = *read
+		} else {
+			var err error
+			if cur, own, err = t.owned(ctx, in); err != nil {
+				return store.Number{}, err
+			}
 		}
 		if !own {
 			return store.Number{}, stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d stops", in.Number, cur.Status, cur.Attempt, in.Attempt)
@@ -81,7 +94,7 @@ func (t *Tasks) update(ctx context.Context, in Input, why string, change func(cu
 			continue
 		}
 		if err != nil {
-			return store.Number{}, fmt.Errorf("write number: %w", err)
+			return store.Number{}, storeErr("write number", err)
 		}
 		return written, nil
 	}
@@ -127,7 +140,7 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 			return err
 		}
 	}
-	_, err = t.update(ctx, in, why, func(cur store.Number) store.Number {
+	_, err = t.updateFrom(ctx, in, &cur, why, func(cur store.Number) store.Number {
 		next := cur
 		next.Status = number.Released
 		next.Message = "released"
@@ -217,6 +230,8 @@ func FailureReason(e *StateError) string {
 		return "Zoom kept rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) through every retry; approve it again to retry"
 	case ErrZoomUnavailable:
 		return "Zoom was unavailable through every retry (" + detail + "); approve it again to retry"
+	case ErrStoreUnavailable:
+		return "the service's database was unavailable through every retry (" + detail + "); approve it again to retry"
 	case ErrZoomBadCredentials:
 		return "Zoom refused the service's credentials; the operator must fix the Zoom app credentials, then approve again"
 	case ErrZoomRejected:

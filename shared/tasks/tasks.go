@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -29,7 +30,12 @@ const (
 	ErrZoomBadCredentials = "Zoom.BadCredentials"
 	ErrZoomRejected       = "Zoom.Rejected"
 	ErrSuperseded         = "Release.Superseded"
-	ErrMisconfigured      = "Release.Misconfigured"
+	// ErrStoreUnavailable is a DynamoDB read or write that failed after the
+	// SDK's own retries (throttling, timeouts, 5xx) or kept losing races:
+	// transient, so the state machine retries it; every action is safe to
+	// repeat (ownership check, conditional writes).
+	ErrStoreUnavailable = "Store.Unavailable"
+	ErrMisconfigured    = "Release.Misconfigured"
 )
 
 // Outcomes of the check action.
@@ -156,6 +162,12 @@ type CheckOutput struct {
 	ZoomID string `json:"zoom_id"`
 }
 
+// accountTTL is how long a warm function trusts a customer's Zoom account
+// id it read: a bulk approval's checks and releases would otherwise read the
+// same customer item once per action. An operator who moves a customer to
+// another Zoom account waits this long (docs/OPERATIONS.md).
+const accountTTL = 5 * time.Minute
+
 // Tasks runs the actions.
 type Tasks struct {
 	store Store
@@ -163,6 +175,14 @@ type Tasks struct {
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
+
+	mu       sync.Mutex
+	accounts map[string]cachedAccount // customer id → Zoom account
+}
+
+type cachedAccount struct {
+	id      string
+	expires time.Time
 }
 
 // New returns the tasks handler.
@@ -173,7 +193,7 @@ func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
 	if cfg.ZoomTimeout <= 0 {
 		cfg.ZoomTimeout = DefaultZoomTimeout
 	}
-	return &Tasks{store: s, zoom: z, cfg: cfg, log: log, now: time.Now}
+	return &Tasks{store: s, zoom: z, cfg: cfg, log: log, now: time.Now, accounts: map[string]cachedAccount{}}
 }
 
 // Handle dispatches one state's call.
@@ -210,6 +230,11 @@ func (t *Tasks) Handle(ctx context.Context, in Input) (any, error) {
 	return out, nil
 }
 
+// storeErr names a failed DynamoDB call for the state machine.
+func storeErr(op string, err error) error {
+	return stateErr(ErrStoreUnavailable, "%s: %v", op, err)
+}
+
 func stateErr(name, format string, args ...any) messages.InvokeResponse_Error {
 	return messages.InvokeResponse_Error{Type: name, Message: fmt.Sprintf(format, args...)}
 }
@@ -221,20 +246,31 @@ func (t *Tasks) owned(ctx context.Context, in Input) (store.Number, bool, error)
 		return store.Number{}, false, nil
 	}
 	if err != nil {
-		return store.Number{}, false, fmt.Errorf("read number: %w", err)
+		return store.Number{}, false, storeErr("read number", err)
 	}
 	own := n.Attempt == in.Attempt && (n.Status == number.Releasing || n.Status == number.WaitingForUnassign)
 	return n, own, nil
 }
 
+// zoomAccount returns the customer's Zoom account id, read from the store at
+// most once per accountTTL; a customer without one is not remembered.
 func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, error) {
+	t.mu.Lock()
+	cached, ok := t.accounts[customerID]
+	t.mu.Unlock()
+	if ok && t.now().Before(cached.expires) {
+		return cached.id, nil
+	}
 	c, err := t.store.GetCustomer(ctx, customerID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.ZoomAccountID == "") {
 		return "", stateErr(ErrMisconfigured, "customer %s has no Zoom account configured", customerID)
 	}
 	if err != nil {
-		return "", fmt.Errorf("read customer: %w", err)
+		return "", storeErr("read customer", err)
 	}
+	t.mu.Lock()
+	t.accounts[customerID] = cachedAccount{id: c.ZoomAccountID, expires: t.now().Add(accountTTL)}
+	t.mu.Unlock()
 	return c.ZoomAccountID, nil
 }
 

@@ -20,9 +20,17 @@ type fakeStore struct {
 	n       store.Number
 	found   bool
 	applied []store.Change
+	// getErr, customerErr and applyErr fail those calls (DynamoDB down).
+	getErr, customerErr, applyErr error
+	// gets and customerGets count the reads.
+	gets, customerGets int
 }
 
 func (f *fakeStore) GetNumber(context.Context, string, string) (store.Number, error) {
+	f.gets++
+	if f.getErr != nil {
+		return store.Number{}, f.getErr
+	}
 	if !f.found {
 		return store.Number{}, store.ErrNotFound
 	}
@@ -30,6 +38,10 @@ func (f *fakeStore) GetNumber(context.Context, string, string) (store.Number, er
 }
 
 func (f *fakeStore) GetCustomer(_ context.Context, id string) (store.Customer, error) {
+	f.customerGets++
+	if f.customerErr != nil {
+		return store.Customer{}, f.customerErr
+	}
 	if id == "nozoom" {
 		return store.Customer{ID: id}, nil
 	}
@@ -37,6 +49,9 @@ func (f *fakeStore) GetCustomer(_ context.Context, id string) (store.Customer, e
 }
 
 func (f *fakeStore) Apply(_ context.Context, c store.Change) (store.Number, error) {
+	if f.applyErr != nil {
+		return store.Number{}, f.applyErr
+	}
 	if c.Prev.Version != f.n.Version {
 		return store.Number{}, store.ErrConflict
 	}
@@ -55,6 +70,7 @@ type fakeZoom struct {
 	removeErr error
 	removed   []string
 	finds     int
+	onRemove  func() // runs during a removal (a concurrent change)
 }
 
 func (f *fakeZoom) FindNumber(context.Context, string, string) (zoom.PhoneNumber, error) {
@@ -68,6 +84,9 @@ func (f *fakeZoom) RemovePeeringNumbers(_ context.Context, _ string, _ int, numb
 }
 
 func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) error {
+	if f.onRemove != nil {
+		f.onRemove()
+	}
 	f.removed = append(f.removed, ids...)
 	return f.removeErr
 }
@@ -254,6 +273,7 @@ func TestExpireAndFail(t *testing.T) {
 		{StateError{Error: ErrZoomUnavailable, Cause: `{"errorMessage":"HTTP 503","errorType":"Zoom.Unavailable"}`}, "Zoom was unavailable through every retry (HTTP 503)"},
 		{StateError{Error: ErrZoomThrottled}, "rate-limiting"},
 		{StateError{Error: ErrZoomBadCredentials}, "credentials"},
+		{StateError{Error: ErrStoreUnavailable, Cause: `{"errorMessage":"read number: timeout"}`}, "database was unavailable through every retry (read number: timeout)"},
 		{StateError{Error: "States.Timeout", Cause: "task timed out"}, "(States.Timeout): task timed out"},
 	}
 	for _, tt := range tests {
@@ -271,6 +291,86 @@ func TestExpireAndFail(t *testing.T) {
 	tk, st = setup(number.Cancelled, 1, &fakeZoom{})
 	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.applied) != 0 {
 		t.Fatalf("fail of superseded: %v, %d writes", err, len(st.applied))
+	}
+}
+
+// TestStoreFailuresAreRetryable: a DynamoDB failure in any action is named
+// Store.Unavailable (the state machine retries it), writes nothing and calls
+// Zoom no further.
+func TestStoreFailuresAreRetryable(t *testing.T) {
+	down := errors.New("operation error DynamoDB: GetItem, context deadline exceeded")
+	tests := []struct {
+		name    string
+		action  string
+		breakIt func(*fakeStore)
+	}{
+		{"check reads the number", "check", func(s *fakeStore) { s.getErr = down }},
+		{"check reads the customer", "check", func(s *fakeStore) { s.customerErr = down }},
+		{"release reads the number", "release", func(s *fakeStore) { s.getErr = down }},
+		{"release writes the number", "release", func(s *fakeStore) { s.applyErr = down }},
+		{"wait writes the token", "wait", func(s *fakeStore) { s.applyErr = down }},
+		{"expire writes the number", "expire", func(s *fakeStore) { s.applyErr = down }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
+			tk, st := setup(number.Releasing, 1, z)
+			tt.breakIt(st)
+			_, err := tk.Handle(context.Background(), Input{Action: tt.action, CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1", TaskToken: "tok", StartedAt: "2026-11-27T11:59:00Z"})
+			if errType(err) != ErrStoreUnavailable || !strings.Contains(err.Error(), "context deadline exceeded") {
+				t.Fatalf("err = %v (%s), want %s naming the cause", err, errType(err), ErrStoreUnavailable)
+			}
+			if len(st.applied) != 0 {
+				t.Errorf("%d writes", len(st.applied))
+			}
+		})
+	}
+}
+
+// TestReadsPerRelease: a check and a release read the number once each and
+// the customer's Zoom account once per accountTTL, not once per action.
+func TestReadsPerRelease(t *testing.T) {
+	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
+	tk, st := setup(number.Releasing, 1, z)
+	now := tk.now()
+	in := Input{CustomerID: "acme", Number: num, Attempt: 1, StartedAt: now.Format(time.RFC3339)}
+	check := in
+	check.Action = "check"
+	for range 2 {
+		if _, err := tk.Handle(context.Background(), check); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release := in
+	release.Action, release.ZoomID = "release", "pn1"
+	if _, err := tk.Handle(context.Background(), release); err != nil {
+		t.Fatal(err)
+	}
+	if st.n.Status != number.Released || st.gets != 3 || st.customerGets != 1 {
+		t.Fatalf("status %s after %d number reads and %d customer reads; want RELEASED after 3 and 1", st.n.Status, st.gets, st.customerGets)
+	}
+	// Once the cached account is older than accountTTL it is read again.
+	tk.now = func() time.Time { return now.Add(accountTTL + time.Second) }
+	check.StartedAt = tk.now().Format(time.RFC3339)
+	st.n.Status = number.Releasing
+	if _, err := tk.Handle(context.Background(), check); err != nil {
+		t.Fatal(err)
+	}
+	if st.customerGets != 2 {
+		t.Fatalf("%d customer reads after the TTL; want 2", st.customerGets)
+	}
+}
+
+// TestReleaseAfterConcurrentCancel: the release's write from its first read
+// loses to a cancel made during the Zoom call, reads again and stops as
+// superseded instead of overwriting the cancel.
+func TestReleaseAfterConcurrentCancel(t *testing.T) {
+	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
+	tk, st := setup(number.Releasing, 1, z)
+	z.onRemove = func() { st.n.Status, st.n.Version = number.Cancelled, st.n.Version+1 }
+	_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
+	if errType(err) != ErrSuperseded || st.n.Status != number.Cancelled || len(st.applied) != 0 {
+		t.Fatalf("err %v, status %s, %d writes; want Release.Superseded, CANCELLED, none", err, st.n.Status, len(st.applied))
 	}
 }
 

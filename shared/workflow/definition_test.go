@@ -72,9 +72,25 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 			throttled["MaxAttempts"] != float64(20) || throttled["MaxDelaySeconds"] != float64(60) || throttled["IntervalSeconds"] != float64(2) {
 			t.Errorf("%s throttling retry = %v", name, throttled)
 		}
-		if errs := unavailable["ErrorEquals"].([]any); len(errs) != 1 || errs[0] != "Zoom.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
+		if errs := unavailable["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Unavailable" || errs[1] != "Store.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
 			unavailable["MaxAttempts"] != float64(6) {
 			t.Errorf("%s unavailability retry = %v", name, unavailable)
+		}
+	}
+	// A DynamoDB failure (Store.Unavailable, after the SDK's own retries)
+	// is transient: every task state retries it before recording a failure.
+	for name, st := range def.States {
+		if st["Type"] != "Task" {
+			continue
+		}
+		retried := false
+		for _, r := range st["Retry"].([]any) {
+			for _, e := range r.(map[string]any)["ErrorEquals"].([]any) {
+				retried = retried || e == "Store.Unavailable" || e == "States.ALL"
+			}
+		}
+		if !retried {
+			t.Errorf("%s does not retry Store.Unavailable", name)
 		}
 	}
 	// Every task state rides out Lambda throttling (release-tasks' capped
