@@ -339,5 +339,5 @@ browser-test: emulator chromium $(BROWSERTEST_STAMP) ## browser tests of the web
 
 .PHONY: bench
 
-bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost) and rewrite BENCHMARKS.md
+bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost and AWS calls per release, 1,000-number throughput; about 5 min) and rewrite BENCHMARKS.md
 	$(GO) run ./bench -out BENCHMARKS.md

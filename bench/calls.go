@@ -42,7 +42,7 @@ type minimum struct {
 // that woke it.
 func minimums(waits, hints int) []minimum {
 	checks, changes := 1+waits, 3+waits
-	gets := 3 + checks + waits + 2*hints
+	gets := 2 + checks + waits + 2*hints
 	waited := ""
 	if waits > 0 {
 		waited = fmt.Sprintf("WAITING_FOR_UNASSIGN (%d), ", waits)
@@ -51,11 +51,9 @@ func minimums(waits, hints int) []minimum {
 	sf := func(op string) devstack.Call { return devstack.Call{Service: sfn.ServiceID, Operation: op} }
 	return []minimum{
 		{call: ddb("GetItem"), n: gets,
-			why: fmt.Sprintf("the request's provider–customer link (1); the number before each check (%d), wait (%d) and the release (1): ownership, and the version its conditional write needs; the customer's Zoom account once per execution (1); per unbind notification the account's customer and the number's task token (%d)", checks, waits, 2*hints),
+			why: fmt.Sprintf("the request's provider–customer link (1); the number before each check (%d), wait (%d) and the release (1): ownership, and the version its conditional write needs; per unbind notification the account's customer and the number's task token (%d); the customer's Zoom account is not counted: a warm release-tasks instance reads it once per customer and 5 minutes", checks, waits, 2*hints),
 			above: func(measured int) string {
-				// The customer is read by every check and the release, and
-				// tasks.update re-reads the number: checks + 1 beyond.
-				return accountFor(measured-gets, checks+1, fmt.Sprintf("release-tasks reads the customer for its Zoom account in every check and in the release (%d reads where one per execution would do if the check's answer carried the account, as it carries zoom_id), and the release's status write (tasks.update) reads the number again right after the release read it (1)", checks+1))
+				return accountFor(measured-gets, 1, "release-tasks read the customer's Zoom account (1): the first execution for this customer in a fresh instance; later ones, in this bench the next path's, use the 5-minute cache")
 			}},
 		{call: ddb("BatchGetItem"), n: 2,
 			why: "the state of the requested numbers, then of the approved ones, before their conditional writes (1 per 100 numbers each)"},
