@@ -60,7 +60,10 @@ func minimums(waits, hints int) []minimum {
 		{call: ddb("TransactWriteItems"), n: changes,
 			why: fmt.Sprintf("one per status change, the number and its history entry together: PENDING_APPROVAL, RELEASING, %sRELEASED", waited)},
 		{call: ddb("UpdateItem"), n: checks + 1,
-			why: fmt.Sprintf("one rate-limiter slot per Zoom call: each check's lookup (%d) and the delete (1)", checks)},
+			why: fmt.Sprintf("one rate-limiter slot per Zoom call: each check's lookup (%d) and the delete (1)", checks),
+			above: func(measured int) string {
+				return "the rate limiter (shared/ratelimit) makes a second UpdateItem for a call only when its first answers after the one-second window it counted in has ended (a slow table: here the emulator) or finds that window full; the bench does not see which"
+			}},
 		{call: sf("StartExecution"), n: 1, why: "one execution per approval"},
 		{call: sf("SendTaskSuccess"), n: hints, why: "the unbind notification wakes the waiting task"},
 		{call: devstack.Call{Service: eventbridge.ServiceID, Operation: "PutEvents"}, n: 1,
