@@ -16,7 +16,6 @@ import (
 
 	"numberrelease/shared/devstack"
 	"numberrelease/shared/tasks"
-	"numberrelease/shared/zoom"
 )
 
 func main() {
@@ -37,10 +36,12 @@ func main() {
 		}
 		cfg.Recheck = time.Duration(n) * time.Second
 	}
-	if err := releaseConfig(&cfg); err != nil {
+	rel, err := tasks.ReadReleaseEnv(os.Getenv)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomLimits = rel.Mode, rel.CarrierCode, rel.Limits
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, cfg)
@@ -71,32 +72,6 @@ Ctrl-C stops everything.
 		fmt.Fprintf(os.Stderr, "stop: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-// releaseConfig reads RELEASE_MODE, CARRIER_CODE and ZOOM_RATE_LIMITS into
-// cfg, refusing values release-tasks would refuse.
-func releaseConfig(cfg *devstack.Config) error {
-	mode, err := tasks.ParseReleaseMode(os.Getenv("RELEASE_MODE"))
-	if err != nil {
-		return fmt.Errorf("RELEASE_MODE: %w", err)
-	}
-	cfg.ReleaseMode = mode
-	if raw := os.Getenv("CARRIER_CODE"); raw != "" {
-		code, err := strconv.Atoi(raw)
-		if err != nil || code <= 0 {
-			return fmt.Errorf("CARRIER_CODE=%q is not a positive whole number", raw)
-		}
-		cfg.CarrierCode = code
-	}
-	if mode == tasks.ModeCarrier && cfg.CarrierCode == 0 {
-		return fmt.Errorf("RELEASE_MODE=carrier needs CARRIER_CODE (the carrier's Provider Exchange code)")
-	}
-	if raw := os.Getenv("ZOOM_RATE_LIMITS"); raw != "" {
-		if cfg.ZoomLimits, err = zoom.ParseLimits(raw); err != nil {
-			return fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
-		}
-	}
-	return nil
 }
 
 func modeText(cfg devstack.Config) string {

@@ -4,30 +4,23 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"numberrelease/shared/env"
+	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/notify"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	vars, err := env.Require("EVENT_BUS_NAME")
-	if err != nil {
-		log.Error("configuration", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("aws configuration", "err", err)
-		os.Exit(1)
-	}
-	publisher := &notify.Publisher{Client: eventbridge.NewFromConfig(awsCfg), BusName: vars["EVENT_BUS_NAME"], Log: log}
-	lambda.Start(publisher.HandleStream)
+	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
+		vars, err := env.Require("EVENT_BUS_NAME")
+		if err != nil {
+			return nil, err
+		}
+		publisher := &notify.Publisher{Client: eventbridge.NewFromConfig(awsCfg), BusName: vars["EVENT_BUS_NAME"], Log: log}
+		return publisher.HandleStream, nil
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,38 @@ func ParseReleaseMode(s string) (ReleaseMode, error) {
 		return ModeCarrier, nil
 	}
 	return "", fmt.Errorf("release mode %q: must be customer or carrier", s)
+}
+
+// ReleaseEnv is how releases reach Zoom, as release-tasks (and `make run`)
+// read it from the environment.
+type ReleaseEnv struct {
+	Mode        ReleaseMode
+	CarrierCode int
+	Limits      zoom.Limits
+}
+
+// ReadReleaseEnv reads RELEASE_MODE (customer | carrier; default customer),
+// CARRIER_CODE (the carrier's Provider Exchange code; 0 or empty: none;
+// required in carrier mode) and ZOOM_RATE_LIMITS (zoom.ParseLimits; default
+// pro) through getenv. The error names the variable that is wrong.
+func ReadReleaseEnv(getenv func(string) string) (ReleaseEnv, error) {
+	var r ReleaseEnv
+	var err error
+	if r.Mode, err = ParseReleaseMode(getenv("RELEASE_MODE")); err != nil {
+		return r, fmt.Errorf("RELEASE_MODE: %w", err)
+	}
+	if raw := strings.TrimSpace(getenv("CARRIER_CODE")); raw != "" {
+		if r.CarrierCode, err = strconv.Atoi(raw); err != nil || r.CarrierCode < 0 {
+			return r, fmt.Errorf("CARRIER_CODE=%q is not a whole number (0 or empty: none)", raw)
+		}
+	}
+	if r.Mode == ModeCarrier && r.CarrierCode == 0 {
+		return r, errors.New("RELEASE_MODE=carrier needs CARRIER_CODE, the carrier's Provider Exchange code")
+	}
+	if r.Limits, err = zoom.ParseLimits(getenv("ZOOM_RATE_LIMITS")); err != nil {
+		return r, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
+	}
+	return r, nil
 }
 
 // DefaultZoomTimeout bounds the Zoom part of one action by default: the

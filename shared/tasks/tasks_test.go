@@ -380,3 +380,35 @@ func TestUnknownAction(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestReadReleaseEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    ReleaseEnv
+		wantErr string
+	}{
+		{name: "defaults", want: ReleaseEnv{Mode: ModeCustomer, Limits: zoom.ProLimits()}},
+		{name: "carrier", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": " 4242 ", "ZOOM_RATE_LIMITS": "light=5,medium=3,heavy=1"},
+			want: ReleaseEnv{Mode: ModeCarrier, CarrierCode: 4242, Limits: zoom.Limits{Light: 5, Medium: 3, Heavy: 1}}},
+		{name: "carrier without code", env: map[string]string{"RELEASE_MODE": "carrier"}, wantErr: "needs CARRIER_CODE"},
+		{name: "carrier with code 0", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "0"}, wantErr: "needs CARRIER_CODE"},
+		{name: "unknown mode", env: map[string]string{"RELEASE_MODE": "account"}, wantErr: "RELEASE_MODE"},
+		{name: "negative code", env: map[string]string{"CARRIER_CODE": "-3"}, wantErr: `CARRIER_CODE="-3"`},
+		{name: "bad limits", env: map[string]string{"ZOOM_RATE_LIMITS": "fast"}, wantErr: "ZOOM_RATE_LIMITS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadReleaseEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ReadReleaseEnv = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
