@@ -29,6 +29,12 @@ var (
 	stack *devstack.Stack
 	// recheck is the system's re-check interval, which bounds waits.
 	recheck = 2 * time.Second
+	// retryBudget is how long the system retries transient trouble before
+	// a release is FAILED (tasks.Config.RetryBudget).
+	retryBudget = 10 * time.Second
+	// reconcileGrace and reconcileEvery: the reconciler's grace and period
+	// in the in-process system.
+	reconcileGrace, reconcileEvery = 30 * time.Second, 5 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -45,7 +51,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 	if base = strings.TrimRight(os.Getenv("E2E_BASE_URL"), "/"); base != "" {
-		recheck = 10 * time.Second // make run's default
+		recheck = 10 * time.Second // make run's defaults
+		retryBudget = devstack.Defaults().RetryBudget
+		reconcileGrace, reconcileEvery = devstack.Defaults().ReconcileGrace, devstack.Defaults().ReconcileEvery
 		return m.Run()
 	}
 	cfg := devstack.Defaults()
@@ -53,6 +61,9 @@ func run(m *testing.M) int {
 	cfg.Recheck = recheck
 	cfg.MaxWait = time.Hour
 	cfg.ZoomRetryIntervalSeconds, cfg.ZoomRetryMaxAttempts = 1, 2
+	cfg.RetryBudget, cfg.RetryPause = retryBudget, 2*time.Second
+	cfg.ReconcileGrace, cfg.ReconcileEvery = reconcileGrace, reconcileEvery
+	cfg.Faults = faults.wire()
 	logFile, err := os.CreateTemp("", "e2e-devstack-*.log")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -168,8 +179,30 @@ type numberDetail struct {
 		ID, Name, Type string
 	} `json:"zoom_assignee"`
 	History []struct {
+		Version              int
 		From, To, Actor, Why string
 	} `json:"history"`
+}
+
+// chainError says what is wrong with a number's history, or "" when it is
+// a valid chain: entries numbered 1, 2, 3, ... and each one starting where
+// the one before it ended (so nothing is missing or recorded twice), ending
+// at the number's status.
+func (d numberDetail) chainError() string {
+	prev := ""
+	for i, h := range d.History {
+		if h.Version != i+1 {
+			return fmt.Sprintf("entry %d has version %d", i+1, h.Version)
+		}
+		if h.From != prev {
+			return fmt.Sprintf("entry %d goes %s → %s after %s", i+1, h.From, h.To, prev)
+		}
+		prev = h.To
+	}
+	if prev != d.Status {
+		return fmt.Sprintf("the history ends at %s; the number is %s", prev, d.Status)
+	}
+	return ""
 }
 
 func (c *client) number(n string) numberDetail {

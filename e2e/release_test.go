@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,7 +150,7 @@ func TestSeedScenario(t *testing.T) {
 	// 7–8. The release completes by itself.
 	done := acme.waitStatus(busy, "RELEASED", settle())
 	t.Logf("unbind → RELEASED: %s", time.Since(unboundAt).Round(time.Millisecond))
-	if got := done.path(); got != "PENDING_APPROVAL → RELEASING → WAITING_FOR_UNASSIGN → RELEASED" {
+	if got := done.path(); got != "PENDING_APPROVAL → RELEASING → WAITING_FOR_UNASSIGN → RELEASING → RELEASED" {
 		t.Fatalf("history of %s: %s", busy, got)
 	}
 	if _, ok := zoomNumbers(t)[busy]; ok {
@@ -160,7 +161,7 @@ func TestSeedScenario(t *testing.T) {
 	if r.Results[0].Status != "RELEASED" {
 		t.Fatalf("retry after release = %+v", r.Results[0])
 	}
-	if d := acme.number(busy); d.Status != "RELEASED" || len(d.History) != 4 {
+	if d := acme.number(busy); d.Status != "RELEASED" || len(d.History) != 5 {
 		t.Fatalf("after retry: %s with %d history entries", d.Status, len(d.History))
 	}
 }
@@ -210,13 +211,17 @@ func TestSilentUnassignIsReleasedByTheTimer(t *testing.T) {
 }
 
 func TestZoomFailingEndsFailedWithReasonThenRetryWorks(t *testing.T) {
+	if stack == nil && retryBudget > time.Minute {
+		t.Skipf("the system retries Zoom trouble for %s before FAILED; this test runs in-process, with a short budget", retryBudget)
+	}
 	acme := customer(t, "acme")
 	const n = "+14155550103"
 	putZoomNumber(t, "zoom-acme", n, "")
 	requestRelease(t, provider(t, "pxc"), "acme", n)
 	setFault(t, `{"status":503,"count":-1,"path_prefix":"/zoom-sim/v2/phone/numbers"}`)
 	approve(t, acme, n)
-	failed := acme.waitStatus(n, "FAILED", settle())
+	// Zoom stays down past the retry budget (short in these tests).
+	failed := acme.waitStatus(n, "FAILED", settle()+10*retryBudget)
 	setFault(t, "")
 	if !strings.Contains(failed.Message, "Zoom was unavailable") {
 		t.Fatalf("FAILED message = %q", failed.Message)
@@ -282,7 +287,7 @@ func TestDuplicateNotificationsReleaseOnce(t *testing.T) {
 		t.Fatalf("%d of 5 deliveries answered 2xx", ok.Load())
 	}
 	d := acme.waitStatus(n, "RELEASED", settle())
-	if got := d.path(); got != "PENDING_APPROVAL → RELEASING → WAITING_FOR_UNASSIGN → RELEASED" {
+	if got := d.path(); got != "PENDING_APPROVAL → RELEASING → WAITING_FOR_UNASSIGN → RELEASING → RELEASED" {
 		t.Fatalf("history: %s", got)
 	}
 	// Exactly one execution for this approval, and it succeeded.
@@ -321,17 +326,21 @@ func TestCancelWhileWaitingStopsTheWorkflow(t *testing.T) {
 // executionsOf lists "name:STATUS" of the executions of one number.
 func executionsOf(t *testing.T, customerID, n string) string {
 	t.Helper()
-	out, err := stack.SFN.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(stack.StateMachineARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	prefix := customerID + "-" + strings.TrimPrefix(n, "+") + "-"
 	var got []string
-	for _, e := range out.Executions {
-		if strings.HasPrefix(aws.ToString(e.Name), prefix) {
-			got = append(got, aws.ToString(e.Name)+":"+string(e.Status))
+	p := sfn.NewListExecutionsPaginator(stack.SFN, &sfn.ListExecutionsInput{StateMachineArn: aws.String(stack.StateMachineARN), MaxResults: 1000})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out.Executions {
+			if strings.HasPrefix(aws.ToString(e.Name), prefix) {
+				got = append(got, aws.ToString(e.Name)+":"+string(e.Status))
+			}
 		}
 	}
+	sort.Strings(got)
 	return strings.Join(got, ",")
 }
 
@@ -356,4 +365,17 @@ func historyOf(t *testing.T, customerID, n string, attempt int) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+type execution struct{ name, status string }
+
+// splitExecutions reads executionsOf's "name:STATUS,..." list.
+func splitExecutions(list string) []execution {
+	var out []execution
+	for _, part := range strings.Split(list, ",") {
+		if name, status, ok := strings.Cut(part, ":"); ok {
+			out = append(out, execution{name, status})
+		}
+	}
+	return out
 }

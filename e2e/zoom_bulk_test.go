@@ -21,22 +21,17 @@ import (
 
 // TestBulkApprovalWithinZoomRateLimits approves a large request at once
 // against a Zoom account held to Pro limits (Medium: 10 calls per second,
-// enforced by the simulator). Each release costs two Medium calls (the
-// check's list, the release's delete by id), so the account's budget bounds
-// the whole at numbers × 2 / 10 s. The client paces itself through the
-// shared DynamoDB limiter and the state machine retries Zoom.Throttled with
-// jitter, so every number must end RELEASED, no execution FAILED, and the
-// simulator should have no call to refuse.
+// enforced by the simulator), with release-tasks capped at the dev stage's
+// concurrency as on AWS. Each release costs two Medium calls, so the
+// account's budget alone takes numbers × 2 / 10 s. It checks what a
+// customer would notice, not speed: every number ends RELEASED (none
+// FAILED, none stuck), one execution each, every history a valid chain,
+// and every number gone from Zoom. Its deadline is 10 times the Zoom bound
+// and starts once the approval has answered. Throughput is measured by
+// `make bench`, not here.
 //
-// The size is E2E_BULK_NUMBERS (1–500), default 500: the largest request
-// the API takes, approved in one call. moto 5.2.5 deep-copies a whole table
-// per item of every TransactWriteItems to prepare a rollback, which made 500
-// numbers an emulator benchmark; shared/emulator's moto_server.py saves only
-// the named items instead, so the run measures the product (about 2 min 10 s
-// on a 2-core machine against the 100 s Zoom bound).
-//
-// In-process only (it reads the simulator's counters and lists executions
-// on the emulator); -short skips it.
+// The size is E2E_BULK_NUMBERS (1–500), default 200. In-process only (it
+// lists executions on the emulator); -short skips it.
 func TestBulkApprovalWithinZoomRateLimits(t *testing.T) {
 	if stack == nil {
 		t.Skip("needs the in-process system (simulator counters, executions)")
@@ -44,16 +39,14 @@ func TestBulkApprovalWithinZoomRateLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("bulk approval takes minutes; skipped in -short mode")
 	}
-	const (
-		prefix   = "+9723977"
-		deadline = 6 * time.Minute
-	)
-	count := 500
+	const prefix = "+9723977"
+	count := 200
 	if n, err := strconv.Atoi(os.Getenv("E2E_BULK_NUMBERS")); err == nil && n > 0 && n <= 500 {
 		count = n
 	}
 	limits := zoom.ProLimits()
 	bound := time.Duration(count*2/limits.Medium) * time.Second
+	deadline := 10 * max(bound, settle())
 
 	numbers := make([]string, count)
 	for i := range numbers {
@@ -65,14 +58,12 @@ func TestBulkApprovalWithinZoomRateLimits(t *testing.T) {
 		putZoomNumber(t, "zoom-globex", n, "")
 	}
 	globex, pxc := customer(t, "globex"), provider(t, "pxc")
-	requested := time.Now()
 	requestRelease(t, pxc, "globex", numbers...)
-	t.Logf("request of %d numbers: %s", count, time.Since(requested).Round(time.Millisecond))
 
 	before := stack.Sim.Stats()
-	start := time.Now()
+	approvedAt := time.Now()
 	r := approve(t, globex, numbers...)
-	approved := time.Since(start)
+	answered := time.Now()
 	for _, res := range r.Results {
 		if res.Error != nil || res.Status != "RELEASING" {
 			t.Fatalf("approval of %s: %+v", res.Number, res)
@@ -81,62 +72,46 @@ func TestBulkApprovalWithinZoomRateLimits(t *testing.T) {
 
 	// Watch the simulator (in-process, no load on the emulator) until every
 	// number is gone from the Zoom account, then the customer's RELEASED
-	// list (GSI queries, which moto answers by scanning the table) until
-	// all are in it.
+	// list until all are in it.
 	want := map[string]bool{}
 	for _, n := range numbers {
 		want[n] = true
 	}
-	released := 0
 	lastLog := time.Now()
 	for {
 		gone := count - countIn(zoomNumbers(t), want)
-		if gone == count {
-			if released = countReleased(t, globex, want); released == count {
-				break
-			}
+		if gone == count && countReleased(t, globex, want) == count {
+			break
 		}
-		if time.Since(lastLog) >= 15*time.Second {
+		if time.Since(lastLog) >= 30*time.Second {
 			lastLog = time.Now()
 			st := stack.Sim.Stats()
 			t.Logf("after %s: %d removed from Zoom, %d Medium calls admitted, %d answered 429",
-				time.Since(start).Round(time.Second), gone, st.Calls[zoom.Medium]-before.Calls[zoom.Medium], st.RateLimited-before.RateLimited)
+				time.Since(answered).Round(time.Second), gone, st.Calls[zoom.Medium]-before.Calls[zoom.Medium], st.RateLimited-before.RateLimited)
 		}
-		if time.Since(start) > deadline {
-			released = countReleased(t, globex, want)
-			t.Fatalf("%d of %d numbers removed from Zoom, %d RELEASED after %s; first ones not released:\n%s",
-				gone, count, released, deadline, notReleased(t, globex, numbers, 5))
+		if time.Since(answered) > deadline {
+			t.Fatalf("%d of %d numbers removed from Zoom, %d RELEASED %s after the approval answered; first ones not released:\n%s",
+				gone, count, countReleased(t, globex, want), deadline, notReleased(t, globex, numbers, 5))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
 	after := stack.Sim.Stats()
+	t.Logf("%d numbers: approval answered in %s, all RELEASED %s later (Zoom bound %s); %d Medium calls, peak %d per second, %d answered 429",
+		count, answered.Sub(approvedAt).Round(time.Millisecond), time.Since(answered).Round(time.Second), bound,
+		after.Calls[zoom.Medium]-before.Calls[zoom.Medium], after.PeakPerSecond[zoom.Medium], after.RateLimited-before.RateLimited)
 
 	failed, succeeded := executionsByStatus(t, "globex-"+strings.TrimPrefix(prefix, "+"))
-	limited := after.RateLimited - before.RateLimited
-	medium := after.Calls[zoom.Medium] - before.Calls[zoom.Medium]
-	t.Logf("bulk approval: %d numbers RELEASED in %s (approval call %s); bound %s (2 Medium calls × %d / %d per s); ratio %.2f",
-		count, elapsed.Round(time.Millisecond), approved.Round(time.Millisecond), bound, count, limits.Medium, elapsed.Seconds()/bound.Seconds())
-	t.Logf("Zoom simulator: %d Medium calls admitted, peak %d per second, %d answered 429; executions: %d SUCCEEDED, %d FAILED",
-		medium, after.PeakPerSecond[zoom.Medium], limited, succeeded, len(failed))
-
-	if len(failed) > 0 {
-		t.Fatalf("%d executions FAILED: %v", len(failed), failed[:min(len(failed), 10)])
+	if len(failed) > 0 || succeeded != count {
+		t.Fatalf("executions: %d SUCCEEDED, %d FAILED %v; want %d SUCCEEDED, none FAILED", succeeded, len(failed), failed[:min(len(failed), 10)], count)
 	}
-	if succeeded != count {
-		t.Fatalf("%d executions SUCCEEDED; want %d", succeeded, count)
-	}
-	if gone := zoomNumbers(t); countIn(gone, want) != 0 {
-		t.Fatalf("%d released numbers are still in the Zoom account", countIn(gone, want))
-	}
-	if medium < 2*count {
-		t.Fatalf("%d Medium calls for %d releases; want at least 2 each", medium, count)
-	}
-	// The pacing keeps every window within the limit, so Zoom should never
-	// have to refuse a call; the emulator's DynamoDB does not promise atomic
-	// ADDs under concurrency, so a stray 429 is tolerated (and retried).
-	if limited > max(2, count/50) {
-		t.Errorf("the simulator answered %d 429s; the client's pacing should keep that near zero", limited)
+	for _, n := range numbers {
+		d := globex.number(n)
+		if msg := d.chainError(); msg != "" {
+			t.Fatalf("history of %s is not a valid chain: %s (%s)", n, msg, d.path())
+		}
+		if got := d.path(); got != "PENDING_APPROVAL → RELEASING → RELEASED" {
+			t.Fatalf("history of %s: %s", n, got)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,13 +19,15 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("TABLE_NAME", "STATE_MACHINE_ARN", "GRACE_SECONDS")
+		vars, err := env.Require("TABLE_NAME", "STATE_MACHINE_ARN", "GRACE_SECONDS", "MAX_WAIT_SECONDS", "RETRY_BUDGET_SECONDS")
 		if err != nil {
 			return nil, err
 		}
-		grace, err := env.Seconds(vars, "GRACE_SECONDS")
-		if err != nil {
-			return nil, err
+		var grace, maxWait, budget time.Duration
+		for name, d := range map[string]*time.Duration{"GRACE_SECONDS": &grace, "MAX_WAIT_SECONDS": &maxWait, "RETRY_BUDGET_SECONDS": &budget} {
+			if *d, err = env.Seconds(vars, name); err != nil {
+				return nil, err
+			}
 		}
 		sf := sfn.NewFromConfig(awsCfg)
 		r := &reconcile.Reconciler{
@@ -33,6 +36,8 @@ func main() {
 			Starter:         &workflow.StepFunctions{Client: sf, StateMachineARN: vars["STATE_MACHINE_ARN"]},
 			StateMachineARN: vars["STATE_MACHINE_ARN"],
 			Grace:           grace,
+			MaxWait:         maxWait,
+			RetryBudget:     budget,
 			Log:             log,
 		}
 		return r.Run, nil

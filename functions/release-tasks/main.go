@@ -10,7 +10,9 @@
 // carrier's Provider Exchange code; required in carrier mode, 0 or empty
 // otherwise),
 // ZOOM_RATE_LIMITS (pro | business | light=N,medium=N,heavy=N; default pro:
-// the customers' Zoom accounts' plan).
+// the customers' Zoom accounts' plan), RETRY_BUDGET_SECONDS (how long
+// transient trouble is retried before FAILED; default 900) and
+// RETRY_PAUSE_SECONDS (the longest pause between rounds; default 60).
 package main
 
 import (
@@ -54,7 +56,16 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		cfg := tasks.Config{Recheck: recheck, MaxWait: maxWait, Mode: rel.Mode, CarrierCode: rel.CarrierCode}
+		budget, err := env.OptionalSeconds(os.Getenv, "RETRY_BUDGET_SECONDS")
+		if err != nil {
+			return nil, err
+		}
+		pause, err := env.OptionalSeconds(os.Getenv, "RETRY_PAUSE_SECONDS")
+		if err != nil {
+			return nil, err
+		}
+		cfg := tasks.Config{Recheck: recheck, MaxWait: maxWait, Mode: rel.Mode, CarrierCode: rel.CarrierCode,
+			RetryBudget: budget, RetryPause: pause}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}

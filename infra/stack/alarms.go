@@ -92,6 +92,8 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 			"The API answered 5XX (handler error, JWKS unavailable -> 503, Lambda error or throttle, integration timeout)."},
 		{"NotifyDeadLetters", "notify-dead-letters", dlq.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
 			"Status changes could not be published to EventBridge after retries; providers missed these notifications until they are re-driven."},
+		{"StartReleaseDeadLetters", "start-release-dead-letters", nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
+			"Approvals whose workflow start-release could not start after retries. The reconciler starts them after ReconcileGraceSeconds (or records them FAILED with the reason after RetryBudgetSeconds more); the queue's records say which numbers and why."},
 	}
 	for _, name := range FunctionNames() {
 		fn := nr.Functions.ByName()[name]

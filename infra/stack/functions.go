@@ -25,12 +25,13 @@ const (
 	FunctionWebhook      = "webhook"
 	FunctionReleaseTasks = "release-tasks"
 	FunctionNotify       = "notify"
+	FunctionStartRelease = "start-release"
 	FunctionReconcile    = "reconcile"
 )
 
 // FunctionNames lists every function the stack deploys.
 func FunctionNames() []string {
-	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionNotify, FunctionReconcile}
+	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionNotify, FunctionStartRelease, FunctionReconcile}
 }
 
 // Functions are the stack's Lambda functions.
@@ -43,6 +44,8 @@ type Functions struct {
 	ReleaseTasks awslambda.Function
 	// Notify publishes history entries from the table stream to EventBridge.
 	Notify awslambda.Function
+	// StartRelease starts the workflow of each approval from the table stream.
+	StartRelease awslambda.Function
 	// Reconcile repairs numbers whose workflow is gone, on a schedule.
 	Reconcile awslambda.Function
 }
@@ -54,6 +57,7 @@ func (f Functions) ByName() map[string]awslambda.Function {
 		FunctionWebhook:      f.Webhook,
 		FunctionReleaseTasks: f.ReleaseTasks,
 		FunctionNotify:       f.Notify,
+		FunctionStartRelease: f.StartRelease,
 		FunctionReconcile:    f.Reconcile,
 	}
 }
@@ -166,11 +170,12 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 			"ZOOM_SECRET_ARN":  secret.SecretArn(),
 			"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
 			"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
-			"RECHECK_SECONDS":  p.RecheckSeconds.ValueAsString(),
-			"MAX_WAIT_SECONDS": p.MaxWaitSeconds.ValueAsString(),
-			"RELEASE_MODE":     jsii.String(cfg.ReleaseMode),
-			"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
-			"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
+			"RECHECK_SECONDS":      p.RecheckSeconds.ValueAsString(),
+			"MAX_WAIT_SECONDS":     p.MaxWaitSeconds.ValueAsString(),
+			"RETRY_BUDGET_SECONDS": p.RetryBudgetSeconds.ValueAsString(),
+			"RELEASE_MODE":         jsii.String(cfg.ReleaseMode),
+			"CARRIER_CODE":         jsii.String(strconv.Itoa(cfg.CarrierCode)),
+			"ZOOM_RATE_LIMITS":     jsii.String(cfg.ZoomRateLimits),
 		},
 		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
 	})
@@ -206,6 +211,9 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		"JWT_AUDIENCE":      p.JwtAudience.ValueAsString(),
 	}})
 	grantTable(api, table, true)
+	// Approvals are started by start-release from the stream; the API
+	// starts an execution only when a customer approves a RELEASING number
+	// again (idempotent by name: it makes sure the execution exists).
 	sm.GrantStartExecution(api)
 	// Approving a number that waits for the unassign wakes the waiting task.
 	sm.Grant(api, jsii.String("states:SendTaskSuccess"))
@@ -234,10 +242,31 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	}))
 	nr.Bus.GrantPutEventsTo(notify, nil)
 
+	// start-release starts the workflow of every approval: the approval's
+	// history item (RELEASING from PENDING_APPROVAL or FAILED) is on the
+	// stream because it was written in the approval's own transaction, so
+	// an approval that was recorded is always started, however the API call
+	// ended. Its own event source mapping (and iterator): publishing
+	// trouble never holds up starts, nor the other way round.
+	start := newGoFunction(nr.Stack, FunctionStartRelease, cfg, functionOptions{timeout: seconds(60), env: map[string]*string{
+		"STATE_MACHINE_ARN": sm.StateMachineArn(),
+	}})
+	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures")
+	start.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
+		StartingPosition:        awslambda.StartingPosition_LATEST,
+		BatchSize:               jsii.Number(100),
+		ReportBatchItemFailures: jsii.Bool(true),
+		RetryAttempts:           jsii.Number(10),
+		BisectBatchOnError:      jsii.Bool(true),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(nr.StartReleaseDLQ),
+		Filters:                 &[]*map[string]any{approvalFilter()},
+	}))
+	sm.GrantStartExecution(start)
+
 	reconcile := nr.newReconciler(cfg, sm)
 
 	nr.StateMachine = sm
-	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, Notify: notify, Reconcile: reconcile}
+	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, Notify: notify, StartRelease: start, Reconcile: reconcile}
 	return nil
 }
 
@@ -279,6 +308,24 @@ func historyInsertFilter() *map[string]any {
 		"dynamodb": map[string]any{
 			"Keys": map[string]any{
 				"SK": map[string]any{"S": awslambda.FilterRule_BeginsWith(jsii.String("H#"))},
+			},
+		},
+	})
+}
+
+// approvalFilter passes only approvals to start-release: history inserts
+// (SK "H#...") that move a number to RELEASING from PENDING_APPROVAL or
+// FAILED (shared/starter.Approval, which the function checks again).
+func approvalFilter() *map[string]any {
+	return awslambda.FilterCriteria_Filter(&map[string]any{
+		"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+		"dynamodb": map[string]any{
+			"Keys": map[string]any{
+				"SK": map[string]any{"S": awslambda.FilterRule_BeginsWith(jsii.String("H#"))},
+			},
+			"NewImage": map[string]any{
+				"to":   map[string]any{"S": awslambda.FilterRule_IsEqual(jsii.String("RELEASING"))},
+				"from": map[string]any{"S": awslambda.FilterRule_Or(jsii.String("PENDING_APPROVAL"), jsii.String("FAILED"))},
 			},
 		},
 	})

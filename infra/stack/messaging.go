@@ -38,7 +38,13 @@ func newBus(scope constructs.Construct, cfg Config) awsevents.EventBus {
 // newNotifyDLQ declares where the notify function's failed stream records go
 // once their retries are exhausted, so no notification is dropped silently.
 func newNotifyDLQ(scope constructs.Construct) awssqs.Queue {
-	return awssqs.NewQueue(scope, jsii.String("NotifyFailures"), &awssqs.QueueProps{
+	return newDeadLetterQueue(scope, "NotifyFailures")
+}
+
+// newDeadLetterQueue declares an on-failure destination of a stream event
+// source: the records a function gave up on wait there for two weeks.
+func newDeadLetterQueue(scope constructs.Construct, id string) awssqs.Queue {
+	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),

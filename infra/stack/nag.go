@@ -61,6 +61,8 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 		"Operators rotate them by hand (docs/OPERATIONS.md, Rotating the Zoom credentials); the functions re-read the secret within 10 minutes."})
 	suppress(nr.NotifyDLQ, nagSuppression{rule: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter destination: the notify function's stream event source sends the records it gave up on here " +
 		"(OnFailure), which cdk-nag does not recognise as DLQ use. Its depth has an alarm (notify-dead-letters)."})
+	suppress(nr.StartReleaseDLQ, nagSuppression{rule: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter destination: the start-release function's stream event source sends the approvals it could not start here " +
+		"(OnFailure), which cdk-nag does not recognise as DLQ use. Its depth has an alarm (start-release-dead-letters)."})
 
 	api := nr.API
 	suppress(api, nagSuppression{rule: "AwsSolutions-APIG2", reason: "Every route is a Lambda proxy whose handler validates strictly (shared/httpapi: strict JSON, unknown fields refused, " +

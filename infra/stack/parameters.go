@@ -14,6 +14,7 @@ type Parameters struct {
 	ZoomAPIBase, ZoomOAuthURL       awscdk.CfnParameter
 	RecheckSeconds, MaxWaitSeconds  awscdk.CfnParameter
 	ReconcileGraceSeconds           awscdk.CfnParameter
+	RetryBudgetSeconds              awscdk.CfnParameter
 }
 
 const urlPattern = `^https?://\S+$`
@@ -59,5 +60,7 @@ func newParameters(scope constructs.Construct, cfg Config) Parameters {
 			"Seconds a release may wait for a number to be unassigned in Zoom before the number returns to PENDING_APPROVAL", 604800, 60),
 		ReconcileGraceSeconds: num("ReconcileGraceSeconds",
 			"Seconds a RELEASING or WAITING_FOR_UNASSIGN number may go unchanged before the reconciler checks that its workflow still runs", 1800, 300),
+		RetryBudgetSeconds: num("RetryBudgetSeconds",
+			"Seconds a release keeps retrying transient trouble (Zoom or DynamoDB unavailable, Lambda errors) before it is recorded FAILED; throttling is retried until MaxWaitSeconds", 900, 60),
 	}
 }

@@ -25,7 +25,10 @@ type NumberRelease struct {
 	// operators put the real values after the first deployment.
 	ZoomSecret awssecretsmanager.Secret
 	// NotifyDLQ receives stream records the notify function gave up on.
-	NotifyDLQ  awssqs.Queue
+	NotifyDLQ awssqs.Queue
+	// StartReleaseDLQ receives approvals whose workflow start-release could
+	// not start (the reconciler starts them anyway).
+	StartReleaseDLQ awssqs.Queue
 	Parameters Parameters
 	Monitoring Monitoring
 }
@@ -68,6 +71,7 @@ func (nr *NumberRelease) addOutputs() {
 	out("ZoomSecretArn", nr.ZoomSecret.SecretArn(),
 		`Zoom credentials. After deploying, store the real values: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string '{"client_id":"...","client_secret":"...","webhook_secret_token":"..."}'`)
 	out("NotifyDeadLetterQueueUrl", nr.NotifyDLQ.QueueUrl(), "Table stream records the notify function could not publish")
+	out("StartReleaseDeadLetterQueueUrl", nr.StartReleaseDLQ.QueueUrl(), "Approvals whose workflow start-release could not start (the reconciler starts them)")
 	out("AlarmTopicArn", nr.Monitoring.Topic.TopicArn(), "SNS topic of every alarm (subscribe on-call here; -c alarmEmail=... adds an email subscription)")
 	out("DashboardName", nr.Monitoring.Dashboard.DashboardName(), "CloudWatch dashboard of the alarms and their metrics")
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,8 @@ import (
 	"numberrelease/shared/emulator"
 	"numberrelease/shared/lambdafront"
 	"numberrelease/shared/notify"
+	"numberrelease/shared/reconcile"
+	"numberrelease/shared/starter"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
 	"numberrelease/shared/tasks"
@@ -49,6 +52,13 @@ type Config struct {
 	// ZoomThrottleMaxAttempts and ZoomThrottleMaxDelaySeconds shape the
 	// state machine's retries of Zoom throttling (workflow.Params).
 	ZoomThrottleMaxAttempts, ZoomThrottleMaxDelaySeconds int
+	// RetryBudget and RetryPause shape the long retries after a state's own
+	// (tasks.Config).
+	RetryBudget, RetryPause time.Duration
+	// ReconcileEvery is how often the reconciler runs (0: never), and
+	// ReconcileGrace how long a number may go unchanged before it checks
+	// it (shared/reconcile).
+	ReconcileEvery, ReconcileGrace time.Duration
 	// ZoomLimits are the per-second limits the Zoom simulator enforces on
 	// every account and the client's pacing (the DynamoDB limiter) keeps
 	// to; Zoom's Pro limits by default.
@@ -68,6 +78,19 @@ type Config struct {
 	// release-tasks function by Step Functions. Clients made from
 	// Stack.AWSConfig are not counted.
 	AWSCalls *CallCounter
+	// Faults, when set, injects failures at the crash points between an
+	// approval's write and its running execution (end-to-end tests).
+	Faults *Faults
+}
+
+// Faults wrap the clients of the parts that record an approval and start
+// its workflow, so a test can lose an answer or fail a call on purpose.
+// Nil fields leave that client alone.
+type Faults struct {
+	// APIStore wraps the DynamoDB client of the API's store.
+	APIStore func(store.DB) store.DB
+	// StarterSFN wraps the Step Functions client of the workflow starter.
+	StarterSFN func(workflow.SFN) workflow.SFN
 }
 
 // Defaults are SPEC §4's local defaults. Throttling is retried with delays
@@ -80,6 +103,8 @@ func Defaults() Config {
 		Addr: ":8080", Recheck: 10 * time.Second, MaxWait: time.Hour,
 		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3,
 		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
+		RetryBudget: tasks.DefaultRetryBudget, RetryPause: 10 * time.Second,
+		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
 		ZoomLimits:    zoom.ProLimits(),
 		ReleaseMode:   tasks.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
@@ -115,8 +140,11 @@ type Stack struct {
 	front   *lambdafront.Front
 	servers []*http.Server
 	cancel  context.CancelFunc
-	polling chan struct{}
-	log     *slog.Logger
+	// background counts the goroutines standing in for AWS triggers (the
+	// stream pollers, the reconciler's schedule) until cancel stops them.
+	background sync.WaitGroup
+	log        *slog.Logger
+	streamARN  string
 
 	// ddb is the emulator's DynamoDB (the Zoom rate limiter's table).
 	ddb *dynamodb.Client
@@ -167,7 +195,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create table: %w", err)
 	}
-	if err := s.startNotifications(awsCfg, aws.ToString(created.TableDescription.LatestStreamArn)); err != nil {
+	s.streamARN = aws.ToString(created.TableDescription.LatestStreamArn)
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if err := s.startNotifications(bg, awsCfg); err != nil {
 		return nil, err
 	}
 	s.SFN = sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
@@ -195,6 +226,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.startWorkflowStarter(bg, awsCfg, cfg.Faults)
+	s.startReconciler(bg, cfg)
 	s.serve(public, handler)
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
@@ -206,24 +239,69 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 // startNotifications publishes status changes on the local bus, reading the
 // table's stream as Lambda's event source mapping does on AWS.
-func (s *Stack) startNotifications(awsCfg aws.Config, streamARN string) error {
+func (s *Stack) startNotifications(ctx context.Context, awsCfg aws.Config) error {
 	s.Events = eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
-	if _, err := s.Events.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String(EventBus)}); err != nil {
+	if _, err := s.Events.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(EventBus)}); err != nil {
 		return fmt.Errorf("create event bus: %w", err)
 	}
-	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
 	publisher := &notify.Publisher{Client: s.Events, BusName: EventBus, Log: s.log}
-	poller := &notify.Poller{Client: streams, StreamARN: streamARN, Interval: 200 * time.Millisecond, Log: s.log}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.polling = make(chan struct{})
+	s.pollStream(ctx, awsCfg, "notify", publisher.HandleStream)
+	return nil
+}
+
+// startWorkflowStarter starts each approval's workflow from the table's
+// stream, as functions/start-release does on AWS with its own event source
+// mapping (so it reads the stream with its own iterator).
+func (s *Stack) startWorkflowStarter(ctx context.Context, awsCfg aws.Config, faults *Faults) {
+	var client workflow.SFN = s.SFN
+	if faults != nil && faults.StarterSFN != nil {
+		client = faults.StarterSFN(client)
+	}
+	st := &starter.Starter{Workflow: &workflow.StepFunctions{Client: client, StateMachineARN: s.StateMachineARN}, Log: s.log}
+	s.pollStream(ctx, awsCfg, "start-release", st.HandleStream)
+}
+
+// pollStream reads the table's stream for one consumer until ctx ends.
+func (s *Stack) pollStream(ctx context.Context, awsCfg aws.Config, name string, handle notify.StreamHandler) {
+	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	poller := &notify.Poller{Client: streams, StreamARN: s.streamARN, Interval: 200 * time.Millisecond, Log: s.log.With("consumer", name)}
+	s.background.Add(1)
 	go func() {
-		defer close(s.polling)
-		if err := poller.Run(ctx, publisher.HandleStream); err != nil {
-			s.log.Error("stream poller stopped", "err", err)
+		defer s.background.Done()
+		if err := poller.Run(ctx, handle); err != nil {
+			s.log.Error("stream poller stopped", "consumer", name, "err", err)
 		}
 	}()
-	return nil
+}
+
+// startReconciler runs the reconciler every cfg.ReconcileEvery, as the
+// schedule does on AWS (shared/reconcile).
+func (s *Stack) startReconciler(ctx context.Context, cfg Config) {
+	if cfg.ReconcileEvery <= 0 {
+		return
+	}
+	r := &reconcile.Reconciler{
+		Store: s.Store, Executions: s.SFN, StateMachineARN: s.StateMachineARN,
+		Starter: &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN},
+		Grace:   cfg.ReconcileGrace, MaxWait: cfg.MaxWait, RetryBudget: cfg.RetryBudget,
+		Log: s.log.With("consumer", "reconcile"),
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		t := time.NewTicker(cfg.ReconcileEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.Run(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("reconcile", "err", err)
+				}
+			}
+		}
+	}()
 }
 
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
@@ -240,7 +318,7 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 func (s *Stack) Close() error {
 	if s.cancel != nil {
 		s.cancel()
-		<-s.polling
+		s.background.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

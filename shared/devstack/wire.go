@@ -34,7 +34,11 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
-	svc := release.New(s.Store, &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}, log)
+	apiStore := s.Store
+	if cfg.Faults != nil && cfg.Faults.APIStore != nil {
+		apiStore = store.New(cfg.Faults.APIStore(s.ddb), TableName)
+	}
+	svc := release.New(apiStore, &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}, log)
 
 	// The simulator enforces Zoom's per-account, per-label limits; the
 	// client paces itself within the same limits through the DynamoDB
@@ -55,7 +59,8 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zoom client: %w", err)
 	}
-	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode}
+	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
+		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
 	if tcfg.Mode == tasks.ModeCarrier {
 		s.carrierCode = cfg.CarrierCode
 	}
@@ -88,7 +93,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux.Handle("GET /portal", pages)
 	mux.Handle("GET /web/", pages)
 	mux.Handle("GET /zoom-sim/{$}", pages)
-	mux.Handle("/", httpapi.New(svc, verifier, s.Store, log))
+	mux.Handle("/", httpapi.New(svc, verifier, apiStore, log))
 	return mux, nil
 }
 

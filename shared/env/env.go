@@ -40,3 +40,13 @@ func Seconds(vars map[string]string, name string) (time.Duration, error) {
 	}
 	return time.Duration(n) * time.Second, nil
 }
+
+// OptionalSeconds reads the variable name through getenv as Seconds does;
+// unset or empty is 0 (the caller's default).
+func OptionalSeconds(getenv func(string) string, name string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, nil
+	}
+	return Seconds(map[string]string{name: v}, name)
+}

@@ -111,6 +111,14 @@ func (m *benchStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.
 	return out, nil
 }
 
+func (m *benchStore) ApplyEach(ctx context.Context, chs []store.Change) ([]store.Number, []error) {
+	out, errs := make([]store.Number, len(chs)), make([]error, len(chs))
+	for i, ch := range chs {
+		out[i], errs[i] = m.Apply(ctx, ch)
+	}
+	return out, errs
+}
+
 func (m *benchStore) History(_ context.Context, c, n string) ([]store.HistoryEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

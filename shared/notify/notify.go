@@ -23,8 +23,9 @@
 //	  "customer_id": "acme",                  // the customer (tenant) holding the number
 //	  "number":      "+97239754569",          // E.164
 //	  "provider_id": "pxc",                   // the provider that asked for the release
-//	  "version":     4,                       // the number's version after this change (it grows with every
-//	                                          //   write of the number, so consecutive events may skip values)
+//	  "version":     4,                       // the change's place in the number's history: 1, 2, 3, ...
+//	                                          //   without gaps (a gap means an event not yet received)
+//	  "attempt":     1,                       // the customer's approval attempt (absent before the first)
 //	  "at":          "2026-11-27T00:41:07.123456789Z", // RFC 3339, when the change was written
 //	  "actor":       "customer:acme/alice",   // who made it: "customer:<tenant>/<user>", "provider:<id>", "system", ...
 //	  "from":        "WAITING_FOR_UNASSIGN",  // previous status; absent for the first request of a number
@@ -52,18 +53,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"numberrelease/shared/store"
-	"numberrelease/shared/table"
 )
 
 // Source and DetailType of every event this package publishes.
@@ -82,15 +79,13 @@ const (
 	timeEntryBytes = 14
 )
 
-// historyPrefix starts the sort key of history items (store's key layout).
-const historyPrefix = "H#"
-
 // Detail is the detail of a status-change event (see the package comment).
 type Detail struct {
 	CustomerID string    `json:"customer_id"`
 	Number     string    `json:"number"`
 	ProviderID string    `json:"provider_id"`
 	Version    int       `json:"version"`
+	Attempt    int       `json:"attempt,omitempty"`
 	At         time.Time `json:"at"`
 	Actor      string    `json:"actor"`
 	From       string    `json:"from,omitempty"`
@@ -121,41 +116,19 @@ type Publisher struct {
 
 // ErrNotHistory is returned by DetailFromRecord for records that are not the
 // insert of a history item.
-var ErrNotHistory = errors.New("not the insert of a history item")
-
-// historyImage is a history item as stored (store's attribute names).
-type historyImage struct {
-	PK string `dynamodbav:"PK"`
-	SK string `dynamodbav:"SK"`
-	store.HistoryEntry
-}
+var ErrNotHistory = store.ErrNotHistory
 
 // DetailFromRecord converts a stream record to the detail of its event. It
 // returns ErrNotHistory (test with errors.Is) for records that are not the
-// INSERT of a history item (SK beginning with "H#"), and another error for a
-// history item that cannot be read.
+// INSERT of a history item, and another error for a history item that
+// cannot be read.
 func DetailFromRecord(rec events.DynamoDBEventRecord) (Detail, error) {
-	img := rec.Change.NewImage
-	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || img == nil {
-		return Detail{}, ErrNotHistory
-	}
-	sk, ok := img[table.AttrSK]
-	if !ok || sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), historyPrefix) {
-		return Detail{}, ErrNotHistory
-	}
-	item, err := toSDKMap(img)
+	h, err := store.HistoryFromRecord(rec)
 	if err != nil {
-		return Detail{}, fmt.Errorf("history item %s: %w", sk.String(), err)
-	}
-	var h historyImage
-	if err := attributevalue.UnmarshalMap(item, &h); err != nil {
-		return Detail{}, fmt.Errorf("decode history item %s %s: %w", h.PK, sk.String(), err)
-	}
-	if h.CustomerID == "" || h.Number == "" || h.To == "" || h.Version <= 0 {
-		return Detail{}, fmt.Errorf("history item %s %s lacks customer_id, number, to or version", h.PK, h.SK)
+		return Detail{}, err
 	}
 	return Detail{
-		CustomerID: h.CustomerID, Number: h.Number, ProviderID: h.ProviderID, Version: h.Version,
+		CustomerID: h.CustomerID, Number: h.Number, ProviderID: h.ProviderID, Version: h.Version, Attempt: h.Attempt,
 		At: h.At, Actor: h.Actor, From: string(h.From), To: string(h.To), Why: h.Why, RequestID: h.RequestID,
 	}, nil
 }
@@ -346,57 +319,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// toSDKMap converts a stream image from the Lambda event shape to the SDK's
-// attribute values, so attributevalue can decode it.
-func toSDKMap(m map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		av, err := toSDK(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		out[k] = av
-	}
-	return out, nil
-}
-
-func toSDK(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
-	switch v.DataType() {
-	case events.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}, nil
-	case events.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}, nil
-	case events.DataTypeBinary:
-		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
-	case events.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
-	case events.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
-	case events.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
-	case events.DataTypeNumberSet:
-		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
-	case events.DataTypeBinarySet:
-		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
-	case events.DataTypeList:
-		l := v.List()
-		out := make([]types.AttributeValue, len(l))
-		for i, e := range l {
-			av, err := toSDK(e)
-			if err != nil {
-				return nil, fmt.Errorf("element %d: %w", i, err)
-			}
-			out[i] = av
-		}
-		return &types.AttributeValueMemberL{Value: out}, nil
-	case events.DataTypeMap:
-		m, err := toSDKMap(v.Map())
-		if err != nil {
-			return nil, err
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
-	}
-	return nil, fmt.Errorf("unsupported attribute type %v", v.DataType())
 }

@@ -1,9 +1,16 @@
-// Package reconcile repairs numbers whose workflow is gone: a number that is
-// RELEASING or WAITING_FOR_UNASSIGN must have a running execution moving it.
-// If its execution was never started (the API died between the status write
-// and the start), the reconciler starts it; if the execution ended without
-// recording an outcome, the number becomes FAILED with the reason, so the
-// customer can approve it again. Nothing is ever left stuck.
+// Package reconcile repairs numbers whose workflow is gone or stuck: a number
+// that is RELEASING or WAITING_FOR_UNASSIGN must have a running execution
+// moving it, and that execution must finish by its overall deadline.
+//   - Never started (the start is on the table's stream, and the starter
+//     kept failing): the reconciler starts it; if starting keeps failing for
+//     longer than the retry budget, the number becomes FAILED with the
+//     reason.
+//   - Ended without recording an outcome: FAILED with the reason.
+//   - Still RUNNING past its overall deadline (plus the grace), which a
+//     healthy execution never is: it is stopped and the number FAILED with
+//     the reason.
+//
+// A FAILED number can be approved again. Nothing is ever left stuck.
 package reconcile
 
 import (
@@ -32,9 +39,10 @@ type Store interface {
 	Apply(ctx context.Context, c store.Change) (store.Number, error)
 }
 
-// Executions is the part of Step Functions the reconciler reads.
+// Executions is the part of Step Functions the reconciler reads and stops.
 type Executions interface {
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, opts ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 }
 
 // Reconciler finds and repairs orphaned numbers.
@@ -44,11 +52,17 @@ type Reconciler struct {
 	Starter         workflow.Starter
 	StateMachineARN string
 	// Grace is how long a number may go unchanged before it is checked: longer
-	// than a re-check interval plus the Zoom retries, so a healthy workflow is
-	// never second-guessed.
+	// than the starter takes to start an approval's execution, so a healthy
+	// workflow is never second-guessed.
 	Grace time.Duration
-	Log   *slog.Logger
-	Now   func() time.Time
+	// MaxWait is the workflow's overall deadline from its execution's start
+	// (tasks.Config.MaxWait).
+	MaxWait time.Duration
+	// RetryBudget is how long a start that keeps failing is retried (run
+	// after run) before the number is recorded FAILED.
+	RetryBudget time.Duration
+	Log         *slog.Logger
+	Now         func() time.Time
 }
 
 // Report counts what one run found and did.
@@ -56,18 +70,15 @@ type Report struct {
 	Checked   int `json:"checked"`
 	Running   int `json:"running"`
 	Restarted int `json:"restarted"`
+	Stopped   int `json:"stopped"`
 	Failed    int `json:"failed"`
 	Skipped   int `json:"skipped"`
 }
 
 // Run checks every in-flight number unchanged for longer than Grace.
 func (r *Reconciler) Run(ctx context.Context) (Report, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
 	var rep Report
-	err := r.Store.InFlightBefore(ctx, now().Add(-r.Grace), func(n store.Number) error {
+	err := r.Store.InFlightBefore(ctx, r.now().Add(-r.Grace), func(n store.Number) error {
 		rep.Checked++
 		if err := r.repair(ctx, n, &rep); err != nil {
 			// One number's trouble does not stop the others; it is retried next run.
@@ -76,8 +87,16 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 		}
 		return nil
 	})
-	r.Log.InfoContext(ctx, "reconciled", "checked", rep.Checked, "running", rep.Running, "restarted", rep.Restarted, "failed", rep.Failed, "skipped", rep.Skipped)
+	r.Log.InfoContext(ctx, "reconciled", "checked", rep.Checked, "running", rep.Running, "restarted", rep.Restarted,
+		"stopped", rep.Stopped, "failed", rep.Failed, "skipped", rep.Skipped)
 	return rep, err
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Reconciler) repair(ctx context.Context, n store.Number, rep *Report) error {
@@ -86,24 +105,44 @@ func (r *Reconciler) repair(ctx context.Context, n store.Number, rep *Report) er
 	if name == "" {
 		name = rel.ExecutionName()
 	}
-	out, err := r.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(r.StateMachineARN, name))})
+	arn := ExecutionARN(r.StateMachineARN, name)
+	out, err := r.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	var missing *sfntypes.ExecutionDoesNotExist
 	switch {
 	case errors.As(err, &missing):
 		// Approved, but the workflow never started: start it now (idempotent).
-		if err := r.Starter.Start(ctx, rel); err != nil {
-			return fmt.Errorf("restart %s: %w", name, err)
+		err := r.Starter.Start(ctx, rel)
+		if err == nil {
+			rep.Restarted++
+			r.Log.WarnContext(ctx, "started a workflow that was never started", "customer_id", n.CustomerID, "number", n.Number, "execution", name)
+			return nil
 		}
-		rep.Restarted++
-		r.Log.WarnContext(ctx, "restarted a workflow that was never started", "customer_id", n.CustomerID, "number", n.Number, "execution", name)
-		return nil
+		if r.now().Sub(n.UpdatedAt) < r.Grace+r.RetryBudget {
+			return fmt.Errorf("start %s (retried next run): %w", name, err)
+		}
+		return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow could not be started for %s (%v); approve the number again to retry", r.Grace+r.RetryBudget, err))
 	case err != nil:
 		return fmt.Errorf("describe %s: %w", name, err)
 	case out.Status == sfntypes.ExecutionStatusRunning:
-		rep.Running++
-		return nil
+		deadline := aws.ToTime(out.StartDate).Add(r.MaxWait + r.Grace)
+		if r.MaxWait <= 0 || r.now().Before(deadline) {
+			rep.Running++
+			return nil
+		}
+		reason := fmt.Sprintf("the release workflow was still running %s after its overall deadline of %s, so it was stopped; approve the number again to retry", r.Grace, r.MaxWait)
+		if _, err := r.Executions.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
+			Error: aws.String("Reconcile.Deadline"), Cause: aws.String(reason)}); err != nil {
+			return fmt.Errorf("stop %s: %w", name, err)
+		}
+		rep.Stopped++
+		r.Log.WarnContext(ctx, "stopped a workflow past its deadline", "customer_id", n.CustomerID, "number", n.Number, "execution", name)
+		return r.fail(ctx, n, rep, reason)
 	}
-	reason := fmt.Sprintf("the release workflow ended (%s) without finishing; approve the number again to retry", out.Status)
+	return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow ended (%s) without finishing; approve the number again to retry", out.Status))
+}
+
+// fail records the number FAILED with reason, unless it moved meanwhile.
+func (r *Reconciler) fail(ctx context.Context, n store.Number, rep *Report, reason string) error {
 	next := n
 	next.Status, next.Message, next.TaskToken = number.Failed, reason, ""
 	if _, err := r.Store.Apply(ctx, store.Change{Prev: n, Next: next, Actor: Actor, Why: reason}); err != nil {
@@ -113,7 +152,7 @@ func (r *Reconciler) repair(ctx context.Context, n store.Number, rep *Report) er
 		return fmt.Errorf("mark %s failed: %w", n.Number, err)
 	}
 	rep.Failed++
-	r.Log.WarnContext(ctx, "orphaned number marked FAILED", "customer_id", n.CustomerID, "number", n.Number, "execution", name, "execution_status", out.Status)
+	r.Log.WarnContext(ctx, "orphaned number marked FAILED", "customer_id", n.CustomerID, "number", n.Number, "reason", reason)
 	return nil
 }
 

@@ -2,9 +2,11 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,37 +23,61 @@ var srv *emulator.Server
 
 func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
 
-// TestReconcile runs against real DynamoDB and Step Functions APIs on the
-// emulator (executions there stay RUNNING until stopped).
-func TestReconcile(t *testing.T) {
-	ctx := context.Background()
+// fixture is a table and a state machine whose executions wait ten minutes
+// (they stay RUNNING until stopped), on the emulator's real APIs.
+type fixture struct {
+	st      *store.Store
+	sf      *sfn.Client
+	starter *workflow.StepFunctions
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
 	client, tableName := srv.NewTable(t)
-	st := store.New(client, tableName)
 	sf := sfn.NewFromConfig(srv.AWSConfig())
-	sm, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("reconcile-test"), RoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
+	sm, err := sf.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
+		Name: aws.String(strings.ReplaceAll(t.Name(), "/", "-")), RoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
 		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}`),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	starter := &workflow.StepFunctions{Client: sf, StateMachineARN: aws.ToString(sm.StateMachineArn)}
+	return fixture{st: store.New(client, tableName), sf: sf,
+		starter: &workflow.StepFunctions{Client: sf, StateMachineARN: aws.ToString(sm.StateMachineArn)}}
+}
 
+// approve records an approval of n (RELEASING, attempt 1).
+func (f fixture) approve(t *testing.T, n string) store.Number {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := f.st.Apply(ctx, store.Change{Next: store.Number{CustomerID: "acme", Number: n, Status: number.PendingApproval, ProviderID: "pxc", RequestID: "r"}, Actor: "p", Why: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := cur
+	next.Status, next.Attempt = number.Releasing, 1
+	next.Execution = workflow.Release{CustomerID: "acme", Number: n, Attempt: 1}.ExecutionName()
+	if cur, err = f.st.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "c", Why: "approved"}); err != nil {
+		t.Fatal(err)
+	}
+	return cur
+}
+
+func (f fixture) reconciler(starter workflow.Starter, now func() time.Time) *Reconciler {
+	return &Reconciler{Store: f.st, Executions: f.sf, Starter: starter, StateMachineARN: f.starter.StateMachineARN,
+		Grace: time.Minute, MaxWait: time.Hour, RetryBudget: 15 * time.Minute,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: now}
+}
+
+// TestReconcile runs against real DynamoDB and Step Functions APIs on the
+// emulator (executions there stay RUNNING until stopped).
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	st, sf, starter := f.st, f.sf, f.starter
 	// Three approved numbers: one healthy, one whose execution was aborted,
 	// one whose execution never started.
-	approve := func(n string) store.Number {
-		cur, err := st.Apply(ctx, store.Change{Next: store.Number{CustomerID: "acme", Number: n, Status: number.PendingApproval, ProviderID: "pxc", RequestID: "r"}, Actor: "p", Why: "w"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := cur
-		next.Status, next.Attempt = number.Releasing, 1
-		next.Execution = workflow.Release{CustomerID: "acme", Number: n, Attempt: 1}.ExecutionName()
-		if cur, err = st.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "c", Why: "approved"}); err != nil {
-			t.Fatal(err)
-		}
-		return cur
-	}
+	approve := func(n string) store.Number { return f.approve(t, n) }
 	healthy, aborted, neverStarted := approve("+14155550001"), approve("+14155550002"), approve("+14155550003")
 	for _, n := range []store.Number{healthy, aborted} {
 		if err := starter.Start(ctx, workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
@@ -62,9 +88,7 @@ func TestReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := &Reconciler{Store: st, Executions: sf, Starter: starter, StateMachineARN: starter.StateMachineARN,
-		Grace: time.Minute, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Now: func() time.Time { return time.Now().Add(2 * time.Minute) }}
+	r := f.reconciler(starter, func() time.Time { return time.Now().Add(2 * time.Minute) })
 
 	rep, err := r.Run(ctx)
 	if err != nil {
@@ -94,5 +118,81 @@ func TestReconcile(t *testing.T) {
 	r.Now = time.Now
 	if rep, _ := r.Run(ctx); rep.Checked != 0 {
 		t.Fatalf("inside the grace period: %+v", rep)
+	}
+}
+
+// TestReconcileStopsAnExecutionPastItsDeadline: an execution still RUNNING
+// past its overall deadline plus the grace (which a healthy one never is)
+// is stopped and its number recorded FAILED with the reason.
+func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	n := f.approve(t, "+14155550011")
+	if err := f.starter.Start(ctx, workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		after       time.Duration
+		wantStopped int
+		wantStatus  number.Status
+		wantExec    string
+	}{
+		{"within its deadline and grace: left alone", time.Hour + 30*time.Second, 0, number.Releasing, "RUNNING"},
+		{"past them: stopped and FAILED", time.Hour + 2*time.Minute, 1, number.Failed, "ABORTED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := f.reconciler(f.starter, func() time.Time { return time.Now().Add(tt.after) }).Run(ctx)
+			if err != nil || rep.Stopped != tt.wantStopped {
+				t.Fatalf("report %+v, %v; want %d stopped", rep, err, tt.wantStopped)
+			}
+			got, _ := f.st.GetNumber(ctx, "acme", n.Number)
+			d, err := f.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(f.starter.StateMachineARN, n.Execution))})
+			if err != nil || got.Status != tt.wantStatus || string(d.Status) != tt.wantExec {
+				t.Fatalf("number %s, execution %v (%v); want %s, %s", got.Status, d.Status, err, tt.wantStatus, tt.wantExec)
+			}
+			if tt.wantStatus == number.Failed && !strings.Contains(got.Message, "overall deadline") {
+				t.Fatalf("message %q does not give the reason", got.Message)
+			}
+		})
+	}
+}
+
+// failingStarter cannot start anything (Step Functions down for this caller).
+type failingStarter struct{}
+
+func (failingStarter) Start(context.Context, workflow.Release) error {
+	return errors.New("states unavailable")
+}
+
+// TestReconcileGivesUpOnAStartThatKeepsFailing: a release whose workflow
+// cannot be started is retried run after run within the retry budget, then
+// recorded FAILED with the reason, so it is never left RELEASING.
+func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	n := f.approve(t, "+14155550021")
+	tests := []struct {
+		name       string
+		after      time.Duration
+		wantStatus number.Status
+	}{
+		{"within the budget: retried next run", 10 * time.Minute, number.Releasing},
+		{"past grace and budget: FAILED", 17 * time.Minute, number.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.reconciler(failingStarter{}, func() time.Time { return time.Now().Add(tt.after) }).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.st.GetNumber(ctx, "acme", n.Number)
+			if got.Status != tt.wantStatus {
+				t.Fatalf("number is %s; want %s", got.Status, tt.wantStatus)
+			}
+			if tt.wantStatus == number.Failed && !strings.Contains(got.Message, "could not be started") {
+				t.Fatalf("message %q does not give the reason", got.Message)
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -80,7 +79,14 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, rawNumber string) (
 
 // Approve releases the caller's numbers that await approval (or failed
 // before), each on its own: one refused number does not stop the others.
-// Approving a number that waits for its Zoom unassignment re-checks it now.
+// The approvals are written in transactions of up to 50 numbers, and the
+// answer does not wait for the workflows: each RELEASING write is on the
+// table's stream, where the starter (shared/starter) starts its execution,
+// so a 500-number approval answers in the time of ten writes, and no crash
+// between the write and the start can leave a number without one.
+// Approving a number that is already RELEASING makes sure its execution
+// runs (a start is idempotent by name); approving one that waits for its
+// Zoom unassignment re-checks it now.
 func (s *Service) Approve(ctx context.Context, p auth.Principal, raw []string) ([]Result, error) {
 	return s.perNumber(ctx, p, raw, s.approveOne)
 }
@@ -90,8 +96,21 @@ func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string) ([
 	return s.perNumber(ctx, p, raw, s.rejectOne)
 }
 
-type numberAction func(ctx context.Context, p auth.Principal, cur store.Number, found bool, e164 string) (Result, error)
+// plan is what an action decides for one number from its current state:
+// an answer as it stands, a change to write (answered with the number as
+// written), or a follow-up that needs no write of its own.
+type plan struct {
+	result Result
+	change *store.Change
+	then   func(ctx context.Context) Result
+}
 
+type numberAction func(p auth.Principal, cur store.Number, found bool, e164 string) plan
+
+// perNumber reads the numbers at once, decides each, writes every change in
+// batches, and for each number whose write did not land (it moved
+// meanwhile, or the outcome is unknown) reads it again and decides anew
+// (at most conflictRetries times).
 func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string, act numberAction) ([]Result, error) {
 	customerID, err := principalCustomer(p)
 	if err != nil {
@@ -105,79 +124,141 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 	if err != nil {
 		return nil, fmt.Errorf("read numbers: %w", err)
 	}
-	return forEach(nums, func(n string) Result {
+	results := make([]Result, len(nums))
+	plans := make([]plan, len(nums))
+	var changes []store.Change
+	var changeAt []int
+	for i, n := range nums {
 		cur, found := current[n]
-		return s.retryOnConflict(ctx, customerID, n, cur, found, func(cur store.Number, found bool) (Result, error) {
-			return act(ctx, p, cur, found, n)
-		})
-	}), nil
-}
-
-func (s *Service) approveOne(ctx context.Context, p auth.Principal, cur store.Number, found bool, n string) (Result, error) {
-	if !found {
-		return failed(n, apperr.NotFound, "%s has no release request", n), nil
+		plans[i] = act(p, cur, found, n)
+		if plans[i].change != nil {
+			changes = append(changes, *plans[i].change)
+			changeAt = append(changeAt, i)
+		}
 	}
-	switch cur.Status {
-	case number.Releasing, number.Released:
-		return ok(cur), nil // already on its way or done: approving again is harmless
-	case number.WaitingForUnassign:
-		if cur.TaskToken != "" {
-			if err := s.workflow.Recheck(ctx, cur.TaskToken); err != nil {
-				// The workflow's timer re-checks anyway; the customer need not retry.
-				s.log.WarnContext(ctx, "recheck failed", "number", n, "err", err)
+	var again []int
+	if len(changes) > 0 {
+		written, errs := s.store.ApplyEach(ctx, changes)
+		for j, i := range changeAt {
+			switch {
+			case errs[j] == nil:
+				results[i] = ok(written[j])
+			default:
+				// The number moved meanwhile, or the write's outcome is
+				// unknown (its answer may have been lost after it
+				// committed): read it again and decide anew, which
+				// answers truthfully either way.
+				if !errors.Is(errs[j], store.ErrConflict) {
+					s.log.WarnContext(ctx, "write failed; reading the number again", "number", nums[i], "err", errs[j])
+				}
+				again = append(again, i)
 			}
 		}
-		return ok(cur), nil
+	}
+	var follow []int
+	for i, pl := range plans {
+		switch {
+		case pl.then != nil:
+			follow = append(follow, i)
+		case pl.change == nil:
+			results[i] = pl.result
+		}
+	}
+	forEach(again, func(i int) Result {
+		return s.retryOnConflict(ctx, customerID, nums[i], func(cur store.Number, found bool) (Result, error) {
+			pl := act(p, cur, found, nums[i])
+			switch {
+			case pl.then != nil:
+				return pl.then(ctx), nil
+			case pl.change == nil:
+				return pl.result, nil
+			}
+			written, err := s.store.Apply(ctx, *pl.change)
+			return ok(written), err
+		})
+	}, results)
+	forEach(follow, func(i int) Result { return plans[i].then(ctx) }, results)
+	return results, nil
+}
+
+func (s *Service) approveOne(p auth.Principal, cur store.Number, found bool, n string) plan {
+	if !found {
+		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
+	}
+	switch cur.Status {
+	case number.Released:
+		return plan{result: ok(cur)} // done: approving again is harmless
+	case number.Releasing:
+		return plan{then: func(ctx context.Context) Result { return s.ensureRunning(ctx, p, cur) }}
+	case number.WaitingForUnassign:
+		return plan{then: func(ctx context.Context) Result {
+			if cur.TaskToken != "" {
+				if err := s.workflow.Recheck(ctx, cur.TaskToken); err != nil {
+					// The workflow's timer re-checks anyway; the customer need not retry.
+					s.log.WarnContext(ctx, "recheck failed", "number", n, "err", err)
+				}
+			}
+			return ok(cur)
+		}}
 	case number.PendingApproval, number.Failed:
 	default:
-		return failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be released", n, cur.Status), nil
+		return plan{result: failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be released", n, cur.Status)}
 	}
 	next := transition(cur, number.Releasing)
 	next.Attempt++
-	rel := workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: next.Attempt}
-	next.Execution, next.Message, next.Assignee, next.TaskToken = rel.ExecutionName(), "", nil, ""
-	written, err := s.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release approved by customer"})
-	if err != nil {
-		return Result{}, err
+	next.Execution = workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: next.Attempt}.ExecutionName()
+	next.Message, next.Assignee, next.TaskToken = "", nil, ""
+	return plan{change: &store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release approved by customer"}}
+}
+
+// ensureRunning makes sure the execution of a RELEASING number's attempt
+// exists: it starts it if it never started (the starter's start may still
+// be on its way; a start is idempotent by name). If that execution has
+// already ended without moving the number on, the number is recorded
+// FAILED with the reason and approved again as a new attempt, so approving
+// again always repairs a stuck release.
+func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur store.Number) Result {
+	n := cur.Number
+	rel := workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: cur.Attempt}
+	err := s.workflow.Start(ctx, rel)
+	if err == nil {
+		return ok(cur)
 	}
-	if err := s.workflow.Start(ctx, rel); err != nil {
+	if !errors.Is(err, workflow.ErrEnded) {
 		s.log.ErrorContext(ctx, "start release workflow", "number", n, "execution", rel.ExecutionName(), "err", err)
-		return s.failStart(ctx, written, n)
+		return failed(n, apperr.Unavailable, "%s is releasing, but its workflow could not be checked; approve it again in a minute", n)
 	}
-	return ok(written), nil
+	const why = "the release workflow ended without finishing"
+	return s.retryOnConflict(ctx, cur.CustomerID, n, func(c store.Number, found bool) (Result, error) {
+		if !found || c.Status != number.Releasing || c.Attempt != cur.Attempt {
+			return ok(c), nil // it moved on meanwhile
+		}
+		f := transition(c, number.Failed)
+		f.Message, f.TaskToken = why+"; approving again", ""
+		failedNum, err := s.store.Apply(ctx, store.Change{Prev: c, Next: f, Actor: "system", Why: why})
+		if err != nil {
+			return Result{}, err
+		}
+		pl := s.approveOne(p, failedNum, true, n)
+		written, err := s.store.Apply(ctx, *pl.change)
+		return ok(written), err
+	})
 }
 
-// failStart records a workflow that could not start as FAILED, so the number
-// is never left RELEASING with nothing to move it on; the customer may
-// approve it again.
-func (s *Service) failStart(ctx context.Context, cur store.Number, n string) (Result, error) {
-	const msg = "the release could not be started; approve the number again to retry"
-	next := transition(cur, number.Failed)
-	next.Message = msg
-	// A fresh context: the caller's may be cancelled, and this write must land.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if _, err := s.store.Apply(wctx, store.Change{Prev: cur, Next: next, Actor: "system", Why: msg}); err != nil {
-		return Result{}, fmt.Errorf("record failed start of %s: %w", n, err)
-	}
-	return failed(n, apperr.Unavailable, "%s", msg), nil
-}
-
-func (s *Service) rejectOne(ctx context.Context, p auth.Principal, cur store.Number, found bool, n string) (Result, error) {
+func (s *Service) rejectOne(p auth.Principal, cur store.Number, found bool, n string) plan {
 	if !found {
-		return failed(n, apperr.NotFound, "%s has no release request", n), nil
+		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
 	}
 	if cur.Status == number.Rejected {
-		return ok(cur), nil
+		return plan{result: ok(cur)}
 	}
 	if !number.CanTransition(cur.Status, number.Rejected) {
-		return failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be rejected", n, cur.Status), nil
+		return plan{result: failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be rejected", n, cur.Status)}
+	}
+	if cur.RemovalStarted {
+		return plan{result: failed(n, apperr.InvalidStatus, "%s failed after its removal was sent to Zoom, so Zoom may have removed it; approve it again to settle it", n)}
 	}
 	next := transition(cur, number.Rejected)
 	next.Message = ""
-	written, err := s.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release rejected by customer"})
-	if err != nil {
-		return Result{}, err
-	}
-	return ok(written), nil
+	return plan{change: &store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release rejected by customer"}}
 }

@@ -164,6 +164,10 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 			return Result{}, apperr.New(apperr.Conflict, "%s is %s; only a request that is pending approval, waiting for unassign or failed can be cancelled", n, cur.Status).
 				With("status", cur.Status)
 		}
+		if cur.RemovalStarted {
+			return Result{}, apperr.New(apperr.Conflict, "%s is %s, and its removal was already sent to Zoom, so Zoom may have removed it; it cannot be cancelled (the customer approving it again settles it)", n, cur.Status).
+				With("status", cur.Status)
+		}
 		next := transition(cur, number.Cancelled)
 		next.TaskToken, next.Message = "", ""
 		written, err := s.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release request cancelled by provider"})

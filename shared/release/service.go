@@ -27,6 +27,7 @@ type Store interface {
 	GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]store.Number, error)
 	Apply(ctx context.Context, c store.Change) (store.Number, error)
 	ApplyAll(ctx context.Context, changes []store.Change) ([]store.Number, error)
+	ApplyEach(ctx context.Context, changes []store.Change) ([]store.Number, []error)
 	History(ctx context.Context, customerID, e164 string) ([]store.HistoryEntry, error)
 	ListNumbers(ctx context.Context, q store.ListQuery) (store.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
@@ -112,48 +113,51 @@ func ParsePathNumber(raw string) (string, error) {
 	return n, nil
 }
 
-// forEach runs fn for every number with bounded parallelism, keeping input
-// order in the results.
-func forEach(nums []string, fn func(string) Result) []Result {
-	results := make([]Result, len(nums))
+// forEach runs fn for every index of at with bounded parallelism, storing
+// each answer at its index in results.
+func forEach(at []int, fn func(int) Result, results []Result) {
 	sem := make(chan struct{}, approveParallelism)
 	var wg sync.WaitGroup
-	for i, n := range nums {
+	for _, i := range at {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = fn(n)
+			results[i] = fn(i)
 		}()
 	}
 	wg.Wait()
-	return results
 }
 
-// retryOnConflict runs step on a fresh read of the number until it does not
+// retryOnConflict reads the number and runs step on it until step does not
 // lose a race, at most conflictRetries times.
-func (s *Service) retryOnConflict(ctx context.Context, customerID, e164 string, cur store.Number, found bool,
-	step func(cur store.Number, found bool) (Result, error)) Result {
+func (s *Service) retryOnConflict(ctx context.Context, customerID, e164 string, step func(cur store.Number, found bool) (Result, error)) Result {
 	for attempt := 0; ; attempt++ {
+		cur, err := s.store.GetNumber(ctx, customerID, e164)
+		found := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return s.internal(ctx, e164, fmt.Errorf("re-read: %w", err))
+		}
 		res, err := step(cur, found)
 		if err == nil {
 			return res
 		}
-		if !errors.Is(err, store.ErrConflict) || attempt >= conflictRetries {
-			s.log.ErrorContext(ctx, "number action failed", "customer_id", customerID, "number", e164, "err", err)
-			if errors.Is(err, store.ErrConflict) {
-				return failed(e164, apperr.Conflict, "the number kept changing while this request ran; try again")
-			}
-			return failed(e164, apperr.Internal, "an internal error occurred; it has been logged")
+		if !errors.Is(err, store.ErrConflict) {
+			return s.internal(ctx, e164, err)
 		}
-		cur, err = s.store.GetNumber(ctx, customerID, e164)
-		found = err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.ErrorContext(ctx, "re-read number failed", "number", e164, "err", err)
-			return failed(e164, apperr.Internal, "an internal error occurred; it has been logged")
+		if attempt >= conflictRetries {
+			s.log.WarnContext(ctx, "number kept changing", "customer_id", customerID, "number", e164)
+			return failed(e164, apperr.Conflict, "the number kept changing while this request ran; try again")
 		}
 	}
+}
+
+// internal logs an unexpected error of one number and answers it without
+// its detail.
+func (s *Service) internal(ctx context.Context, e164 string, err error) Result {
+	s.log.ErrorContext(ctx, "number action failed", "number", e164, "err", err)
+	return failed(e164, apperr.Internal, "an internal error occurred; it has been logged")
 }
 
 // transition copies a number with a new status; the caller adjusts the rest.

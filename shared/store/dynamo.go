@@ -199,6 +199,82 @@ func (s *Store) ApplyAll(ctx context.Context, changes []Change) ([]Number, error
 	return written, nil
 }
 
+// ApplyEach writes changes that stand each on its own, grouped into
+// transactions of at most 100 items to save round trips. A transaction
+// refused because some of its numbers moved is sent again without them, so
+// one conflict does not hold up the rest. It returns, for each change in
+// order, the number as written or the change's error (a *ConflictError for
+// a number that moved; a change it cannot encode; or the error of a
+// transaction that failed as a whole).
+func (s *Store) ApplyEach(ctx context.Context, changes []Change) ([]Number, []error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	written := make([]Number, len(changes))
+	errs := make([]error, len(changes))
+	type pending struct {
+		at    int
+		items []types.TransactWriteItem
+	}
+	var chunk []pending
+	size := 0
+	flush := func() {
+		for len(chunk) > 0 {
+			var items []types.TransactWriteItem
+			var owners []string
+			for _, p := range chunk {
+				items = append(items, p.items...)
+				for range p.items {
+					owners = append(owners, changes[p.at].Next.Number)
+				}
+			}
+			err := s.transact(ctx, items, owners)
+			var ce *ConflictError
+			if !errors.As(err, &ce) {
+				for _, p := range chunk {
+					if errs[p.at] = err; err != nil {
+						written[p.at] = Number{}
+					}
+				}
+				break
+			}
+			moved := map[string]bool{}
+			for _, n := range ce.Numbers {
+				moved[n] = true
+			}
+			rest := chunk[:0]
+			for _, p := range chunk {
+				if moved[changes[p.at].Next.Number] {
+					errs[p.at], written[p.at] = &ConflictError{Numbers: []string{changes[p.at].Next.Number}}, Number{}
+					continue
+				}
+				rest = append(rest, p)
+			}
+			if len(rest) == len(chunk) { // no progress: the refusal named none of them
+				for _, p := range chunk {
+					errs[p.at], written[p.at] = err, Number{}
+				}
+				break
+			}
+			chunk = rest
+		}
+		chunk, size = nil, 0
+	}
+	for i, c := range changes {
+		items, next, err := s.changeItems(c, now)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if size+len(items) > maxTransactItems {
+			flush()
+		}
+		chunk = append(chunk, pending{at: i, items: items})
+		size += len(items)
+		written[i] = next
+	}
+	flush()
+	return written, errs
+}
+
 func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem, Number, error) {
 	next := c.Next
 	if c.Prev.Version != 0 && (c.Prev.CustomerID != next.CustomerID || c.Prev.Number != next.Number) {
@@ -209,8 +285,12 @@ func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem,
 		return nil, Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", next.Number, c.Prev.Status, next.Status)
 	}
 	next.Version = c.Prev.Version + 1
+	next.Transitions = c.Prev.Transitions
+	if statusChange {
+		next.Transitions++
+	}
 	next.UpdatedAt = now
-	if c.Prev.Version == 0 && next.RequestedAt.IsZero() {
+	if next.RequestedAt.IsZero() {
 		next.RequestedAt = now
 	}
 	av, err := attributevalue.MarshalMap(toItem(next))
@@ -231,10 +311,10 @@ func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem,
 	items := []types.TransactWriteItem{{Put: put}}
 	if statusChange {
 		h := historyItem{
-			PK: numberPK(next.CustomerID, next.Number), SK: historySK(next.Version),
+			PK: numberPK(next.CustomerID, next.Number), SK: historySK(next.Transitions),
 			HistoryEntry: HistoryEntry{
 				CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID,
-				Version: next.Version, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
+				Version: next.Transitions, Attempt: next.Attempt, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
 				Why: c.Why, RequestID: next.RequestID,
 			},
 		}
@@ -259,7 +339,11 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem, n
 		conflict := &ConflictError{}
 		seen := map[string]bool{}
 		for i, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(numbers) && !seen[numbers[i]] {
+			// ConditionalCheckFailed: the number moved. TransactionConflict:
+			// another transaction was writing it at that moment. Either way
+			// the caller re-reads and decides again.
+			code := aws.ToString(r.Code)
+			if (code == "ConditionalCheckFailed" || code == "TransactionConflict") && i < len(numbers) && !seen[numbers[i]] {
 				seen[numbers[i]] = true
 				conflict.Numbers = append(conflict.Numbers, numbers[i])
 			}

@@ -51,25 +51,38 @@ type Number struct {
 	UpdatedAt   time.Time     `dynamodbav:"updated_at"`
 	// Version counts the writes to this number; conditional writes compare it.
 	Version int `dynamodbav:"version"`
+	// Transitions counts the status changes; the n-th has history entry n,
+	// so a number's history is numbered 1, 2, 3, ... without gaps.
+	Transitions int `dynamodbav:"transitions,omitempty"`
 	// Attempt counts approvals; it names the workflow execution.
 	Attempt   int    `dynamodbav:"attempt,omitempty"`
 	TaskToken string `dynamodbav:"task_token,omitempty"`
 	Execution string `dynamodbav:"execution,omitempty"`
+	// RemovalStarted is set once the workflow has asked Zoom to remove the
+	// number and no outcome is recorded yet: the number may already be gone
+	// from Zoom, so it must not be cancelled or rejected until a check of
+	// Zoom settles it (the workflow clears it when it finds the number
+	// still in the account).
+	RemovalStarted bool `dynamodbav:"removal_started,omitempty"`
 }
 
 // HistoryEntry is one immutable record of a status change. It names its
 // number, so that on the table's stream it is a complete status-change event.
 type HistoryEntry struct {
-	CustomerID string        `dynamodbav:"customer_id"`
-	Number     string        `dynamodbav:"number"`
-	ProviderID string        `dynamodbav:"provider_id"`
-	Version    int           `dynamodbav:"version"`
-	At         time.Time     `dynamodbav:"at"`
-	Actor      string        `dynamodbav:"actor"`
-	From       number.Status `dynamodbav:"from,omitempty"`
-	To         number.Status `dynamodbav:"to"`
-	Why        string        `dynamodbav:"why"`
-	RequestID  string        `dynamodbav:"request_id,omitempty"`
+	CustomerID string `dynamodbav:"customer_id"`
+	Number     string `dynamodbav:"number"`
+	ProviderID string `dynamodbav:"provider_id"`
+	// Version numbers a number's status changes 1, 2, 3, ... (Number.Transitions).
+	Version int `dynamodbav:"version"`
+	// Attempt is the number's approval attempt after the change (the
+	// workflow execution that owns it while it is in flight).
+	Attempt   int           `dynamodbav:"attempt,omitempty"`
+	At        time.Time     `dynamodbav:"at"`
+	Actor     string        `dynamodbav:"actor"`
+	From      number.Status `dynamodbav:"from,omitempty"`
+	To        number.Status `dynamodbav:"to"`
+	Why       string        `dynamodbav:"why"`
+	RequestID string        `dynamodbav:"request_id,omitempty"`
 }
 
 // Change moves one number from the state it was read in (Prev; a zero Prev

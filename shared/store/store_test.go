@@ -208,6 +208,92 @@ func TestApplyAllChunksWithinTransactionLimit(t *testing.T) {
 	}
 }
 
+// TestApplyEachGoesOnPastConflicts: changes written in batches each stand on
+// their own: a number that moved meanwhile gets its conflict, and the others
+// of its transaction are written anyway (in one more transaction).
+func TestApplyEachGoesOnPastConflicts(t *testing.T) {
+	s, spy := newStore(t)
+	ctx := context.Background()
+	nums := numbers(60)
+	var creates []Change
+	for _, n := range nums {
+		creates = append(creates, Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
+	}
+	created, errs := s.ApplyEach(ctx, creates)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create %s: %v", nums[i], err)
+		}
+	}
+	// Someone else rejects two of them; then all 60 are approved from the
+	// versions read before.
+	moved := map[string]bool{nums[7]: true, nums[55]: true}
+	var approvals []Change
+	for _, cur := range created {
+		next := cur
+		next.Status = number.Releasing
+		approvals = append(approvals, Change{Prev: cur, Next: next, Actor: "customer:acme/a", Why: "approved"})
+		if moved[cur.Number] {
+			rejected := cur
+			rejected.Status = number.Rejected
+			if _, err := s.Apply(ctx, Change{Prev: cur, Next: rejected, Actor: "customer:acme/b", Why: "rejected"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	spy.transactSizes = nil
+	written, errs := s.ApplyEach(ctx, approvals)
+	for i, n := range nums {
+		got, _ := s.GetNumber(ctx, "acme", n)
+		switch {
+		case moved[n]:
+			if !errors.Is(errs[i], ErrConflict) || got.Status != number.Rejected {
+				t.Fatalf("%s: err %v, status %s; want a conflict and REJECTED kept", n, errs[i], got.Status)
+			}
+		case errs[i] != nil || written[i].Status != number.Releasing || got.Status != number.Releasing || got.Transitions != 2:
+			t.Fatalf("%s: err %v, written %s, stored %s after %d transitions; want RELEASING after 2", n, errs[i], written[i].Status, got.Status, got.Transitions)
+		}
+	}
+	// 120 items: 100 + 20, each refused once, then sent without its moved
+	// number.
+	if fmt.Sprint(spy.transactSizes) != "[100 98 20 18]" {
+		t.Fatalf("transactions %v; want [100 98 20 18]", spy.transactSizes)
+	}
+}
+
+// TestHistoryIsNumberedWithoutGaps: writes that keep the status (a new task
+// token, a message) change the number's version but add no history entry,
+// and the entries are numbered 1, 2, 3, ....
+func TestHistoryIsNumberedWithoutGaps(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	cur, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "asked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		status number.Status
+		token  string
+	}{{number.Releasing, ""}, {number.WaitingForUnassign, "tok-1"}, {number.WaitingForUnassign, "tok-2"}, {number.WaitingForUnassign, "tok-3"}, {number.Releasing, ""}} {
+		next := cur
+		next.Status, next.TaskToken = step.status, step.token
+		if cur, err = s.Apply(ctx, Change{Prev: cur, Next: next, Actor: "w", Why: "step"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hist, err := s.History(ctx, "acme", "+97239754571")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int
+	for _, h := range hist {
+		versions = append(versions, h.Version)
+	}
+	if fmt.Sprint(versions) != "[1 2 3 4]" || cur.Version != 6 || cur.Transitions != 4 {
+		t.Fatalf("history versions %v, number version %d, transitions %d; want [1 2 3 4], 6, 4", versions, cur.Version, cur.Transitions)
+	}
+}
+
 func TestListNumbers(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()

@@ -110,6 +110,7 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 		next.TaskToken = in.TaskToken
 		next.Assignee = in.Assignee
 		next.Message = AssignedMessage(in.Assignee)
+		next.RemovalStarted = false // Zoom shows it assigned: it was not removed
 		return next
 	})
 	return err
@@ -120,6 +121,14 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 // assigned again meanwhile (Zoom.Assigned: the state machine checks again);
 // a number already gone, or that the check did not find (empty id), is
 // released without a call.
+//
+// Before it asks Zoom, the release claims the number with a conditional
+// write: a number waiting for its unbind becomes RELEASING again, and the
+// removal is marked started. A cancel or reject that lands first wins (the
+// claim then loses its condition and this execution stops, Zoom untouched);
+// one that comes later is refused, because RELEASING cannot be cancelled
+// and a started removal cannot be withdrawn. So the record never says
+// CANCELLED for a number Zoom has removed.
 func (t *Tasks) release(ctx context.Context, in Input) error {
 	cur, own, err := t.owned(ctx, in)
 	if err != nil {
@@ -134,9 +143,32 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		if err != nil {
 			return err
 		}
+		if cur.Status != number.Releasing || !cur.RemovalStarted {
+			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c store.Number) store.Number {
+				next := c
+				next.Status = number.Releasing
+				next.RemovalStarted = true
+				next.Message, next.TaskToken, next.Assignee = "", "", nil
+				return next
+			}); err != nil {
+				return err
+			}
+		}
 		zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 		defer cancel()
 		if why, err = t.remove(zctx, account, cur.Number, in.ZoomID); err != nil {
+			var named messages.InvokeResponse_Error
+			if errors.As(err, &named) && named.Type == ErrZoomAssigned {
+				// Zoom kept the number: no removal happened, so it may be
+				// cancelled again while the workflow waits for the unbind.
+				if _, werr := t.updateFrom(ctx, in, &cur, "assigned again in Zoom before removal", func(c store.Number) store.Number {
+					next := c
+					next.RemovalStarted = false
+					return next
+				}); werr != nil {
+					return werr
+				}
+			}
 			return err
 		}
 	}
@@ -144,7 +176,7 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		next := cur
 		next.Status = number.Released
 		next.Message = "released"
-		next.TaskToken, next.Assignee = "", nil
+		next.TaskToken, next.Assignee, next.RemovalStarted = "", nil, false
 		return next
 	})
 	return err
@@ -196,11 +228,14 @@ func (t *Tasks) expire(ctx context.Context, in Input) error {
 }
 
 func (t *Tasks) fail(ctx context.Context, in Input) error {
-	reason := FailureReason(in.Error)
+	reason := t.failureReason(in.Error)
 	_, err := t.update(ctx, in, reason, func(cur store.Number) store.Number {
 		next := cur
 		next.Status = number.Failed
 		next.Message = reason
+		if cur.RemovalStarted {
+			next.Message += ". The removal had already been sent to Zoom, so Zoom may have removed the number: approve it again to settle it (it cannot be cancelled or rejected until then)"
+		}
 		next.TaskToken = ""
 		return next
 	})
@@ -212,9 +247,10 @@ func (t *Tasks) fail(ctx context.Context, in Input) error {
 	return err
 }
 
-// FailureReason turns a caught state error into a message a customer can
-// act on.
-func FailureReason(e *StateError) string {
+// failureReason turns a caught state error into a message a customer can
+// act on. A failure after the removal was sent to Zoom says so: Zoom may
+// have removed the number, and approving again settles it.
+func (t *Tasks) failureReason(e *StateError) string {
 	if e == nil {
 		return "the release failed for an unknown reason; approve it again to retry"
 	}
@@ -226,12 +262,12 @@ func FailureReason(e *StateError) string {
 		detail = cause.Message
 	}
 	switch e.Error {
-	case ErrZoomThrottled:
-		return "Zoom kept rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) through every retry; approve it again to retry"
+	case ErrZoomThrottled, "Lambda.TooManyRequestsException":
+		return fmt.Sprintf("Zoom kept rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) until the overall deadline of %s; approve it again to retry", t.cfg.MaxWait)
 	case ErrZoomUnavailable:
-		return "Zoom was unavailable through every retry (" + detail + "); approve it again to retry"
+		return fmt.Sprintf("Zoom was unavailable for more than %s (%s); approve it again to retry", t.cfg.RetryBudget, detail)
 	case ErrStoreUnavailable:
-		return "the service's database was unavailable through every retry (" + detail + "); approve it again to retry"
+		return fmt.Sprintf("the service's database was unavailable for more than %s (%s); approve it again to retry", t.cfg.RetryBudget, detail)
 	case ErrZoomBadCredentials:
 		return "Zoom refused the service's credentials; the operator must fix the Zoom app credentials, then approve again"
 	case ErrZoomRejected:

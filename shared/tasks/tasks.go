@@ -140,13 +140,31 @@ type Config struct {
 	// ZoomTimeout bounds the Zoom part of one action; default
 	// DefaultZoomTimeout. Keep it under the function's timeout.
 	ZoomTimeout time.Duration
+	// RetryBudget is how long transient trouble (Zoom or DynamoDB
+	// unavailable, Lambda errors) is retried before a release is recorded
+	// FAILED; default DefaultRetryBudget. Throttling is retried until the
+	// overall deadline (MaxWait) instead.
+	RetryBudget time.Duration
+	// RetryPause is the longest pause between rounds of retries once a
+	// state's own retries are used up (each pause is drawn between half of
+	// it and all of it); default DefaultRetryPause.
+	RetryPause time.Duration
 }
+
+// Defaults of Config's retry settings.
+const (
+	DefaultRetryBudget = 15 * time.Minute
+	DefaultRetryPause  = time.Minute
+)
 
 // Validate reports a configuration the tasks cannot work with.
 func (c Config) Validate() error {
 	var problems []string
 	if c.Recheck <= 0 || c.MaxWait <= 0 {
 		problems = append(problems, "Recheck and MaxWait must be positive")
+	}
+	if c.RetryBudget < 0 || c.RetryPause < 0 || (c.RetryPause > 0 && c.RetryPause < time.Second) {
+		problems = append(problems, "RetryBudget must not be negative and RetryPause must be 0 (default) or at least 1 s")
 	}
 	switch c.Mode {
 	case "", ModeCustomer:
@@ -176,6 +194,9 @@ type Input struct {
 	ZoomID    string      `json:"zoom_id,omitempty"`
 	TaskToken string      `json:"task_token,omitempty"`
 	Error     *StateError `json:"error,omitempty"`
+	// TroubleSince is when the transient trouble the triage action weighs
+	// began (RFC 3339; "" when this is its first round).
+	TroubleSince string `json:"trouble_since,omitempty"`
 }
 
 // StateError is what a Catch puts at its ResultPath.
@@ -226,6 +247,12 @@ func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
 	if cfg.ZoomTimeout <= 0 {
 		cfg.ZoomTimeout = DefaultZoomTimeout
 	}
+	if cfg.RetryBudget <= 0 {
+		cfg.RetryBudget = DefaultRetryBudget
+	}
+	if cfg.RetryPause <= 0 {
+		cfg.RetryPause = DefaultRetryPause
+	}
 	return &Tasks{store: s, zoom: z, cfg: cfg, log: log, now: time.Now, accounts: map[string]cachedAccount{}}
 }
 
@@ -245,6 +272,8 @@ func (t *Tasks) Handle(ctx context.Context, in Input) (any, error) {
 		err = t.expire(ctx, in)
 	case "fail":
 		err = t.fail(ctx, in)
+	case "triage":
+		out, err = t.triage(in)
 	default:
 		err = stateErr(ErrMisconfigured, "unknown action %q", in.Action)
 	}

@@ -22,6 +22,8 @@ type fakeStore struct {
 	applied []store.Change
 	// getErr, customerErr and applyErr fail those calls (DynamoDB down).
 	getErr, customerErr, applyErr error
+	// beforeApply runs once before the next write (a concurrent change).
+	beforeApply func()
 	// gets and customerGets count the reads.
 	gets, customerGets int
 }
@@ -49,6 +51,10 @@ func (f *fakeStore) GetCustomer(_ context.Context, id string) (store.Customer, e
 }
 
 func (f *fakeStore) Apply(_ context.Context, c store.Change) (store.Number, error) {
+	if hook := f.beforeApply; hook != nil {
+		f.beforeApply = nil
+		hook()
+	}
 	if f.applyErr != nil {
 		return store.Number{}, f.applyErr
 	}
@@ -191,26 +197,38 @@ func TestWaitStoresTokenAndAssignee(t *testing.T) {
 func TestRelease(t *testing.T) {
 	tests := []struct {
 		name        string
+		from        number.Status
 		zoomID      string
 		zoom        *fakeZoom
 		wantErr     string
 		wantRemoved string
 		wantStatus  number.Status
+		// wantStarted: the number still says its removal was sent to Zoom
+		// (so it may not be cancelled or rejected).
+		wantStarted bool
 		wantWhy     string
 	}{
-		{"removed by the check's id, no lookup", "pn_1", &fakeZoom{}, "", "pn_1", number.Released, "removed from the customer's Zoom account"},
-		{"not in the account at the check: nothing to remove", "", &fakeZoom{}, "", "", number.Released, "no longer in the customer's Zoom account"},
-		{"removed meanwhile is success", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", "pn_1", number.Released, "no longer in"},
-		{"zoom refuses: assigned again", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", number.Releasing, ""},
-		{"zoom down is retried by the state machine", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", number.Releasing, ""},
-		{"zoom throttled is retried by the state machine", "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", number.Releasing, ""},
+		{"removed by the check's id, no lookup", number.Releasing, "pn_1", &fakeZoom{}, "", "pn_1", number.Released, false, "removed from the customer's Zoom account"},
+		{"unbound number: claimed RELEASING, then removed", number.WaitingForUnassign, "pn_1", &fakeZoom{}, "", "pn_1", number.Released, false, "removed from the customer's Zoom account"},
+		{"not in the account at the check: nothing to remove", number.Releasing, "", &fakeZoom{}, "", "", number.Released, false, "no longer in the customer's Zoom account"},
+		{"removed meanwhile is success", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", "pn_1", number.Released, false, "no longer in"},
+		{"zoom refuses: assigned again, so no removal happened", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", number.Releasing, false, ""},
+		{"zoom down is retried by the state machine", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", number.Releasing, true, ""},
+		{"zoom throttled is retried by the state machine", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", number.Releasing, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tk, st := setup(number.Releasing, 1, tt.zoom)
+			tk, st := setup(tt.from, 1, tt.zoom)
+			// Zoom is asked only once the number is claimed: RELEASING
+			// (not cancellable) with its removal marked started.
+			tt.zoom.onRemove = func() {
+				if st.n.Status != number.Releasing || !st.n.RemovalStarted {
+					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", st.n.Status, st.n.RemovalStarted)
+				}
+			}
 			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID})
-			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || st.n.Status != tt.wantStatus {
-				t.Fatalf("release: err %v, removed %v, status %s", err, tt.zoom.removed, st.n.Status)
+			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || st.n.Status != tt.wantStatus || st.n.RemovalStarted != tt.wantStarted {
+				t.Fatalf("release: err %v, removed %v, status %s, removal started %v", err, tt.zoom.removed, st.n.Status, st.n.RemovalStarted)
 			}
 			if tt.zoom.finds != 0 {
 				t.Fatalf("release looked the number up %d times; it deletes by the check's id", tt.zoom.finds)
@@ -270,10 +288,10 @@ func TestExpireAndFail(t *testing.T) {
 		err  StateError
 		want string
 	}{
-		{StateError{Error: ErrZoomUnavailable, Cause: `{"errorMessage":"HTTP 503","errorType":"Zoom.Unavailable"}`}, "Zoom was unavailable through every retry (HTTP 503)"},
-		{StateError{Error: ErrZoomThrottled}, "rate-limiting"},
+		{StateError{Error: ErrZoomUnavailable, Cause: `{"errorMessage":"HTTP 503","errorType":"Zoom.Unavailable"}`}, "Zoom was unavailable for more than 15m0s (HTTP 503)"},
+		{StateError{Error: ErrZoomThrottled}, "rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) until the overall deadline of 1h0m0s"},
 		{StateError{Error: ErrZoomBadCredentials}, "credentials"},
-		{StateError{Error: ErrStoreUnavailable, Cause: `{"errorMessage":"read number: timeout"}`}, "database was unavailable through every retry (read number: timeout)"},
+		{StateError{Error: ErrStoreUnavailable, Cause: `{"errorMessage":"read number: timeout"}`}, "database was unavailable for more than 15m0s (read number: timeout)"},
 		{StateError{Error: "States.Timeout", Cause: "task timed out"}, "(States.Timeout): task timed out"},
 	}
 	for _, tt := range tests {
@@ -361,16 +379,86 @@ func TestReadsPerRelease(t *testing.T) {
 	}
 }
 
-// TestReleaseAfterConcurrentCancel: the release's write from its first read
-// loses to a cancel made during the Zoom call, reads again and stops as
-// superseded instead of overwriting the cancel.
+// TestReleaseAfterConcurrentCancel: a cancel that lands between the
+// release's read and its claim wins: the claim loses its condition, the
+// release reads again, stops as superseded and never asks Zoom.
 func TestReleaseAfterConcurrentCancel(t *testing.T) {
 	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
-	tk, st := setup(number.Releasing, 1, z)
-	z.onRemove = func() { st.n.Status, st.n.Version = number.Cancelled, st.n.Version+1 }
+	tk, st := setup(number.WaitingForUnassign, 1, z)
+	st.beforeApply = func() { st.n.Status, st.n.Version = number.Cancelled, st.n.Version+1 }
 	_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
-	if errType(err) != ErrSuperseded || st.n.Status != number.Cancelled || len(st.applied) != 0 {
-		t.Fatalf("err %v, status %s, %d writes; want Release.Superseded, CANCELLED, none", err, st.n.Status, len(st.applied))
+	if errType(err) != ErrSuperseded || st.n.Status != number.Cancelled || len(st.applied) != 0 || len(z.removed) != 0 {
+		t.Fatalf("err %v, status %s, %d writes, removed %v; want Release.Superseded, CANCELLED, none, none", err, st.n.Status, len(st.applied), z.removed)
+	}
+}
+
+// TestFailureAfterRemovalSentSaysSo: a release that fails once its removal
+// was sent keeps the mark (no cancel or reject), and tells the customer
+// that approving again settles it; a wait (Zoom shows the number assigned)
+// clears the mark.
+func TestFailureAfterRemovalSentSaysSo(t *testing.T) {
+	tk, st := setup(number.Releasing, 1, &fakeZoom{})
+	st.n.RemovalStarted = true
+	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1,
+		Error: &StateError{Error: ErrZoomUnavailable, Cause: "timeout"}}); err != nil {
+		t.Fatal(err)
+	}
+	if st.n.Status != number.Failed || !st.n.RemovalStarted || !strings.Contains(st.n.Message, "Zoom may have removed the number") {
+		t.Fatalf("after fail: %s, removal started %v, %q", st.n.Status, st.n.RemovalStarted, st.n.Message)
+	}
+	tk, st = setup(number.Releasing, 1, &fakeZoom{})
+	st.n.RemovalStarted = true
+	if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	if st.n.Status != number.WaitingForUnassign || st.n.RemovalStarted {
+		t.Fatalf("after wait: %s, removal started %v; want WAITING_FOR_UNASSIGN, cleared", st.n.Status, st.n.RemovalStarted)
+	}
+}
+
+// TestTriage: throttling is retried until the overall deadline, other
+// transient trouble for the retry budget counted from when it began, and
+// anything else is a failure at once; pauses stay within the configured
+// pause.
+func TestTriage(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339Nano) }
+	tests := []struct {
+		name      string
+		err       string
+		started   time.Duration // execution start, relative to now
+		since     string
+		wantRetry bool
+		wantSince string
+	}{
+		{"throttled early", ErrZoomThrottled, -time.Minute, "", true, at(0)},
+		{"lambda throttled long, before the deadline", "Lambda.TooManyRequestsException", -59 * time.Minute, at(-50 * time.Minute), true, at(-50 * time.Minute)},
+		{"throttled past the deadline", ErrZoomThrottled, -61 * time.Minute, at(-time.Minute), false, at(-time.Minute)},
+		{"zoom down: first round", ErrZoomUnavailable, -time.Minute, "", true, at(0)},
+		{"store down within the budget", ErrStoreUnavailable, -time.Hour, at(-14 * time.Minute), true, at(-14 * time.Minute)},
+		{"lambda service error within the budget", "Lambda.ServiceException", -time.Hour, at(-time.Minute), true, at(-time.Minute)},
+		{"zoom down past the budget", ErrZoomUnavailable, -time.Hour, at(-15 * time.Minute), false, at(-15 * time.Minute)},
+		{"a future since is not trusted", ErrZoomUnavailable, -time.Minute, at(time.Hour), true, at(0)},
+		{"not transient", ErrZoomRejected, -time.Minute, "", false, at(0)},
+		{"unknown error", "States.Runtime", -time.Minute, "", false, at(0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, _ := setup(number.Releasing, 1, &fakeZoom{})
+			tk.now = func() time.Time { return now }
+			out, err := tk.Handle(context.Background(), Input{Action: "triage", CustomerID: "acme", Number: num, Attempt: 1,
+				Error: &StateError{Error: tt.err}, TroubleSince: tt.since, StartedAt: at(tt.started)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out.(TriageOutput)
+			if got.Retry != tt.wantRetry || got.Since != tt.wantSince {
+				t.Fatalf("triage = %+v; want retry %v since %s", got, tt.wantRetry, tt.wantSince)
+			}
+			if got.Retry && (got.WaitSeconds < 30 || got.WaitSeconds > 60) {
+				t.Fatalf("pause %d s; want 30-60 s (half the pause to all of it)", got.WaitSeconds)
+			}
+		})
 	}
 }
 

@@ -80,7 +80,7 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	// A DynamoDB failure (Store.Unavailable, after the SDK's own retries)
 	// is transient: every task state retries it before recording a failure.
 	for name, st := range def.States {
-		if st["Type"] != "Task" {
+		if st["Type"] != "Task" || name == "Triage" { // Triage reads and writes nothing
 			continue
 		}
 		retried := false

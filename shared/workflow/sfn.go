@@ -28,8 +28,11 @@ var (
 	_ Rechecker = (*StepFunctions)(nil)
 )
 
-// Start starts the execution of one approval attempt. An execution of the
-// same name already started is success: the start is idempotent.
+// Start starts the execution of one approval attempt. Starting it again
+// while it runs is success (Step Functions answers a start with the same
+// name and input with the running execution): the start is idempotent. Once
+// that execution has ended, its name stays taken and Start returns an
+// error matching ErrEnded.
 func (s *StepFunctions) Start(ctx context.Context, r Release) error {
 	input, err := json.Marshal(r)
 	if err != nil {
@@ -42,7 +45,7 @@ func (s *StepFunctions) Start(ctx context.Context, r Release) error {
 	})
 	var exists *types.ExecutionAlreadyExists
 	if errors.As(err, &exists) {
-		return nil
+		return fmt.Errorf("start execution %s: %w", r.ExecutionName(), ErrEnded)
 	}
 	if err != nil {
 		return fmt.Errorf("start execution %s: %w", r.ExecutionName(), err)

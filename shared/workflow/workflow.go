@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -40,7 +41,12 @@ func (r Release) ExecutionName() string {
 	return customer + suffix
 }
 
-// Starter starts the release workflow of one approval attempt.
+// ErrEnded says the execution of an approval attempt has already run to
+// its end, so it cannot be started again under its name.
+var ErrEnded = errors.New("the execution of this approval attempt has already ended")
+
+// Starter starts the release workflow of one approval attempt: idempotent
+// while it runs, ErrEnded once it has ended.
 type Starter interface {
 	Start(ctx context.Context, r Release) error
 }

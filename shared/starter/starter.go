@@ -1,0 +1,102 @@
+// Package starter starts the release workflow of every approval. It reads
+// the table's stream (as Lambda's event source mapping delivers it): each
+// approval is a history insert RELEASING from PENDING_APPROVAL or FAILED,
+// written in the same transaction as the approval itself, so every
+// approval that was recorded gets its execution started, however the API
+// call that recorded it ended (answered, cut off, or its process killed).
+//
+// A start is idempotent by the execution's name (customer, number,
+// attempt): stream records delivered twice, and the customer approving a
+// RELEASING number again, start nothing new. The reconciler
+// (shared/reconcile) remains the backstop for a start that keeps failing.
+package starter
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"numberrelease/shared/number"
+	"numberrelease/shared/store"
+	"numberrelease/shared/workflow"
+)
+
+// parallelism bounds the starts in flight for one batch of records.
+const parallelism = 8
+
+// Starter starts the workflows of the approvals in stream records.
+type Starter struct {
+	Workflow workflow.Starter
+	Log      *slog.Logger
+}
+
+// Approval reports whether a status change begins an approval attempt: the
+// customer approved a number that awaited approval or had failed. (A number
+// moving back to RELEASING from WAITING_FOR_UNASSIGN is the same attempt.)
+func Approval(h store.HistoryEntry) bool {
+	return h.To == number.Releasing && (h.From == number.PendingApproval || h.From == number.Failed)
+}
+
+// HandleStream starts the execution of every approval among the records
+// (others are ignored) and returns BatchItemFailures naming the records
+// whose start failed, so that Lambda retries from there (the event source
+// mapping must enable ReportBatchItemFailures). An execution that has
+// already ended is not a failure: its attempt has run. The returned error
+// is always nil: failures are per record.
+func (s *Starter) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	type job struct {
+		seq string
+		rel workflow.Release
+	}
+	var jobs []job
+	failures := []events.DynamoDBBatchItemFailure{}
+	for _, rec := range ev.Records {
+		h, err := store.HistoryFromRecord(rec)
+		if errors.Is(err, store.ErrNotHistory) {
+			continue
+		}
+		if err != nil {
+			// Unreadable: retrying cannot help, but reporting it keeps it
+			// from vanishing (after the retries it lands in the on-failure
+			// destination, and the reconciler starts the release).
+			s.Log.ErrorContext(ctx, "history record unreadable", "sequence_number", rec.Change.SequenceNumber, "err", err)
+			failures = append(failures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+			continue
+		}
+		if Approval(h) {
+			jobs = append(jobs, job{seq: rec.Change.SequenceNumber, rel: workflow.Release{CustomerID: h.CustomerID, Number: h.Number, Attempt: h.Attempt}})
+		}
+	}
+	failed := make([]bool, len(jobs))
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := s.Workflow.Start(ctx, j.rel)
+			switch {
+			case err == nil:
+				s.Log.InfoContext(ctx, "release workflow started", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName())
+			case errors.Is(err, workflow.ErrEnded):
+				s.Log.InfoContext(ctx, "release workflow already ran", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName())
+			default:
+				failed[i] = true
+				s.Log.ErrorContext(ctx, "start release workflow", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName(), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		if failed[i] {
+			failures = append(failures, events.DynamoDBBatchItemFailure{ItemIdentifier: j.seq})
+		}
+	}
+	s.Log.InfoContext(ctx, "stream batch handled", "records", len(ev.Records), "approvals", len(jobs), "failed", len(failures))
+	return events.DynamoDBEventResponse{BatchItemFailures: failures}, nil
+}
