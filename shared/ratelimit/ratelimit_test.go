@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"numberrelease/shared/emulator"
 	"numberrelease/shared/ratelimit"
@@ -165,6 +167,8 @@ func (a *atomicTable) writes() int64 {
 	return n
 }
 
+// TestDynamoDBExact checks the exact guarantees with an atomic counter, in
+// virtual time.
 func TestDynamoDBExact(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -178,64 +182,75 @@ func TestDynamoDBExact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			at := &atomicTable{counts: map[string]int64{}}
-			l, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: at, Table: "t", Limits: zoom.Limits{Light: tt.limit}, MaxWait: tt.maxWait})
-			if err != nil {
-				t.Fatal(err)
-			}
-			begin := time.Now()
-			counts, throttled := perSecond(t, waitAll(context.Background(), l, tt.calls, "acct", zoom.Light))
-			for sec, n := range counts {
-				if n > tt.limit {
-					t.Errorf("second %d admitted %d calls; limit %d", sec, n, tt.limit)
+			synctest.Test(t, func(t *testing.T) {
+				at := &atomicTable{counts: map[string]int64{}}
+				l, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: at, Table: "t", Limits: zoom.Limits{Light: tt.limit}, MaxWait: tt.maxWait})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if len(counts) > tt.maxWindows {
-				t.Errorf("admitted calls span %d windows %v; want ≤ %d", len(counts), counts, tt.maxWindows)
-			}
-			switch {
-			case tt.wantThrottled >= 0 && throttled != tt.wantThrottled,
-				tt.wantThrottled < 0 && (throttled == 0 || throttled == tt.calls):
-				t.Fatalf("%d throttled; want %d (-1: some)", throttled, tt.wantThrottled)
-			}
-			if d := time.Since(begin); d > tt.maxWait+time.Second {
-				t.Fatalf("took %s; maximum wait %s", d, tt.maxWait)
-			}
-			// DynamoDB writes stay near one or two per call.
-			writes := at.writes()
-			if writes > int64(3*tt.calls) {
-				t.Errorf("%d UpdateItem calls for %d Waits", writes, tt.calls)
-			}
-			if throttled > 0 {
-				// The limiter remembers the windows it saw full: while they
-				// last, a caller gives up without a write.
-				if err := l.Wait(context.Background(), "acct", zoom.Light); zoom.KindOf(err) != zoom.Throttled && time.Since(begin) < tt.maxWait {
-					t.Fatalf("Wait after the burst: %v; want Throttled", err)
+				time.Sleep(300 * time.Millisecond) // mid-window
+				begin := time.Now()
+				var outs []outcome
+				done := make(chan struct{})
+				go func() {
+					outs = waitAll(context.Background(), l, tt.calls, "acct", zoom.Light)
+					close(done)
+				}()
+				synctest.Wait() // the burst has its slots; the admitted callers sleep until theirs
+				writes := at.writes()
+				// The limiter remembers the windows it saw full: a caller
+				// that could only reach those gives up without a write.
+				afterErr := l.Wait(context.Background(), "acct", zoom.Light)
+				afterWrites := at.writes() - writes
+				<-done
+				counts, throttled := perSecond(t, outs)
+				for sec, n := range counts {
+					if n > tt.limit {
+						t.Errorf("second %d admitted %d calls; limit %d", sec, n, tt.limit)
+					}
 				}
-				if got := at.writes(); got != writes && time.Since(begin) < tt.maxWait {
-					t.Fatalf("%d UpdateItem calls after the burst; want none", got-writes)
+				if len(counts) > tt.maxWindows {
+					t.Errorf("admitted calls span %d windows %v; want ≤ %d", len(counts), counts, tt.maxWindows)
 				}
-			}
+				switch {
+				case tt.wantThrottled >= 0 && throttled != tt.wantThrottled,
+					tt.wantThrottled < 0 && (throttled == 0 || throttled == tt.calls):
+					t.Fatalf("%d throttled; want %d (-1: some)", throttled, tt.wantThrottled)
+				}
+				if d := time.Since(begin); d > tt.maxWait+time.Second {
+					t.Fatalf("took %s; maximum wait %s", d, tt.maxWait)
+				}
+				// DynamoDB writes stay near one or two per call.
+				if writes > int64(3*tt.calls) {
+					t.Errorf("%d UpdateItem calls for %d Waits", writes, tt.calls)
+				}
+				if throttled > 0 && (zoom.KindOf(afterErr) != zoom.Throttled || afterWrites != 0) {
+					t.Fatalf("Wait after the burst: %v with %d UpdateItem calls; want Throttled with none", afterErr, afterWrites)
+				}
+			})
 		})
 	}
 }
 
 // TestDynamoDBSlotOutlivedByASlowTable: a slot whose ADD answered after its
-// window ended is not used; the caller takes one in the current window.
+// window ended is not used; the caller takes another, in a window it can
+// still use (aimed with the latency it has just seen), and calls in it.
 func TestDynamoDBSlotOutlivedByASlowTable(t *testing.T) {
-	at := &atomicTable{counts: map[string]int64{}, slowFirst: true}
-	l, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: at, Table: "t", Limits: zoom.Limits{Medium: 10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Wait(context.Background(), "acct", zoom.Medium); err != nil {
-		t.Fatal(err)
-	}
-	done := time.Now().Unix()
-	if len(at.keys) != 2 || at.keys[0] == at.keys[1] || at.keys[1] != strconv.FormatInt(done, 10) {
-		t.Fatalf("windows taken %v, call made in second %d; want a second take in the call's window", at.keys, done)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		at := &atomicTable{counts: map[string]int64{}, slowFirst: true}
+		l, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: at, Table: "t", Limits: zoom.Limits{Medium: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // mid-window
+		if err := l.Wait(context.Background(), "acct", zoom.Medium); err != nil {
+			t.Fatal(err)
+		}
+		done := time.Now().Unix()
+		if len(at.keys) != 2 || at.keys[0] == at.keys[1] || at.keys[1] != strconv.FormatInt(done, 10) {
+			t.Fatalf("windows taken %v, call made in second %d; want a second take in the call's window", at.keys, done)
+		}
+	})
 }
 
 func TestDynamoDBErrors(t *testing.T) {
@@ -244,8 +259,14 @@ func TestDynamoDBErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ratelimit.NewDynamoDB(ratelimit.Config{Table: "t"}); err == nil {
-		t.Fatal("NewDynamoDB without a client succeeded")
+	for _, cfg := range []ratelimit.Config{
+		{Table: "t"},
+		{Client: at, Table: "t", Guard: time.Second},
+		{Client: at, Table: "t", Guard: -time.Millisecond},
+	} {
+		if _, err := ratelimit.NewDynamoDB(cfg); err == nil {
+			t.Fatalf("NewDynamoDB(%+v) succeeded", cfg)
+		}
 	}
 	// The next windows are taken; the caller's deadline comes before a free one.
 	now := time.Now().Unix()
@@ -262,10 +283,28 @@ func TestDynamoDBErrors(t *testing.T) {
 	if err := l.Wait(context.Background(), "acct", zoom.Label("Enormous")); zoom.KindOf(err) != zoom.Rejected {
 		t.Fatalf("unknown label: %v", err)
 	}
-	at.err = errors.New("ProvisionedThroughputExceededException")
-	err = l.Wait(context.Background(), "acct", zoom.Light)
-	if err == nil || zoom.KindOf(err) != zoom.Unknown || !errors.Is(err, at.err) {
-		t.Fatalf("table failure: %v; want the DynamoDB error, wrapped", err)
+	// Errors that retrying will not cure are returned at once, wrapped
+	// (TestThrottledTableRecovers has those it will).
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"no such table", opError(httpStatus(400, &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")}))},
+		{"validation", opError(httpStatus(400, &smithy.GenericAPIError{Code: "ValidationException", Message: "The provided key element does not match the schema"}))},
+		{"unclassified", errors.New("something else")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at.err = tt.err
+			before := len(at.keys)
+			err := l.Wait(context.Background(), "acct", zoom.Light)
+			if err == nil || zoom.KindOf(err) != zoom.Unknown || !errors.Is(err, tt.err) {
+				t.Fatalf("table failure: %v; want the DynamoDB error, wrapped", err)
+			}
+			if n := len(at.keys) - before; n != 1 {
+				t.Fatalf("%d UpdateItem calls; want 1 (no retry)", n)
+			}
+		})
 	}
 }
 
