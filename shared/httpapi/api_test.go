@@ -202,8 +202,15 @@ func TestSeedFlowThroughHandlers(t *testing.T) {
 	// 1. The provider initiates the release of the seed's numbers (no +).
 	r := e.request("97239754571", "97239754569")
 	got := r.json(t)
-	if got["request_id"] == "" || fmt.Sprint(got["numbers"]) != "[map[number:+97239754571 status:PENDING_APPROVAL] map[number:+97239754569 status:PENDING_APPROVAL]]" {
+	id := got["request_id"]
+	if id == "" || fmt.Sprint(got["numbers"]) != fmt.Sprintf("[map[number:+97239754571 request_id:%[1]s status:PENDING_APPROVAL] map[number:+97239754569 request_id:%[1]s status:PENDING_APPROVAL]]", id) {
 		t.Fatalf("create response = %s", r.body)
+	}
+	// Asking again for numbers still open records nothing new, and names
+	// the request they belong to, not a new one.
+	r = e.request("97239754571", "97239754569")
+	if again := r.json(t); again["request_id"] != id || fmt.Sprint(again["numbers"]) != fmt.Sprint(got["numbers"]) {
+		t.Fatalf("asking again = %s; want request %s", r.body, id)
 	}
 	// 2. The customer's Wait for Release tab lists both.
 	r = e.call("GET", "/v1/numbers?status=PENDING_APPROVAL", "acme", nil)
@@ -290,11 +297,17 @@ func TestRejectAndCancel(t *testing.T) {
 	r = e.call("DELETE", "/provider/v1/customers/acme/numbers/97239754569/release-request", "pxc", nil)
 	e.want(r, http.StatusConflict, "conflict")
 	// The provider may ask again after a rejection or a cancellation.
+	cancelledAt := time.Now()
 	r = e.request("+97239754571", "+14155552671")
-	if fmt.Sprint(r.json(t)["numbers"]) != "[map[number:+97239754571 status:PENDING_APPROVAL] map[number:+14155552671 status:PENDING_APPROVAL]]" {
+	id := r.json(t)["request_id"]
+	if fmt.Sprint(r.json(t)["numbers"]) != fmt.Sprintf("[map[number:+97239754571 request_id:%[1]s status:PENDING_APPROVAL] map[number:+14155552671 request_id:%[1]s status:PENDING_APPROVAL]]", id) {
 		t.Fatalf("re-request = %s", r.body)
 	}
+	// The new request has its own date (it was lost once: 0001-01-01).
 	r = e.call("GET", "/v1/numbers/+14155552671", "acme", nil)
+	if at, err := time.Parse(time.RFC3339Nano, r.json(t)["requested_at"].(string)); err != nil || at.Before(cancelledAt.Add(-time.Second)) {
+		t.Fatalf("requested_at of the re-request = %v (%v); want after %s", r.json(t)["requested_at"], err, cancelledAt)
+	}
 	var tos []string
 	for _, h := range r.json(t)["history"].([]any) {
 		tos = append(tos, h.(map[string]any)["to"].(string))

@@ -34,7 +34,11 @@ type Conflict struct {
 
 // RequestRelease records a provider's request to release numbers of one
 // linked customer: all-or-nothing. Numbers this provider already asked for
-// and that are still open are reported with their status, not asked again.
+// and that are still open are reported with their status and the request
+// they belong to, not asked again. The answer's request_id is the new
+// request's when any number was asked for now; when none was (every
+// number already open), it is the request those numbers belong to (the
+// first number's, if they belong to several), never an id no number has.
 func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in RequestInput) (RequestOutput, error) {
 	providerID, err := principalProvider(p)
 	if err != nil {
@@ -69,6 +73,7 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 		case found && cur.Status.Open() && cur.ProviderID == providerID:
 			// Already asked for by this provider and not finished: report it.
 			out.Numbers[i] = ok(cur)
+			out.Numbers[i].RequestID = cur.RequestID
 		case found && cur.Status.Open():
 			conflicts = append(conflicts, Conflict{Number: n, Status: string(cur.Status), Reason: "the number already has an open release request"})
 		case found && cur.Status == number.Released:
@@ -99,6 +104,10 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 	}
 	for j, w := range written {
 		out.Numbers[changeAt[j]] = ok(w)
+		out.Numbers[changeAt[j]].RequestID = w.RequestID
+	}
+	if len(written) == 0 && len(out.Numbers) > 0 {
+		out.RequestID = out.Numbers[0].RequestID
 	}
 	s.log.InfoContext(ctx, "release requested", "provider_id", providerID, "customer_id", in.CustomerID,
 		"request_id", out.RequestID, "numbers", len(nums), "new", len(written))

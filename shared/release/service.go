@@ -68,9 +68,12 @@ func New(s Store, wf Workflow, log *slog.Logger) *Service {
 // Result is the outcome for one number of a multi-number action: a status,
 // or an error the caller can act on.
 type Result struct {
-	Number string       `json:"number"`
-	Status string       `json:"status,omitempty"`
-	Error  *ResultError `json:"error,omitempty"`
+	Number string `json:"number"`
+	Status string `json:"status,omitempty"`
+	// RequestID names the provider's request the number belongs to (in the
+	// answers to providers).
+	RequestID string       `json:"request_id,omitempty"`
+	Error     *ResultError `json:"error,omitempty"`
 }
 
 // ResultError explains why one number was not acted on.
