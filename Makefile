@@ -4,7 +4,7 @@
 #   make test PKG=./shared/store TEST_FLAGS='-run TestX -v'
 #   make build                                 Lambda bundles in build/<name>/bootstrap
 #
-# The AWS emulator (moto in server mode, see EMULATOR.md) is installed into a
+# The AWS emulator (moto in server mode, see docs/EMULATOR.md) is installed into a
 # project-local virtualenv; nothing is taken from the machine beyond python3.
 
 MOTO_VERSION := 5.2.5

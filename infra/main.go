@@ -2,7 +2,7 @@
 // per stage, chosen with `-c stage=prod` (default dev).
 //
 // Context keys: stage (a key of stages; default dev), stages (cdk.json: each
-// stage's settings, see stack.Config), alarmEmail (overrides the stage's
+// stage's settings, see shared/stage), alarmEmail (overrides the stage's
 // alarm email), buildDir (the Lambda bundles written by `make build`;
 // default build/, relative paths are taken from the repository root).
 //
@@ -23,6 +23,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/infra/stack"
+	"numberrelease/shared/stage"
 )
 
 func main() {
@@ -35,18 +36,19 @@ func main() {
 func run() error {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	stage := contextString(app, "stage", "dev")
-	cfg, err := stack.LoadConfig(stage, app.Node().TryGetContext(jsii.String("stages")))
+	name := contextString(app, "stage", "dev")
+	settings, err := stage.Load(name, app.Node().TryGetContext(jsii.String("stages")))
 	if err != nil {
 		return err
 	}
+	cfg := stack.Config{Config: settings}
 	if email := contextString(app, "alarmEmail", ""); email != "" {
 		cfg.AlarmEmail = email
 	}
 	if cfg.BuildDir, err = resolveBuildDir(contextString(app, "buildDir", stack.DefaultBuildDir)); err != nil {
 		return err
 	}
-	if _, err := stack.New(app, "NumberRelease-"+stage, cfg, &awscdk.StackProps{
+	if _, err := stack.New(app, "NumberRelease-"+name, cfg, &awscdk.StackProps{
 		Env:         environment(),
 		Description: jsii.String("Number Release: carrier-initiated, customer-approved release of Zoom Phone numbers"),
 	}); err != nil {

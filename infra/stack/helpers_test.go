@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/stage"
 )
 
 // testBuildDir holds an empty bootstrap per function, standing in for
@@ -125,11 +127,17 @@ func synth(t *testing.T, cfg Config) assertions.Template {
 	return synthStack(t, cfg).tmpl
 }
 
+// testConfig is a stage's defaults (stage.Default) with the default bundle
+// directory.
+func testConfig(name string, production bool) Config {
+	return Config{Config: stage.Default(name, production)}
+}
+
 // dev and prod are the stages' defaults (cdk.json's stages may override
-// them; LoadConfig is tested on its own).
+// them; shared/stage tests loading them).
 var (
-	dev  = DefaultConfig("dev", false)
-	prod = DefaultConfig("prod", true)
+	dev  = testConfig("dev", false)
+	prod = testConfig("prod", true)
 )
 
 // ofType returns the logical ids and properties of every resource of typ.

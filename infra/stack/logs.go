@@ -6,7 +6,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// retentionByDays maps Config.LogRetentionDays to the CDK's names.
+// retentionByDays maps every stage.RetentionDays value to the CDK's name
+// (TestRetentionByDaysCoversTheStageValues).
 var retentionByDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
 	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,

@@ -1,6 +1,6 @@
 // Package emulator runs a local AWS emulator (moto in server mode) for tests
-// and the local runner, without Docker. See EMULATOR.md for why moto and for
-// its known gaps.
+// and the local runner, without Docker. See docs/EMULATOR.md for how it works
+// and where moto differs from AWS.
 //
 // A test package that needs DynamoDB or Step Functions starts one server for
 // all its tests:
@@ -12,10 +12,12 @@
 // and each test takes a fresh table with srv.NewTable(t).
 //
 // moto comes from the project's virtualenv, which `make test` (or
-// `make emulator`) creates. It runs through moto_server.py, which fixes one
-// emulator-only cost (moto deep-copies a whole table per transaction item to
-// prepare a rollback; the wrapper saves only the named items). The package works on Unix only: it
-// runs moto in its own process group so Stop can end all of it.
+// `make emulator`) creates. It runs through moto_server.py, which makes
+// moto's DynamoDB lock as DynamoDB does (each write and each transaction at
+// once against every other write and read), honours TransactWriteItems'
+// ClientRequestToken, and prepares a transaction's rollback by key instead
+// of deep-copying whole tables. The package works on Unix only: it runs moto
+// in its own process group so Stop can end all of it.
 package emulator
 
 import (
@@ -69,7 +71,7 @@ type Options struct {
 	// MotoPort is the port moto uses to call other services from inside state
 	// machine executions (the MOTO_PORT environment variable). Zero means the
 	// server's own port. Set it to the port of a front that answers Lambda
-	// Invoke and forwards everything else to Endpoint (EMULATOR.md).
+	// Invoke and forwards everything else to Endpoint (docs/EMULATOR.md).
 	MotoPort int
 
 	// StartTimeout bounds how long Start waits for moto to answer. Zero means
@@ -77,7 +79,7 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
-// motoServerScript starts moto_server with the transaction-rollback fix.
+// motoServerScript starts moto_server with the DynamoDB fixes.
 //
 //go:embed moto_server.py
 var motoServerScript []byte

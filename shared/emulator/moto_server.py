@@ -1,32 +1,61 @@
-"""moto_server with one emulator-only performance fix: transaction rollback by key.
+"""moto_server with the emulator's DynamoDB fixes: locking, request tokens and
+a cheaper transaction rollback.
 
-moto 5.2.x backs up a DynamoDB TransactWriteItems by deep-copying the whole
-target table -- once per item of the transaction, stream records included. A
-table that has seen a few thousand writes then costs a quarter of a second per
-copy, and a 500-number approval (ten 100-item transactions) or 500 concurrent
-release workflows spend minutes copying tables instead of answering.
+1. Locking. moto serves every request on its own thread and applies a write
+   step by step: it reads the item, checks the condition, then writes; a
+   transaction writes its items one by one and undoes them if a later one
+   fails. Two concurrent conditional writes to one item can then both
+   succeed, and a read can see a transaction in part, or a write that is
+   undone a moment later. DynamoDB never allows either. The wrapper takes one
+   readers-writer lock around every request that writes items (exclusive) or
+   reads them (shared), so each write and each transaction happens at once
+   with respect to every other write and every read, as on DynamoDB. Reads
+   still run alongside each other; other services are not touched, except
+   DynamoDB Streams' GetRecords, which reads under the shared lock so that it
+   never returns a record of a transaction that is being cancelled.
 
-This wrapper keeps moto's own transact_write_items (conditions, cancellation
-reasons, validation) and only changes how the rollback is prepared: before the
-call it saves the items the transaction names and the length of each table's
-stream; the table deep copies are skipped; when the transaction is cancelled it
-puts those items back and drops the stream records the cancelled writes added.
-The observable result is the same as moto's: all items or none, and no stream
-record for a cancelled transaction. shared/emulator's tests prove it.
+2. ClientRequestToken. DynamoDB remembers a successful TransactWriteItems by
+   its token for 10 minutes: a repeat with the same parameters succeeds
+   without writing again, a repeat with other parameters is refused with
+   IdempotentParameterMismatchException. moto ignores the token. The AWS SDKs
+   fill the token and reuse it on retries, so without this a retried
+   transaction whose first answer was lost would be applied twice here.
 
-Started by shared/emulator with the project's virtualenv Python; arguments are
-moto_server's.
+3. Rollback by key. moto 5.2.x backs up a TransactWriteItems by deep-copying
+   the whole target table -- once per item of the transaction, stream records
+   included. A table that has seen a few thousand writes then costs a quarter
+   of a second per copy, and a 500-number approval or 500 concurrent release
+   workflows spend minutes copying tables. The wrapper keeps moto's own
+   transact_write_items (conditions, cancellation reasons, validation) and
+   only changes how the rollback is prepared: before the call it saves the
+   items the transaction names and the length of each table's stream; the
+   table deep copies are skipped; when the transaction is cancelled it puts
+   those items back and drops the stream records the cancelled writes added.
+   The observable result is moto's: all items or none, and no stream record
+   for a cancelled transaction.
+
+shared/emulator's tests prove all three (locking_test.go, rollback_test.go).
+Started by shared/emulator with the project's virtualenv Python; arguments
+are moto_server's.
 """
 
+import collections
 import copy
+import functools
+import json
 import sys
 import threading
+import time
 
 import moto
+from moto.core.responses import ActionResult
+from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models import table as table_module
 import moto.dynamodb.models as models_module
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.server import main
 
 EXPECTED_MOTO = "5.2.5"
@@ -34,8 +63,11 @@ EXPECTED_MOTO = "5.2.5"
 if moto.__version__ != EXPECTED_MOTO:
     sys.exit(
         f"moto_server.py patches moto {EXPECTED_MOTO}; found {moto.__version__}: "
-        "re-check DynamoDBBackend.transact_write_items and update the patch"
+        "re-check DynamoDBBackend.transact_write_items, the DynamoHandler "
+        "methods named below and update the patch"
     )
+
+# --- 3. Rollback by key -----------------------------------------------------
 
 _state = threading.local()
 
@@ -123,6 +155,158 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+# --- 2. ClientRequestToken -------------------------------------------------
+
+TOKEN_SECONDS = 600  # DynamoDB: a token is valid 10 minutes after its request completed
+
+# (account, region, token) -> (expiry, parameters, answer), oldest first.
+# Used only under the exclusive lock.
+_tokens = collections.OrderedDict()
+
+
+class IdempotentParameterMismatch(DynamodbException):
+    def __init__(self):
+        super().__init__(
+            ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+            "The ClientRequestToken was used before, within 10 minutes, with "
+            "different parameters",
+        )
+
+
+def _remember_tokens(handler):
+    @functools.wraps(handler)
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return handler(self)
+        now = time.monotonic()
+        while _tokens:
+            oldest = next(iter(_tokens))
+            if _tokens[oldest][0] > now:
+                break
+            del _tokens[oldest]
+        params = json.dumps(
+            {k: v for k, v in self.body.items() if k != "ClientRequestToken"},
+            sort_keys=True,
+            default=str,
+        )
+        key = (self.current_account, self.region, token)
+        seen = _tokens.get(key)
+        if seen is not None:
+            if seen[1] != params:
+                raise IdempotentParameterMismatch()
+            return ActionResult(copy.deepcopy(seen[2]))
+        result = handler(self)  # a cancelled transaction raises: not remembered
+        _tokens[key] = (time.monotonic() + TOKEN_SECONDS, params, copy.deepcopy(result.result))
+        return result
+
+    return transact_write_items
+
+
+DynamoHandler.transact_write_items = _remember_tokens(DynamoHandler.transact_write_items)
+
+
+# --- 1. Locking ------------------------------------------------------------
+
+
+class _ReadersWriterLock:
+    """Many readers or one writer. A waiting writer goes before readers that
+    come after it, so readers polling in a loop cannot starve writes. Not
+    reentrant: each request takes it once, at the handler."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    def acquire_shared(self):
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+
+    def release_shared(self):
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0:
+                self._cond.notify_all()
+
+    def acquire_exclusive(self):
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+
+    def release_exclusive(self):
+        with self._cond:
+            self._writing = False
+            self._cond.notify_all()
+
+
+# One lock for every table of every account and region: items are written
+# one request at a time, which the emulator's load never notices.
+_items = _ReadersWriterLock()
+
+
+def _exclusive(handler):
+    @functools.wraps(handler)
+    def locked(self):
+        _items.acquire_exclusive()
+        try:
+            return handler(self)
+        finally:
+            _items.release_exclusive()
+
+    return locked
+
+
+def _shared(handler):
+    @functools.wraps(handler)
+    def locked(self):
+        _items.acquire_shared()
+        try:
+            return handler(self)
+        finally:
+            _items.release_shared()
+
+    return locked
+
+
+# Every request that writes items. PartiQL statements may read or write;
+# they are all taken as writes. Nothing here calls back into moto over HTTP
+# while it holds the lock (the project runs no event source mapping on moto),
+# so the lock cannot wait on itself.
+_WRITES = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_write_item",
+    "transact_write_items",
+    "execute_statement",
+    "execute_transaction",
+    "batch_execute_statement",
+)
+# Every request that reads items, including the two that copy a table.
+_READS = (
+    "get_item",
+    "batch_get_item",
+    "query",
+    "scan",
+    "transact_get_items",
+    "create_backup",
+    "export_table_to_point_in_time",
+)
+
+for _name in _WRITES:
+    setattr(DynamoHandler, _name, _exclusive(getattr(DynamoHandler, _name)))
+for _name in _READS:
+    setattr(DynamoHandler, _name, _shared(getattr(DynamoHandler, _name)))
+DynamoDBStreamsHandler.get_records = _shared(DynamoDBStreamsHandler.get_records)
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

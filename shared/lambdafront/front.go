@@ -1,8 +1,14 @@
 // Package lambdafront lets real Step Functions executions on moto call the
-// project's own Lambda handlers without Docker (EMULATOR.md): moto calls
+// project's own Lambda handlers without Docker (docs/EMULATOR.md): moto calls
 // Lambda at http://localhost:$MOTO_PORT; this front listens there, answers
 // Invoke by running the registered handler in-process, and forwards every
 // other request to moto unchanged.
+//
+// A function may have a concurrency cap (SetConcurrency), as reserved
+// concurrency caps it on AWS: above it, a synchronous Invoke is refused with
+// Lambda's own throttling answer (HTTP 429, TooManyRequestsException), which
+// a state machine sees as Lambda.TooManyRequestsException and may retry; an
+// asynchronous (Event) Invoke waits for a free slot, as Lambda queues it.
 package lambdafront
 
 import (
@@ -22,6 +28,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/google/uuid"
 )
 
 const invokePrefix = "/2015-03-31/functions/"
@@ -30,8 +37,11 @@ const invokePrefix = "/2015-03-31/functions/"
 type Front struct {
 	mu       sync.RWMutex
 	handlers map[string]lambda.Handler
-	proxy    *httputil.ReverseProxy
-	log      *slog.Logger
+	// slots holds one token per running invocation of a capped function
+	// (SetConcurrency); a function without an entry has no cap.
+	slots map[string]chan struct{}
+	proxy *httputil.ReverseProxy
+	log   *slog.Logger
 	// Timeout bounds one invocation, as a function's timeout does.
 	Timeout time.Duration
 	wg      sync.WaitGroup
@@ -45,6 +55,7 @@ func New(upstream string, log *slog.Logger) (*Front, error) {
 	}
 	return &Front{
 		handlers: map[string]lambda.Handler{},
+		slots:    map[string]chan struct{}{},
 		proxy:    httputil.NewSingleHostReverseProxy(u),
 		log:      log,
 		Timeout:  30 * time.Second,
@@ -59,7 +70,26 @@ func (f *Front) Register(name string, handler any) {
 	f.handlers[name] = lambda.NewHandler(handler)
 }
 
-// Wait blocks until asynchronous (Event) invocations have finished.
+// SetConcurrency caps the concurrent invocations of function name at n, as
+// the function's reserved concurrency does on AWS (for the stack's
+// release-tasks: shared/stage's ReleaseTasksReservedConcurrency). 0 removes
+// the cap. Invocations already running keep their slot until they end.
+func (f *Front) SetConcurrency(name string, n int) error {
+	if n < 0 {
+		return fmt.Errorf("concurrency of %s: %d, want 0 (no cap) or more", name, n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n == 0 {
+		delete(f.slots, name)
+		return nil
+	}
+	f.slots[name] = make(chan struct{}, n)
+	return nil
+}
+
+// Wait blocks until asynchronous (Event) invocations, queued ones included,
+// have finished.
 func (f *Front) Wait() { f.wg.Wait() }
 
 // FunctionName extracts the function name from what Invoke accepts: a name,
@@ -87,7 +117,11 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fn := FunctionName(name)
 	f.mu.RLock()
 	h, found := f.handlers[fn]
+	slots := f.slots[fn]
 	f.mu.RUnlock()
+	// Lambda names every answer of the Invoke API with a request id, and
+	// moto's Step Functions reads it when it reports an Invoke error.
+	w.Header().Set("X-Amzn-RequestId", uuid.NewString())
 	if !found {
 		writeJSON(w, http.StatusNotFound, map[string]string{"Type": "User", "message": "Function not found: " + fn}, "ResourceNotFoundException")
 		return
@@ -101,10 +135,24 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
+			if slots != nil {
+				slots <- struct{}{} // queued until a slot frees, as Lambda queues events
+				defer func() { <-slots }()
+			}
 			_, _ = f.invoke(context.Background(), fn, h, payload)
 		}()
 		w.WriteHeader(http.StatusAccepted)
 		return
+	}
+	if slots != nil {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			f.log.Debug("lambda invoke throttled", "function", fn, "reserved_concurrency", cap(slots))
+			writeJSON(w, http.StatusTooManyRequests, throttled, "TooManyRequestsException")
+			return
+		}
 	}
 	out, ierr := f.invoke(r.Context(), fn, h, payload)
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
@@ -118,6 +166,15 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 }
+
+// throttled is Lambda's answer body to a synchronous Invoke over the
+// function's reserved concurrency (Lambda API reference, Invoke,
+// TooManyRequestsException).
+var throttled = struct {
+	Reason  string `json:"Reason"`
+	Type    string `json:"Type"`
+	Message string `json:"message"`
+}{Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User", Message: "Rate Exceeded."}
 
 // invoke runs the handler the way the Lambda runtime does, including its
 // naming of errors (aws-lambda-go's rules) and recovery from panics.
@@ -157,7 +214,7 @@ func writeJSON(w http.ResponseWriter, status int, v any, errType string) {
 	_ = json.NewEncoder(&buf).Encode(v)
 	w.Header().Set("Content-Type", "application/json")
 	if errType != "" {
-		w.Header().Set("X-Amzn-Errortype", errType)
+		w.Header().Set("X-Amzn-ErrorType", errType)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

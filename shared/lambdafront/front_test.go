@@ -191,3 +191,130 @@ func compact(s string) string {
 	}
 	return buf.String()
 }
+
+// TestThrottledInvokeOnStepFunctions proves on moto's real Step Functions
+// that the front's answer over a function's cap is what Lambda's is to a
+// state machine: the task fails with Lambda.TooManyRequestsException, which
+// a Retry on that name retries, and which fails an execution without one.
+// One execution holds the only slot (its handler blocks) while a second
+// one invokes the same function.
+func TestThrottledInvokeOnStepFunctions(t *testing.T) {
+	const retry = `"Retry":[{"ErrorEquals":["Lambda.TooManyRequestsException"],"IntervalSeconds":1,"BackoffRate":1,"MaxAttempts":100}],`
+	tests := []struct {
+		name       string
+		retry      string
+		wantStatus sfntypes.ExecutionStatus // of the throttled execution
+	}{
+		{name: "retried", retry: retry, wantStatus: sfntypes.ExecutionStatusSucceeded},
+		{name: "not retried", wantStatus: sfntypes.ExecutionStatusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := sfnClient()
+			fn := "capped-" + strings.ReplaceAll(tt.name, " ", "-")
+			gate := make(chan struct{})
+			entered := make(chan struct{}, 1)
+			front.Register(fn, func(ctx context.Context) (string, error) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-gate
+				return "done", nil
+			})
+			if err := front.SetConcurrency(fn, 1); err != nil {
+				t.Fatal(err)
+			}
+			released := false
+			release := func() {
+				if !released {
+					released = true
+					close(gate)
+				}
+			}
+			t.Cleanup(release)
+
+			def := fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+				"Parameters":{"FunctionName":"`+fnArn+`","Payload":{}},%s"OutputPath":"$.Payload","End":true}}}`, fn, tt.retry)
+			sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+				Name: aws.String(fn), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::123456789012:role/sfn"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := func(name string) *string {
+				ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String(name), Input: aws.String(`{}`)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ex.ExecutionArn
+			}
+
+			holder := start("holder")
+			select {
+			case <-entered:
+			case <-time.After(time.Minute):
+				t.Fatal("the first execution's handler did not start within a minute")
+			}
+			throttled := start("throttled")
+			var failure *sfntypes.TaskFailedEventDetails
+			waitFor(t, "the second execution's task to fail", func() bool {
+				failure = taskFailure(t, throttled)
+				return failure != nil
+			})
+			if got := aws.ToString(failure.Error); got != "Lambda.TooManyRequestsException" {
+				t.Errorf("task failed with %q, want Lambda.TooManyRequestsException", got)
+			}
+			if cause := aws.ToString(failure.Cause); !strings.Contains(cause, "Rate Exceeded.") || !strings.Contains(cause, "Status Code: 429") {
+				t.Errorf("cause %q, want Lambda's throttling message and status", cause)
+			}
+
+			release()
+			for arn, want := range map[*string]sfntypes.ExecutionStatus{holder: sfntypes.ExecutionStatusSucceeded, throttled: tt.wantStatus} {
+				var d *sfn.DescribeExecutionOutput
+				waitFor(t, "the executions to end", func() bool {
+					d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return d.Status != sfntypes.ExecutionStatusRunning
+				})
+				if d.Status != want {
+					t.Errorf("%s: %s (error %q), want %s", aws.ToString(d.Name), d.Status, aws.ToString(d.Error), want)
+				}
+				if want == sfntypes.ExecutionStatusFailed && aws.ToString(d.Error) != "Lambda.TooManyRequestsException" {
+					t.Errorf("%s failed with %q, want Lambda.TooManyRequestsException", aws.ToString(d.Name), aws.ToString(d.Error))
+				}
+			}
+		})
+	}
+}
+
+// taskFailure returns the first TaskFailed event's details of an execution,
+// or nil.
+func taskFailure(t *testing.T, arn *string) *sfntypes.TaskFailedEventDetails {
+	t.Helper()
+	h, err := sfnClient().GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range h.Events {
+		if e.Type == sfntypes.HistoryEventTypeTaskFailed {
+			return e.TaskFailedEventDetails
+		}
+	}
+	return nil
+}
+
+// waitFor polls cond until it holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

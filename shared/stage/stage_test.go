@@ -1,0 +1,198 @@
+package stage
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(*Config)
+		wantErr string // "" = valid
+	}{
+		{"dev defaults", func(*Config) {}, ""},
+		{"prod defaults", func(c *Config) { *c = Default("prod", true) }, ""},
+		{"no reservation, no account role", func(c *Config) { c.ReleaseTasksReservedConcurrency = 0; c.APIGatewayCloudWatchRole = false }, ""},
+		{"empty stage", func(c *Config) { c.Stage = "" }, "stage"},
+		{"stage with space", func(c *Config) { c.Stage = "Dev Stage" }, "stage"},
+		{"retention CloudWatch lacks", func(c *Config) { c.LogRetentionDays = 31 }, "logRetentionDays 31"},
+		{"lower-case log level", func(c *Config) { c.WorkflowLogLevel = "all" }, "workflowLogLevel"},
+		{"negative concurrency", func(c *Config) { c.ReleaseTasksReservedConcurrency = -1 }, "releaseTasksReservedConcurrency"},
+		{"no rate", func(c *Config) { c.APIRateLimit = 0 }, "apiRateLimit"},
+		{"no burst", func(c *Config) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
+		{"no recheck", func(c *Config) { c.RecheckSecondsMin = 0 }, "recheckSecondsMin"},
+		{"bad email", func(c *Config) { c.AlarmEmail = "ops" }, "alarmEmail"},
+		{"carrier with code", func(c *Config) { c.ReleaseMode = "carrier"; c.CarrierCode = 42 }, ""},
+		{"carrier without code", func(c *Config) { c.ReleaseMode = "carrier" }, "releaseMode carrier needs carrierCode"},
+		{"unknown mode", func(c *Config) { c.ReleaseMode = "account" }, "releaseMode"},
+		{"negative carrier code", func(c *Config) { c.CarrierCode = -1 }, "carrierCode -1"},
+		{"business limits", func(c *Config) { c.ZoomRateLimits = "business" }, ""},
+		{"bad limits", func(c *Config) { c.ZoomRateLimits = "light=5,medium=x" }, "zoomRateLimits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default("dev", false)
+			tt.change(&c)
+			err := c.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("%+v: %v", c, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("%+v: error %v, want one mentioning %q", c, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Every bad setting is named, not only the first.
+func TestValidateNamesEveryError(t *testing.T) {
+	c := Default("dev", false)
+	c.LogRetentionDays, c.APIRateLimit, c.AlarmEmail = 2, 0, "nope"
+	err := c.Validate()
+	for _, want := range []string{"logRetentionDays 2", "apiRateLimit 0", `alarmEmail "nope"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %q", err, want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	stages := map[string]any{
+		"dev":     map[string]any{},
+		"prod":    map[string]any{"production": true, "alarmEmail": "ops@example.com"},
+		"staging": map[string]any{"production": true, "releaseTasksReservedConcurrency": float64(25), "workflowLogLevel": "ALL"},
+		"typo":    map[string]any{"logRetentionDay": float64(7)},
+	}
+	prodWithEmail := Default("prod", true)
+	prodWithEmail.AlarmEmail = "ops@example.com"
+	// "production" picks the production defaults; other keys override them.
+	staging := Default("staging", true)
+	staging.ReleaseTasksReservedConcurrency, staging.WorkflowLogLevel = 25, "ALL"
+	tests := []struct {
+		name    string
+		stages  any
+		want    Config
+		wantErr string
+	}{
+		{name: "dev", stages: stages, want: Default("dev", false)},
+		{name: "prod", stages: stages, want: prodWithEmail},
+		{name: "staging", stages: stages, want: staging},
+		{name: "typo", stages: stages, wantErr: "logRetentionDay"},
+		{name: "qa", stages: stages, wantErr: "dev, prod, staging, typo"},
+		// Without cdk.json's stages, dev and prod still work.
+		{name: "prod", stages: nil, want: Default("prod", true)},
+		{name: "qa", stages: nil, wantErr: `unknown stage "qa"`},
+		{name: "dev", stages: []any{"dev"}, wantErr: "object of stage names"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(tt.name, tt.stages)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Load(%q) = %+v, %v; want an error mentioning %q", tt.name, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Load(%q) = %+v, %v; want %+v", tt.name, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"app":"x","context":{"stage":"dev","stages":{
+		"dev":{"releaseTasksReservedConcurrency":3},
+		"prod":{"production":true},
+		"broken":{"logRetentionDays":2}}}}`)
+	tests := []struct {
+		name, path, stage string
+		wantConcurrency   int
+		wantErr           string
+	}{
+		{name: "named stage", path: good, stage: "prod", wantConcurrency: 10},
+		{name: "default stage", path: good, stage: "", wantConcurrency: 3},
+		{name: "unknown stage", path: good, stage: "qa", wantErr: `unknown stage "qa"`},
+		{name: "invalid stage", path: good, stage: "broken", wantErr: "logRetentionDays 2"},
+		{name: "missing file", path: filepath.Join(dir, "none.json"), stage: "dev", wantErr: "none.json"},
+		{name: "not JSON", path: write("bad.json", `{`), stage: "dev", wantErr: "parse"},
+		{name: "no stages", path: write("empty.json", `{"context":{"stage":"dev"}}`), stage: "dev", wantErr: `no context "stages"`},
+		{name: "no default", path: write("nodefault.json", `{"context":{"stages":{"dev":{}}}}`), stage: "", wantErr: "no stage named"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadFile(tt.path, tt.stage)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("LoadFile = %+v, %v; want an error mentioning %q", cfg, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadFile: %v", err)
+			}
+			if cfg.ReleaseTasksReservedConcurrency != tt.wantConcurrency {
+				t.Errorf("releaseTasksReservedConcurrency = %d, want %d", cfg.ReleaseTasksReservedConcurrency, tt.wantConcurrency)
+			}
+		})
+	}
+}
+
+func TestFindFile(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("none", func(t *testing.T) {
+		t.Chdir(deep)
+		// The temp dir's parents may hold a cdk.json on some machines;
+		// then FindFile must return a file outside root, never a
+		// directory inside it.
+		p, err := FindFile()
+		switch {
+		case err == nil && strings.HasPrefix(p, root):
+			t.Errorf("FindFile() = %s with no cdk.json under %s", p, root)
+		case err != nil && !strings.Contains(err.Error(), "none in "+deep):
+			t.Errorf("FindFile() error %q, want it to name %s", err, deep)
+		}
+	})
+	want := filepath.Join(root, FileName)
+	if err := os.WriteFile(want, []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("in a parent", func(t *testing.T) {
+		t.Chdir(deep)
+		got, err := FindFile()
+		if err != nil || got != want {
+			t.Errorf("FindFile() = %q, %v; want %q", got, err, want)
+		}
+	})
+}
+
+// The repository's cdk.json is found from this package and its default
+// stage loads, as the local harness loads it.
+func TestRepositoryFile(t *testing.T) {
+	path, err := FindFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Stage != "dev" || cfg.ReleaseTasksReservedConcurrency != 10 {
+		t.Errorf("default stage = %s with releaseTasksReservedConcurrency %d, want dev with 10", cfg.Stage, cfg.ReleaseTasksReservedConcurrency)
+	}
+}
