@@ -27,6 +27,10 @@ const (
 	UnsupportedMedia    Code = "unsupported_media_type"
 	Unavailable         Code = "unavailable" // retry later
 	Internal            Code = "internal"    // our fault; details are logged, not shown
+
+	// IdempotencyInProgress: a request with the same Idempotency-Key is still
+	// being worked on; retry after Retry-After to get its answer.
+	IdempotencyInProgress Code = "idempotency_in_progress"
 )
 
 // statuses is the one table from codes to HTTP statuses.
@@ -44,6 +48,8 @@ var statuses = map[Code]int{
 	UnsupportedMedia:    http.StatusUnsupportedMediaType,
 	Unavailable:         http.StatusServiceUnavailable,
 	Internal:            http.StatusInternalServerError,
+
+	IdempotencyInProgress: http.StatusConflict,
 }
 
 var titles = map[Code]string{
@@ -60,6 +66,8 @@ var titles = map[Code]string{
 	UnsupportedMedia:    "Unsupported media type",
 	Unavailable:         "Service unavailable",
 	Internal:            "Internal error",
+
+	IdempotencyInProgress: "Idempotency key in use by a request in progress",
 }
 
 // Error is an application error whose Message is safe to show the caller.

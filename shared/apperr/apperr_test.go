@@ -21,6 +21,7 @@ func TestProblemFor(t *testing.T) {
 		{"coded", New(NotFound, "no number %s", "+1"), http.StatusNotFound, NotFound, "no number +1"},
 		{"wrapped", fmt.Errorf("load: %w", New(Conflict, "stale")), http.StatusConflict, Conflict, "stale"},
 		{"idempotency", New(IdempotencyMismatch, "x"), http.StatusUnprocessableEntity, IdempotencyMismatch, "x"},
+		{"idempotency in progress", New(IdempotencyInProgress, "y"), http.StatusConflict, IdempotencyInProgress, "y"},
 		{"plain error hides its text", errors.New("dynamodb: secret table arn"), http.StatusInternalServerError, Internal, "an internal error occurred; it has been logged with the request id"},
 	}
 	for _, tt := range tests {

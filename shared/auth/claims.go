@@ -2,11 +2,13 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/ident"
 )
 
 // tokenClaims are the claims a Number Release token carries.
@@ -18,7 +20,8 @@ type tokenClaims struct {
 }
 
 // principal turns verified claims into a Principal, refusing tokens whose
-// role lacks the claim that scopes it.
+// role lacks the claim that scopes it, or whose identity claims are not
+// identifiers (ident): storage keys are built from them.
 func (c *tokenClaims) principal() (Principal, error) {
 	switch Role(c.Role) {
 	case RoleCustomerAdmin:
@@ -28,16 +31,35 @@ func (c *tokenClaims) principal() (Principal, error) {
 		if c.Subject == "" {
 			return Principal{}, unauthenticated("token lacks sub claim")
 		}
+		if err := identClaim("tenant_id", c.TenantID); err != nil {
+			return Principal{}, err
+		}
+		if err := identClaim("sub", c.Subject); err != nil {
+			return Principal{}, err
+		}
 		return Principal{Role: RoleCustomerAdmin, Subject: c.Subject, TenantID: c.TenantID}, nil
 	case RoleProvider:
 		if c.ProviderID == "" {
 			return Principal{}, unauthenticated("token lacks provider_id claim")
 		}
+		if err := identClaim("provider_id", c.ProviderID); err != nil {
+			return Principal{}, err
+		}
+		// A provider's sub (often an OAuth client id) is not part of its
+		// identity: nothing is keyed or audited by it, so it is not checked.
 		return Principal{Role: RoleProvider, Subject: c.Subject, ProviderID: c.ProviderID}, nil
 	case "":
 		return Principal{}, unauthenticated("token lacks role claim")
 	}
 	return Principal{}, unauthenticated("unknown role")
+}
+
+// identClaim refuses an identity claim that is not an identifier.
+func identClaim(name, value string) error {
+	if err := ident.Check(value); err != nil {
+		return unauthenticated(fmt.Sprintf("token %s claim is not a valid identifier: %v", name, err))
+	}
+	return nil
 }
 
 // classify maps a parse failure to a caller-safe error. tok and c are what

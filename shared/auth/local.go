@@ -11,6 +11,8 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+
+	"numberrelease/shared/ident"
 )
 
 // Paths served by LocalIssuer.Handler.
@@ -79,7 +81,8 @@ func (l *LocalIssuer) JWKSPath() string { return localJWKSPath }
 // JWKS returns the public JWK Set JSON.
 func (l *LocalIssuer) JWKS() []byte { return append([]byte(nil), l.jwks...) }
 
-// Issue signs a token for p that is valid from now for ttl.
+// Issue signs a token for p that is valid from now for ttl. It refuses
+// identity fields the Verifier would refuse (see package ident).
 func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", errors.New("local issuer: ttl must be positive")
@@ -99,10 +102,19 @@ func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
 		if p.TenantID == "" || p.Subject == "" {
 			return "", errors.New("local issuer: customer_admin needs tenant id and subject")
 		}
+		if err := ident.Check(p.TenantID); err != nil {
+			return "", fmt.Errorf("local issuer: tenant id is not a valid identifier: %w", err)
+		}
+		if err := ident.Check(p.Subject); err != nil {
+			return "", fmt.Errorf("local issuer: subject is not a valid identifier: %w", err)
+		}
 		claims["tenant_id"] = p.TenantID
 	case RoleProvider:
 		if p.ProviderID == "" {
 			return "", errors.New("local issuer: provider needs provider id")
+		}
+		if err := ident.Check(p.ProviderID); err != nil {
+			return "", fmt.Errorf("local issuer: provider id is not a valid identifier: %w", err)
 		}
 		claims["provider_id"] = p.ProviderID
 	default:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/ident"
 )
 
 const (
@@ -113,7 +114,8 @@ func decodeTokenRequest(body io.Reader) (tokenRequest, error) {
 	return req, apperr.New(apperr.Invalid, "request body is not valid JSON")
 }
 
-// principal validates the request and applies the subject defaults.
+// principal validates the request and applies the subject defaults. Ids
+// must be identifiers (package ident), as the Verifier requires.
 func (req tokenRequest) principal() (Principal, error) {
 	switch req.Kind {
 	case "customer":
@@ -124,10 +126,19 @@ func (req tokenRequest) principal() (Principal, error) {
 		if strings.TrimSpace(sub) == "" {
 			sub = "local-admin"
 		}
+		if err := identField("tenant_id", req.TenantID); err != nil {
+			return Principal{}, err
+		}
+		if err := identField("sub", sub); err != nil {
+			return Principal{}, err
+		}
 		return Principal{Role: RoleCustomerAdmin, Subject: sub, TenantID: req.TenantID}, nil
 	case "provider":
 		if strings.TrimSpace(req.ProviderID) == "" {
 			return Principal{}, apperr.New(apperr.Invalid, "provider_id is required for kind provider")
+		}
+		if err := identField("provider_id", req.ProviderID); err != nil {
+			return Principal{}, err
 		}
 		sub := req.Sub
 		if strings.TrimSpace(sub) == "" {
@@ -138,6 +149,14 @@ func (req tokenRequest) principal() (Principal, error) {
 		return Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer" or "provider"`)
 	}
 	return Principal{}, apperr.New(apperr.Invalid, `kind must be "customer" or "provider"`)
+}
+
+// identField refuses a request field that is not an identifier (400).
+func identField(name, value string) error {
+	if err := ident.Check(value); err != nil {
+		return apperr.New(apperr.Invalid, "%s is not a valid identifier: %v", name, err)
+	}
+	return nil
 }
 
 // methodNotAllowed answers 405 naming the one allowed method.

@@ -69,6 +69,9 @@ func TestLocalIssuerIssue(t *testing.T) {
 		{"customer without tenant", Principal{Role: RoleCustomerAdmin, Subject: "alice"}, time.Hour},
 		{"customer without subject", Principal{Role: RoleCustomerAdmin, TenantID: "acme"}, time.Hour},
 		{"provider without id", Principal{Role: RoleProvider}, time.Hour},
+		{"tenant with the key delimiter", Principal{Role: RoleCustomerAdmin, TenantID: "acme#RELEASED", Subject: "alice"}, time.Hour},
+		{"subject not an identifier", Principal{Role: RoleCustomerAdmin, TenantID: "acme", Subject: "Alice Smith"}, time.Hour},
+		{"provider with the key delimiter", Principal{Role: RoleProvider, ProviderID: "pxc#batch"}, time.Hour},
 		{"unknown role", Principal{Role: "root", Subject: "x"}, time.Hour},
 	}
 	for _, tt := range tests {
@@ -158,6 +161,12 @@ func TestLocalTokenEndpoint(t *testing.T) {
 			{"customer blank tenant_id", `{"kind":"customer","tenant_id":"  "}`, http.StatusBadRequest, "tenant_id"},
 			{"tenant_id not a string", `{"kind":"customer","tenant_id":5}`, http.StatusBadRequest, "tenant_id"},
 			{"provider without provider_id", `{"kind":"provider"}`, http.StatusBadRequest, "provider_id"},
+			{"tenant_id with the key delimiter", `{"kind":"customer","tenant_id":"acme#RELEASED","sub":"alice"}`, http.StatusBadRequest, "tenant_id is not a valid identifier: character 5 is '#'"},
+			{"tenant_id in upper case", `{"kind":"customer","tenant_id":"ACME"}`, http.StatusBadRequest, "tenant_id is not a valid identifier"},
+			{"tenant_id with spaces around", `{"kind":"customer","tenant_id":" acme "}`, http.StatusBadRequest, "tenant_id is not a valid identifier"},
+			{"sub with a slash", `{"kind":"customer","tenant_id":"acme","sub":"alice/root"}`, http.StatusBadRequest, "sub is not a valid identifier"},
+			{"provider_id with the key delimiter", `{"kind":"provider","provider_id":"pxc#batch"}`, http.StatusBadRequest, "provider_id is not a valid identifier"},
+			{"provider_id too long", `{"kind":"provider","provider_id":"` + strings.Repeat("p", 65) + `"}`, http.StatusBadRequest, "provider_id is not a valid identifier: it is 65 bytes long"},
 			{"too large", `{"kind":"customer","tenant_id":"` + strings.Repeat("a", maxTokenRequestBody) + `"}`, http.StatusRequestEntityTooLarge, "65536"},
 		}
 		for _, tt := range tests {

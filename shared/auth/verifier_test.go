@@ -43,6 +43,9 @@ func wantErr(t *testing.T, err error, code apperr.Code, msg, token string) {
 	}
 }
 
+// onlyIdentChars ends the message refusing an identifier with a bad character.
+const onlyIdentChars = "; only lower-case letters, digits, '.', '_' and '-' are allowed"
+
 func TestVerify(t *testing.T) {
 	iss := newIssuer(t)
 	srv := newJWKSServer(t, iss.Handler())
@@ -223,6 +226,45 @@ func TestVerify(t *testing.T) {
 			name:   "customer without sub",
 			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(valid, "sub", nil)) }),
 			code:   apperr.Unauthenticated, msg: "token lacks sub claim",
+		},
+		{
+			name:   "tenant_id with the key delimiter",
+			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(valid, "tenant_id", "acme#RELEASED")) }),
+			code:   apperr.Unauthenticated, msg: `token tenant_id claim is not a valid identifier: character 5 is '#'` + onlyIdentChars,
+		},
+		{
+			name:   "tenant_id in upper case",
+			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(valid, "tenant_id", "Acme")) }),
+			code:   apperr.Unauthenticated, msg: "token tenant_id claim is not a valid identifier: character 1 is 'A'" + onlyIdentChars,
+		},
+		{
+			name: "tenant_id too long",
+			header: bearer(func(t *testing.T) string {
+				return mustIssueClaims(t, iss, with(valid, "tenant_id", strings.Repeat("a", 65)))
+			}),
+			code: apperr.Unauthenticated, msg: "token tenant_id claim is not a valid identifier: it is 65 bytes long; at most 64 are allowed",
+		},
+		{
+			name:   "customer sub with a slash",
+			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(valid, "sub", "alice/admin")) }),
+			code:   apperr.Unauthenticated, msg: "token sub claim is not a valid identifier: character 6 is '/'" + onlyIdentChars,
+		},
+		{
+			name: "customer sub as a Cognito UUID",
+			header: bearer(func(t *testing.T) string {
+				return mustIssueClaims(t, iss, with(valid, "sub", "5f2c8e1a-93b4-4c1e-b3a2-0d6c1c6e7f10"))
+			}),
+			want: Principal{Role: RoleCustomerAdmin, Subject: "5f2c8e1a-93b4-4c1e-b3a2-0d6c1c6e7f10", TenantID: "acme"},
+		},
+		{
+			name:   "provider_id with the key delimiter",
+			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(provider, "provider_id", "pxc#batch")) }),
+			code:   apperr.Unauthenticated, msg: "token provider_id claim is not a valid identifier: character 4 is '#'" + onlyIdentChars,
+		},
+		{
+			name:   "provider_id with a control character",
+			header: bearer(func(t *testing.T) string { return mustIssueClaims(t, iss, with(provider, "provider_id", "pxc\n")) }),
+			code:   apperr.Unauthenticated, msg: "token provider_id claim is not a valid identifier: character 4 is byte 0x0a" + onlyIdentChars,
 		},
 		{
 			name:   "provider without provider_id",

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/golang-jwt/jwt/v5"
 
 	"numberrelease/shared/apigw"
@@ -42,6 +43,8 @@ type env struct {
 	handler   func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 	issuer    *auth.LocalIssuer
 	store     *store.Store
+	db        *dynamodb.Client
+	table     string
 	workflow  *workflowtest.Recorder
 	validator *apispec.Validator
 	tokens    map[string]string
@@ -91,7 +94,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	rec := &workflowtest.Recorder{}
 	api := httpapi.New(release.New(st, rec, log), verifier, st, log)
-	e := &env{t: t, handler: apigw.Handler(api, httpapi.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator, tokens: map[string]string{}}
+	e := &env{t: t, handler: apigw.Handler(api, httpapi.WithRequestID), issuer: issuer, store: st, db: client, table: tableName, workflow: rec, validator: validator, tokens: map[string]string{}}
 	for name, p := range map[string]auth.Principal{
 		"pxc":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
 		"other":   {Role: auth.RoleProvider, ProviderID: "other", Subject: "provider:other"},
@@ -112,6 +115,19 @@ func newEnv(t *testing.T) *env {
 // against the OpenAPI document.
 func (e *env) call(method, target, who string, body any, headers ...string) response {
 	e.t.Helper()
+	out, err := e.send(method, target, who, body, headers...)
+	if err != nil && out.status == 0 {
+		e.t.Fatal(err)
+	}
+	if err != nil {
+		e.t.Error(err)
+	}
+	return out
+}
+
+// send is call for any goroutine: it reports failures as errors (a handler
+// error is fatal for the answer; an OpenAPI mismatch comes with the answer).
+func (e *env) send(method, target, who string, body any, headers ...string) (response, error) {
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -120,12 +136,12 @@ func (e *env) call(method, target, who string, body any, headers ...string) resp
 	default:
 		var err error
 		if raw, err = json.Marshal(b); err != nil {
-			e.t.Fatal(err)
+			return response{}, err
 		}
 	}
 	u, err := url.Parse(target)
 	if err != nil {
-		e.t.Fatal(err)
+		return response{}, err
 	}
 	ev := events.APIGatewayProxyRequest{
 		HTTPMethod: method, Path: u.EscapedPath(), Body: string(raw),
@@ -148,14 +164,14 @@ func (e *env) call(method, target, who string, body any, headers ...string) resp
 	}
 	resp, err := e.handler(context.Background(), ev)
 	if err != nil {
-		e.t.Fatalf("%s %s: handler error %v", method, target, err)
+		return response{}, fmt.Errorf("%s %s: handler error %w", method, target, err)
 	}
 	out := response{status: resp.StatusCode, header: http.Header(resp.MultiValueHeaders), body: []byte(resp.Body)}
 	req, _ := http.NewRequest(method, "http://localhost"+target, bytes.NewReader(raw))
 	if err := e.validator.ValidateResponse(req, out.status, out.header, out.body); err != nil {
-		e.t.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", method, target, out.status, err, out.body)
+		return out, fmt.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", method, target, out.status, err, out.body)
 	}
-	return out
+	return out, nil
 }
 
 func (e *env) want(r response, status int, code string) {

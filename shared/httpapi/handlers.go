@@ -15,6 +15,7 @@ import (
 
 // Service is the use cases the API exposes.
 type Service interface {
+	AuthorizeRequest(ctx context.Context, p auth.Principal, in release.RequestInput) error
 	RequestRelease(ctx context.Context, p auth.Principal, in release.RequestInput) (release.RequestOutput, error)
 	ProviderList(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (store.Page, error)
 	Cancel(ctx context.Context, p auth.Principal, customerID, number string) (release.Result, error)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -165,24 +166,48 @@ func (m *benchStore) CustomerByZoomAccount(_ context.Context, id string) (store.
 	return store.Customer{}, store.ErrNotFound
 }
 
+func (m *benchStore) ReserveIdempotency(_ context.Context, scope, key, hash string, lease time.Duration) (store.Idempotency, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := scope + "\x00" + key
+	if held, ok := m.idem[k]; ok && held.ExpiresAt.After(time.Now()) {
+		return held, false, nil
+	}
+	res := store.Idempotency{Scope: scope, Key: key, BodyHash: hash, State: store.IdempotencyInProgress,
+		Owner: rand.Text(), ExpiresAt: time.Now().Add(lease)}
+	m.idem[k] = res
+	return res, true, nil
+}
+
 func (m *benchStore) GetIdempotency(_ context.Context, scope, key string) (store.Idempotency, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.idem[scope+"\x00"+key]
-	if !ok {
+	if !ok || !rec.ExpiresAt.After(time.Now()) {
 		return store.Idempotency{}, store.ErrNotFound
 	}
 	return rec, nil
 }
 
-func (m *benchStore) PutIdempotency(_ context.Context, rec store.Idempotency) error {
+func (m *benchStore) CompleteIdempotency(_ context.Context, res store.Idempotency, status int, body []byte) error {
+	return m.putOwned(res, func(rec *store.Idempotency) {
+		rec.State, rec.Status, rec.Body, rec.ExpiresAt = store.IdempotencyCompleted, status, body, time.Now().Add(store.IdempotencyTTL)
+	})
+}
+
+func (m *benchStore) ReleaseIdempotency(_ context.Context, res store.Idempotency) error {
+	return m.putOwned(res, func(rec *store.Idempotency) { rec.ExpiresAt = time.Time{} })
+}
+
+func (m *benchStore) putOwned(res store.Idempotency, change func(*store.Idempotency)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := rec.Scope + "\x00" + rec.Key
-	if _, ok := m.idem[k]; ok {
+	k := res.Scope + "\x00" + res.Key
+	if m.idem[k].Owner != res.Owner {
 		return store.ErrConflict
 	}
-	m.idem[k] = rec
+	change(&res)
+	m.idem[k] = res
 	return nil
 }
 

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -16,10 +19,13 @@ import (
 	"numberrelease/shared/store"
 )
 
-// IdempotencyStore remembers the answers given to Idempotency-Keys.
+// IdempotencyStore keeps Idempotency-Key records: a reservation while one
+// request does the work, then the answer it gave (see store's states).
 type IdempotencyStore interface {
+	ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (store.Idempotency, bool, error)
 	GetIdempotency(ctx context.Context, scope, key string) (store.Idempotency, error)
-	PutIdempotency(ctx context.Context, rec store.Idempotency) error
+	CompleteIdempotency(ctx context.Context, res store.Idempotency, status int, body []byte) error
+	ReleaseIdempotency(ctx context.Context, res store.Idempotency) error
 }
 
 var _ IdempotencyStore = (*store.Store)(nil)
@@ -27,10 +33,41 @@ var _ IdempotencyStore = (*store.Store)(nil)
 // MaxIdempotencyKeyLength bounds the Idempotency-Key header.
 const MaxIdempotencyKeyLength = 255
 
-// createReleaseRequest records a provider's request. With an Idempotency-Key,
-// the same key and body replay the first answer; the same key with another
-// body is refused (422). Only successful answers are remembered: a refused
-// request changed nothing, so sending it again re-evaluates it.
+// idempotencyTiming is how long a reservation holds its key and how a
+// duplicate waits for the answer.
+type idempotencyTiming struct {
+	// lease ends a reservation whose request never finished (crashed,
+	// timed out), so the key is not blocked for its whole TTL. The API
+	// Lambda times out after 15 s (and API Gateway gives up at 29 s), so a
+	// reservation 60 s old belongs to a request that is no longer running.
+	lease time.Duration
+	// wait is how long a duplicate of a request still in progress waits for
+	// its answer before it is told 409 idempotency_in_progress; it is far
+	// more than a request normally takes, and leaves most of the Lambda's
+	// 15 s for the duplicate's own answer.
+	wait time.Duration
+	// poll is the pause between two reads of the record while waiting.
+	poll time.Duration
+}
+
+var idemTiming = idempotencyTiming{lease: 60 * time.Second, wait: 5 * time.Second, poll: 200 * time.Millisecond}
+
+// createReleaseRequest records a provider's request. With an
+// Idempotency-Key the key is reserved before any work, so of concurrent
+// requests with one key only one does the work:
+//   - same key, same body: the first answer is replayed (a duplicate that
+//     arrives while the first still works waits for it, up to
+//     idemTiming.wait, then gets 409 idempotency_in_progress with
+//     Retry-After);
+//   - same key, another body: 422, and nothing is done.
+//
+// Only successful answers are remembered: when the work is refused (4xx) or
+// fails (5xx), the reservation is released, so the key can be sent again,
+// with a corrected body if need be. A refusal wrote nothing, except for a
+// large request that lost a race midway (409 conflict; the transactions
+// before it stay), which sending it again with the same key completes. The
+// caller's right to act for the body's customer is checked before anything
+// is replayed.
 func (a *API) createReleaseRequest(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	key := r.Header.Get("Idempotency-Key")
 	if err := validIdempotencyKey(key, r.Header.Values("Idempotency-Key")); err != nil {
@@ -47,65 +84,122 @@ func (a *API) createReleaseRequest(w http.ResponseWriter, r *http.Request, p aut
 		a.problem(w, r, err)
 		return
 	}
-	hash := bodyHash(body)
-	if key != "" {
-		if replayed, err := a.replay(w, r, p.ProviderID, key, hash); replayed || err != nil {
-			if err != nil {
-				a.problem(w, r, err)
-			}
+	if key == "" {
+		resp, err := a.requestRelease(r.Context(), p, in)
+		if err != nil {
+			a.problem(w, r, err)
 			return
 		}
+		writeAnswer(w, http.StatusCreated, resp, false)
+		return
 	}
-	out, err := a.svc.RequestRelease(r.Context(), p, in)
-	if err != nil {
+	if err := a.svc.AuthorizeRequest(r.Context(), p, in); err != nil {
 		a.problem(w, r, err)
 		return
 	}
-	resp, err := json.Marshal(out)
+	res, answer, err := a.reserve(r.Context(), p.ProviderID, key, bodyHash(body))
 	if err != nil {
-		a.problem(w, r, fmt.Errorf("encode response: %w", err))
+		if apperr.CodeOf(err) == apperr.IdempotencyInProgress {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(idemTiming.wait.Seconds())))))
+		}
+		a.problem(w, r, err)
 		return
 	}
-	if key != "" {
-		err := a.idem.PutIdempotency(r.Context(), store.Idempotency{
-			Scope: p.ProviderID, Key: key, BodyHash: hash, Status: http.StatusCreated, Body: resp,
-		})
-		if errors.Is(err, store.ErrConflict) {
-			// A concurrent request with the same key finished first: answer as it did.
-			if replayed, err := a.replay(w, r, p.ProviderID, key, hash); replayed || err != nil {
-				if err != nil {
-					a.problem(w, r, err)
-				}
-				return
-			}
-		} else if err != nil {
-			// The request is recorded; only the replay record is missing, and a
-			// retry converges because open numbers are reported, not re-asked.
-			a.log.ErrorContext(r.Context(), "store idempotency record", "request_id", requestID(r.Context()), "err", err)
-		}
+	if answer != nil {
+		writeAnswer(w, answer.Status, answer.Body, true)
+		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(resp)
+	resp, err := a.requestRelease(r.Context(), p, in)
+	// The outcome is recorded even if the caller has gone away meanwhile.
+	ctx := context.WithoutCancel(r.Context())
+	if err != nil {
+		if rerr := a.idem.ReleaseIdempotency(ctx, res); rerr != nil {
+			// The key stays reserved until the lease ends.
+			a.log.ErrorContext(ctx, "release idempotency key", "request_id", requestID(ctx), "err", rerr)
+		}
+		a.problem(w, r, err)
+		return
+	}
+	if err := a.idem.CompleteIdempotency(ctx, res, http.StatusCreated, resp); err != nil {
+		// The request is recorded; only its replay record is missing, and a
+		// retry converges because open numbers are reported, not re-asked.
+		a.log.ErrorContext(ctx, "store idempotency answer", "request_id", requestID(ctx), "err", err)
+	}
+	writeAnswer(w, http.StatusCreated, resp, false)
 }
 
-// replay answers from a remembered record, if there is one for the key.
-func (a *API) replay(w http.ResponseWriter, r *http.Request, scope, key, hash string) (bool, error) {
-	rec, err := a.idem.GetIdempotency(r.Context(), scope, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
+// requestRelease does the work and encodes its answer.
+func (a *API) requestRelease(ctx context.Context, p auth.Principal, in release.RequestInput) ([]byte, error) {
+	out, err := a.svc.RequestRelease(ctx, p, in)
 	if err != nil {
-		return false, fmt.Errorf("read idempotency record: %w", err)
+		return nil, err
 	}
-	if rec.BodyHash != hash {
-		return false, apperr.New(apperr.IdempotencyMismatch, "Idempotency-Key %q was already used with a different request body", key)
+	resp, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
 	}
+	return resp, nil
+}
+
+// writeAnswer sends a JSON answer, marked when it is a stored one replayed.
+func writeAnswer(w http.ResponseWriter, status int, body []byte, replayed bool) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Idempotent-Replayed", "true")
-	w.WriteHeader(rec.Status)
-	_, _ = w.Write(rec.Body)
-	return true, nil
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// reserve claims key for this request and returns the reservation, or the
+// stored answer to replay when the same body was answered already. Another
+// body is refused (422); the same body still in progress is waited for, up
+// to idemTiming.wait, then refused (409). A reservation that is released or
+// whose lease ends while waiting is taken over.
+func (a *API) reserve(ctx context.Context, scope, key, hash string) (store.Idempotency, *store.Idempotency, error) {
+	deadline := time.Now().Add(idemTiming.wait)
+	for {
+		rec, ok, err := a.idem.ReserveIdempotency(ctx, scope, key, hash, idemTiming.lease)
+		if err != nil {
+			return store.Idempotency{}, nil, err
+		}
+		if ok {
+			return rec, nil, nil
+		}
+		for {
+			if rec.BodyHash != hash {
+				return store.Idempotency{}, nil, apperr.New(apperr.IdempotencyMismatch, "Idempotency-Key %q was already used with a different request body", key)
+			}
+			if rec.State == store.IdempotencyCompleted {
+				return store.Idempotency{}, &rec, nil
+			}
+			if !time.Now().Before(deadline) {
+				return store.Idempotency{}, nil, apperr.New(apperr.IdempotencyInProgress,
+					"a request with Idempotency-Key %q is still in progress; send it again later to get its answer", key)
+			}
+			if err := sleep(ctx, idemTiming.poll); err != nil {
+				return store.Idempotency{}, nil, err
+			}
+			rec, err = a.idem.GetIdempotency(ctx, scope, key)
+			if errors.Is(err, store.ErrNotFound) {
+				break // released, or its lease ended: try to reserve it
+			}
+			if err != nil {
+				return store.Idempotency{}, nil, err
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func validIdempotencyKey(key string, all []string) error {

@@ -8,6 +8,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/ident"
 	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 )
@@ -45,8 +46,8 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 		return RequestOutput{}, err
 	}
 	in.CustomerID = strings.TrimSpace(in.CustomerID)
-	if in.CustomerID == "" {
-		return RequestOutput{}, apperr.New(apperr.Invalid, "customer_id is required")
+	if err := requestCustomerID(in.CustomerID); err != nil {
+		return RequestOutput{}, err
 	}
 	if len(in.Reason) > MaxReasonLength {
 		return RequestOutput{}, apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", len(in.Reason), MaxReasonLength)
@@ -114,6 +115,40 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 	return out, nil
 }
 
+// AuthorizeRequest makes RequestRelease's checks of who may ask for what,
+// without doing anything: the caller is a provider, the body's customer_id
+// is an identifier, and that customer is linked to the provider (unknown
+// and unlinked customers both answer 404). The API makes it before it
+// replays a stored answer to an Idempotency-Key.
+func (s *Service) AuthorizeRequest(ctx context.Context, p auth.Principal, in RequestInput) error {
+	providerID, err := principalProvider(p)
+	if err != nil {
+		return err
+	}
+	customerID := strings.TrimSpace(in.CustomerID)
+	if err := requestCustomerID(customerID); err != nil {
+		return err
+	}
+	return s.requireLink(ctx, providerID, customerID)
+}
+
+// requestCustomerID checks a request body's customer_id.
+func requestCustomerID(id string) error {
+	if id == "" {
+		return apperr.New(apperr.Invalid, "customer_id is required")
+	}
+	return checkCustomerID(id)
+}
+
+// checkCustomerID refuses a customer_id (body or path) that is not an
+// identifier, naming the field.
+func checkCustomerID(id string) error {
+	if err := ident.Check(id); err != nil {
+		return apperr.New(apperr.Invalid, "customer_id is not a valid identifier: %v", err)
+	}
+	return nil
+}
+
 func requestWhy(reason string) string {
 	if reason == "" {
 		return "release requested by provider"
@@ -139,6 +174,9 @@ func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID
 	if err != nil {
 		return store.Page{}, err
 	}
+	if err := checkCustomerID(customerID); err != nil {
+		return store.Page{}, err
+	}
 	if err := s.requireLink(ctx, providerID, customerID); err != nil {
 		return store.Page{}, err
 	}
@@ -149,6 +187,9 @@ func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawNumber string) (Result, error) {
 	providerID, err := principalProvider(p)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := checkCustomerID(customerID); err != nil {
 		return Result{}, err
 	}
 	n, err := ParsePathNumber(rawNumber)

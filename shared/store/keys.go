@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	"numberrelease/shared/number"
 )
@@ -26,6 +27,13 @@ import (
 //
 // Released numbers move to their own index partition, so the default views
 // never read them and a RELEASED listing reads nothing else.
+//
+// Identifiers (customer, provider, Zoom account) enter keys through idPart,
+// which escapes '%' and the delimiter '#': valid identifiers (package ident)
+// contain neither and keep the layout above, and an identifier that slipped
+// past validation still cannot spell another's key ("acme#RELEASED" becomes
+// "acme%23RELEASED"). The Idempotency-Key is the last part of its key and
+// follows an escaped scope, so it needs no escaping.
 const (
 	skState       = "STATE"
 	skMeta        = "META"
@@ -33,14 +41,20 @@ const (
 	historyPrefix = "H#"
 )
 
-func numberPK(customerID, e164 string) string { return "NUM#" + customerID + "#" + e164 }
+// keyEscaper is injective: no two strings escape to the same one.
+var keyEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+// idPart is an identifier as it appears inside a key.
+func idPart(id string) string { return keyEscaper.Replace(id) }
+
+func numberPK(customerID, e164 string) string { return "NUM#" + idPart(customerID) + "#" + e164 }
 func historySK(version int) string            { return fmt.Sprintf("%s%08d", historyPrefix, version) }
-func customerPK(customerID string) string     { return "CUST#" + customerID }
-func zoomAccountPK(accountID string) string   { return "ZACCT#" + accountID }
-func providerPK(providerID string) string     { return "PROV#" + providerID }
-func linkSK(customerID string) string         { return "CUST#" + customerID }
+func customerPK(customerID string) string     { return "CUST#" + idPart(customerID) }
+func zoomAccountPK(accountID string) string   { return "ZACCT#" + idPart(accountID) }
+func providerPK(providerID string) string     { return "PROV#" + idPart(providerID) }
+func linkSK(customerID string) string         { return "CUST#" + idPart(customerID) }
 func idempotencyPK(scope, key string) string {
-	return "IDEM#" + scope + "#" + key
+	return "IDEM#" + idPart(scope) + "#" + key
 }
 
 func releasedSuffix(s number.Status) string {
@@ -51,11 +65,11 @@ func releasedSuffix(s number.Status) string {
 }
 
 func customerIndexPK(customerID string, s number.Status) string {
-	return "C#" + customerID + releasedSuffix(s)
+	return "C#" + idPart(customerID) + releasedSuffix(s)
 }
 
 func providerIndexPK(providerID, customerID string, s number.Status) string {
-	return "P#" + providerID + "#C#" + customerID + releasedSuffix(s)
+	return "P#" + idPart(providerID) + "#C#" + idPart(customerID) + releasedSuffix(s)
 }
 
 func indexSK(s number.Status, e164 string) string { return string(s) + "#" + e164 }
@@ -72,7 +86,7 @@ func inFlightKeys(n Number) (string, string) {
 	h := fnv.New32a()
 	h.Write([]byte(n.CustomerID + "#" + n.Number))
 	return fmt.Sprintf("INFLIGHT#%d", h.Sum32()%inFlightShards),
-		n.UpdatedAt.UTC().Format(inFlightTime) + "#" + n.CustomerID + "#" + n.Number
+		n.UpdatedAt.UTC().Format(inFlightTime) + "#" + idPart(n.CustomerID) + "#" + n.Number
 }
 
 // inFlightTime is fixed-width, so index keys sort by time.

@@ -109,14 +109,36 @@ type Link struct {
 	CustomerID string `dynamodbav:"customer_id"`
 }
 
-// Idempotency remembers the answer given to one Idempotency-Key.
+// IdempotencyState is how far the request holding an Idempotency-Key got.
+type IdempotencyState string
+
+// States of an idempotency record (a key with no live record is free).
+const (
+	// IdempotencyInProgress: a request reserved the key and is doing the
+	// work; the reservation lapses at ExpiresAt if it never finishes.
+	IdempotencyInProgress IdempotencyState = "IN_PROGRESS"
+	// IdempotencyCompleted: the answer is stored, to be replayed until
+	// ExpiresAt.
+	IdempotencyCompleted IdempotencyState = "COMPLETED"
+)
+
+// Idempotency is one Idempotency-Key's record: first the reservation of the
+// request doing the work, then the answer it gave.
 type Idempotency struct {
-	Scope     string    `dynamodbav:"scope"`
-	Key       string    `dynamodbav:"key"`
-	BodyHash  string    `dynamodbav:"body_hash"`
-	Status    int       `dynamodbav:"status"`
-	Body      []byte    `dynamodbav:"body"`
+	Scope    string           `dynamodbav:"scope"`
+	Key      string           `dynamodbav:"key"`
+	BodyHash string           `dynamodbav:"body_hash"`
+	State    IdempotencyState `dynamodbav:"state"`
+	// Owner is the reservation's random id; only its holder may complete
+	// or release it.
+	Owner string `dynamodbav:"owner,omitempty"`
+	// Status and Body are the answer (completed records only).
+	Status    int       `dynamodbav:"status,omitempty"`
+	Body      []byte    `dynamodbav:"body,omitempty"`
 	CreatedAt time.Time `dynamodbav:"created_at"`
+	// ExpiresAt ends the record's hold on the key: the end of an
+	// in-progress reservation's lease, or of a completed answer's TTL.
+	ExpiresAt time.Time `dynamodbav:"-"`
 }
 
 // ListQuery selects one page of a customer's numbers.

@@ -434,38 +434,6 @@ func TestTenantsAndLinks(t *testing.T) {
 	}
 }
 
-func TestIdempotencyRecords(t *testing.T) {
-	s, _ := newStore(t)
-	ctx := context.Background()
-	now := time.Now()
-	s.now = func() time.Time { return now }
-	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("unknown key err = %v", err)
-	}
-	rec := Idempotency{Scope: "pxc", Key: "k1", BodyHash: "h", Status: 201, Body: []byte(`{"a":1}`)}
-	if err := s.PutIdempotency(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.GetIdempotency(ctx, "pxc", "k1")
-	if err != nil || got.BodyHash != "h" || string(got.Body) != `{"a":1}` || got.Status != 201 {
-		t.Fatalf("GetIdempotency = %+v, %v", got, err)
-	}
-	if err := s.PutIdempotency(ctx, rec); !errors.Is(err, ErrConflict) {
-		t.Fatalf("second put err = %v; want ErrConflict", err)
-	}
-	if _, err := s.GetIdempotency(ctx, "other", "k1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("key is scoped per provider; got %v", err)
-	}
-	// Past its TTL the record is gone, and the key may be used afresh.
-	now = now.Add(IdempotencyTTL + time.Second)
-	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("expired record err = %v; want ErrNotFound", err)
-	}
-	if err := s.PutIdempotency(ctx, rec); err != nil {
-		t.Fatalf("put over expired record: %v", err)
-	}
-}
-
 func TestInFlightBefore(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()

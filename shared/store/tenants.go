@@ -2,14 +2,14 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"numberrelease/shared/ident"
 )
 
 type customerItem struct {
@@ -24,13 +24,6 @@ type linkItem struct {
 	Link
 }
 
-type idempotencyItem struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	ExpiresAt int64  `dynamodbav:"expires_at"`
-	Idempotency
-}
-
 // IsLinked reports whether a provider may act for a customer.
 func (s *Store) IsLinked(ctx context.Context, providerID, customerID string) (bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -43,8 +36,13 @@ func (s *Store) IsLinked(ctx context.Context, providerID, customerID string) (bo
 }
 
 // PutTenants writes customers and provider links (set-up and demo data), in
-// batches of at most 25 items, retrying unprocessed ones.
+// batches of at most 25 items, retrying unprocessed ones. Customer and
+// provider ids must be identifiers (package ident); if one is not, nothing
+// is written.
 func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Link) error {
+	if err := checkTenantIDs(customers, links); err != nil {
+		return err
+	}
 	var items []map[string]types.AttributeValue
 	for _, c := range customers {
 		av, err := attributevalue.MarshalMap(customerItem{PK: customerPK(c.ID), SK: skMeta, Customer: c})
@@ -68,6 +66,23 @@ func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Li
 		items = append(items, av)
 	}
 	return s.batchPut(ctx, items)
+}
+
+func checkTenantIDs(customers []Customer, links []Link) error {
+	for _, c := range customers {
+		if err := ident.Check(c.ID); err != nil {
+			return fmt.Errorf("customer id %q is not a valid identifier: %w", c.ID, err)
+		}
+	}
+	for _, l := range links {
+		if err := ident.Check(l.ProviderID); err != nil {
+			return fmt.Errorf("link: provider id %q is not a valid identifier: %w", l.ProviderID, err)
+		}
+		if err := ident.Check(l.CustomerID); err != nil {
+			return fmt.Errorf("link: customer id %q is not a valid identifier: %w", l.CustomerID, err)
+		}
+	}
+	return nil
 }
 
 // GetCustomer reads a customer.
@@ -117,56 +132,6 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 			}
 			pending = out.UnprocessedItems
 		}
-	}
-	return nil
-}
-
-// GetIdempotency returns the answer remembered for a key, or ErrNotFound.
-func (s *Store) GetIdempotency(ctx context.Context, scope, key string) (Idempotency, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: keyOf(idempotencyPK(scope, key), skIdempotency), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return Idempotency{}, fmt.Errorf("get idempotency record: %w", err)
-	}
-	if out.Item == nil {
-		return Idempotency{}, ErrNotFound
-	}
-	var it idempotencyItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
-	}
-	// DynamoDB deletes expired items lazily (moto never does): an expired
-	// record is treated as absent.
-	if it.ExpiresAt <= s.now().Unix() {
-		return Idempotency{}, ErrNotFound
-	}
-	return it.Idempotency, nil
-}
-
-// PutIdempotency remembers an answer; ErrConflict if another request stored
-// one for the same key first (an expired record may be replaced).
-func (s *Store) PutIdempotency(ctx context.Context, rec Idempotency) error {
-	now := s.now()
-	rec.CreatedAt = now.UTC()
-	av, err := attributevalue.MarshalMap(idempotencyItem{
-		PK: idempotencyPK(rec.Scope, rec.Key), SK: skIdempotency,
-		ExpiresAt: now.Add(IdempotencyTTL).Unix(), Idempotency: rec,
-	})
-	if err != nil {
-		return fmt.Errorf("encode idempotency record: %w", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: av,
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expires_at <= :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("put idempotency record: %w", err)
 	}
 	return nil
 }
