@@ -28,6 +28,7 @@ import (
 	"numberrelease/shared/lambdafront"
 	"numberrelease/shared/notify"
 	"numberrelease/shared/reconcile"
+	"numberrelease/shared/stage"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
@@ -55,6 +56,10 @@ type Config struct {
 	// RetryBudget and RetryPause shape the long retries after a state's own
 	// (tasks.Config).
 	RetryBudget, RetryPause time.Duration
+	// Stage names the cdk.json stage whose settings the local system shares
+	// with the deployed one: release-tasks' concurrency cap, which the
+	// Lambda front enforces as Lambda does (stage.Config); "" for none.
+	Stage string
 	// ReconcileEvery is how often the reconciler runs (0: never), and
 	// ReconcileGrace how long a number may go unchanged before it checks
 	// it (shared/reconcile).
@@ -105,6 +110,7 @@ func Defaults() Config {
 		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
 		RetryBudget: tasks.DefaultRetryBudget, RetryPause: 10 * time.Second,
 		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
+		Stage: "dev",
 		ZoomLimits:    zoom.ProLimits(),
 		ReleaseMode:   tasks.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
@@ -135,6 +141,9 @@ type Stack struct {
 	SFN             *sfn.Client
 	// Events is an EventBridge client for the emulator (EventBus).
 	Events *eventbridge.Client
+	// ReleaseTasksConcurrency is the cap on concurrent release-tasks
+	// invocations, from the stage (0: none).
+	ReleaseTasksConcurrency int
 
 	moto    *emulator.Server
 	front   *lambdafront.Front
@@ -181,6 +190,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start the AWS emulator: %w", err)
 	}
 	if s.front, err = lambdafront.New(s.moto.Endpoint(), log); err != nil {
+		return nil, err
+	}
+	if err := s.capConcurrency(cfg.Stage); err != nil {
 		return nil, err
 	}
 	s.serve(frontLn, s.front)
@@ -235,6 +247,25 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 	return s, nil
+}
+
+// capConcurrency makes the Lambda front refuse release-tasks invocations
+// over the stage's cap, as Lambda does (429 TooManyRequestsException, which
+// the state machine retries).
+func (s *Stack) capConcurrency(name string) error {
+	if name == "" {
+		return nil
+	}
+	path, err := stage.FindFile()
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", name, err)
+	}
+	st, err := stage.LoadFile(path, name)
+	if err != nil {
+		return err
+	}
+	s.ReleaseTasksConcurrency = st.ReleaseTasksReservedConcurrency
+	return s.front.SetConcurrency(tasksFunction, st.ReleaseTasksReservedConcurrency)
 }
 
 // startNotifications publishes status changes on the local bus, reading the
