@@ -213,6 +213,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, apperr.New(apperr.Invalid, "%s", jsonhttp.DescribeDecodeError(err, &env)))
 		return
 	}
+	if env.Event == "" {
+		log.WarnContext(ctx, "zoom webhook refused", "reason", "no event")
+		h.problem(w, r, apperr.New(apperr.Invalid, `"event" is required: Zoom's envelope names its event`))
+		return
+	}
 	log = log.With("event", env.Event)
 
 	switch env.Event {
