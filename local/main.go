@@ -74,8 +74,8 @@ Number Release is running at %[1]s
   zoom app        %[1]s/zoom-sim/   (the simulated Zoom account: Assigned tab, Unbind)
   health          %[1]s/healthz
   API document    %[1]s/openapi.yaml
-  customer token  curl -s -XPOST %[1]s/local/token -d '{"kind":"customer","tenant_id":"acme","sub":"alice"}'
-  provider token  curl -s -XPOST %[1]s/local/token -d '{"kind":"provider","provider_id":"pxc"}'
+  customer token  curl -s -XPOST %[1]s/local/token -H 'Content-Type: application/json' -d '{"kind":"customer","tenant_id":"acme","sub":"alice"}'
+  provider token  curl -s -XPOST %[1]s/local/token -H 'Content-Type: application/json' -d '{"kind":"provider","provider_id":"pxc"}'
   wait list       curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/numbers?status=PENDING_APPROVAL'
   zoom numbers    curl -s %[1]s/zoom-sim/admin/numbers
 
