@@ -68,7 +68,7 @@ $(MOTO_STAMP):
 # emulator, and starving it of CPU measures the machine instead.
 E2E_PKG := numberrelease/e2e
 
-test: deps vet fmt-check ## vet, gofmt check, then go test (PKG, TEST_FLAGS), then browser-test (whole tree only)
+test: deps vet fmt-check ## vet, gofmt check, then go test (PKG, TEST_FLAGS), then browser-test and api-fuzz (whole tree only)
 ifeq ($(PKG),./...)
 	$(GO) test -count=1 -timeout 30m $(TEST_FLAGS) $$($(GO) list ./... | grep -vx '$(E2E_PKG)')
 	$(GO) test -count=1 -timeout 30m $(TEST_FLAGS) ./e2e
@@ -76,6 +76,7 @@ else
 	$(GO) test -count=1 -timeout 30m $(TEST_FLAGS) $(PKG)
 endif
 	$(if $(filter ./...,$(PKG)),$(if $(filter-out 0,$(BROWSER_TEST)),@$(MAKE) --no-print-directory browser-test))
+	$(if $(filter ./...,$(PKG)),$(if $(filter-out 0,$(API_FUZZ)),@$(MAKE) --no-print-directory api-fuzz))
 	$(if $(filter ./...,$(PKG)),@$(MAKE) --no-print-directory fuzz)
 
 # Each fuzz target runs a fixed number of executions on top of its committed
@@ -119,7 +120,7 @@ build: ## build Lambda bundles build/<name>/bootstrap for every functions/<name>
 			-ldflags='-s -w' -o build/$$name/bootstrap ./functions/$$name; \
 	done
 
-run: deps ## run the whole system locally on :8080 (PORT) — emulator, API, workflow, Zoom simulator, demo data
+run: deps ## run the whole system locally on 127.0.0.1:8080 (PORT, HOST) — emulator, API, workflow, Zoom simulator, demo data
 	$(GO) run ./local
 
 clean: ## remove build output and the virtualenv
@@ -222,8 +223,9 @@ e2e: deps ## the end-to-end suite (E2E_BASE_URL: a running system; TEST_FLAGS)
 # ---- LocalStack route (deploy/localstack/): needs Docker; not run by CI --------
 #
 #   make localstack-up          LocalStack 4.14.0 (the last community image) on :4566
-#   make run                    in another terminal: the token issuer and Zoom simulator
-#                               the deployed functions use (and the suite's helpers)
+#   HOST=0.0.0.0 make run       in another terminal: the token issuer and Zoom simulator
+#                               the deployed functions use (and the suite's helpers),
+#                               on every interface so the containers reach it
 #   make deploy-local           host-arch bundles, cdklocal bootstrap + deploy of stage
 #                               "local", the simulator's credentials into the secret
 #   make e2e-local              seed the deployed table, run the suite through the front
@@ -331,6 +333,35 @@ $(BROWSERTEST_STAMP): $(BROWSERTEST)/package.json $(BROWSERTEST)/package-lock.js
 
 browser-test: emulator chromium $(BROWSERTEST_STAMP) ## browser tests of the web pages (starts the whole system itself)
 	cd $(BROWSERTEST) && node --test --test-reporter=spec --test-concurrency=1 release.test.mjs
+
+# ---- API fuzzing against the OpenAPI document (apifuzz/) --------------------
+#
+#   make api-fuzz                      Schemathesis against make run's system
+#   make api-fuzz API_FUZZ_SEED=7 API_FUZZ_EXAMPLES=200   another seed, more examples
+#   make test API_FUZZ=0               every other test, without it
+#
+# Schemathesis (pinned) is installed into .venv/ beside moto. apifuzz/run.py
+# builds and starts ./local on a free loopback port, gets a customer (acme)
+# and a provider (pxc) token from /local/token, runs Schemathesis with every
+# check once per role and once for the unauthenticated operations, with a
+# fixed seed and a bounded number of examples (about 1-2 minutes on 2 cores),
+# then stops everything it started. Reports: test-artifacts/api-fuzz/.
+
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_STAMP   := $(VENV)/.installed-schemathesis-$(SCHEMATHESIS_VERSION)
+API_FUZZ             ?= 1
+API_FUZZ_SEED        ?= 20261201
+API_FUZZ_EXAMPLES    ?= 100
+
+.PHONY: api-fuzz
+
+$(SCHEMATHESIS_STAMP): $(MOTO_STAMP)
+	$(VENV)/bin/pip install --disable-pip-version-check -q "schemathesis==$(SCHEMATHESIS_VERSION)"
+	@touch $@
+
+api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local system, driven by the OpenAPI document (API_FUZZ_SEED, API_FUZZ_EXAMPLES)
+	API_FUZZ_SEED='$(API_FUZZ_SEED)' API_FUZZ_EXAMPLES='$(API_FUZZ_EXAMPLES)' GO='$(GO)' \
+		SCHEMATHESIS='$(abspath $(VENV))/bin/schemathesis' $(VENV)/bin/python3 apifuzz/run.py
 
 # ---- Performance measurement (bench/) ----------------------------------------
 #

@@ -1,16 +1,25 @@
 // Command local runs the whole Number Release system on this machine
 // (`make run`): the AWS emulator with real Step Functions executions, the
-// API on :8080 (env PORT), the local token issuer, the Zoom simulator and the
-// seed's demo data. Ctrl-C stops everything it started.
+// API on 127.0.0.1:8080 (env PORT; env HOST to listen elsewhere), the local
+// token issuer, the Zoom simulator and the seed's demo data. Ctrl-C stops
+// everything it started.
+//
+// It listens on the loopback interface only unless told otherwise:
+// /local/token mints a token for any tenant or provider and /zoom-sim/admin
+// changes the simulated Zoom account, so neither may be reachable from the
+// network by default. HOST=0.0.0.0 (or another address) is an explicit
+// opt-in, printed with a warning.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,8 +31,16 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg := devstack.Defaults()
 	cfg.Log = log
-	if p := os.Getenv("PORT"); p != "" {
-		cfg.Addr = ":" + p
+	addr, exposed, err := listenAddr(cfg.Addr, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	cfg.Addr = addr
+	if exposed {
+		fmt.Fprintf(os.Stderr, "WARNING: listening on %s, which is reachable from other machines: "+
+			"anyone who can reach it can mint tokens for any tenant (/local/token) and change the "+
+			"simulated Zoom account (/zoom-sim/admin). Use HOST only on a network you trust.\n", addr)
 	}
 	if s := os.Getenv("ZOOM_WEBHOOK_SECRET_TOKEN"); s != "" {
 		cfg.WebhookSecret = s
@@ -57,8 +74,8 @@ Number Release is running at %[1]s
   zoom app        %[1]s/zoom-sim/   (the simulated Zoom account: Assigned tab, Unbind)
   health          %[1]s/healthz
   API document    %[1]s/openapi.yaml
-  customer token  curl -s -XPOST %[1]s/local/token -d '{"kind":"customer","tenant_id":"acme","sub":"alice"}'
-  provider token  curl -s -XPOST %[1]s/local/token -d '{"kind":"provider","provider_id":"pxc"}'
+  customer token  curl -s -XPOST %[1]s/local/token -H 'Content-Type: application/json' -d '{"kind":"customer","tenant_id":"acme","sub":"alice"}'
+  provider token  curl -s -XPOST %[1]s/local/token -H 'Content-Type: application/json' -d '{"kind":"provider","provider_id":"pxc"}'
   wait list       curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/numbers?status=PENDING_APPROVAL'
   zoom numbers    curl -s %[1]s/zoom-sim/admin/numbers
 
@@ -72,6 +89,31 @@ Ctrl-C stops everything.
 		fmt.Fprintf(os.Stderr, "stop: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// listenAddr is where to listen: def's host (loopback) and port, with
+// PORT replacing the port and HOST the host. exposed says whether the
+// address is reachable from other machines (any host but a loopback one).
+func listenAddr(def string, getenv func(string) string) (addr string, exposed bool, err error) {
+	host, port, err := net.SplitHostPort(def)
+	if err != nil {
+		return "", false, fmt.Errorf("default address %q: %w", def, err)
+	}
+	if p := getenv("PORT"); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+			return "", false, fmt.Errorf("PORT=%q is not a port number (0-65535)", p)
+		}
+		port = p
+	}
+	if h := getenv("HOST"); h != "" {
+		host = strings.Trim(h, "[]")
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback && ip == nil {
+		return "", false, fmt.Errorf("HOST=%q is not an IP address or localhost", host)
+	}
+	return net.JoinHostPort(host, port), !loopback, nil
 }
 
 func modeText(cfg devstack.Config) string {

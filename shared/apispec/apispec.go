@@ -12,11 +12,15 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"numberrelease/shared/number"
 )
 
 //go:embed openapi.yaml
@@ -30,8 +34,36 @@ func Document() []byte {
 	return bytes.Clone(document)
 }
 
+// The document's own string formats, which no pattern can state: whether a
+// phone number is valid in its country's numbering plan (libphonenumber's
+// metadata, package number).
+const (
+	// FormatPhoneNumber is a phone number as a client may send it: valid once
+	// normalised.
+	FormatPhoneNumber = "phone-number"
+	// FormatE164 is a phone number as the service writes it: valid and
+	// already in E.164 form.
+	FormatE164 = "e164"
+)
+
+var defineFormats = sync.OnceFunc(func() {
+	openapi3.DefineStringFormatValidator(FormatPhoneNumber, openapi3.NewCallbackValidator(func(v string) error {
+		if _, err := number.Parse(v); err != nil {
+			return fmt.Errorf("%q is not a valid phone number", v)
+		}
+		return nil
+	}))
+	openapi3.DefineStringFormatValidator(FormatE164, openapi3.NewCallbackValidator(func(v string) error {
+		if n, err := number.Parse(v); err != nil || n != v {
+			return fmt.Errorf("%q is not a valid phone number in E.164 form", v)
+		}
+		return nil
+	}))
+})
+
 // Load parses the OpenAPI document and validates it.
 func Load() (*openapi3.T, error) {
+	defineFormats()
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(document)
 	if err != nil {
@@ -92,6 +124,7 @@ func (v *Validator) ValidateResponse(req *http.Request, status int, header http.
 	if err != nil {
 		return v.validateUnrouted(req, err, status, header, body)
 	}
+	params = unescaped(params)
 	opID := route.Operation.OperationID
 	if header == nil {
 		header = http.Header{}
@@ -123,6 +156,7 @@ func (v *Validator) ValidateRequest(req *http.Request, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: no documented operation: %w", req.Method, requestPath(req), err)
 	}
+	params = unescaped(params)
 	r := req.Clone(req.Context())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
@@ -184,6 +218,20 @@ func (v *Validator) validateProblem(header http.Header, body []byte) error {
 		return fmt.Errorf("problem body does not match schema Problem: %w", err)
 	}
 	return nil
+}
+
+// unescaped percent-decodes path parameters: the router hands them as they
+// are in the URL, and their schemas describe the decoded values
+// (%2B97239754571 is +97239754571).
+func unescaped(params map[string]string) map[string]string {
+	out := make(map[string]string, len(params))
+	for k, v := range params {
+		if dec, err := url.PathUnescape(v); err == nil {
+			v = dec
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func requestPath(req *http.Request) string {

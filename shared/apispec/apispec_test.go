@@ -307,6 +307,26 @@ func TestValidateResponse(t *testing.T) {
 			body: `{"keys":[{"kty":"EC","crv":"P-256","kid":"local","x":"x","y":"y"}]}`,
 		},
 		{
+			name: "webhook 200 url validation", method: "POST", target: "/zoom/webhook", status: 200, contentType: jsonCT,
+			body: `{"plainToken":"qgg8vlvZRS6UYooatFL8Aw","encryptedToken":"0a1c7de9dea8749a2ab36c898bdd56bd18ea40c0f34dd6e901705710c19eae40"}`,
+		},
+		{
+			name: "webhook 200 ignored", method: "POST", target: "/zoom/webhook", status: 200, contentType: jsonCT,
+			body: `{"ignored":"payload.account_id is missing"}`,
+		},
+		{
+			name: "webhook 200 other body", method: "POST", target: "/zoom/webhook", status: 200, contentType: jsonCT,
+			body: `{"status":"ok"}`, wantErr: true,
+		},
+		{
+			name: "cancel 200 number not in E.164 form", method: "DELETE", target: "/provider/v1/customers/acme/numbers/%2B97239754569/release-request", status: 200, contentType: jsonCT,
+			body: `{"number":"+0097239754569","status":"CANCELLED"}`, wantErr: true,
+		},
+		{
+			name: "cancel 200 number outside the numbering plan", method: "DELETE", target: "/provider/v1/customers/acme/numbers/%2B97239754569/release-request", status: 200, contentType: jsonCT,
+			body: `{"number":"+10000000000","status":"CANCELLED"}`, wantErr: true,
+		},
+		{
 			name: "unknown path 404 problem", method: "GET", target: "/nope", status: 404, contentType: problemCT,
 			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
 		},
@@ -421,6 +441,55 @@ func TestValidateRequest(t *testing.T) {
 		{name: "local token", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"acme","sub":"admin-1"}`},
 		{name: "local token bad kind", method: "POST", target: "/local/token", body: `{"kind":"operator"}`, wantErr: true},
 		{name: "get number encoded", method: "GET", target: "/v1/numbers/%2B97239754571"},
+		{name: "get number with separators", method: "GET", target: "/v1/numbers/972%20(3)%20975-4571"},
+		{name: "get number not a phone number", method: "GET", target: "/v1/numbers/12ab", wantErr: true},
+		{name: "get number outside the numbering plan", method: "GET", target: "/v1/numbers/%2B10000000000", wantErr: true},
+		{
+			name: "create with separators and without plus", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["972 3-975-4571","(+1) 415.555.2671"]}`,
+		},
+		{
+			name: "create number not a phone number", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["12ab"]}`, wantErr: true,
+		},
+		{
+			name: "create number outside the numbering plan", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["+10000000000"]}`, wantErr: true,
+		},
+		{
+			name: "create the same number twice", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["+97239754571","+97239754571"]}`, wantErr: true,
+		},
+		{
+			name: "create with an unknown field", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["+97239754571"],"priority":1}`, wantErr: true,
+		},
+		{
+			name: "create for a blank customer", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":" \u00a0 ","numbers":["+97239754571"]}`, wantErr: true,
+		},
+		{
+			name: "create with a reason of 500 Hebrew letters", method: "POST", target: "/provider/v1/release-requests",
+			body: `{"customer_id":"acme","numbers":["+97239754571"],"reason":"` + strings.Repeat("ש", 500) + `"}`,
+		},
+		{
+			name: "create idempotency key with a space", method: "POST", target: "/provider/v1/release-requests",
+			body:   `{"customer_id":"acme","numbers":["+97239754571"]}`,
+			header: map[string]string{"Idempotency-Key": "k 1"}, wantErr: true,
+		},
+		{
+			name: "create idempotency key not ASCII", method: "POST", target: "/provider/v1/release-requests",
+			body:   `{"customer_id":"acme","numbers":["+97239754571"]}`,
+			header: map[string]string{"Idempotency-Key": "clé"}, wantErr: true,
+		},
+		{name: "approve with an unknown field", method: "POST", target: "/v1/numbers/release", body: `{"numbers":["+97239754571"],"reason":"x"}`, wantErr: true},
+		{name: "list empty cursor", method: "GET", target: "/v1/numbers?cursor=", wantErr: true},
+		{name: "local token provider", method: "POST", target: "/local/token", body: `{"kind":"provider","provider_id":"pxc","sub":null}`},
+		{name: "local token customer, other members ignored", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"acme","provider_id":"pxc","x":[1]}`},
+		{name: "local token customer without tenant", method: "POST", target: "/local/token", body: `{"kind":"customer","provider_id":"pxc"}`, wantErr: true},
+		{name: "local token customer with a blank tenant", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"  "}`, wantErr: true},
+		{name: "local token provider without provider_id", method: "POST", target: "/local/token", body: `{"kind":"provider","tenant_id":"acme"}`, wantErr: true},
+		{name: "local token tenant not a string", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":7}`, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

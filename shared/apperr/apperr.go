@@ -163,7 +163,9 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 const ContentType = "application/problem+json"
 
 // Write sends err as a problem document (RFC 9457) and returns it, so the
-// caller can log what it hid. A 503 tells the caller when to come back.
+// caller can log what it hid. A 503 tells the caller when to come back;
+// X-Content-Type-Options: nosniff keeps browsers from reading it as anything
+// but JSON.
 func Write(w http.ResponseWriter, err error, instance string) Problem {
 	p := ProblemFor(err, instance)
 	b, merr := json.Marshal(p)
@@ -172,6 +174,7 @@ func Write(w http.ResponseWriter, err error, instance string) Problem {
 	}
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if p.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "2")
 	}

@@ -75,7 +75,8 @@ func TestWrite(t *testing.T) {
 		rec := httptest.NewRecorder()
 		p := Write(rec, tt.err, "req-9")
 		if rec.Code != tt.status || p.Status != tt.status || rec.Header().Get("Content-Type") != ContentType ||
-			rec.Header().Get("Retry-After") != tt.retryAfter || rec.Header().Get("Cache-Control") != "no-store" {
+			rec.Header().Get("Retry-After") != tt.retryAfter || rec.Header().Get("Cache-Control") != "no-store" ||
+			rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("Write(%v): %d %v", tt.err, rec.Code, rec.Header())
 		}
 		if strings.Contains(rec.Body.String(), "secret detail") || !strings.Contains(rec.Body.String(), `"instance":"req-9"`) {

@@ -148,6 +148,10 @@ func bearerToken(header string) (string, error) {
 		return "", unauthenticated("missing bearer token")
 	case len(token) > maxTokenLen:
 		return "", unauthenticated("token too large")
+	case strings.ContainsAny(token, " \t,"):
+		// Two Authorization headers folded into one ("Bearer a, Bearer b"):
+		// refused, as two separate headers are, rather than one picked.
+		return "", unauthenticated("the Authorization header must hold exactly one bearer token")
 	}
 	return token, nil
 }

@@ -123,6 +123,10 @@ func TestVerify(t *testing.T) {
 		{name: "garbage", header: raw("Bearer not-a-jwt"), code: apperr.Unauthenticated, msg: "token malformed"},
 		{name: "three garbage segments", header: raw("Bearer a.b.c"), code: apperr.Unauthenticated, msg: "token malformed"},
 		{name: "oversized", header: raw("Bearer " + strings.Repeat("a", maxTokenLen+1)), code: apperr.Unauthenticated, msg: "token too large"},
+		{name: "two credentials folded into one header", header: func(t *testing.T) (string, string) {
+			tok := mustIssueClaims(t, iss, valid)
+			return "Bearer " + tok + ", Bearer " + tok, tok
+		}, code: apperr.Unauthenticated, msg: "the Authorization header must hold exactly one bearer token"},
 		{
 			name: "expired",
 			header: bearer(func(t *testing.T) string {

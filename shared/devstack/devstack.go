@@ -40,8 +40,8 @@ import (
 
 // Config is the local system's settings.
 type Config struct {
-	// Addr is where the HTTP server listens (":8080"; "127.0.0.1:0" for a
-	// free port).
+	// Addr is where the HTTP server listens ("127.0.0.1:8080": loopback
+	// only; "127.0.0.1:0" for a free port).
 	Addr string
 	// Recheck is the WaitForUnassign timeout (SPEC local default 10 s).
 	Recheck time.Duration
@@ -105,7 +105,7 @@ type Faults struct {
 // for 500 numbers at Pro limits, so 40 leave room.
 func Defaults() Config {
 	return Config{
-		Addr: ":8080", Recheck: 10 * time.Second, MaxWait: time.Hour,
+		Addr: "127.0.0.1:8080", Recheck: 10 * time.Second, MaxWait: time.Hour,
 		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3,
 		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
 		RetryBudget: tasks.DefaultRetryBudget, RetryPause: 10 * time.Second,

@@ -7,7 +7,10 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,27 +29,91 @@ type Authenticator interface {
 
 // API is the provider and customer API.
 type API struct {
-	svc  Service
-	auth Authenticator
-	idem IdempotencyStore
-	log  *slog.Logger
-	mux  *http.ServeMux
+	svc       Service
+	auth      Authenticator
+	idem      IdempotencyStore
+	log       *slog.Logger
+	resources []resource
+}
+
+// resource is one documented path (openapi.yaml) and the methods it serves.
+// Only these methods are served: any other gets 405 with exactly these in
+// Allow, HEAD and OPTIONS included.
+type resource struct {
+	segments []string // "{name}" is a path parameter
+	methods  map[string]http.Handler
 }
 
 // New builds the API's handler.
 func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logger) *API {
-	a := &API{svc: svc, auth: authn, idem: idem, log: log, mux: http.NewServeMux()}
+	a := &API{svc: limited{svc}, auth: authn, idem: idem, log: log}
 	provider := func(h authedHandler) http.Handler { return a.authed(auth.RoleProvider, h) }
 	customer := func(h authedHandler) http.Handler { return a.authed(auth.RoleCustomerAdmin, h) }
 
-	a.mux.Handle("POST /provider/v1/release-requests", provider(a.createReleaseRequest))
-	a.mux.Handle("GET /provider/v1/customers/{customer_id}/numbers", provider(a.providerList))
-	a.mux.Handle("DELETE /provider/v1/customers/{customer_id}/numbers/{number}/release-request", provider(a.cancel))
-	a.mux.Handle("GET /v1/numbers", customer(a.customerList))
-	a.mux.Handle("POST /v1/numbers/release", customer(a.approve))
-	a.mux.Handle("POST /v1/numbers/reject", customer(a.reject))
-	a.mux.Handle("GET /v1/numbers/{number}", customer(a.getNumber))
+	// A literal path comes before a template that would also match it, as
+	// in OpenAPI: GET /v1/numbers/release is a wrong method on
+	// /v1/numbers/release, not a lookup of the number "release".
+	a.handle("/provider/v1/release-requests", http.MethodPost, provider(a.createReleaseRequest))
+	a.handle("/provider/v1/customers/{customer_id}/numbers", http.MethodGet, provider(a.providerList))
+	a.handle("/provider/v1/customers/{customer_id}/numbers/{number}/release-request", http.MethodDelete, provider(a.cancel))
+	a.handle("/v1/numbers", http.MethodGet, customer(a.customerList))
+	a.handle("/v1/numbers/release", http.MethodPost, customer(a.approve))
+	a.handle("/v1/numbers/reject", http.MethodPost, customer(a.reject))
+	a.handle("/v1/numbers/{number}", http.MethodGet, customer(a.getNumber))
 	return a
+}
+
+// handle adds method on path, after every path added before it.
+func (a *API) handle(path, method string, h http.Handler) {
+	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i := range a.resources {
+		if slices.Equal(a.resources[i].segments, segments) {
+			a.resources[i].methods[method] = h
+			return
+		}
+	}
+	a.resources = append(a.resources, resource{segments: segments, methods: map[string]http.Handler{method: h}})
+}
+
+// route finds the first resource whose path matches r's, with its path
+// parameters (percent-decoded, as the standard library's router gives them).
+func (a *API) route(r *http.Request) (*resource, map[string]string) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+	for i := range a.resources {
+		res := &a.resources[i]
+		if len(res.segments) != len(parts) {
+			continue
+		}
+		params := map[string]string{}
+		matched := true
+		for j, seg := range res.segments {
+			part, err := url.PathUnescape(parts[j])
+			if err != nil {
+				matched = false
+				break
+			}
+			if name, ok := strings.CutPrefix(seg, "{"); ok {
+				if part == "" {
+					matched = false
+					break
+				}
+				params[strings.TrimSuffix(name, "}")] = part
+			} else if part != seg {
+				matched = false
+				break
+			}
+		}
+		if matched {
+			return res, params
+		}
+	}
+	return nil, nil
+}
+
+// allow lists a resource's methods for the Allow header.
+func (res *resource) allow() string {
+	methods := slices.Sorted(maps.Keys(res.methods))
+	return strings.Join(methods, ", ")
 }
 
 type ctxKey int
@@ -65,6 +132,7 @@ func requestID(ctx context.Context) string {
 }
 
 // ServeHTTP routes a request; unknown paths and methods get problems too.
+// Every answer carries X-Content-Type-Options: nosniff.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if requestID(r.Context()) == "" {
@@ -74,34 +142,45 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(WithRequestID(r.Context(), id))
 	}
+	w.Header().Set("X-Content-Type-Options", jsonhttp.NoSniff)
 	sw := &statusWriter{ResponseWriter: w}
-	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.unrouted(sw, r)
-	} else {
-		a.mux.ServeHTTP(sw, r)
+	res, params := a.route(r)
+	switch h := a.handler(res, r.Method); {
+	case res == nil:
+		a.problem(sw, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+	case h == nil:
+		sw.Header().Set("Allow", res.allow())
+		a.problem(sw, r, apperr.New(apperr.MethodNotAllowed, "%s is not served at %s; allowed: %s", r.Method, r.URL.Path, res.allow()))
+	default:
+		for name, value := range params {
+			r.SetPathValue(name, value)
+		}
+		h.ServeHTTP(sw, r)
 	}
 	a.log.InfoContext(r.Context(), "request", "request_id", requestID(r.Context()), "method", r.Method,
 		"path", r.URL.Path, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
 }
 
-// unrouted answers 404 or 405 (with Allow) as problems.
-func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
-	rec := &discardWriter{header: http.Header{}}
-	a.mux.ServeHTTP(rec, r)
-	if rec.code == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", rec.header.Get("Allow"))
-		a.problem(w, r, apperr.New(apperr.MethodNotAllowed, "%s is not served at %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow")))
-		return
+func (a *API) handler(res *resource, method string) http.Handler {
+	if res == nil {
+		return nil
 	}
-	a.problem(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+	return res.methods[method]
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal)
 
 // authed verifies the bearer token and the caller's role before h runs.
+// Two Authorization headers are refused rather than one of them picked.
 func (a *API) authed(role auth.Role, h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.auth.Verify(r.Context(), r.Header.Get("Authorization"))
+		var p auth.Principal
+		var err error
+		if n := len(r.Header.Values("Authorization")); n > 1 {
+			err = apperr.New(apperr.Unauthenticated, "send one Authorization header, not %d", n)
+		} else {
+			p, err = a.auth.Verify(r.Context(), r.Header.Get("Authorization"))
+		}
 		if err != nil {
 			if apperr.CodeOf(err) == apperr.Unauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="number-release"`)
@@ -116,16 +195,6 @@ func (a *API) authed(role auth.Role, h authedHandler) http.Handler {
 		h(w, r, p)
 	})
 }
-
-// discardWriter learns what the mux would answer to an unrouted request.
-type discardWriter struct {
-	header http.Header
-	code   int
-}
-
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(code int)        { d.code = code }
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -144,15 +213,4 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 		s.status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
-}
-
-func isJSONMediaType(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-func isCurlDefault(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }

@@ -167,6 +167,9 @@ func (e *env) send(method, target, who string, body any, headers ...string) (res
 		return response{}, fmt.Errorf("%s %s: handler error %w", method, target, err)
 	}
 	out := response{status: resp.StatusCode, header: http.Header(resp.MultiValueHeaders), body: []byte(resp.Body)}
+	if got := out.header.Get("X-Content-Type-Options"); got != "nosniff" {
+		e.t.Errorf("%s %s → %d: X-Content-Type-Options %q; want nosniff", method, target, out.status, got)
+	}
 	req, _ := http.NewRequest(method, "http://localhost"+target, bytes.NewReader(raw))
 	if err := e.validator.ValidateResponse(req, out.status, out.header, out.body); err != nil {
 		return out, fmt.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", method, target, out.status, err, out.body)
@@ -252,10 +255,8 @@ func TestSeedFlowThroughHandlers(t *testing.T) {
 		t.Fatalf("the approval call started workflows itself: %+v", starts)
 	}
 	// Approving again is harmless: it only makes sure attempt 1 runs (a
-	// start is idempotent by name). (Sent as `curl -d` sends it, with the
-	// form media type: the JSON body is what counts.)
-	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"97239754571"}},
-		"Content-Type", "application/x-www-form-urlencoded")
+	// start is idempotent by name).
+	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"97239754571"}})
 	e.want(r, http.StatusAccepted, "")
 	if starts := e.workflow.Started(); len(starts) != 1 || starts[0].Attempt != 1 || starts[0].Number != "+97239754571" {
 		t.Fatalf("re-approval started %+v; want attempt 1 of +97239754571 (idempotent)", starts)
@@ -390,7 +391,17 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"invalid number named", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671", "12ab"}}, nil, 400, "invalid_numbers", "12ab"},
 		{"duplicate number named", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671", "14155552671"}}, nil, 400, "invalid_numbers", "duplicate"},
 		{"empty numbers", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{}}, nil, 400, "invalid_numbers", "at least one"},
-		{"501 numbers", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": tooMany}, nil, 400, "invalid_numbers", "at most 500"},
+		{"501 numbers", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": tooMany}, nil, 413, "payload_too_large", "at most 500"},
+		{"501 numbers to approve", "POST", "/v1/numbers/release", "acme", map[string]any{"numbers": tooMany}, nil, 413, "payload_too_large", "at most 500"},
+		{"501 numbers to reject", "POST", "/v1/numbers/reject", "acme", map[string]any{"numbers": tooMany}, nil, 413, "payload_too_large", "at most 500"},
+		{"approve without numbers", "POST", "/v1/numbers/release", "acme", `{}`, nil, 400, "invalid_request", `\"numbers\" is required`},
+		{"body is an array", "POST", create, "pxc", `[{"customer_id":"acme","numbers":["+14155552671"]}]`, nil, 400, "invalid_request", "the request body must be a JSON object, not an array"},
+		{"approve body is a string", "POST", "/v1/numbers/release", "acme", `"+97239754571"`, nil, 400, "invalid_request", "the request body must be a JSON object, not a string"},
+		{"numbers of the wrong type", "POST", "/v1/numbers/reject", "acme", `{"numbers":[97239754571]}`, nil, 400, "invalid_request", `every item of \"numbers\" must be a string, not a number`},
+		{"duplicate field named", "POST", create, "pxc", `{"customer_id":"initech","customer_id":"acme","numbers":["+14155552671"]}`, nil, 400, "invalid_request", `\"customer_id\" appears more than once`},
+		{"duplicate numbers field named", "POST", "/v1/numbers/release", "acme", `{"numbers":["+97239754571"],"numbers":[]}`, nil, 400, "invalid_request", `\"numbers\" appears more than once`},
+		{"null reason", "POST", create, "pxc", `{"customer_id":"acme","numbers":["+14155552671"],"reason":null}`, nil, 400, "invalid_request", `\"reason\" must not be null`},
+		{"field name in another case", "POST", create, "pxc", `{"Customer_ID":"acme","numbers":["+14155552671"]}`, nil, 400, "invalid_request", `unknown field \"Customer_ID\"`},
 		{"body over 1 MiB", "POST", create, "pxc", huge, nil, 413, "payload_too_large", "bytes"},
 		{"malformed JSON", "POST", create, "pxc", `{"customer_id": "acme", "numbers": [`, nil, 400, "invalid_request", "malformed"},
 		{"unknown field named", "POST", create, "pxc", `{"customer_id":"acme","number":["+14155552671"]}`, nil, 400, "invalid_request", "unknown field"},
@@ -399,7 +410,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unknown customer", "POST", create, "pxc", map[string]any{"customer_id": "nobody", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "nobody"},
 		{"customer of another provider looks unknown", "POST", create, "pxc", map[string]any{"customer_id": "initech", "numbers": []string{"+14155552671"}}, nil, 404, "not_found", "initech"},
 		{"wrong media type", "POST", create, "pxc", `<customer>acme</customer>`, []string{"Content-Type", "text/xml"}, 415, "unsupported_media_type", "application/json"},
-		{"curl's default media type with a form body", "POST", create, "pxc", `customer_id=acme`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "invalid_request", "malformed JSON"},
+		{"form body (curl -d without a Content-Type)", "POST", create, "pxc", `customer_id=acme`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "application/json"},
+		{"JSON labelled as a form", "POST", "/v1/numbers/release", "acme", `{"numbers":["+97239754571"]}`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "application/json"},
+		{"no Content-Type", "POST", "/v1/numbers/reject", "acme", `{"numbers":["+97239754571"]}`, []string{"Content-Type", ""}, 415, "unsupported_media_type", "no Content-Type"},
+		{"JSON in another charset", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, []string{"Content-Type", "application/json; charset=utf-16"}, 415, "unsupported_media_type", "utf-16"},
+		{"two Authorization headers, the first valid", "POST", create, "pxc", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, []string{"Authorization", "Bearer not.a.jwt"}, 401, "unauthenticated", "one Authorization header, not 2"},
+		{"two valid Authorization headers of two tenants", "GET", "/v1/numbers", "acme", nil, []string{"Authorization", e.tokens["globex"]}, 401, "unauthenticated", "one Authorization header, not 2"},
 		{"customer token on provider API", "POST", create, "acme", map[string]any{"customer_id": "acme", "numbers": []string{"+14155552671"}}, nil, 403, "forbidden", "provider"},
 		{"provider token on customer API", "POST", "/v1/numbers/release", "pxc", map[string]any{"numbers": []string{"+97239754571"}}, nil, 403, "forbidden", "customer_admin"},
 		{"no token", "GET", "/v1/numbers", "", nil, nil, 401, "unauthenticated", "bearer"},
@@ -408,7 +424,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"other tenant's number is not found", "GET", "/v1/numbers/%2B97239754571", "globex", nil, nil, 404, "not_found", ""},
 		{"cancel of other tenant's number", "DELETE", "/provider/v1/customers/initech/numbers/97239754571/release-request", "pxc", nil, nil, 404, "not_found", ""},
 		{"bad status filter", "GET", "/v1/numbers?status=GONE", "acme", nil, nil, 400, "invalid_request", "GONE"},
+		{"empty status filter", "GET", "/v1/numbers?status=", "acme", nil, nil, 400, "invalid_request", "status is empty"},
+		{"empty status filter (provider)", "GET", "/provider/v1/customers/acme/numbers?status=", "pxc", nil, nil, 400, "invalid_request", "status is empty"},
+		{"status given twice", "GET", "/v1/numbers?status=RELEASED&status=PENDING_APPROVAL", "acme", nil, nil, 400, "invalid_request", "status is given 2 times"},
+		{"empty cursor", "GET", "/v1/numbers?cursor=", "acme", nil, nil, 400, "invalid_request", "cursor is empty"},
 		{"bad limit", "GET", "/v1/numbers?limit=0", "acme", nil, nil, 400, "invalid_request", "limit"},
+		{"signed limit", "GET", "/v1/numbers?limit=%2B5", "acme", nil, nil, 400, "invalid_request", "limit"},
 		{"bad cursor", "GET", "/v1/numbers?cursor=abc", "acme", nil, nil, 400, "invalid_request", "cursor"},
 		{"approve invalid number", "POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571", "nope"}}, nil, 400, "invalid_numbers", "nope"},
 		{"path number invalid", "GET", "/v1/numbers/12", "acme", nil, nil, 400, "invalid_numbers", "12"},
@@ -518,4 +539,50 @@ func TestListPaging(t *testing.T) {
 	if len(seen) != 120 {
 		t.Fatalf("paged through %d numbers; want 120", len(seen))
 	}
+}
+
+// TestMethodsAndPaths: a documented path answers only its documented
+// methods; any other method, OPTIONS and HEAD included, gets 405 naming
+// exactly the documented ones in Allow, and a literal path is never read as
+// a {number}.
+func TestMethodsAndPaths(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/v1/numbers/release", 405, "POST"},
+		{"GET", "/v1/numbers/reject", 405, "POST"},
+		{"DELETE", "/v1/numbers/release", 405, "POST"},
+		{"OPTIONS", "/v1/numbers/release", 405, "POST"},
+		{"OPTIONS", "/v1/numbers", 405, "GET"},
+		{"HEAD", "/v1/numbers", 405, "GET"},
+		{"POST", "/v1/numbers/%2B97239754571", 405, "GET"},
+		{"TRACE", "/provider/v1/release-requests", 405, "POST"},
+		{"PATCH", "/provider/v1/customers/acme/numbers", 405, "GET"},
+		{"GET", "/provider/v1/customers/acme/numbers/%2B97239754571/release-request", 405, "DELETE"},
+		{"GET", "/v1/numbers/", 404, ""},
+		{"GET", "/v1/numbers/%2B97239754571/history", 404, ""},
+		{"GET", "/provider/v1/customers//numbers", 404, ""},
+		{"GET", "/", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			e.t = t
+			r := e.call(tt.method, tt.path, "acme", nil)
+			code := "not_found"
+			if tt.status == 405 {
+				code = "method_not_allowed"
+			}
+			e.want(r, tt.status, code)
+			if got := r.header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q; want %q", got, tt.allow)
+			}
+		})
+	}
+	// The documented method still reaches the operation.
+	e.t = t
+	r := e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571"}})
+	e.want(r, http.StatusAccepted, "")
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"numberrelease/shared/apperr"
@@ -9,7 +10,8 @@ import (
 )
 
 // FuzzDecodeJSON: any body either decodes or is refused as an invalid
-// request with a message; nothing panics and nothing else comes out.
+// request with a message in the API's words (no Go type names); nothing
+// panics and nothing else comes out.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"customer_id":"acme","numbers":["+97239754571"],"reason":"x"}`,
@@ -27,6 +29,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Code != apperr.Invalid || ae.Message == "" {
 			t.Fatalf("decodeJSON(%q) = %v; want an invalid_request with a message", body, err)
+		}
+		if strings.Contains(ae.Message, "release.") || strings.Contains(ae.Message, "[]string") || strings.Contains(ae.Message, "Go ") {
+			t.Fatalf("decodeJSON(%q): message %q names Go internals", body, ae.Message)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"numberrelease/shared/apperr"
@@ -87,12 +88,25 @@ func pageOf(p store.Page) pageView {
 	return out
 }
 
+// listParams reads a listing's query parameters. Each may be given once;
+// a parameter given with an empty value is refused rather than read as
+// absent (status= would otherwise list every status). The values themselves
+// are checked by the service.
 func listParams(r *http.Request) (release.ListParams, error) {
 	q := r.URL.Query()
-	p := release.ListParams{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	var p release.ListParams
+	for _, name := range []string{"status", "cursor", "limit"} {
+		switch vs := q[name]; {
+		case len(vs) > 1:
+			return p, apperr.New(apperr.Invalid, "query parameter %s is given %d times; give it once", name, len(vs))
+		case len(vs) == 1 && vs[0] == "":
+			return p, apperr.New(apperr.Invalid, "query parameter %s is empty; give it a value or leave it out", name)
+		}
+	}
+	p.Status, p.Cursor = q.Get("status"), q.Get("cursor")
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || strings.TrimLeft(l, "0123456789") != "" {
 			return p, apperr.New(apperr.Invalid, "limit %q is not a positive whole number", l)
 		}
 		p.Limit = n

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -49,8 +50,8 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 	if err := requestCustomerID(in.CustomerID); err != nil {
 		return RequestOutput{}, err
 	}
-	if len(in.Reason) > MaxReasonLength {
-		return RequestOutput{}, apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", len(in.Reason), MaxReasonLength)
+	if n := utf8.RuneCountInString(in.Reason); n > MaxReasonLength {
+		return RequestOutput{}, apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
 	}
 	nums, err := ParseNumbers(in.Numbers)
 	if err != nil {

@@ -161,6 +161,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if requestID(r.Context()) == "" {
 		r = r.WithContext(WithRequestID(r.Context(), jsonhttp.NewRequestID()))
 	}
+	w.Header().Set("X-Content-Type-Options", jsonhttp.NoSniff)
 	switch {
 	case r.URL.Path != Path:
 		h.problem(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
@@ -209,7 +210,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		log.WarnContext(ctx, "zoom webhook refused", "reason", "malformed JSON", "err", err)
-		h.problem(w, r, apperr.New(apperr.Invalid, "malformed JSON body: %s", jsonhttp.DescribeDecodeError(err)))
+		h.problem(w, r, apperr.New(apperr.Invalid, "%s", jsonhttp.DescribeDecodeError(err, &env)))
+		return
+	}
+	if env.Event == "" {
+		log.WarnContext(ctx, "zoom webhook refused", "reason", "no event")
+		h.problem(w, r, apperr.New(apperr.Invalid, `"event" is required: Zoom's envelope names its event`))
 		return
 	}
 	log = log.With("event", env.Event)

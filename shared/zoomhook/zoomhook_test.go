@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/apispec"
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomhook"
@@ -24,9 +25,19 @@ import (
 )
 
 var (
-	secret = []byte("local-webhook-secret")
-	t0     = time.Unix(1_764_200_000, 0)
+	// validator checks every answer against the OpenAPI document.
+	validator = mustValidator()
+	secret    = []byte("local-webhook-secret")
+	t0        = time.Unix(1_764_200_000, 0)
 )
+
+func mustValidator() *apispec.Validator {
+	v, err := apispec.NewValidator()
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 type call struct{ AccountID, E164 string }
 
@@ -203,6 +214,21 @@ func TestWebhook(t *testing.T) {
 			wantStatus: http.StatusBadRequest,
 		},
 		{
+			name:       "envelope without an event, correctly signed",
+			req:        func() *http.Request { return signed(`{"payload":{"account_id":"acct-1"}}`, t0, secret) },
+			wantStatus: http.StatusBadRequest,
+		},
+		{
+			name:       "JSON array, correctly signed",
+			req:        func() *http.Request { return signed(`[{"event":"endpoint.url_validation"}]`, t0, secret) },
+			wantStatus: http.StatusBadRequest,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder) {
+				if !strings.Contains(rec.Body.String(), "the request body must be a JSON object, not an array") {
+					t.Fatalf("problem does not say what was wrong: %s", rec.Body)
+				}
+			},
+		},
+		{
 			name: "unknown event is acknowledged and ignored",
 			req: func() *http.Request {
 				return signed(`{"event":"phone.callee_ended","payload":{"account_id":"acct-1"}}`, t0, secret)
@@ -279,6 +305,12 @@ func TestWebhook(t *testing.T) {
 			}
 			if rec.Code >= 400 {
 				assertProblem(t, rec)
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q; want nosniff", got)
+			}
+			if err := validator.ValidateResponse(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+				t.Errorf("answer does not match the OpenAPI document: %v", err)
 			}
 			if len(hinter.calls) != len(tt.wantCalls) {
 				t.Fatalf("hinter calls = %v; want %v", hinter.calls, tt.wantCalls)
