@@ -64,12 +64,19 @@ func run(m *testing.M) int {
 	cfg.RetryBudget, cfg.RetryPause = retryBudget, 2*time.Second
 	cfg.ReconcileGrace, cfg.ReconcileEvery = reconcileGrace, reconcileEvery
 	cfg.Faults = faults.wire()
+	// The system's log goes to a temporary file, whose tail is printed if a
+	// test fails; E2E_LOG=<path> keeps the whole log there instead.
 	logFile, err := os.CreateTemp("", "e2e-devstack-*.log")
+	if keep := os.Getenv("E2E_LOG"); keep != "" {
+		logFile, err = os.Create(keep)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.Remove(logFile.Name())
+	if os.Getenv("E2E_LOG") == "" {
+		defer os.Remove(logFile.Name())
+	}
 	cfg.Log = slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

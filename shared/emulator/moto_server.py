@@ -34,7 +34,22 @@ a cheaper transaction rollback.
    The observable result is moto's: all items or none, and no stream record
    for a cancelled transaction.
 
-shared/emulator's tests prove all three (locking_test.go, rollback_test.go).
+4. One Lambda client. moto's Step Functions interpreter builds a new boto3
+   client, with a new connection pool, for every Lambda invoke of a task
+   state. Under a few hundred executions that retry throttled invokes, that
+   was a quarter of moto's time (measured with py-spy), and it slowed every
+   other request of the one Python process, DynamoDB's included. The
+   wrapper hands the interpreter one client per region, with moto's own
+   settings (no retries, long timeouts) and a pool as large as the number of
+   executions that may invoke at once. Nothing observable changes.
+
+5. Request dispatch. moto's server finds the backend of every request
+   under one global lock, listing moto's package directory (about 150
+   isdir calls) each time. The wrapper lists it once: the directory does
+   not change while the server runs.
+
+shared/emulator's tests prove the first three (locking_test.go,
+rollback_test.go).
 Started by shared/emulator with the project's virtualenv Python; arguments
 are moto_server's.
 """
@@ -47,7 +62,10 @@ import sys
 import threading
 import time
 
+import boto3
+from botocore.config import Config as BotoConfig
 import moto
+from moto import backends
 from moto.core.responses import ActionResult
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
@@ -57,6 +75,10 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.server import main
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
 
 EXPECTED_MOTO = "5.2.5"
 
@@ -307,6 +329,42 @@ for _name in _WRITES:
 for _name in _READS:
     setattr(DynamoHandler, _name, _shared(getattr(DynamoHandler, _name)))
 DynamoDBStreamsHandler.get_records = _shared(DynamoDBStreamsHandler.get_records)
+
+# 4. One Lambda client per region for the Step Functions interpreter.
+_lambda_clients = {}
+_lambda_clients_lock = threading.Lock()
+
+
+def _lambda_client_for(region, service, state_credentials=None):
+    if service != "lambda":
+        return _original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
+    with _lambda_clients_lock:
+        client = _lambda_clients.get(region)
+        if client is None:
+            client = boto3.client(
+                "lambda",
+                region_name=region,
+                aws_access_key_id="ak",
+                aws_secret_access_key="sk",
+                endpoint_url=f"http://localhost:{moto_server_port()}",
+                config=BotoConfig(
+                    parameter_validation=False,
+                    retries={"max_attempts": 0, "total_max_attempts": 1},
+                    connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                    read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                    max_pool_connections=1024,
+                ),
+            )
+            _lambda_clients[region] = client
+        return client
+
+
+_original_boto_client_for = lambda_eval_utils.boto_client_for
+lambda_eval_utils.boto_client_for = _lambda_client_for
+
+# 5. moto's modules, listed once.
+_moto_modules = tuple(backends.list_of_moto_modules())
+backends.list_of_moto_modules = lambda: _moto_modules
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"
