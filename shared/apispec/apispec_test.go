@@ -158,7 +158,7 @@ func TestValidateResponse(t *testing.T) {
 	}{
 		{
 			name: "create 201", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
-			body: `{"request_id":"rr_1","numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL"},{"number":"+97239754569","status":"PENDING_APPROVAL"}]}`,
+			body: `{"request_id":"rr_1","numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL","request_id":"rr_1"},{"number":"+97239754569","status":"PENDING_APPROVAL","request_id":"rr_1"}]}`,
 		},
 		{
 			name: "create 201 missing request_id", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
@@ -167,7 +167,7 @@ func TestValidateResponse(t *testing.T) {
 		},
 		{
 			name: "create 201 number not E.164", method: "POST", target: "/provider/v1/release-requests", status: 201, contentType: jsonCT,
-			body:    `{"request_id":"rr_1","numbers":[{"number":"97239754571","status":"PENDING_APPROVAL"}]}`,
+			body:    `{"request_id":"rr_1","numbers":[{"number":"97239754571","status":"PENDING_APPROVAL","request_id":"rr_1"}]}`,
 			wantErr: true,
 		},
 		{

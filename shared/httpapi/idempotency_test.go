@@ -180,7 +180,7 @@ func TestIdempotencyKeyHeldByAnotherRequest(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("reserve: %v %v", ok, err)
 		}
-		answer := []byte(`{"request_id":"from-the-holder","numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL"}]}`)
+		answer := []byte(`{"request_id":"from-the-holder","numbers":[{"number":"+97239754571","status":"PENDING_APPROVAL","request_id":"from-the-holder"}]}`)
 		done := make(chan response)
 		go func() {
 			r, err := e.send("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "held-3")
