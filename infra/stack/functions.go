@@ -166,10 +166,10 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, functionOptions{
 		timeout: seconds(30),
 		env: map[string]*string{
-			"TABLE_NAME":       table.TableName(),
-			"ZOOM_SECRET_ARN":  secret.SecretArn(),
-			"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
-			"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
+			"TABLE_NAME":           table.TableName(),
+			"ZOOM_SECRET_ARN":      secret.SecretArn(),
+			"ZOOM_API_BASE":        p.ZoomAPIBase.ValueAsString(),
+			"ZOOM_OAUTH_URL":       p.ZoomOAuthURL.ValueAsString(),
 			"RECHECK_SECONDS":      p.RecheckSeconds.ValueAsString(),
 			"MAX_WAIT_SECONDS":     p.MaxWaitSeconds.ValueAsString(),
 			"RETRY_BUDGET_SECONDS": p.RetryBudgetSeconds.ValueAsString(),

@@ -23,8 +23,8 @@ func (nr *NumberRelease) newReconciler(cfg Config, sm awsstepfunctions.StateMach
 	fn := newGoFunction(nr.Stack, FunctionReconcile, cfg, functionOptions{
 		timeout: awscdk.Duration_Minutes(jsii.Number(5)),
 		env: map[string]*string{
-			"TABLE_NAME":        nr.Table.TableName(),
-			"STATE_MACHINE_ARN": sm.StateMachineArn(),
+			"TABLE_NAME":           nr.Table.TableName(),
+			"STATE_MACHINE_ARN":    sm.StateMachineArn(),
 			"GRACE_SECONDS":        nr.Parameters.ReconcileGraceSeconds.ValueAsString(),
 			"MAX_WAIT_SECONDS":     nr.Parameters.MaxWaitSeconds.ValueAsString(),
 			"RETRY_BUDGET_SECONDS": nr.Parameters.RetryBudgetSeconds.ValueAsString(),

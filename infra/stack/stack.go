@@ -29,8 +29,8 @@ type NumberRelease struct {
 	// StartReleaseDLQ receives approvals whose workflow start-release could
 	// not start (the reconciler starts them anyway).
 	StartReleaseDLQ awssqs.Queue
-	Parameters Parameters
-	Monitoring Monitoring
+	Parameters      Parameters
+	Monitoring      Monitoring
 }
 
 // New declares the Number Release stack. It fails, before adding anything to

@@ -110,7 +110,7 @@ func Defaults() Config {
 		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
 		RetryBudget: tasks.DefaultRetryBudget, RetryPause: 10 * time.Second,
 		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
-		Stage: "dev",
+		Stage:         "dev",
 		ZoomLimits:    zoom.ProLimits(),
 		ReleaseMode:   tasks.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
