@@ -71,10 +71,13 @@ func TestFunctionEnvironment(t *testing.T) {
 			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
+			"RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
 		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
+		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": ""}, nil},
 		{FunctionReconcile, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
+			"MAX_WAIT_SECONDS": "MaxWaitSeconds", "RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
 		}, nil},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)
@@ -210,7 +213,10 @@ func TestStateMachineRunsTheSharedDefinition(t *testing.T) {
 	}
 }
 
-func TestNotifyReadsHistoryFromTheTableStream(t *testing.T) {
+// TestStreamConsumers: notify reads every history insert from the table's
+// stream, start-release only the approvals, each with its own event source
+// mapping, retries and dead-letter queue.
+func TestStreamConsumers(t *testing.T) {
 	s := synthStack(t, dev)
 	table := s.ofType("AWS::DynamoDB::GlobalTable")
 	for id, props := range table {
@@ -219,30 +225,42 @@ func TestNotifyReadsHistoryFromTheTableStream(t *testing.T) {
 		}
 	}
 	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
-	if len(mappings) != 1 {
-		t.Fatalf("%d event source mappings, want 1", len(mappings))
+	if len(mappings) != 2 {
+		t.Fatalf("%d event source mappings, want 2 (notify, start-release)", len(mappings))
+	}
+	common := map[string]string{
+		"FunctionResponseTypes":      `["ReportBatchItemFailures"]`,
+		"StartingPosition":           `"LATEST"`,
+		"BatchSize":                  `100`,
+		"BisectBatchOnFunctionError": `true`,
+		"EventSourceArn":             `{"Fn::GetAtt":["` + s.logicalID(t, s.stack.Table) + `","StreamArn"]}`,
+	}
+	want := map[string]map[string]string{
+		s.functionID(t, FunctionNotify): {
+			"MaximumRetryAttempts": `5`,
+			"FilterCriteria":       `{"Filters":[{"Pattern":"{\"dynamodb\":{\"Keys\":{\"SK\":{\"S\":[{\"prefix\":\"H#\"}]}}},\"eventName\":[\"INSERT\"]}"}]}`,
+			"DestinationConfig":    `{"OnFailure":{"Destination":{"Fn::GetAtt":["` + s.logicalID(t, s.stack.NotifyDLQ) + `","Arn"]}}}`,
+		},
+		s.functionID(t, FunctionStartRelease): {
+			"MaximumRetryAttempts": `10`,
+			"FilterCriteria":       `{"Filters":[{"Pattern":"{\"dynamodb\":{\"Keys\":{\"SK\":{\"S\":[{\"prefix\":\"H#\"}]}},\"NewImage\":{\"from\":{\"S\":[\"PENDING_APPROVAL\",\"FAILED\"]},\"to\":{\"S\":[\"RELEASING\"]}}},\"eventName\":[\"INSERT\"]}"}]}`,
+			"DestinationConfig":    `{"OnFailure":{"Destination":{"Fn::GetAtt":["` + s.logicalID(t, s.stack.StartReleaseDLQ) + `","Arn"]}}}`,
+		},
 	}
 	for _, props := range mappings {
-		if got := refOf(props["FunctionName"]); got != s.functionID(t, FunctionNotify) {
-			t.Errorf("FunctionName = Ref %s, want notify", got)
+		fn := refOf(props["FunctionName"])
+		w, ok := want[fn]
+		if !ok {
+			t.Errorf("an event source mapping for %s", fn)
+			continue
 		}
-		want := map[string]string{
-			"FunctionResponseTypes":      `["ReportBatchItemFailures"]`,
-			"StartingPosition":           `"LATEST"`,
-			"BatchSize":                  `100`,
-			"MaximumRetryAttempts":       `5`,
-			"BisectBatchOnFunctionError": `true`,
-			"EventSourceArn":             `{"Fn::GetAtt":["` + s.logicalID(t, s.stack.Table) + `","StreamArn"]}`,
-			"FilterCriteria":             `{"Filters":[{"Pattern":"{\"dynamodb\":{\"Keys\":{\"SK\":{\"S\":[{\"prefix\":\"H#\"}]}}},\"eventName\":[\"INSERT\"]}"}]}`,
+		for k, v := range common {
+			w[k] = v
 		}
-		for k, v := range want {
+		for k, v := range w {
 			if got := jsonString(t, props[k]); got != v {
-				t.Errorf("%s = %s, want %s", k, got, v)
+				t.Errorf("%s: %s = %s, want %s", fn, k, got, v)
 			}
-		}
-		dlq := jsonString(t, props["DestinationConfig"])
-		if !strings.Contains(dlq, "NotifyFailures") {
-			t.Errorf("DestinationConfig = %s, want the NotifyFailures queue", dlq)
 		}
 	}
 }
@@ -281,6 +299,7 @@ func TestParametersAndOutputs(t *testing.T) {
 		{"RecheckSeconds", "Number", float64(900)},
 		{"MaxWaitSeconds", "Number", float64(604800)},
 		{"ReconcileGraceSeconds", "Number", float64(1800)},
+		{"RetryBudgetSeconds", "Number", float64(900)},
 	}
 	found := *tmpl.FindParameters(jsii.String("*"), nil)
 	for _, p := range params {
@@ -307,7 +326,8 @@ func TestParametersAndOutputs(t *testing.T) {
 	fast.RecheckSecondsMin = 5
 	synth(t, fast).HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 5})
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
-	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName"} {
+	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName",
+		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl"} {
 		if _, ok := outputs[id]; !ok {
 			t.Errorf("no output %s", id)
 		}
@@ -315,7 +335,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
 		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
 	}
-	if len(outputs) != 8 {
-		t.Errorf("outputs %v, want 8 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	if len(outputs) != 9 {
+		t.Errorf("outputs %v, want 9 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
 	}
 }
