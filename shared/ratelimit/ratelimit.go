@@ -90,9 +90,8 @@
 // of an aligned window only. Guard must cover the time from Wait's return to
 // Zoom's receipt of the call (the client's access token is normally cached;
 // a token fetch can take longer). An admitted caller that then does not call
-// leaves its slot unused. moto (the tests' emulator) does not make
-// concurrent ADDs atomic, so there a window can be over-admitted; on
-// DynamoDB the ADD is atomic.
+// leaves its slot unused. The ADD is atomic on DynamoDB, and on the tests'
+// emulator too (its wrapper serialises writes, docs/EMULATOR.md).
 package ratelimit
 
 import (

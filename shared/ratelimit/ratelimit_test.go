@@ -69,11 +69,10 @@ func perSecond(t *testing.T, outs []outcome) (map[int64]int, int) {
 	return m, throttled
 }
 
-// TestDynamoDBOnTheEmulator runs the shared limiter against moto. moto does
-// not make concurrent ADDs atomic (two callers may both read 9 and both get
-// 10), so this asserts what holds anyway: the calls are spread over
+// TestDynamoDBOnTheEmulator runs the shared limiter against moto (whose
+// ADDs the emulator's wrapper makes atomic): the calls are spread over
 // windows, every item has its TTL, and a caller gives up with Throttled;
-// TestDynamoDBExact checks the exact guarantees with an atomic counter.
+// TestDynamoDBExact checks the exact guarantees in virtual time.
 func TestDynamoDBOnTheEmulator(t *testing.T) {
 	t.Parallel()
 	client, name := srv.NewTable(t)
