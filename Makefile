@@ -15,7 +15,7 @@ PYTHON       ?= python3
 PKG          ?= ./...
 TEST_FLAGS   ?=
 
-# The emulator package finds moto (.venv/bin/python3) here (shared/emulator).
+# The emulator package finds moto (.venv/bin/python3) here (shared/harness/emulator).
 MOTO_PYTHON  ?= $(abspath $(VENV))/bin/python3
 export MOTO_PYTHON
 
@@ -121,7 +121,7 @@ build: ## build Lambda bundles build/<name>/bootstrap for every functions/<name>
 	done
 
 run: deps ## run the whole system locally on 127.0.0.1:8080 (PORT, HOST) — emulator, API, workflow, Zoom simulator, demo data
-	$(GO) run ./local
+	$(GO) run ./shared/harness/local
 
 clean: ## remove build output and the virtualenv
 	rm -rf build $(VENV) $(CDK_CLI) cdk.out
@@ -220,7 +220,7 @@ E2E_BASE_URL ?=
 e2e: deps ## the end-to-end suite (E2E_BASE_URL: a running system; TEST_FLAGS)
 	E2E_BASE_URL='$(E2E_BASE_URL)' $(GO) test -count=1 $(TEST_FLAGS) ./e2e/...
 
-# ---- LocalStack route (deploy/localstack/): needs Docker; not run by CI --------
+# ---- LocalStack route (shared/harness/localstack/): needs Docker; not run by CI
 #
 #   make localstack-up          LocalStack 4.14.0 (the last community image) on :4566
 #   HOST=0.0.0.0 make run       in another terminal: the token issuer and Zoom simulator
@@ -233,7 +233,7 @@ e2e: deps ## the end-to-end suite (E2E_BASE_URL: a running system; TEST_FLAGS)
 #
 # README "LocalStack route" says what works and what differs from AWS.
 
-LOCALSTACK_COMPOSE := docker compose -f deploy/localstack/docker-compose.yml
+LOCALSTACK_COMPOSE := docker compose -f shared/harness/localstack/docker-compose.yml
 LOCALSTACK_URL   ?= http://localhost:4566
 # `make run` as seen from this machine (the token issuer's exact iss) and
 # from the Lambda containers (host.docker.internal, see the compose file).
@@ -284,14 +284,14 @@ deploy-local: build-local $(CDK) ## deploy stage "local" to LocalStack with cdkl
 		--parameters 'ZoomApiBase=$(LOCAL_RUN_LAMBDA)/zoom-sim/v2' \
 		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' \
 		--parameters 'RecheckSeconds=10'
-	@# The Zoom simulator's local credentials (shared/devstack), not secrets.
+	@# The Zoom simulator's local credentials (shared/harness/devstack), not secrets.
 	$(LOCALSTACK_COMPOSE) exec -T localstack awslocal secretsmanager put-secret-value \
 		--secret-id "$(call local_output,ZoomSecretArn)" \
 		--secret-string '{"client_id":"local-zoom-client","client_secret":"local-zoom-client-secret","webhook_secret_token":"local-webhook-secret"}'
 	@echo "API: $(call local_output,ApiUrl)"
 
-e2e-local: ## seed the deployed table, then the e2e suite through deploy/localstack/front (make deploy-local and make run first)
-	$(GO) build -o build/localstack-front ./deploy/localstack/front
+e2e-local: ## seed the deployed table, then the e2e suite through shared/harness/localstack/front (make deploy-local and make run first)
+	$(GO) build -o build/localstack-front ./shared/harness/localstack/front
 	@set -e; \
 	$(LOCAL_AWS) build/localstack-front -listen '$(FRONT_ADDR)' -local '$(LOCAL_RUN_URL)' \
 		-localstack '$(LOCALSTACK_URL)' -api-url "$(call local_output,ApiUrl)" \
@@ -300,18 +300,18 @@ e2e-local: ## seed the deployed table, then the e2e suite through deploy/localst
 	for i in $$(seq 1 60); do curl -fs -o /dev/null 'http://$(FRONT_ADDR)/local/jwks.json' && break; sleep 1; done; \
 	E2E_BASE_URL='http://$(FRONT_ADDR)' $(GO) test -count=1 $(TEST_FLAGS) ./e2e/...
 
-# ---- Browser tests of the web pages (web/, browsertest/) --------------------
+# ---- Browser tests of the web pages (web/, e2e/browser/) ------------------
 #
 #   make browser-test          Chromium + playwright-core click through the seed
 #   make test BROWSER_TEST=0   every other test, without the browser tests
 #
 # Debian's Chromium is installed only if /usr/bin/chromium is missing, npm only
 # if it is missing. playwright-core never downloads a browser here. It ships no
-# Go files, so browsertest/node_modules (ignored by git) is safe from `go ./...`.
+# Go files, so e2e/browser/node_modules (ignored by git) is safe from `go ./...`.
 
 BROWSER_TEST ?= 1
 CHROMIUM     := /usr/bin/chromium
-BROWSERTEST  := browsertest
+BROWSERTEST  := e2e/browser
 BROWSERTEST_STAMP := $(BROWSERTEST)/node_modules/.installed
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -334,14 +334,14 @@ $(BROWSERTEST_STAMP): $(BROWSERTEST)/package.json $(BROWSERTEST)/package-lock.js
 browser-test: emulator chromium $(BROWSERTEST_STAMP) ## browser tests of the web pages (starts the whole system itself)
 	cd $(BROWSERTEST) && node --test --test-reporter=spec --test-concurrency=1 release.test.mjs
 
-# ---- API fuzzing against the OpenAPI document (apifuzz/) --------------------
+# ---- API fuzzing against the OpenAPI document (e2e/apifuzz/) ----------------
 #
 #   make api-fuzz                      Schemathesis against make run's system
 #   make api-fuzz API_FUZZ_SEED=7 API_FUZZ_EXAMPLES=200   another seed, more examples
 #   make test API_FUZZ=0               every other test, without it
 #
-# Schemathesis (pinned) is installed into .venv/ beside moto. apifuzz/run.py
-# builds and starts ./local on a free loopback port, gets a customer (acme)
+# Schemathesis (pinned) is installed into .venv/ beside moto. e2e/apifuzz/run.py
+# builds and starts ./shared/harness/local on a free loopback port, gets a customer (acme)
 # and a provider (pxc) token from /local/token, runs Schemathesis with every
 # check once per role and once for the unauthenticated operations, with a
 # fixed seed and a bounded number of examples (about 1-2 minutes on 2 cores),
@@ -361,7 +361,7 @@ $(SCHEMATHESIS_STAMP): $(MOTO_STAMP)
 
 api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local system, driven by the OpenAPI document (API_FUZZ_SEED, API_FUZZ_EXAMPLES)
 	API_FUZZ_SEED='$(API_FUZZ_SEED)' API_FUZZ_EXAMPLES='$(API_FUZZ_EXAMPLES)' GO='$(GO)' \
-		SCHEMATHESIS='$(abspath $(VENV))/bin/schemathesis' $(VENV)/bin/python3 apifuzz/run.py
+		SCHEMATHESIS='$(abspath $(VENV))/bin/schemathesis' $(VENV)/bin/python3 e2e/apifuzz/run.py
 
 # ---- Performance measurement (bench/) ----------------------------------------
 #

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 )
 
 // invokeService names the release-tasks invocations Step Functions makes

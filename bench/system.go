@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 )

@@ -16,12 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/number"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/store"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 const (

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 )

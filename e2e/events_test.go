@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 )
 
 // A provider's subscription (an EventBridge rule) sees every status change

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"numberrelease/shared/apispec"
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 )
 
 var (

@@ -21,7 +21,7 @@ import (
 )
 
 // TestSoak runs a bounded mixed load against the whole system running as a
-// separate process (`go run ./local`, or E2E_SOAK_URL), from several
+// separate process (`go run ./shared/harness/local`, or E2E_SOAK_URL), from several
 // goroutines on loopback, then checks: zero 5xx answers, and not one history
 // entry lost — every status change the API confirmed is in the number's
 // history, in order, and every history replays to the number's status.
@@ -202,7 +202,7 @@ func (s *soak) verifyHistory(n string, want []string) int {
 func startLocalProcess(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "local")
-	if out, err := exec.Command("go", "build", "-o", bin, "../local").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../shared/harness/local").CombinedOutput(); err != nil {
 		t.Fatalf("build local: %v\n%s", err, out)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -24,12 +24,12 @@ import (
 	"numberrelease/shared/apigw"
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/number"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
-	"numberrelease/shared/workflow/workflowtest"
 )
 
 var srv *emulator.Server

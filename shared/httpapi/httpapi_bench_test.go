@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"numberrelease/shared/auth"
+	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/number"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
-	"numberrelease/shared/workflow/workflowtest"
 )
 
 // These benchmarks measure the API's own CPU and allocations per request:

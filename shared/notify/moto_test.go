@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/notify"
 	"numberrelease/shared/number"
 	"numberrelease/shared/store"

@@ -23,10 +23,10 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/table"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 // The tests in this file run in testing/synctest bubbles: time is virtual,

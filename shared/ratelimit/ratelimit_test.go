@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/table"
 	"numberrelease/shared/zoom"

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"

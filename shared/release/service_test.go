@@ -10,11 +10,11 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/number"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
-	"numberrelease/shared/workflow/workflowtest"
 )
 
 // memStore is an in-memory Store with the same conditional-write rule as

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/number"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 // TestCheckThenReleaseAgainstTheSimulator runs the check and release

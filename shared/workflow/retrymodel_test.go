@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/workflow"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 )
 
 var srv *emulator.Server

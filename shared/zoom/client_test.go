@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 const findCall = "GET /zoom-sim/v2/phone/numbers"

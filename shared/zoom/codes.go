@@ -3,7 +3,7 @@ package zoom
 // Zoom error codes, the "code" member of a Zoom error body
 // {"code":124,"message":"Invalid access token."}. The client classifies
 // errors mainly by HTTP status; these codes refine the 400s and are what the
-// simulator (numberrelease/shared/zoomsim) answers, so both stay consistent.
+// simulator (numberrelease/shared/harness/zoomsim) answers, so both stay consistent.
 const (
 	// CodeInvalidAccessToken is Zoom's code for a missing, invalid or
 	// expired access token (HTTP 401).

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 // loader is a scripted Credentials func: the i-th call answers results[i]

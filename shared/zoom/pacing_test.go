@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 // liveSim is a simulator on the real clock (rate-limit windows are real

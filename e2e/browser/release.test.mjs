@@ -4,7 +4,7 @@
 // whole local system (started here), then the error cases. Each step saves a
 // numbered screenshot in test-artifacts/browser/.
 //
-//   cd browsertest && npm ci && node --test release.test.mjs    (or: make browser-test)
+//   cd e2e/browser && npm ci && node --test release.test.mjs    (or: make browser-test)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

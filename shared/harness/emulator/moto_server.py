@@ -48,9 +48,9 @@ a cheaper transaction rollback.
    isdir calls) each time. The wrapper lists it once: the directory does
    not change while the server runs.
 
-shared/emulator's tests prove the first three (locking_test.go,
+shared/harness/emulator's tests prove the first three (locking_test.go,
 rollback_test.go).
-Started by shared/emulator with the project's virtualenv Python; arguments
+Started by shared/harness/emulator with the project's virtualenv Python; arguments
 are moto_server's.
 """
 

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/tasks"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"numberrelease/shared/devstack"
+	"numberrelease/shared/harness/devstack"
 )
 
 // TestListenAddr: make run listens on the loopback interface unless HOST

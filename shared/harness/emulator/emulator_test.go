@@ -435,7 +435,7 @@ func TestModuleRoot(t *testing.T) {
 		t.Errorf("no go.mod in %s: %v", root, err)
 	}
 	wd, _ := os.Getwd()
-	if rel, err := filepath.Rel(root, wd); err != nil || rel != filepath.Join("shared", "emulator") {
-		t.Errorf("moduleRoot() = %s, want the parent of shared/emulator (wd %s)", root, wd)
+	if rel, err := filepath.Rel(root, wd); err != nil || rel != filepath.Join("shared", "harness", "emulator") {
+		t.Errorf("moduleRoot() = %s, want the root above shared/harness/emulator (wd %s)", root, wd)
 	}
 }

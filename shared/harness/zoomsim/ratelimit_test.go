@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 const (

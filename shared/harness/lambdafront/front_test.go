@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 )
 
 var (

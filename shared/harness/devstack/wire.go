@@ -7,6 +7,7 @@ import (
 
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/release"
@@ -15,7 +16,6 @@ import (
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomhook"
-	"numberrelease/shared/zoomsim"
 	"numberrelease/web"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"numberrelease/shared/emulator"
+	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
 )

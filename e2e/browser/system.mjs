@@ -1,7 +1,7 @@
-// Starts the whole local system (the `make run` command, ./local) on a free
+// Starts the whole local system (the `make run` command, ./shared/harness/local) on a free
 // port for the browser tests, and stops it with everything it started.
 //
-// ./local is built once and run directly (not through `go run`, which would
+// It is built once and run directly (not through `go run`, which would
 // sit between us and its signals). It runs in a new session, so its process
 // group can be signalled as a whole; it stops the AWS emulator (moto, in its
 // own process group) when it gets SIGTERM. stop() then checks that every
@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +78,7 @@ function killGroup(pid, signal) {
 }
 
 /**
- * Builds and starts ./local with PORT set to a free port and
+ * Builds and starts ./shared/harness/local with PORT set to a free port and
  * RECHECK_SECONDS=2, waits until it has printed its banner (demo data is
  * seeded) and /healthz answers 200. Returns {url, stop, logPath}.
  */
@@ -86,7 +86,7 @@ export async function startSystem({ logDir }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-browsertest-'));
   const bin = path.join(tmp, 'number-release-local');
   const go = process.env.GO || 'go';
-  await run(go, ['build', '-o', bin, './local'], { cwd: repoRoot, timeout: 300_000 });
+  await run(go, ['build', '-o', bin, './shared/harness/local'], { cwd: repoRoot, timeout: 300_000 });
 
   const port = await freePort();
   const url = `http://localhost:${port}`;
@@ -131,7 +131,7 @@ export async function startSystem({ logDir }) {
         await exit;
       }
     }
-    // ./local stops moto itself; whatever is still there is killed and reported.
+    // The local system stops moto itself; whatever is still there is killed and reported.
     const leftovers = [];
     for (let i = 0; i < 50 && started.some(alive); i++) await sleep(100);
     for (const p of started.filter(alive)) {
@@ -152,8 +152,8 @@ export async function startSystem({ logDir }) {
   const deadline = Date.now() + 120_000;
   try {
     while (true) {
-      if (exited) throw new Error(`./local exited early (${JSON.stringify(exited)}); see ${logPath}`);
-      if (Date.now() > deadline) throw new Error(`./local did not become ready in 120 s; see ${logPath}`);
+      if (exited) throw new Error(`the local system exited early (${JSON.stringify(exited)}); see ${logPath}`);
+      if (Date.now() > deadline) throw new Error(`the local system did not become ready in 120 s; see ${logPath}`);
       if (banner) {
         try {
           const res = await fetch(`${url}/healthz`);

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"testing"
 
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomsig"
-	"numberrelease/shared/zoomsim"
 )
 
 func TestUnbind(t *testing.T) {

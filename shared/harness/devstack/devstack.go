@@ -24,8 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/auth"
-	"numberrelease/shared/emulator"
-	"numberrelease/shared/lambdafront"
+	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/lambdafront"
+	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/notify"
 	"numberrelease/shared/reconcile"
 	"numberrelease/shared/stage"
@@ -35,7 +36,6 @@ import (
 	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
-	"numberrelease/shared/zoomsim"
 )
 
 // Config is the local system's settings.

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the API fuzz run (apifuzz/run.py).
+"""Schemathesis hooks for the API fuzz run (e2e/apifuzz/run.py).
 
 They give the tester what the OpenAPI document states but cannot express as
 JSON Schema, and nothing else:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """API fuzz run (`make api-fuzz`): Schemathesis against `make run`'s system.
 
-Builds ./local, starts it on a free loopback port (a fresh emulator, the
+Builds ./shared/harness/local (make run's command), starts it on a free loopback port (a fresh emulator, the
 seed's demo data), waits until it has printed its banner and /healthz answers,
 gets a customer token (tenant acme) and a provider token (pxc) from
 /local/token, and runs Schemathesis, driven by the OpenAPI document
@@ -29,13 +29,13 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HERE = os.path.join(ROOT, "apifuzz")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 DOCUMENT = os.path.join(ROOT, "shared", "apispec", "openapi.yaml")
-# The local system's Zoom webhook secret token (shared/devstack's local
+# The local system's Zoom webhook secret token (shared/harness/devstack's local
 # default, not a secret); hooks.py signs webhook requests with it.
 WEBHOOK_SECRET = "local-webhook-secret"
-READY_TIMEOUT = 180  # seconds for ./local to seed its demo data and answer
+READY_TIMEOUT = 180  # seconds for the local system to seed its demo data and answer
 STOP_TIMEOUT = 30
 
 # (name, Schemathesis selection, token request or None)
@@ -102,13 +102,13 @@ def alive(pid):
 
 
 class System:
-    """./local on a free port, in its own session so it can be stopped whole."""
+    """The local system on a free port, in its own session so it can be stopped whole."""
 
     def __init__(self, report_dir):
         self.tmp = tempfile.mkdtemp(prefix="nr-apifuzz-")
         binary = os.path.join(self.tmp, "number-release-local")
         go = os.environ.get("GO", "go")
-        subprocess.run([go, "build", "-o", binary, "./local"], cwd=ROOT, check=True)
+        subprocess.run([go, "build", "-o", binary, "./shared/harness/local"], cwd=ROOT, check=True)
         self.url = f"http://localhost:{free_port()}"
         env = {
             **os.environ,
@@ -131,9 +131,9 @@ class System:
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"./local exited early ({self.proc.returncode}); see {self.log_path}")
+                raise RuntimeError(f"the local system exited early ({self.proc.returncode}); see {self.log_path}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"./local was not ready within {READY_TIMEOUT} s; see {self.log_path}")
+                raise RuntimeError(f"the local system was not ready within {READY_TIMEOUT} s; see {self.log_path}")
             with open(self.out_path) as f:
                 banner = "Number Release is running" in f.read()
             if banner:
@@ -146,7 +146,7 @@ class System:
             time.sleep(0.2)
 
     def stop(self):
-        """SIGTERM to ./local's group (it stops the emulator); then check
+        """SIGTERM to the local system's group (it stops the emulator); then check
         that every process it started is gone, killing any that is not."""
         self.started = sorted(set(self.started) | set(descendants(self.proc.pid)))
         leftovers = []
@@ -188,7 +188,7 @@ def schemathesis(name, selection, headers, system, seed, examples, report_dir):
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "apifuzz.hooks",
-        "PYTHONPATH": ROOT,
+        "PYTHONPATH": os.path.dirname(HERE),
         "API_FUZZ_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
     shown = " ".join("'Authorization: Bearer $TOKEN'" if a.startswith("Authorization:") else a for a in cmd[1:])
