@@ -38,8 +38,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
-	"numberrelease/shared/number"
 )
 
 const (
@@ -649,7 +649,7 @@ func (s *system) releaseOne(ctx context.Context, cust, prov client, f singleFlow
 	}
 	row := flowRow{path: f.path, number: f.number, zoomCalls: map[string]int{}}
 	if f.assignee != nil {
-		if err := s.waitStatus(ctx, "acme", f.number, number.WaitingForUnassign, time.Minute); err != nil {
+		if err := s.waitStatus(ctx, "acme", f.number, domain.WaitingForUnassign, time.Minute); err != nil {
 			return flowRow{}, err
 		}
 		if _, err := s.anon().do("DELETE", "/zoom-sim/v2/phone/users/"+f.assignee["id"]+"/phone_numbers/"+url.PathEscape(f.number), nil, nil); err != nil {
@@ -657,7 +657,7 @@ func (s *system) releaseOne(ctx context.Context, cust, prov client, f singleFlow
 		}
 		row.hints++
 	}
-	if err := s.waitStatus(ctx, "acme", f.number, number.Released, 2*time.Minute); err != nil {
+	if err := s.waitStatus(ctx, "acme", f.number, domain.Released, 2*time.Minute); err != nil {
 		return flowRow{}, err
 	}
 	row.elapsed = time.Since(start)

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
-	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 )
 
@@ -120,9 +120,9 @@ func activity(c devstack.CallCounts) int {
 }
 
 // waitStatus polls the number's stored state every 50 ms until it is want.
-func (s *system) waitStatus(ctx context.Context, customerID, num string, want number.Status, timeout time.Duration) error {
+func (s *system) waitStatus(ctx context.Context, customerID, num string, want domain.Status, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	var last number.Status
+	var last domain.Status
 	for time.Now().Before(deadline) {
 		n, err := s.store.GetNumber(ctx, customerID, num)
 		if err != nil {
@@ -131,7 +131,7 @@ func (s *system) waitStatus(ctx context.Context, customerID, num string, want nu
 		if last = n.Status; last == want {
 			return nil
 		}
-		if last == number.Failed || last == number.PendingApproval {
+		if last == domain.Failed || last == domain.PendingApproval {
 			return fmt.Errorf("%s is %s while waiting for %s", num, last, want)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -141,11 +141,11 @@ func (s *system) waitStatus(ctx context.Context, customerID, num string, want nu
 
 // listed returns the numbers of want in one status of the customer's
 // listing (the index the customer's list reads), page by page.
-func (s *system) listed(ctx context.Context, customerID string, status number.Status, want map[string]bool) ([]store.Number, error) {
-	var out []store.Number
+func (s *system) listed(ctx context.Context, customerID string, status domain.Status, want map[string]bool) ([]domain.Number, error) {
+	var out []domain.Number
 	cursor := ""
 	for {
-		page, err := s.store.ListNumbers(ctx, store.ListQuery{CustomerID: customerID, Status: status, Limit: store.MaxPageSize, Cursor: cursor})
+		page, err := s.store.ListNumbers(ctx, domain.ListQuery{CustomerID: customerID, Status: status, Limit: domain.MaxPageSize, Cursor: cursor})
 		if err != nil {
 			return nil, fmt.Errorf("list %s numbers of %s: %w", status, customerID, err)
 		}

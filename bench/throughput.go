@@ -16,11 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/harness/zoomsim"
-	"numberrelease/shared/number"
 	"numberrelease/shared/ratelimit"
-	"numberrelease/shared/store"
 	"numberrelease/shared/zoom"
 )
 
@@ -45,7 +44,7 @@ type throughputResult struct {
 	// second.
 	settled  time.Duration
 	released int
-	failed   []store.Number
+	failed   []domain.Number
 	bound    time.Duration
 	medium   int // Zoom's Medium limit per second
 	calls    devstack.CallCounts
@@ -221,11 +220,11 @@ func (s *system) waitSettled(ctx context.Context, numbers []string, start time.T
 	}
 	lastLog := time.Now()
 	for {
-		released, err := s.listed(ctx, bulkCustomer, number.Released, want)
+		released, err := s.listed(ctx, bulkCustomer, domain.Released, want)
 		if err != nil {
 			return err
 		}
-		failed, err := s.listed(ctx, bulkCustomer, number.Failed, want)
+		failed, err := s.listed(ctx, bulkCustomer, domain.Failed, want)
 		if err != nil {
 			return err
 		}

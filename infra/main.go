@@ -2,7 +2,7 @@
 // per stage, chosen with `-c stage=prod` (default dev).
 //
 // Context keys: stage (a key of stages; default dev), stages (cdk.json: each
-// stage's settings, see shared/stage), alarmEmail (overrides the stage's
+// stage's settings, see shared/config), alarmEmail (overrides the stage's
 // alarm email), buildDir (the Lambda bundles written by `make build`;
 // default build/, relative paths are taken from the repository root).
 //
@@ -23,7 +23,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/infra/stack"
-	"numberrelease/shared/stage"
+	"numberrelease/shared/config"
 )
 
 func main() {
@@ -37,11 +37,11 @@ func run() error {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	name := contextString(app, "stage", "dev")
-	settings, err := stage.Load(name, app.Node().TryGetContext(jsii.String("stages")))
+	settings, err := config.LoadStage(name, app.Node().TryGetContext(jsii.String("stages")))
 	if err != nil {
 		return err
 	}
-	cfg := stack.Config{Config: settings}
+	cfg := stack.Config{StageConfig: settings}
 	if email := contextString(app, "alarmEmail", ""); email != "" {
 		cfg.AlarmEmail = email
 	}

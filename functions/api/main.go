@@ -12,8 +12,9 @@ import (
 
 	"numberrelease/shared/apigw"
 	"numberrelease/shared/auth"
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
 	"numberrelease/shared/httpapi"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
@@ -22,7 +23,7 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("TABLE_NAME", "STATE_MACHINE_ARN", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
+		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
 		if err != nil {
 			return nil, err
 		}
@@ -33,6 +34,6 @@ func main() {
 		st := store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"])
 		wf := &workflow.StepFunctions{Client: sfn.NewFromConfig(awsCfg), StateMachineARN: vars["STATE_MACHINE_ARN"]}
 		api := httpapi.New(release.New(st, wf, log), verifier, st, log)
-		return apigw.Handler(api, httpapi.WithRequestID), nil
+		return apigw.Handler(api, jsonhttp.WithRequestID), nil
 	})
 }

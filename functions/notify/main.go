@@ -9,14 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/notify"
 )
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("EVENT_BUS_NAME")
+		vars, err := config.Require("EVENT_BUS_NAME")
 		if err != nil {
 			return nil, err
 		}

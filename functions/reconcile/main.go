@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/reconcile"
 	"numberrelease/shared/store"
@@ -19,13 +19,13 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("TABLE_NAME", "STATE_MACHINE_ARN", "GRACE_SECONDS", "MAX_WAIT_SECONDS", "RETRY_BUDGET_SECONDS")
+		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "GRACE_SECONDS", "MAX_WAIT_SECONDS", "RETRY_BUDGET_SECONDS")
 		if err != nil {
 			return nil, err
 		}
 		var grace, maxWait, budget time.Duration
 		for name, d := range map[string]*time.Duration{"GRACE_SECONDS": &grace, "MAX_WAIT_SECONDS": &maxWait, "RETRY_BUDGET_SECONDS": &budget} {
-			if *d, err = env.Seconds(vars, name); err != nil {
+			if *d, err = config.Seconds(vars, name); err != nil {
 				return nil, err
 			}
 		}

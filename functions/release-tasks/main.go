@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/secrets"
@@ -40,27 +40,27 @@ const secretTTL = 10 * time.Minute
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("TABLE_NAME", "ZOOM_SECRET_ARN", "ZOOM_API_BASE", "ZOOM_OAUTH_URL", "RECHECK_SECONDS", "MAX_WAIT_SECONDS")
+		vars, err := config.Require("TABLE_NAME", "ZOOM_SECRET_ARN", "ZOOM_API_BASE", "ZOOM_OAUTH_URL", "RECHECK_SECONDS", "MAX_WAIT_SECONDS")
 		if err != nil {
 			return nil, err
 		}
-		recheck, err := env.Seconds(vars, "RECHECK_SECONDS")
+		recheck, err := config.Seconds(vars, "RECHECK_SECONDS")
 		if err != nil {
 			return nil, err
 		}
-		maxWait, err := env.Seconds(vars, "MAX_WAIT_SECONDS")
+		maxWait, err := config.Seconds(vars, "MAX_WAIT_SECONDS")
 		if err != nil {
 			return nil, err
 		}
-		rel, err := tasks.ReadReleaseEnv(os.Getenv)
+		rel, err := config.ReadRelease(os.Getenv)
 		if err != nil {
 			return nil, err
 		}
-		budget, err := env.OptionalSeconds(os.Getenv, "RETRY_BUDGET_SECONDS")
+		budget, err := config.OptionalSeconds(os.Getenv, "RETRY_BUDGET_SECONDS")
 		if err != nil {
 			return nil, err
 		}
-		pause, err := env.OptionalSeconds(os.Getenv, "RETRY_PAUSE_SECONDS")
+		pause, err := config.OptionalSeconds(os.Getenv, "RETRY_PAUSE_SECONDS")
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/workflow"
@@ -18,7 +18,7 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("STATE_MACHINE_ARN")
+		vars, err := config.Require("STATE_MACHINE_ARN")
 		if err != nil {
 			return nil, err
 		}

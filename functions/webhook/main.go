@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/apigw"
-	"numberrelease/shared/env"
+	"numberrelease/shared/config"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/release"
 	"numberrelease/shared/secrets"
@@ -32,7 +33,7 @@ const secretField = "webhook_secret_token"
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := env.Require("TABLE_NAME", "ZOOM_WEBHOOK_SECRET_ARN")
+		vars, err := config.Require("TABLE_NAME", "ZOOM_WEBHOOK_SECRET_ARN")
 		if err != nil {
 			return nil, err
 		}
@@ -44,6 +45,6 @@ func main() {
 			Client: secretsmanager.NewFromConfig(awsCfg), SecretID: vars["ZOOM_WEBHOOK_SECRET_ARN"], TTL: secretTTL, Log: log,
 		}
 		h := zoomhook.New(zoomhook.Config{SecretFunc: secret.Bytes(secretField), Log: log}, release.New(st, wf, log))
-		return apigw.Handler(h, zoomhook.WithRequestID), nil
+		return apigw.Handler(h, jsonhttp.WithRequestID), nil
 	})
 }

@@ -3,7 +3,7 @@ package stack
 import (
 	"errors"
 
-	"numberrelease/shared/stage"
+	"numberrelease/shared/config"
 )
 
 // DefaultBuildDir is where `make build` writes the Lambda bundles
@@ -11,10 +11,10 @@ import (
 const DefaultBuildDir = "build"
 
 // Config is what the stack is built from: the stage's settings (cdk.json's
-// "stages", shared/stage, which the local harness reads too) and where the
+// "stages", shared/config, which the local harness reads too) and where the
 // Lambda bundles are.
 type Config struct {
-	stage.Config
+	config.StageConfig
 	// BuildDir holds the Lambda bundles, <BuildDir>/<function>/bootstrap;
 	// empty means DefaultBuildDir. The app passes it resolved against the
 	// repository root.
@@ -29,8 +29,8 @@ func (c Config) buildDir() string {
 }
 
 // Validate reports everything that stops the stack from being synthesized:
-// a bad stage name or setting (stage.Config.Validate) or missing Lambda
+// a bad stage name or setting (config.StageConfig.Validate) or missing Lambda
 // bundles (every missing one is named).
 func (c Config) Validate() error {
-	return errors.Join(c.Config.Validate(), checkBundles(c.buildDir()))
+	return errors.Join(c.StageConfig.Validate(), checkBundles(c.buildDir()))
 }

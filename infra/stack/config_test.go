@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"numberrelease/shared/stage"
+	"numberrelease/shared/config"
 )
 
 func TestNewRefusesMissingBundles(t *testing.T) {
@@ -39,7 +39,7 @@ func TestNewRefusesMissingBundles(t *testing.T) {
 	}
 }
 
-// Config.Validate reports the stage's bad settings (shared/stage tests each
+// Config.Validate reports the stage's bad settings (shared/config tests each
 // one) and the missing bundles, together.
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
@@ -80,8 +80,8 @@ func TestConfigValidate(t *testing.T) {
 // Every retention a stage may choose has a CDK name, so a valid stage never
 // synthesizes a log group without retention.
 func TestRetentionByDaysCoversTheStageValues(t *testing.T) {
-	if got, want := slices.Sorted(maps.Keys(retentionByDays)), stage.RetentionDays(); !slices.Equal(got, want) {
-		t.Errorf("retentionByDays has %v, stage.RetentionDays() %v", got, want)
+	if got, want := slices.Sorted(maps.Keys(retentionByDays)), config.RetentionDays(); !slices.Equal(got, want) {
+		t.Errorf("retentionByDays has %v, config.RetentionDays() %v", got, want)
 	}
 }
 
@@ -89,17 +89,17 @@ func TestRetentionByDaysCoversTheStageValues(t *testing.T) {
 // load and validate with the stack's checks too, dev and prod must exist,
 // and only prod is production.
 func TestCdkJSONStages(t *testing.T) {
-	path, err := stage.FindFile()
+	path, err := config.FindCDKFile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"dev", "prod", "local"} {
 		t.Run(name, func(t *testing.T) {
-			settings, err := stage.LoadFile(path, name)
+			settings, err := config.LoadStageFile(path, name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := (Config{Config: settings, BuildDir: testBuildDir}).Validate(); err != nil {
+			if err := (Config{StageConfig: settings, BuildDir: testBuildDir}).Validate(); err != nil {
 				t.Error(err)
 			}
 			if settings.Production != (name == "prod") {

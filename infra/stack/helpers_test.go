@@ -13,7 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"numberrelease/shared/stage"
+	"numberrelease/shared/config"
 )
 
 // testBuildDir holds an empty bootstrap per function, standing in for
@@ -127,14 +127,14 @@ func synth(t *testing.T, cfg Config) assertions.Template {
 	return synthStack(t, cfg).tmpl
 }
 
-// testConfig is a stage's defaults (stage.Default) with the default bundle
+// testConfig is a stage's defaults (config.DefaultStage) with the default bundle
 // directory.
 func testConfig(name string, production bool) Config {
-	return Config{Config: stage.Default(name, production)}
+	return Config{StageConfig: config.DefaultStage(name, production)}
 }
 
 // dev and prod are the stages' defaults (cdk.json's stages may override
-// them; shared/stage tests loading them).
+// them; shared/config tests loading them).
 var (
 	dev  = testConfig("dev", false)
 	prod = testConfig("prod", true)

@@ -6,7 +6,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// retentionByDays maps every stage.RetentionDays value to the CDK's name
+// retentionByDays maps every config.RetentionDays value to the CDK's name
 // (TestRetentionByDaysCoversTheStageValues).
 var retentionByDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,

@@ -1,12 +1,17 @@
 package auth
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -28,7 +33,7 @@ func newJWKSServer(t *testing.T, h http.Handler) *jwksServer {
 	s := &jwksServer{}
 	s.serve(h)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == localJWKSPath {
+		if r.URL.Path == testJWKSPath {
 			s.requests.Add(1)
 		}
 		(*s.handler.Load()).ServeHTTP(w, r)
@@ -41,20 +46,60 @@ func newJWKSServer(t *testing.T, h http.Handler) *jwksServer {
 func (s *jwksServer) serve(h http.Handler) { s.handler.Store(&h) }
 
 // jwksURL is the JWKS URL a Verifier should use.
-func (s *jwksServer) jwksURL() string { return s.URL + localJWKSPath }
+func (s *jwksServer) jwksURL() string { return s.URL + testJWKSPath }
 
 // failing answers 500 to everything.
 var failing = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 	http.Error(w, "down", http.StatusInternalServerError)
 })
 
-func newIssuer(t *testing.T) *LocalIssuer {
+// testJWKSPath is where an issuer's handler serves its public JWK Set.
+const testJWKSPath = "/jwks.json"
+
+// issuer stands in for an identity provider: a fresh ES256 key with a
+// random kid, whose public JWK Set its handler serves at testJWKSPath.
+type issuer struct {
+	key  *ecdsa.PrivateKey
+	kid  string
+	jwks []byte
+}
+
+func newIssuer(t *testing.T) *issuer {
 	t.Helper()
-	l, err := NewLocalIssuer(testIssuer, testAudience)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("NewLocalIssuer: %v", err)
+		t.Fatal(err)
 	}
-	return l
+	kid := rand.Text()
+	jwk, err := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{ALG: jwkset.AlgES256, KID: kid, USE: jwkset.UseSig},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{jwk.Marshal()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &issuer{key: key, kid: kid, jwks: jwks}
+}
+
+// JWKS is the issuer's public JWK Set.
+func (l *issuer) JWKS() []byte { return l.jwks }
+
+// JWKSPath is where Handler serves the JWK Set.
+func (l *issuer) JWKSPath() string { return testJWKSPath }
+
+// Handler serves the JWK Set at testJWKSPath.
+func (l *issuer) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != testJWKSPath {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(l.jwks)
+	})
 }
 
 func newVerifier(t *testing.T, jwksURL string) *Verifier {
@@ -99,22 +144,23 @@ func with(c jwt.MapClaims, kv ...any) jwt.MapClaims {
 	return out
 }
 
-func mustIssue(t *testing.T, l *LocalIssuer, p Principal) string {
+// mustIssue signs an hour's valid token for p with the issuer's key.
+func mustIssue(t *testing.T, l *issuer, p Principal) string {
 	t.Helper()
-	tok, err := l.Issue(p, time.Hour)
-	if err != nil {
-		t.Fatalf("Issue: %v", err)
+	c := with(customerClaims(), "sub", p.Subject, "role", string(p.Role), "tenant_id", nil)
+	if p.TenantID != "" {
+		c["tenant_id"] = p.TenantID
 	}
-	return tok
+	if p.ProviderID != "" {
+		c["provider_id"] = p.ProviderID
+	}
+	return mustIssueClaims(t, l, c)
 }
 
-func mustIssueClaims(t *testing.T, l *LocalIssuer, c jwt.MapClaims) string {
+// mustIssueClaims signs claims with the issuer's key and kid.
+func mustIssueClaims(t *testing.T, l *issuer, c jwt.MapClaims) string {
 	t.Helper()
-	tok, err := l.IssueClaims(c)
-	if err != nil {
-		t.Fatalf("IssueClaims: %v", err)
-	}
-	return tok
+	return mustSign(t, jwt.SigningMethodES256, l.key, l.kid, c)
 }
 
 // mustSign signs claims with an arbitrary method, key and kid.

@@ -1,6 +1,4 @@
-// Package env reads a function's configuration from its environment once, at
-// start, and names every missing variable at once.
-package env
+package config
 
 import (
 	"fmt"

@@ -1,13 +1,4 @@
-// Package stage is the configuration of one deployment stage (dev, prod,
-// local): what differs between deployments. cdk.json's context "stages"
-// holds one entry per stage; the CDK app (infra/stack) builds the stack from
-// it, and the local harness reads the same entries (LoadFile), so a setting
-// such as release-tasks' reserved concurrency has one source for both.
-//
-// The package imports no CDK and reads no file except in LoadFile and
-// FindFile. The field names of the JSON are a deployed contract: cdk.json
-// files in use carry them.
-package stage
+package config
 
 import (
 	"bytes"
@@ -20,15 +11,20 @@ import (
 	"slices"
 	"strings"
 
-	"numberrelease/shared/tasks"
-	"numberrelease/shared/zoom"
+	"numberrelease/shared/domain"
 )
 
-// FileName is the CDK's configuration file at the repository root.
-const FileName = "cdk.json"
+// CDKFile is the CDK's configuration file at the repository root.
+const CDKFile = "cdk.json"
 
-// Config is one stage's settings.
-type Config struct {
+// StageConfig is one deployment stage's settings (dev, prod, local): what
+// differs between deployments. cdk.json's context "stages" holds one entry
+// per stage; the CDK app (infra/stack) builds the stack from it, and the
+// local harness reads the same entries (LoadStageFile), so a setting such
+// as release-tasks' reserved concurrency has one source for both. The field
+// names of the JSON are a deployed contract: cdk.json files in use carry
+// them.
+type StageConfig struct {
 	// Stage names the deployment (dev, prod): lower-case letters, digits, '-'.
 	Stage string `json:"-"`
 
@@ -73,14 +69,14 @@ type Config struct {
 	CarrierCode int `json:"carrierCode"`
 	// ZoomRateLimits are the Zoom account's per-second API limits release-tasks
 	// paces itself to: "pro" (default), "business", or
-	// "light=N,medium=N,heavy=N" (shared/zoom.ParseLimits).
+	// "light=N,medium=N,heavy=N" (ParseZoomLimits).
 	ZoomRateLimits string `json:"zoomRateLimits"`
 }
 
-// Default is the configuration of a stage that cdk.json does not override:
-// production settings when production is true.
-func Default(name string, production bool) Config {
-	c := Config{
+// DefaultStage is the configuration of a stage that cdk.json does not
+// override: production settings when production is true.
+func DefaultStage(name string, production bool) StageConfig {
+	c := StageConfig{
 		Stage:                           name,
 		Production:                      production,
 		LogRetentionDays:                30,
@@ -90,7 +86,7 @@ func Default(name string, production bool) Config {
 		APIBurstLimit:                   100,
 		APIGatewayCloudWatchRole:        true,
 		RecheckSecondsMin:               60,
-		ReleaseMode:                     string(tasks.ModeCustomer),
+		ReleaseMode:                     string(domain.ModeCustomer),
 		ZoomRateLimits:                  "pro",
 	}
 	if production {
@@ -100,21 +96,21 @@ func Default(name string, production bool) Config {
 	return c
 }
 
-// Load builds the configuration of stage name from the CDK context value
-// "stages" (cdk.json: {"dev": {...}, "prod": {...}}): the stage's entry over
-// Default. An entry's "production" picks the defaults; an unknown key or a
-// stage missing from stages is an error. Without any stages (no cdk.json),
-// only dev and prod are known, with their defaults. Load does not validate
-// the result (Validate).
-func Load(name string, stages any) (Config, error) {
+// LoadStage builds the configuration of stage name from the CDK context
+// value "stages" (cdk.json: {"dev": {...}, "prod": {...}}): the stage's
+// entry over DefaultStage. An entry's "production" picks the defaults; an
+// unknown key or a stage missing from stages is an error. Without any
+// stages (no cdk.json), only dev and prod are known, with their defaults.
+// LoadStage does not validate the result (Validate).
+func LoadStage(name string, stages any) (StageConfig, error) {
 	var entries map[string]json.RawMessage
 	if stages != nil {
 		raw, err := json.Marshal(stages)
 		if err != nil {
-			return Config{}, fmt.Errorf("context stages: %w", err)
+			return StageConfig{}, fmt.Errorf("context stages: %w", err)
 		}
 		if err := json.Unmarshal(raw, &entries); err != nil {
-			return Config{}, fmt.Errorf("context stages must be an object of stage names: %w", err)
+			return StageConfig{}, fmt.Errorf("context stages must be an object of stage names: %w", err)
 		}
 	} else {
 		entries = map[string]json.RawMessage{"dev": []byte(`{}`), "prod": []byte(`{"production":true}`)}
@@ -126,32 +122,32 @@ func Load(name string, stages any) (Config, error) {
 			known = append(known, k)
 		}
 		slices.Sort(known)
-		return Config{}, fmt.Errorf("unknown stage %q: cdk.json context \"stages\" defines %s (use -c stage=NAME)",
+		return StageConfig{}, fmt.Errorf("unknown stage %q: cdk.json context \"stages\" defines %s (use -c stage=NAME)",
 			name, strings.Join(known, ", "))
 	}
 	var head struct {
 		Production bool `json:"production"`
 	}
 	if err := json.Unmarshal(entry, &head); err != nil {
-		return Config{}, fmt.Errorf("stage %s: %w", name, err)
+		return StageConfig{}, fmt.Errorf("stage %s: %w", name, err)
 	}
-	cfg := Default(name, head.Production)
+	cfg := DefaultStage(name, head.Production)
 	dec := json.NewDecoder(bytes.NewReader(entry))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("stage %s in cdk.json: %w", name, err)
+		return StageConfig{}, fmt.Errorf("stage %s in cdk.json: %w", name, err)
 	}
 	cfg.Stage = name
 	return cfg, nil
 }
 
-// LoadFile reads the cdk.json at path and returns stage name from its
+// LoadStageFile reads the cdk.json at path and returns stage name from its
 // context "stages", validated. An empty name means the file's default stage
 // (context "stage", as `cdk synth` without -c stage=NAME uses).
-func LoadFile(path, name string) (Config, error) {
+func LoadStageFile(path, name string) (StageConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("read stage configuration: %w", err)
+		return StageConfig{}, fmt.Errorf("read stage configuration: %w", err)
 	}
 	var doc struct {
 		Context struct {
@@ -160,46 +156,46 @@ func LoadFile(path, name string) (Config, error) {
 		} `json:"context"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return Config{}, fmt.Errorf("parse %s: %w", path, err)
+		return StageConfig{}, fmt.Errorf("parse %s: %w", path, err)
 	}
 	if name == "" {
 		name = doc.Context.Stage
 	}
 	if name == "" {
-		return Config{}, fmt.Errorf("%s: no stage named and no default context \"stage\"", path)
+		return StageConfig{}, fmt.Errorf("%s: no stage named and no default context \"stage\"", path)
 	}
 	if len(doc.Context.Stages) == 0 {
-		return Config{}, fmt.Errorf("%s: no context \"stages\"", path)
+		return StageConfig{}, fmt.Errorf("%s: no context \"stages\"", path)
 	}
-	cfg, err := Load(name, doc.Context.Stages)
+	cfg, err := LoadStage(name, doc.Context.Stages)
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return StageConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: stage %s: %w", path, name, err)
+		return StageConfig{}, fmt.Errorf("%s: stage %s: %w", path, name, err)
 	}
 	return cfg, nil
 }
 
-// FindFile returns the path of the repository's cdk.json: the first one in
-// the working directory or a parent of it, so tests and `make run` find it
-// from any package directory.
-func FindFile() (string, error) {
+// FindCDKFile returns the path of the repository's cdk.json: the first one
+// in the working directory or a parent of it, so tests and `make run` find
+// it from any package directory.
+func FindCDKFile() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return "", fmt.Errorf("find %s: working directory: %w", FileName, err)
+		return "", fmt.Errorf("find %s: working directory: %w", CDKFile, err)
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, FileName)
+		p := filepath.Join(dir, CDKFile)
 		st, err := os.Stat(p)
 		switch {
 		case err == nil && st.Mode().IsRegular():
 			return p, nil
 		case err != nil && !errors.Is(err, os.ErrNotExist):
-			return "", fmt.Errorf("find %s: %w", FileName, err)
+			return "", fmt.Errorf("find %s: %w", CDKFile, err)
 		}
 		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("find %s: none in %s or any parent", FileName, wd)
+			return "", fmt.Errorf("find %s: none in %s or any parent", CDKFile, wd)
 		}
 	}
 }
@@ -218,7 +214,7 @@ func RetentionDays() []int { return slices.Clone(retentionDays) }
 
 // Validate reports every bad setting (each one named); nil means the stage
 // can be deployed as far as its settings go.
-func (c Config) Validate() error {
+func (c StageConfig) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !namePattern.MatchString(c.Stage) {
@@ -242,15 +238,15 @@ func (c Config) Validate() error {
 	if c.AlarmEmail != "" && !emailPattern.MatchString(c.AlarmEmail) {
 		bad("alarmEmail %q is not an email address", c.AlarmEmail)
 	}
-	if mode, err := tasks.ParseReleaseMode(c.ReleaseMode); err != nil {
+	if mode, err := ParseReleaseMode(c.ReleaseMode); err != nil {
 		bad("releaseMode: %w", err)
-	} else if mode == tasks.ModeCarrier && c.CarrierCode <= 0 {
+	} else if mode == domain.ModeCarrier && c.CarrierCode <= 0 {
 		bad("releaseMode carrier needs carrierCode, the carrier's positive Provider Exchange code")
 	}
 	if c.CarrierCode < 0 {
 		bad("carrierCode %d: want 0 (none) or a positive code", c.CarrierCode)
 	}
-	if _, err := zoom.ParseLimits(c.ZoomRateLimits); err != nil {
+	if _, err := ParseZoomLimits(c.ZoomRateLimits); err != nil {
 		bad("zoomRateLimits: %w", err)
 	}
 	return errors.Join(errs...)

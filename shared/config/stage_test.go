@@ -1,4 +1,4 @@
-package stage
+package config
 
 import (
 	"os"
@@ -10,31 +10,31 @@ import (
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name    string
-		change  func(*Config)
+		change  func(*StageConfig)
 		wantErr string // "" = valid
 	}{
-		{"dev defaults", func(*Config) {}, ""},
-		{"prod defaults", func(c *Config) { *c = Default("prod", true) }, ""},
-		{"no reservation, no account role", func(c *Config) { c.ReleaseTasksReservedConcurrency = 0; c.APIGatewayCloudWatchRole = false }, ""},
-		{"empty stage", func(c *Config) { c.Stage = "" }, "stage"},
-		{"stage with space", func(c *Config) { c.Stage = "Dev Stage" }, "stage"},
-		{"retention CloudWatch lacks", func(c *Config) { c.LogRetentionDays = 31 }, "logRetentionDays 31"},
-		{"lower-case log level", func(c *Config) { c.WorkflowLogLevel = "all" }, "workflowLogLevel"},
-		{"negative concurrency", func(c *Config) { c.ReleaseTasksReservedConcurrency = -1 }, "releaseTasksReservedConcurrency"},
-		{"no rate", func(c *Config) { c.APIRateLimit = 0 }, "apiRateLimit"},
-		{"no burst", func(c *Config) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
-		{"no recheck", func(c *Config) { c.RecheckSecondsMin = 0 }, "recheckSecondsMin"},
-		{"bad email", func(c *Config) { c.AlarmEmail = "ops" }, "alarmEmail"},
-		{"carrier with code", func(c *Config) { c.ReleaseMode = "carrier"; c.CarrierCode = 42 }, ""},
-		{"carrier without code", func(c *Config) { c.ReleaseMode = "carrier" }, "releaseMode carrier needs carrierCode"},
-		{"unknown mode", func(c *Config) { c.ReleaseMode = "account" }, "releaseMode"},
-		{"negative carrier code", func(c *Config) { c.CarrierCode = -1 }, "carrierCode -1"},
-		{"business limits", func(c *Config) { c.ZoomRateLimits = "business" }, ""},
-		{"bad limits", func(c *Config) { c.ZoomRateLimits = "light=5,medium=x" }, "zoomRateLimits"},
+		{"dev defaults", func(*StageConfig) {}, ""},
+		{"prod defaults", func(c *StageConfig) { *c = DefaultStage("prod", true) }, ""},
+		{"no reservation, no account role", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = 0; c.APIGatewayCloudWatchRole = false }, ""},
+		{"empty stage", func(c *StageConfig) { c.Stage = "" }, "stage"},
+		{"stage with space", func(c *StageConfig) { c.Stage = "Dev Stage" }, "stage"},
+		{"retention CloudWatch lacks", func(c *StageConfig) { c.LogRetentionDays = 31 }, "logRetentionDays 31"},
+		{"lower-case log level", func(c *StageConfig) { c.WorkflowLogLevel = "all" }, "workflowLogLevel"},
+		{"negative concurrency", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = -1 }, "releaseTasksReservedConcurrency"},
+		{"no rate", func(c *StageConfig) { c.APIRateLimit = 0 }, "apiRateLimit"},
+		{"no burst", func(c *StageConfig) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
+		{"no recheck", func(c *StageConfig) { c.RecheckSecondsMin = 0 }, "recheckSecondsMin"},
+		{"bad email", func(c *StageConfig) { c.AlarmEmail = "ops" }, "alarmEmail"},
+		{"carrier with code", func(c *StageConfig) { c.ReleaseMode = "carrier"; c.CarrierCode = 42 }, ""},
+		{"carrier without code", func(c *StageConfig) { c.ReleaseMode = "carrier" }, "releaseMode carrier needs carrierCode"},
+		{"unknown mode", func(c *StageConfig) { c.ReleaseMode = "account" }, "releaseMode"},
+		{"negative carrier code", func(c *StageConfig) { c.CarrierCode = -1 }, "carrierCode -1"},
+		{"business limits", func(c *StageConfig) { c.ZoomRateLimits = "business" }, ""},
+		{"bad limits", func(c *StageConfig) { c.ZoomRateLimits = "light=5,medium=x" }, "zoomRateLimits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Default("dev", false)
+			c := DefaultStage("dev", false)
 			tt.change(&c)
 			err := c.Validate()
 			switch {
@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 
 // Every bad setting is named, not only the first.
 func TestValidateNamesEveryError(t *testing.T) {
-	c := Default("dev", false)
+	c := DefaultStage("dev", false)
 	c.LogRetentionDays, c.APIRateLimit, c.AlarmEmail = 2, 0, "nope"
 	err := c.Validate()
 	for _, want := range []string{"logRetentionDays 2", "apiRateLimit 0", `alarmEmail "nope"`} {
@@ -66,44 +66,44 @@ func TestLoad(t *testing.T) {
 		"staging": map[string]any{"production": true, "releaseTasksReservedConcurrency": float64(25), "workflowLogLevel": "ALL"},
 		"typo":    map[string]any{"logRetentionDay": float64(7)},
 	}
-	prodWithEmail := Default("prod", true)
+	prodWithEmail := DefaultStage("prod", true)
 	prodWithEmail.AlarmEmail = "ops@example.com"
 	// "production" picks the production defaults; other keys override them.
-	staging := Default("staging", true)
+	staging := DefaultStage("staging", true)
 	staging.ReleaseTasksReservedConcurrency, staging.WorkflowLogLevel = 25, "ALL"
 	tests := []struct {
 		name    string
 		stages  any
-		want    Config
+		want    StageConfig
 		wantErr string
 	}{
-		{name: "dev", stages: stages, want: Default("dev", false)},
+		{name: "dev", stages: stages, want: DefaultStage("dev", false)},
 		{name: "prod", stages: stages, want: prodWithEmail},
 		{name: "staging", stages: stages, want: staging},
 		{name: "typo", stages: stages, wantErr: "logRetentionDay"},
 		{name: "qa", stages: stages, wantErr: "dev, prod, staging, typo"},
 		// Without cdk.json's stages, dev and prod still work.
-		{name: "prod", stages: nil, want: Default("prod", true)},
+		{name: "prod", stages: nil, want: DefaultStage("prod", true)},
 		{name: "qa", stages: nil, wantErr: `unknown stage "qa"`},
 		{name: "dev", stages: []any{"dev"}, wantErr: "object of stage names"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load(tt.name, tt.stages)
+			got, err := LoadStage(tt.name, tt.stages)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Load(%q) = %+v, %v; want an error mentioning %q", tt.name, got, err, tt.wantErr)
+					t.Fatalf("LoadStage(%q) = %+v, %v; want an error mentioning %q", tt.name, got, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Errorf("Load(%q) = %+v, %v; want %+v", tt.name, got, err, tt.want)
+				t.Errorf("LoadStage(%q) = %+v, %v; want %+v", tt.name, got, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestLoadFile(t *testing.T) {
+func TestLoadStageFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -132,7 +132,7 @@ func TestLoadFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := LoadFile(tt.path, tt.stage)
+			cfg, err := LoadStageFile(tt.path, tt.stage)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("LoadFile = %+v, %v; want an error mentioning %q", cfg, err, tt.wantErr)
@@ -149,7 +149,7 @@ func TestLoadFile(t *testing.T) {
 	}
 }
 
-func TestFindFile(t *testing.T) {
+func TestFindCDKFile(t *testing.T) {
 	root := t.TempDir()
 	deep := filepath.Join(root, "a", "b")
 	if err := os.MkdirAll(deep, 0o755); err != nil {
@@ -160,23 +160,23 @@ func TestFindFile(t *testing.T) {
 		// The temp dir's parents may hold a cdk.json on some machines;
 		// then FindFile must return a file outside root, never a
 		// directory inside it.
-		p, err := FindFile()
+		p, err := FindCDKFile()
 		switch {
 		case err == nil && strings.HasPrefix(p, root):
-			t.Errorf("FindFile() = %s with no cdk.json under %s", p, root)
+			t.Errorf("FindCDKFile() = %s with no cdk.json under %s", p, root)
 		case err != nil && !strings.Contains(err.Error(), "none in "+deep):
-			t.Errorf("FindFile() error %q, want it to name %s", err, deep)
+			t.Errorf("FindCDKFile() error %q, want it to name %s", err, deep)
 		}
 	})
-	want := filepath.Join(root, FileName)
+	want := filepath.Join(root, CDKFile)
 	if err := os.WriteFile(want, []byte(`{}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("in a parent", func(t *testing.T) {
 		t.Chdir(deep)
-		got, err := FindFile()
+		got, err := FindCDKFile()
 		if err != nil || got != want {
-			t.Errorf("FindFile() = %q, %v; want %q", got, err, want)
+			t.Errorf("FindCDKFile() = %q, %v; want %q", got, err, want)
 		}
 	})
 }
@@ -184,11 +184,11 @@ func TestFindFile(t *testing.T) {
 // The repository's cdk.json is found from this package and its default
 // stage loads, as the local harness loads it.
 func TestRepositoryFile(t *testing.T) {
-	path, err := FindFile()
+	path, err := FindCDKFile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadFile(path, "")
+	cfg, err := LoadStageFile(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,32 +116,11 @@ func (res *resource) allow() string {
 	return strings.Join(methods, ", ")
 }
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// WithRequestID returns a context carrying the id that problems and logs
-// quote (API Gateway's request id when there is one).
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
 // ServeHTTP routes a request; unknown paths and methods get problems too.
 // Every answer carries X-Content-Type-Options: nosniff.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if requestID(r.Context()) == "" {
-		id := r.Header.Get("X-Request-Id")
-		if id == "" {
-			id = jsonhttp.NewRequestID()
-		}
-		r = r.WithContext(WithRequestID(r.Context(), id))
-	}
+	r = jsonhttp.EnsureRequestID(r, "X-Request-Id")
 	w.Header().Set("X-Content-Type-Options", jsonhttp.NoSniff)
 	sw := &statusWriter{ResponseWriter: w}
 	res, params := a.route(r)
@@ -157,7 +136,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.ServeHTTP(sw, r)
 	}
-	a.log.InfoContext(r.Context(), "request", "request_id", requestID(r.Context()), "method", r.Method,
+	a.log.InfoContext(r.Context(), "request", "request_id", jsonhttp.RequestID(r.Context()), "method", r.Method,
 		"path", r.URL.Path, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
 }
 

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -24,24 +23,24 @@ import (
 	"numberrelease/shared/apigw"
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
-	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/emulatortest"
+	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
-	"numberrelease/shared/number"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // env is one API over a fresh table, called the way API Gateway calls the
 // Lambda: proxy events in, proxy responses out, real JWTs, real DynamoDB.
 type env struct {
 	t         *testing.T
 	handler   func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-	issuer    *auth.LocalIssuer
+	issuer    *localauth.Issuer
 	store     *store.Store
 	db        *dynamodb.Client
 	table     string
@@ -67,16 +66,16 @@ func (r response) json(t *testing.T) map[string]any {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	client, tableName := srv.NewTable(t)
+	client, tableName := emulatortest.NewTable(t)
 	st := store.New(client, tableName)
 	ctx := context.Background()
 	err := st.PutTenants(ctx,
-		[]store.Customer{{ID: "acme", Name: "Acme"}, {ID: "globex", Name: "Globex"}, {ID: "initech", Name: "Initech"}},
-		[]store.Link{{ProviderID: "pxc", CustomerID: "acme"}, {ProviderID: "pxc", CustomerID: "globex"}, {ProviderID: "other", CustomerID: "initech"}})
+		[]domain.Customer{{ID: "acme", Name: "Acme"}, {ID: "globex", Name: "Globex"}, {ID: "initech", Name: "Initech"}},
+		[]domain.Link{{ProviderID: "pxc", CustomerID: "acme"}, {ProviderID: "pxc", CustomerID: "globex"}, {ProviderID: "other", CustomerID: "initech"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, err := auth.NewLocalIssuer("http://issuer.test/local", "number-release")
+	issuer, err := localauth.New("http://issuer.test/local", "number-release")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	rec := &workflowtest.Recorder{}
 	api := httpapi.New(release.New(st, rec, log), verifier, st, log)
-	e := &env{t: t, handler: apigw.Handler(api, httpapi.WithRequestID), issuer: issuer, store: st, db: client, table: tableName, workflow: rec, validator: validator, tokens: map[string]string{}}
+	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, db: client, table: tableName, workflow: rec, validator: validator, tokens: map[string]string{}}
 	for name, p := range map[string]auth.Principal{
 		"pxc":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
 		"other":   {Role: auth.RoleProvider, ProviderID: "other", Subject: "provider:other"},
@@ -197,8 +196,8 @@ func (e *env) want(r response, status int, code string) {
 func (e *env) snapshot(customer string) string {
 	e.t.Helper()
 	var parts []string
-	for _, st := range append([]number.Status{number.None}, number.Released) {
-		p, err := e.store.ListNumbers(context.Background(), store.ListQuery{CustomerID: customer, Status: st, Limit: 100})
+	for _, st := range append([]domain.Status{domain.None}, domain.Released) {
+		p, err := e.store.ListNumbers(context.Background(), domain.ListQuery{CustomerID: customer, Status: st, Limit: 100})
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -369,7 +368,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := auth.NewLocalIssuer(e.issuer.Issuer(), e.issuer.Audience())
+	other, err := localauth.New(e.issuer.Issuer(), e.issuer.Audience())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +475,7 @@ func TestApproveWhenStepFunctionsIsDown(t *testing.T) {
 		t.Fatalf("result = %v", res)
 	}
 	n, err := e.store.GetNumber(context.Background(), "acme", "+97239754571")
-	if err != nil || n.Status != number.Releasing || n.Attempt != 1 {
+	if err != nil || n.Status != domain.Releasing || n.Attempt != 1 {
 		t.Fatalf("number = %+v, %v; want RELEASING, attempt 1", n, err)
 	}
 }
@@ -486,16 +485,16 @@ func TestWaitingNumberIsRecheckedOnApproval(t *testing.T) {
 	e.request("+97239754569")
 	ctx := context.Background()
 	cur, _ := e.store.GetNumber(ctx, "acme", "+97239754569")
-	for _, st := range []number.Status{number.Releasing, number.WaitingForUnassign} {
+	for _, st := range []domain.Status{domain.Releasing, domain.WaitingForUnassign} {
 		next := cur
 		next.Status = st
-		if st == number.WaitingForUnassign {
+		if st == domain.WaitingForUnassign {
 			next.TaskToken = "token-1"
-			next.Assignee = &store.Assignee{ID: "u1", Name: "Dana", Type: "user"}
+			next.Assignee = &domain.Assignee{ID: "u1", Name: "Dana", Type: "user"}
 			next.Message = "assigned in Zoom to Dana (user) — unassign it in Zoom first"
 		}
 		var err error
-		if cur, err = e.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "workflow", Why: "test"}); err != nil {
+		if cur, err = e.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: "workflow", Why: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

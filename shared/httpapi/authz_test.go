@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"numberrelease/shared/harness/localauth"
 
-	"numberrelease/shared/auth"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestAuthorizationMatrix tries every endpoint with every kind of bad
@@ -36,7 +36,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return "Bearer " + tok
 	}
-	stranger, err := auth.NewLocalIssuer(e.issuer.Issuer(), e.issuer.Audience())
+	stranger, err := localauth.New(e.issuer.Issuer(), e.issuer.Audience())
 	if err != nil {
 		t.Fatal(err)
 	}

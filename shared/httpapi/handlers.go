@@ -9,18 +9,18 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/release"
-	"numberrelease/shared/store"
 )
 
 // Service is the use cases the API exposes.
 type Service interface {
 	AuthorizeRequest(ctx context.Context, p auth.Principal, in release.RequestInput) error
 	RequestRelease(ctx context.Context, p auth.Principal, in release.RequestInput) (release.RequestOutput, error)
-	ProviderList(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (store.Page, error)
+	ProviderList(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (domain.Page, error)
 	Cancel(ctx context.Context, p auth.Principal, customerID, number string) (release.Result, error)
-	CustomerList(ctx context.Context, p auth.Principal, q release.ListParams) (store.Page, error)
+	CustomerList(ctx context.Context, p auth.Principal, q release.ListParams) (domain.Page, error)
 	Approve(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
 	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
 	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
@@ -30,16 +30,16 @@ var _ Service = (*release.Service)(nil)
 
 // numberView is a number as the API shows it.
 type numberView struct {
-	Number       string          `json:"number"`
-	Status       string          `json:"status"`
-	CustomerID   string          `json:"customer_id"`
-	ProviderID   string          `json:"provider_id"`
-	RequestID    string          `json:"request_id"`
-	RequestedAt  time.Time       `json:"requested_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	Message      string          `json:"message,omitempty"`
-	Reason       string          `json:"reason,omitempty"`
-	ZoomAssignee *store.Assignee `json:"zoom_assignee,omitempty"`
+	Number       string           `json:"number"`
+	Status       string           `json:"status"`
+	CustomerID   string           `json:"customer_id"`
+	ProviderID   string           `json:"provider_id"`
+	RequestID    string           `json:"request_id"`
+	RequestedAt  time.Time        `json:"requested_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
+	Message      string           `json:"message,omitempty"`
+	Reason       string           `json:"reason,omitempty"`
+	ZoomAssignee *domain.Assignee `json:"zoom_assignee,omitempty"`
 }
 
 type historyView struct {
@@ -69,7 +69,7 @@ type numbersBody struct {
 	Numbers []string `json:"numbers"`
 }
 
-func viewOf(n store.Number) numberView {
+func viewOf(n domain.Number) numberView {
 	return numberView{
 		Number: n.Number, Status: string(n.Status), CustomerID: n.CustomerID, ProviderID: n.ProviderID,
 		RequestID: n.RequestID, RequestedAt: n.RequestedAt, UpdatedAt: n.UpdatedAt,
@@ -77,7 +77,7 @@ func viewOf(n store.Number) numberView {
 	}
 }
 
-func pageOf(p store.Page) pageView {
+func pageOf(p domain.Page) pageView {
 	out := pageView{Items: make([]numberView, len(p.Items))}
 	for i, n := range p.Items {
 		out.Items[i] = viewOf(n)

@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/number"
 	"numberrelease/shared/release"
-	"numberrelease/shared/store"
 )
 
 // These benchmarks measure the API's own CPU and allocations per request:
@@ -34,9 +35,9 @@ import (
 // changes append history.
 type benchStore struct {
 	mu      sync.Mutex
-	numbers map[string]store.Number // customer + number
-	history map[string][]store.HistoryEntry
-	idem    map[string]store.Idempotency
+	numbers map[string]domain.Number // customer + number
+	history map[string][]domain.HistoryEntry
+	idem    map[string]domain.Idempotency
 }
 
 var (
@@ -45,23 +46,23 @@ var (
 )
 
 func newBenchStore() *benchStore {
-	return &benchStore{numbers: map[string]store.Number{}, history: map[string][]store.HistoryEntry{}, idem: map[string]store.Idempotency{}}
+	return &benchStore{numbers: map[string]domain.Number{}, history: map[string][]domain.HistoryEntry{}, idem: map[string]domain.Idempotency{}}
 }
 
-func (m *benchStore) GetNumber(_ context.Context, c, n string) (store.Number, error) {
+func (m *benchStore) GetNumber(_ context.Context, c, n string) (domain.Number, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	got, ok := m.numbers[c+n]
 	if !ok {
-		return store.Number{}, store.ErrNotFound
+		return domain.Number{}, domain.ErrNotFound
 	}
 	return got, nil
 }
 
-func (m *benchStore) GetNumbers(_ context.Context, c string, ns []string) (map[string]store.Number, error) {
+func (m *benchStore) GetNumbers(_ context.Context, c string, ns []string) (map[string]domain.Number, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]store.Number, len(ns))
+	out := make(map[string]domain.Number, len(ns))
 	for _, n := range ns {
 		if got, ok := m.numbers[c+n]; ok {
 			out[n] = got
@@ -70,17 +71,17 @@ func (m *benchStore) GetNumbers(_ context.Context, c string, ns []string) (map[s
 	return out, nil
 }
 
-func (m *benchStore) Apply(_ context.Context, ch store.Change) (store.Number, error) {
+func (m *benchStore) Apply(_ context.Context, ch domain.Change) (domain.Number, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := ch.Next.CustomerID + ch.Next.Number
 	cur, exists := m.numbers[key]
 	if ch.Prev.Version == 0 && exists || ch.Prev.Version != 0 && (cur.Version != ch.Prev.Version || cur.Status != ch.Prev.Status) {
-		return store.Number{}, &store.ConflictError{Numbers: []string{ch.Next.Number}}
+		return domain.Number{}, &domain.ConflictError{Numbers: []string{ch.Next.Number}}
 	}
 	statusChange := ch.Prev.Status != ch.Next.Status || ch.Prev.Version == 0
-	if statusChange && !number.CanTransition(ch.Prev.Status, ch.Next.Status) {
-		return store.Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", ch.Next.Number, ch.Prev.Status, ch.Next.Status)
+	if statusChange && !domain.CanTransition(ch.Prev.Status, ch.Next.Status) {
+		return domain.Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", ch.Next.Number, ch.Prev.Status, ch.Next.Status)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	next := ch.Next
@@ -91,7 +92,7 @@ func (m *benchStore) Apply(_ context.Context, ch store.Change) (store.Number, er
 	}
 	m.numbers[key] = next
 	if statusChange {
-		m.history[key] = append(m.history[key], store.HistoryEntry{
+		m.history[key] = append(m.history[key], domain.HistoryEntry{
 			CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID, Version: next.Version,
 			At: now, Actor: ch.Actor, From: ch.Prev.Status, To: next.Status, Why: ch.Why, RequestID: next.RequestID,
 		})
@@ -100,8 +101,8 @@ func (m *benchStore) Apply(_ context.Context, ch store.Change) (store.Number, er
 }
 
 // ApplyAll is not all-or-nothing here; the benchmarked paths do not use it.
-func (m *benchStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.Number, error) {
-	out := make([]store.Number, 0, len(chs))
+func (m *benchStore) ApplyAll(ctx context.Context, chs []domain.Change) ([]domain.Number, error) {
+	out := make([]domain.Number, 0, len(chs))
 	for _, ch := range chs {
 		n, err := m.Apply(ctx, ch)
 		if err != nil {
@@ -112,15 +113,15 @@ func (m *benchStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.
 	return out, nil
 }
 
-func (m *benchStore) ApplyEach(ctx context.Context, chs []store.Change) ([]store.Number, []error) {
-	out, errs := make([]store.Number, len(chs)), make([]error, len(chs))
+func (m *benchStore) ApplyEach(ctx context.Context, chs []domain.Change) ([]domain.Number, []error) {
+	out, errs := make([]domain.Number, len(chs)), make([]error, len(chs))
 	for i, ch := range chs {
 		out[i], errs[i] = m.Apply(ctx, ch)
 	}
 	return out, errs
 }
 
-func (m *benchStore) History(_ context.Context, c, n string) ([]store.HistoryEntry, error) {
+func (m *benchStore) History(_ context.Context, c, n string) ([]domain.HistoryEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.history[c+n]), nil
@@ -128,27 +129,27 @@ func (m *benchStore) History(_ context.Context, c, n string) ([]store.HistoryEnt
 
 // ListNumbers returns the first Limit matching numbers in number order; the
 // cursor is the last number of the previous page.
-func (m *benchStore) ListNumbers(_ context.Context, q store.ListQuery) (store.Page, error) {
+func (m *benchStore) ListNumbers(_ context.Context, q domain.ListQuery) (domain.Page, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var match []store.Number
+	var match []domain.Number
 	for _, n := range m.numbers {
 		switch {
 		case n.CustomerID != q.CustomerID,
 			q.ProviderID != "" && n.ProviderID != q.ProviderID,
-			q.Status == number.None && n.Status == number.Released,
-			q.Status != number.None && n.Status != q.Status,
+			q.Status == domain.None && n.Status == domain.Released,
+			q.Status != domain.None && n.Status != q.Status,
 			q.Cursor != "" && n.Number <= q.Cursor:
 			continue
 		}
 		match = append(match, n)
 	}
-	slices.SortFunc(match, func(a, b store.Number) int { return strings.Compare(a.Number, b.Number) })
+	slices.SortFunc(match, func(a, b domain.Number) int { return strings.Compare(a.Number, b.Number) })
 	limit := q.Limit
-	if limit <= 0 || limit > store.MaxPageSize {
-		limit = store.MaxPageSize
+	if limit <= 0 || limit > domain.MaxPageSize {
+		limit = domain.MaxPageSize
 	}
-	page := store.Page{Items: match[:min(limit, len(match))]}
+	page := domain.Page{Items: match[:min(limit, len(match))]}
 	if len(match) > limit {
 		page.NextCursor = page.Items[len(page.Items)-1].Number
 	}
@@ -159,52 +160,52 @@ func (m *benchStore) IsLinked(_ context.Context, p, c string) (bool, error) {
 	return p == "pxc" && c == "acme", nil
 }
 
-func (m *benchStore) CustomerByZoomAccount(_ context.Context, id string) (store.Customer, error) {
+func (m *benchStore) CustomerByZoomAccount(_ context.Context, id string) (domain.Customer, error) {
 	if id == "zoom-acme" {
-		return store.Customer{ID: "acme", Name: "Acme", ZoomAccountID: id}, nil
+		return domain.Customer{ID: "acme", Name: "Acme", ZoomAccountID: id}, nil
 	}
-	return store.Customer{}, store.ErrNotFound
+	return domain.Customer{}, domain.ErrNotFound
 }
 
-func (m *benchStore) ReserveIdempotency(_ context.Context, scope, key, hash string, lease time.Duration) (store.Idempotency, bool, error) {
+func (m *benchStore) ReserveIdempotency(_ context.Context, scope, key, hash string, lease time.Duration) (domain.Idempotency, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := scope + "\x00" + key
 	if held, ok := m.idem[k]; ok && held.ExpiresAt.After(time.Now()) {
 		return held, false, nil
 	}
-	res := store.Idempotency{Scope: scope, Key: key, BodyHash: hash, State: store.IdempotencyInProgress,
+	res := domain.Idempotency{Scope: scope, Key: key, BodyHash: hash, State: domain.IdempotencyInProgress,
 		Owner: rand.Text(), ExpiresAt: time.Now().Add(lease)}
 	m.idem[k] = res
 	return res, true, nil
 }
 
-func (m *benchStore) GetIdempotency(_ context.Context, scope, key string) (store.Idempotency, error) {
+func (m *benchStore) GetIdempotency(_ context.Context, scope, key string) (domain.Idempotency, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.idem[scope+"\x00"+key]
 	if !ok || !rec.ExpiresAt.After(time.Now()) {
-		return store.Idempotency{}, store.ErrNotFound
+		return domain.Idempotency{}, domain.ErrNotFound
 	}
 	return rec, nil
 }
 
-func (m *benchStore) CompleteIdempotency(_ context.Context, res store.Idempotency, status int, body []byte) error {
-	return m.putOwned(res, func(rec *store.Idempotency) {
-		rec.State, rec.Status, rec.Body, rec.ExpiresAt = store.IdempotencyCompleted, status, body, time.Now().Add(store.IdempotencyTTL)
+func (m *benchStore) CompleteIdempotency(_ context.Context, res domain.Idempotency, status int, body []byte) error {
+	return m.putOwned(res, func(rec *domain.Idempotency) {
+		rec.State, rec.Status, rec.Body, rec.ExpiresAt = domain.IdempotencyCompleted, status, body, time.Now().Add(domain.IdempotencyTTL)
 	})
 }
 
-func (m *benchStore) ReleaseIdempotency(_ context.Context, res store.Idempotency) error {
-	return m.putOwned(res, func(rec *store.Idempotency) { rec.ExpiresAt = time.Time{} })
+func (m *benchStore) ReleaseIdempotency(_ context.Context, res domain.Idempotency) error {
+	return m.putOwned(res, func(rec *domain.Idempotency) { rec.ExpiresAt = time.Time{} })
 }
 
-func (m *benchStore) putOwned(res store.Idempotency, change func(*store.Idempotency)) error {
+func (m *benchStore) putOwned(res domain.Idempotency, change func(*domain.Idempotency)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := res.Scope + "\x00" + res.Key
 	if m.idem[k].Owner != res.Owner {
-		return store.ErrConflict
+		return domain.ErrConflict
 	}
 	change(&res)
 	m.idem[k] = res
@@ -223,8 +224,8 @@ func (m *benchStore) seed(count int) []string {
 	for i := range nums {
 		n := fmt.Sprintf("+1415555%04d", i)
 		nums[i] = n
-		m.numbers["acme"+n] = store.Number{
-			CustomerID: "acme", Number: n, Status: number.PendingApproval, ProviderID: "pxc",
+		m.numbers["acme"+n] = domain.Number{
+			CustomerID: "acme", Number: n, Status: domain.PendingApproval, ProviderID: "pxc",
 			RequestID: "req-bench", RequestedAt: now, UpdatedAt: now, Version: 1,
 		}
 	}
@@ -235,7 +236,7 @@ func (m *benchStore) seed(count int) []string {
 // over HTTP to the verifier) over benchStore.
 func benchAPI(b *testing.B) (http.Handler, *benchStore, *workflowtest.Recorder, string) {
 	b.Helper()
-	issuer, err := auth.NewLocalIssuer("http://issuer.test/local", "number-release")
+	issuer, err := localauth.New("http://issuer.test/local", "number-release")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func BenchmarkApprove500(b *testing.B) {
 		Results []release.Result `json:"results"`
 	}
 	w := serve(h, "POST", "/v1/numbers/release", token, body) // already RELEASING: harmless
-	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || len(out.Results) != number.MaxPerRequest || out.Results[0].Status != string(number.Releasing) {
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || len(out.Results) != number.MaxPerRequest || out.Results[0].Status != string(domain.Releasing) {
 		b.Fatalf("answer %.300s: %v", w.Body, err)
 	}
 }

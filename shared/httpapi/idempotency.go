@@ -15,6 +15,8 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 )
@@ -22,10 +24,10 @@ import (
 // IdempotencyStore keeps Idempotency-Key records: a reservation while one
 // request does the work, then the answer it gave (see store's states).
 type IdempotencyStore interface {
-	ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (store.Idempotency, bool, error)
-	GetIdempotency(ctx context.Context, scope, key string) (store.Idempotency, error)
-	CompleteIdempotency(ctx context.Context, res store.Idempotency, status int, body []byte) error
-	ReleaseIdempotency(ctx context.Context, res store.Idempotency) error
+	ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (domain.Idempotency, bool, error)
+	GetIdempotency(ctx context.Context, scope, key string) (domain.Idempotency, error)
+	CompleteIdempotency(ctx context.Context, res domain.Idempotency, status int, body []byte) error
+	ReleaseIdempotency(ctx context.Context, res domain.Idempotency) error
 }
 
 var _ IdempotencyStore = (*store.Store)(nil)
@@ -115,7 +117,7 @@ func (a *API) createReleaseRequest(w http.ResponseWriter, r *http.Request, p aut
 	if err != nil {
 		if rerr := a.idem.ReleaseIdempotency(ctx, res); rerr != nil {
 			// The key stays reserved until the lease ends.
-			a.log.ErrorContext(ctx, "release idempotency key", "request_id", requestID(ctx), "err", rerr)
+			a.log.ErrorContext(ctx, "release idempotency key", "request_id", jsonhttp.RequestID(ctx), "err", rerr)
 		}
 		a.problem(w, r, err)
 		return
@@ -123,7 +125,7 @@ func (a *API) createReleaseRequest(w http.ResponseWriter, r *http.Request, p aut
 	if err := a.idem.CompleteIdempotency(ctx, res, http.StatusCreated, resp); err != nil {
 		// The request is recorded; only its replay record is missing, and a
 		// retry converges because open numbers are reported, not re-asked.
-		a.log.ErrorContext(ctx, "store idempotency answer", "request_id", requestID(ctx), "err", err)
+		a.log.ErrorContext(ctx, "store idempotency answer", "request_id", jsonhttp.RequestID(ctx), "err", err)
 	}
 	writeAnswer(w, http.StatusCreated, resp, false)
 }
@@ -156,36 +158,36 @@ func writeAnswer(w http.ResponseWriter, status int, body []byte, replayed bool) 
 // body is refused (422); the same body still in progress is waited for, up
 // to idemTiming.wait, then refused (409). A reservation that is released or
 // whose lease ends while waiting is taken over.
-func (a *API) reserve(ctx context.Context, scope, key, hash string) (store.Idempotency, *store.Idempotency, error) {
+func (a *API) reserve(ctx context.Context, scope, key, hash string) (domain.Idempotency, *domain.Idempotency, error) {
 	deadline := time.Now().Add(idemTiming.wait)
 	for {
 		rec, ok, err := a.idem.ReserveIdempotency(ctx, scope, key, hash, idemTiming.lease)
 		if err != nil {
-			return store.Idempotency{}, nil, err
+			return domain.Idempotency{}, nil, err
 		}
 		if ok {
 			return rec, nil, nil
 		}
 		for {
 			if rec.BodyHash != hash {
-				return store.Idempotency{}, nil, apperr.New(apperr.IdempotencyMismatch, "Idempotency-Key %q was already used with a different request body", key)
+				return domain.Idempotency{}, nil, apperr.New(apperr.IdempotencyMismatch, "Idempotency-Key %q was already used with a different request body", key)
 			}
-			if rec.State == store.IdempotencyCompleted {
-				return store.Idempotency{}, &rec, nil
+			if rec.State == domain.IdempotencyCompleted {
+				return domain.Idempotency{}, &rec, nil
 			}
 			if !time.Now().Before(deadline) {
-				return store.Idempotency{}, nil, apperr.New(apperr.IdempotencyInProgress,
+				return domain.Idempotency{}, nil, apperr.New(apperr.IdempotencyInProgress,
 					"a request with Idempotency-Key %q is still in progress; send it again later to get its answer", key)
 			}
 			if err := sleep(ctx, idemTiming.poll); err != nil {
-				return store.Idempotency{}, nil, err
+				return domain.Idempotency{}, nil, err
 			}
 			rec, err = a.idem.GetIdempotency(ctx, scope, key)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, domain.ErrNotFound) {
 				break // released, or its lease ended: try to reserve it
 			}
 			if err != nil {
-				return store.Idempotency{}, nil, err
+				return domain.Idempotency{}, nil, err
 			}
 		}
 	}

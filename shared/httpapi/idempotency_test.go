@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/httpapi"
-	"numberrelease/shared/store"
 )
 
 // together sends the requests at the same moment (as far as goroutines
@@ -85,7 +85,7 @@ func TestIdempotencyKeyRace(t *testing.T) {
 			}
 		}
 	}
-	page, err := e.store.ListNumbers(ctx, store.ListQuery{CustomerID: "acme", ProviderID: "pxc", Limit: 100})
+	page, err := e.store.ListNumbers(ctx, domain.ListQuery{CustomerID: "acme", ProviderID: "pxc", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"numberrelease/shared/domain"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // token signs claims with the test issuer's key: a genuine token whose
@@ -37,10 +36,10 @@ func (e *env) release(t *testing.T, n string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []number.Status{number.Releasing, number.Released} {
+	for _, st := range []domain.Status{domain.Releasing, domain.Released} {
 		next := cur
 		next.Status = st
-		if cur, err = e.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "workflow", Why: "test"}); err != nil {
+		if cur, err = e.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: "workflow", Why: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

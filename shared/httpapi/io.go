@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -23,15 +21,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if err := jsonMediaType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, apperr.New(apperr.TooLarge, "request body is over %d bytes", MaxBodyBytes)
-	}
-	if err != nil {
-		return nil, apperr.New(apperr.Invalid, "request body could not be read")
-	}
-	return body, nil
+	return jsonhttp.ReadBody(w, r, MaxBodyBytes)
 }
 
 // jsonMediaType refuses a Content-Type other than application/json.
@@ -99,8 +89,7 @@ func checkNumbers(numbers []string) error {
 // problem writes err as an RFC 9457 document; internal errors are logged
 // with the request id and never shown.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
-	id := requestID(r.Context())
-	if p := apperr.Write(w, busy(err), id); p.Code == apperr.Internal || p.Code == apperr.Unavailable {
-		a.log.ErrorContext(r.Context(), "request failed", "request_id", id, "err", err)
+	if p := jsonhttp.WriteProblem(w, r, busy(err)); p.Code == apperr.Internal || p.Code == apperr.Unavailable {
+		a.log.ErrorContext(r.Context(), "request failed", "request_id", p.Instance, "err", err)
 	}
 }

@@ -3,14 +3,11 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,15 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/emulatortest"
+	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/notify"
-	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 const (
 	pollInterval = 50 * time.Millisecond
@@ -71,13 +67,14 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
+	srv := emulatortest.Server(t)
 	cfg := srv.AWSConfig()
 	r := &rig{
 		streams: dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
 		eb:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
 		sqs:     sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) }),
 	}
-	r.ddb, r.table = srv.NewTable(t)
+	r.ddb, r.table = emulatortest.NewTable(t)
 	desc, err := r.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.table)})
 	if err != nil {
 		t.Fatalf("describe table: %v", err)
@@ -124,16 +121,18 @@ func newRig(t *testing.T) *rig {
 	return r
 }
 
-// poll runs Poll until the test ends.
-func (r *rig) poll(t *testing.T, handle notify.StreamHandler) {
+// poll reads the table's stream into handle, as Lambda's event source
+// mapping does on AWS, until the test ends.
+func (r *rig) poll(t *testing.T, handle streampoll.Handler) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- notify.Poll(ctx, r.streams, r.streamARN, pollInterval, handle) }()
+	poller := &streampoll.Poller{Client: r.streams, StreamARN: r.streamARN, Interval: pollInterval, Log: quiet()}
+	go func() { done <- poller.Run(ctx, handle) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Poll: %v", err)
+			t.Errorf("stream poller: %v", err)
 		}
 	})
 }
@@ -200,8 +199,9 @@ func (r *rig) assertQueueEmpty(t *testing.T) {
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // TestStreamToQueue runs the real path on the emulator: a history item
-// written to the table reaches an SQS queue through the stream, Poll,
-// HandleStream, PutEvents and an EventBridge rule; other items do not.
+// written to the table reaches an SQS queue through the stream (read by
+// the harness's stream poller), HandleStream, PutEvents and an EventBridge
+// rule; other items do not.
 func TestStreamToQueue(t *testing.T) {
 	r := newRig(t)
 	eb := &recordingEventBridge{EventBridge: r.eb}
@@ -246,8 +246,8 @@ func TestStoreChangeIsPublished(t *testing.T) {
 	r.poll(t, pub.HandleStream)
 
 	st := store.New(r.ddb, r.table)
-	_, err := st.Apply(context.Background(), store.Change{
-		Next:  store.Number{CustomerID: "acme", Number: "+97239754569", Status: number.PendingApproval, ProviderID: "pxc", RequestID: "req-9"},
+	_, err := st.Apply(context.Background(), domain.Change{
+		Next:  domain.Number{CustomerID: "acme", Number: "+97239754569", Status: domain.PendingApproval, ProviderID: "pxc", RequestID: "req-9"},
 		Actor: "provider:pxc", Why: "release requested by provider",
 	})
 	if err != nil {
@@ -260,48 +260,8 @@ func TestStoreChangeIsPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d.CustomerID != "acme" || d.Number != "+97239754569" || d.ProviderID != "pxc" || d.Version != 1 ||
-		d.From != "" || d.To != string(number.PendingApproval) || d.Actor != "provider:pxc" || d.RequestID != "req-9" || d.At.IsZero() {
+		d.From != "" || d.To != string(domain.PendingApproval) || d.Actor != "provider:pxc" || d.RequestID != "req-9" || d.At.IsZero() {
 		t.Fatalf("detail = %+v", d)
-	}
-}
-
-// TestPollRedelivers checks Poll's retry rule on the emulator's stream: a
-// record reported as failed is handed again, at most 3 more times, then
-// skipped, and polling goes on.
-func TestPollRedelivers(t *testing.T) {
-	r := newRig(t)
-	var mu sync.Mutex
-	handed := map[string]int{} // SK → times handed
-	failSK := map[string]int{"H#00000001": -1, "H#00000002": 1}
-	r.poll(t, func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		var resp events.DynamoDBEventResponse
-		for _, rec := range ev.Records {
-			sk := rec.Change.NewImage["SK"].String()
-			handed[sk]++
-			if n := failSK[sk]; n < 0 || handed[sk] <= n {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
-			}
-		}
-		return resp, nil
-	})
-	r.put(t, history(1))
-	r.put(t, history(2))
-	waitUntil(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return handed["H#00000001"] == 1+notify.DefaultMaxRedeliveries && handed["H#00000002"] == 2
-	}, func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(handed) })
-
-	// Skipped for good: a later record is handled, the skipped one not again.
-	r.put(t, history(3))
-	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return handed["H#00000003"] == 1 },
-		func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(handed) })
-	mu.Lock()
-	defer mu.Unlock()
-	if handed["H#00000001"] != 4 || handed["H#00000002"] != 2 {
-		t.Fatalf("handed = %v; want H#00000001 4 times and H#00000002 twice", handed)
 	}
 }
 

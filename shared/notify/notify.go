@@ -3,7 +3,7 @@
 // with a rule instead of polling the API.
 //
 // Every status change is a history item written to the table in the same
-// transaction as the change itself (store.Change); the table's DynamoDB
+// transaction as the change itself (domain.Change); the table's DynamoDB
 // stream (NEW_IMAGE) carries it to Publisher.HandleStream, which publishes
 // one event per history item. On AWS the stream is read by a Lambda event
 // source mapping (functions/notify); locally and in tests by Poll.

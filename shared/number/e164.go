@@ -1,3 +1,6 @@
+// Package number reads phone numbers as requests give them and normalises
+// them to E.164, refusing what is not a valid number (by libphonenumber's
+// rules, on generated metadata, without linking the library).
 package number
 
 import (
@@ -6,7 +9,7 @@ import (
 	"strings"
 )
 
-// MaxPerRequest is the most numbers one request may carry (SPEC §4 limits).
+// MaxPerRequest is the most numbers one request may carry.
 const MaxPerRequest = 500
 
 // Problem names one input value that was refused and why.

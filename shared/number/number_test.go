@@ -79,35 +79,3 @@ func TestParseList(t *testing.T) {
 		})
 	}
 }
-
-func TestTransitions(t *testing.T) {
-	tests := []struct {
-		from, to Status
-		ok       bool
-	}{
-		{None, PendingApproval, true},
-		{PendingApproval, Releasing, true},
-		{PendingApproval, Released, false},
-		{Releasing, WaitingForUnassign, true},
-		{Releasing, Cancelled, false},
-		{WaitingForUnassign, PendingApproval, true},
-		{Released, PendingApproval, false},
-		{Rejected, PendingApproval, true},
-		{Failed, Releasing, true},
-		{Failed, Cancelled, true},
-	}
-	for _, tt := range tests {
-		if got := CanTransition(tt.from, tt.to); got != tt.ok {
-			t.Errorf("CanTransition(%q, %q) = %v; want %v", tt.from, tt.to, got, tt.ok)
-		}
-	}
-	// Every non-terminal status has a way out, so nothing is stranded.
-	for _, s := range Statuses {
-		if s == Released {
-			continue
-		}
-		if len(transitions[s]) == 0 {
-			t.Errorf("status %s has no way out", s)
-		}
-	}
-}

@@ -3,7 +3,6 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sort"
 	"strconv"
 	"sync"
@@ -16,15 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/table"
 	"numberrelease/shared/zoom"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // outcome is what one Wait returned, and when.
 type outcome struct {
@@ -75,7 +72,7 @@ func perSecond(t *testing.T, outs []outcome) (map[int64]int, int) {
 // TestDynamoDBExact checks the exact guarantees in virtual time.
 func TestDynamoDBOnTheEmulator(t *testing.T) {
 	t.Parallel()
-	client, name := srv.NewTable(t)
+	client, name := emulatortest.NewTable(t)
 	l, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: client, Table: name, Limits: zoom.Limits{Medium: 10}})
 	if err != nil {
 		t.Fatal(err)

@@ -25,8 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/workflow"
 )
 
@@ -35,8 +34,8 @@ const Actor = "reconciler"
 
 // Store is what the reconciler needs from storage.
 type Store interface {
-	InFlightBefore(ctx context.Context, cutoff time.Time, fn func(store.Number) error) error
-	Apply(ctx context.Context, c store.Change) (store.Number, error)
+	InFlightBefore(ctx context.Context, cutoff time.Time, fn func(domain.Number) error) error
+	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
 }
 
 // Executions is the part of Step Functions the reconciler reads and stops.
@@ -78,7 +77,7 @@ type Report struct {
 // Run checks every in-flight number unchanged for longer than Grace.
 func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	var rep Report
-	err := r.Store.InFlightBefore(ctx, r.now().Add(-r.Grace), func(n store.Number) error {
+	err := r.Store.InFlightBefore(ctx, r.now().Add(-r.Grace), func(n domain.Number) error {
 		rep.Checked++
 		if err := r.repair(ctx, n, &rep); err != nil {
 			// One number's trouble does not stop the others; it is retried next run.
@@ -99,7 +98,7 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-func (r *Reconciler) repair(ctx context.Context, n store.Number, rep *Report) error {
+func (r *Reconciler) repair(ctx context.Context, n domain.Number, rep *Report) error {
 	rel := workflow.Release{CustomerID: n.CustomerID, Number: n.Number, Attempt: n.Attempt}
 	name := n.Execution
 	if name == "" {
@@ -142,11 +141,11 @@ func (r *Reconciler) repair(ctx context.Context, n store.Number, rep *Report) er
 }
 
 // fail records the number FAILED with reason, unless it moved meanwhile.
-func (r *Reconciler) fail(ctx context.Context, n store.Number, rep *Report, reason string) error {
+func (r *Reconciler) fail(ctx context.Context, n domain.Number, rep *Report, reason string) error {
 	next := n
-	next.Status, next.Message, next.TaskToken = number.Failed, reason, ""
-	if _, err := r.Store.Apply(ctx, store.Change{Prev: n, Next: next, Actor: Actor, Why: reason}); err != nil {
-		if errors.Is(err, store.ErrConflict) {
+	next.Status, next.Message, next.TaskToken = domain.Failed, reason, ""
+	if _, err := r.Store.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: Actor, Why: reason}); err != nil {
+		if errors.Is(err, domain.ErrConflict) {
 			return nil // it moved meanwhile: someone is looking after it
 		}
 		return fmt.Errorf("mark %s failed: %w", n.Number, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/harness/emulator"
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // fixture is a table and a state machine whose executions wait ten minutes
 // (they stay RUNNING until stopped), on the emulator's real APIs.
@@ -33,8 +30,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	client, tableName := srv.NewTable(t)
-	sf := sfn.NewFromConfig(srv.AWSConfig())
+	client, tableName := emulatortest.NewTable(t)
+	sf := sfn.NewFromConfig(emulatortest.Server(t).AWSConfig())
 	sm, err := sf.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name: aws.String(strings.ReplaceAll(t.Name(), "/", "-")), RoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
 		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}`),
@@ -47,17 +44,17 @@ func newFixture(t *testing.T) fixture {
 }
 
 // approve records an approval of n (RELEASING, attempt 1).
-func (f fixture) approve(t *testing.T, n string) store.Number {
+func (f fixture) approve(t *testing.T, n string) domain.Number {
 	t.Helper()
 	ctx := context.Background()
-	cur, err := f.st.Apply(ctx, store.Change{Next: store.Number{CustomerID: "acme", Number: n, Status: number.PendingApproval, ProviderID: "pxc", RequestID: "r"}, Actor: "p", Why: "w"})
+	cur, err := f.st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: "acme", Number: n, Status: domain.PendingApproval, ProviderID: "pxc", RequestID: "r"}, Actor: "p", Why: "w"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	next := cur
-	next.Status, next.Attempt = number.Releasing, 1
+	next.Status, next.Attempt = domain.Releasing, 1
 	next.Execution = workflow.Release{CustomerID: "acme", Number: n, Attempt: 1}.ExecutionName()
-	if cur, err = f.st.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: "c", Why: "approved"}); err != nil {
+	if cur, err = f.st.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: "c", Why: "approved"}); err != nil {
 		t.Fatal(err)
 	}
 	return cur
@@ -77,9 +74,9 @@ func TestReconcile(t *testing.T) {
 	st, sf, starter := f.st, f.sf, f.starter
 	// Three approved numbers: one healthy, one whose execution was aborted,
 	// one whose execution never started.
-	approve := func(n string) store.Number { return f.approve(t, n) }
+	approve := func(n string) domain.Number { return f.approve(t, n) }
 	healthy, aborted, neverStarted := approve("+14155550001"), approve("+14155550002"), approve("+14155550003")
-	for _, n := range []store.Number{healthy, aborted} {
+	for _, n := range []domain.Number{healthy, aborted} {
 		if err := starter.Start(ctx, workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -98,11 +95,11 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("report = %+v; want 3 checked, 1 running, 1 failed, 1 restarted", rep)
 	}
 	got, _ := st.GetNumber(ctx, "acme", aborted.Number)
-	if got.Status != number.Failed || got.Message == "" {
+	if got.Status != domain.Failed || got.Message == "" {
 		t.Fatalf("aborted execution's number = %s %q", got.Status, got.Message)
 	}
 	hist, _ := st.History(ctx, "acme", aborted.Number)
-	if last := hist[len(hist)-1]; last.Actor != Actor || last.To != number.Failed {
+	if last := hist[len(hist)-1]; last.Actor != Actor || last.To != domain.Failed {
 		t.Fatalf("last history entry = %+v", last)
 	}
 	d, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(starter.StateMachineARN, neverStarted.Execution))})
@@ -135,11 +132,11 @@ func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
 		name        string
 		after       time.Duration
 		wantStopped int
-		wantStatus  number.Status
+		wantStatus  domain.Status
 		wantExec    string
 	}{
-		{"within its deadline and grace: left alone", time.Hour + 30*time.Second, 0, number.Releasing, "RUNNING"},
-		{"past them: stopped and FAILED", time.Hour + 2*time.Minute, 1, number.Failed, "ABORTED"},
+		{"within its deadline and grace: left alone", time.Hour + 30*time.Second, 0, domain.Releasing, "RUNNING"},
+		{"past them: stopped and FAILED", time.Hour + 2*time.Minute, 1, domain.Failed, "ABORTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +149,7 @@ func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
 			if err != nil || got.Status != tt.wantStatus || string(d.Status) != tt.wantExec {
 				t.Fatalf("number %s, execution %v (%v); want %s, %s", got.Status, d.Status, err, tt.wantStatus, tt.wantExec)
 			}
-			if tt.wantStatus == number.Failed && !strings.Contains(got.Message, "overall deadline") {
+			if tt.wantStatus == domain.Failed && !strings.Contains(got.Message, "overall deadline") {
 				t.Fatalf("message %q does not give the reason", got.Message)
 			}
 		})
@@ -176,10 +173,10 @@ func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
 	tests := []struct {
 		name       string
 		after      time.Duration
-		wantStatus number.Status
+		wantStatus domain.Status
 	}{
-		{"within the budget: retried next run", 10 * time.Minute, number.Releasing},
-		{"past grace and budget: FAILED", 17 * time.Minute, number.Failed},
+		{"within the budget: retried next run", 10 * time.Minute, domain.Releasing},
+		{"past grace and budget: FAILED", 17 * time.Minute, domain.Failed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +187,7 @@ func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
 			if got.Status != tt.wantStatus {
 				t.Fatalf("number is %s; want %s", got.Status, tt.wantStatus)
 			}
-			if tt.wantStatus == number.Failed && !strings.Contains(got.Message, "could not be started") {
+			if tt.wantStatus == domain.Failed && !strings.Contains(got.Message, "could not be started") {
 				t.Fatalf("message %q does not give the reason", got.Message)
 			}
 		})

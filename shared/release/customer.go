@@ -7,8 +7,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/workflow"
 )
 
@@ -20,37 +19,37 @@ type ListParams struct {
 }
 
 // CustomerList lists the caller's own numbers.
-func (s *Service) CustomerList(ctx context.Context, p auth.Principal, q ListParams) (store.Page, error) {
+func (s *Service) CustomerList(ctx context.Context, p auth.Principal, q ListParams) (domain.Page, error) {
 	customerID, err := principalCustomer(p)
 	if err != nil {
-		return store.Page{}, err
+		return domain.Page{}, err
 	}
-	return s.list(ctx, store.ListQuery{CustomerID: customerID}, q)
+	return s.list(ctx, domain.ListQuery{CustomerID: customerID}, q)
 }
 
-func (s *Service) list(ctx context.Context, q store.ListQuery, params ListParams) (store.Page, error) {
+func (s *Service) list(ctx context.Context, q domain.ListQuery, params ListParams) (domain.Page, error) {
 	if params.Status != "" {
-		st, err := number.ParseStatus(params.Status)
+		st, err := domain.ParseStatus(params.Status)
 		if err != nil {
-			return store.Page{}, apperr.New(apperr.Invalid, "status %q is not one of %v", params.Status, number.Statuses)
+			return domain.Page{}, apperr.New(apperr.Invalid, "status %q is not one of %v", params.Status, domain.Statuses)
 		}
 		q.Status = st
 	}
-	if params.Limit < 0 || params.Limit > store.MaxPageSize {
-		return store.Page{}, apperr.New(apperr.Invalid, "limit must be between 1 and %d", store.MaxPageSize)
+	if params.Limit < 0 || params.Limit > domain.MaxPageSize {
+		return domain.Page{}, apperr.New(apperr.Invalid, "limit must be between 1 and %d", domain.MaxPageSize)
 	}
 	q.Limit, q.Cursor = params.Limit, params.Cursor
 	page, err := s.store.ListNumbers(ctx, q)
-	if errors.Is(err, store.ErrBadCursor) {
-		return store.Page{}, apperr.New(apperr.Invalid, "cursor is not valid for this listing; start again without it")
+	if errors.Is(err, domain.ErrBadCursor) {
+		return domain.Page{}, apperr.New(apperr.Invalid, "cursor is not valid for this listing; start again without it")
 	}
 	return page, err
 }
 
 // Detail is a number with its history.
 type Detail struct {
-	store.Number
-	History []store.HistoryEntry
+	domain.Number
+	History []domain.HistoryEntry
 }
 
 // Get returns one of the caller's numbers with its history (released ones too).
@@ -64,7 +63,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, rawNumber string) (
 		return Detail{}, err
 	}
 	cur, err := s.store.GetNumber(ctx, customerID, n)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return Detail{}, apperr.New(apperr.NotFound, "number %s not found", n)
 	}
 	if err != nil {
@@ -101,11 +100,11 @@ func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string) ([
 // written), or a follow-up that needs no write of its own.
 type plan struct {
 	result Result
-	change *store.Change
+	change *domain.Change
 	then   func(ctx context.Context) Result
 }
 
-type numberAction func(p auth.Principal, cur store.Number, found bool, e164 string) plan
+type numberAction func(p auth.Principal, cur domain.Number, found bool, e164 string) plan
 
 // perNumber reads the numbers at once, decides each, writes every change in
 // batches, and for each number whose write did not land (it moved
@@ -126,7 +125,7 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 	}
 	results := make([]Result, len(nums))
 	plans := make([]plan, len(nums))
-	var changes []store.Change
+	var changes []domain.Change
 	var changeAt []int
 	for i, n := range nums {
 		cur, found := current[n]
@@ -148,7 +147,7 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 				// unknown (its answer may have been lost after it
 				// committed): read it again and decide anew, which
 				// answers truthfully either way.
-				if !errors.Is(errs[j], store.ErrConflict) {
+				if !errors.Is(errs[j], domain.ErrConflict) {
 					s.log.WarnContext(ctx, "write failed; reading the number again", "number", nums[i], "err", errs[j])
 				}
 				again = append(again, i)
@@ -165,7 +164,7 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 		}
 	}
 	forEach(again, func(i int) Result {
-		return s.retryOnConflict(ctx, customerID, nums[i], func(cur store.Number, found bool) (Result, error) {
+		return s.retryOnConflict(ctx, customerID, nums[i], func(cur domain.Number, found bool) (Result, error) {
 			pl := act(p, cur, found, nums[i])
 			switch {
 			case pl.then != nil:
@@ -181,16 +180,16 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 	return results, nil
 }
 
-func (s *Service) approveOne(p auth.Principal, cur store.Number, found bool, n string) plan {
+func (s *Service) approveOne(p auth.Principal, cur domain.Number, found bool, n string) plan {
 	if !found {
 		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
 	}
 	switch cur.Status {
-	case number.Released:
+	case domain.Released:
 		return plan{result: ok(cur)} // done: approving again is harmless
-	case number.Releasing:
+	case domain.Releasing:
 		return plan{then: func(ctx context.Context) Result { return s.ensureRunning(ctx, p, cur) }}
-	case number.WaitingForUnassign:
+	case domain.WaitingForUnassign:
 		return plan{then: func(ctx context.Context) Result {
 			if cur.TaskToken != "" {
 				if err := s.workflow.Recheck(ctx, cur.TaskToken); err != nil {
@@ -200,15 +199,15 @@ func (s *Service) approveOne(p auth.Principal, cur store.Number, found bool, n s
 			}
 			return ok(cur)
 		}}
-	case number.PendingApproval, number.Failed:
+	case domain.PendingApproval, domain.Failed:
 	default:
 		return plan{result: failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be released", n, cur.Status)}
 	}
-	next := transition(cur, number.Releasing)
+	next := transition(cur, domain.Releasing)
 	next.Attempt++
 	next.Execution = workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: next.Attempt}.ExecutionName()
 	next.Message, next.Assignee, next.TaskToken = "", nil, ""
-	return plan{change: &store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release approved by customer"}}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release approved by customer"}}
 }
 
 // ensureRunning makes sure the execution of a RELEASING number's attempt
@@ -217,7 +216,7 @@ func (s *Service) approveOne(p auth.Principal, cur store.Number, found bool, n s
 // already ended without moving the number on, the number is recorded
 // FAILED with the reason and approved again as a new attempt, so approving
 // again always repairs a stuck release.
-func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur store.Number) Result {
+func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur domain.Number) Result {
 	n := cur.Number
 	rel := workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: cur.Attempt}
 	err := s.workflow.Start(ctx, rel)
@@ -229,13 +228,13 @@ func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur store
 		return failed(n, apperr.Unavailable, "%s is releasing, but its workflow could not be checked; approve it again in a minute", n)
 	}
 	const why = "the release workflow ended without finishing"
-	return s.retryOnConflict(ctx, cur.CustomerID, n, func(c store.Number, found bool) (Result, error) {
-		if !found || c.Status != number.Releasing || c.Attempt != cur.Attempt {
+	return s.retryOnConflict(ctx, cur.CustomerID, n, func(c domain.Number, found bool) (Result, error) {
+		if !found || c.Status != domain.Releasing || c.Attempt != cur.Attempt {
 			return ok(c), nil // it moved on meanwhile
 		}
-		f := transition(c, number.Failed)
+		f := transition(c, domain.Failed)
 		f.Message, f.TaskToken = why+"; approving again", ""
-		failedNum, err := s.store.Apply(ctx, store.Change{Prev: c, Next: f, Actor: "system", Why: why})
+		failedNum, err := s.store.Apply(ctx, domain.Change{Prev: c, Next: f, Actor: "system", Why: why})
 		if err != nil {
 			return Result{}, err
 		}
@@ -245,20 +244,20 @@ func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur store
 	})
 }
 
-func (s *Service) rejectOne(p auth.Principal, cur store.Number, found bool, n string) plan {
+func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n string) plan {
 	if !found {
 		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
 	}
-	if cur.Status == number.Rejected {
+	if cur.Status == domain.Rejected {
 		return plan{result: ok(cur)}
 	}
-	if !number.CanTransition(cur.Status, number.Rejected) {
+	if !domain.CanTransition(cur.Status, domain.Rejected) {
 		return plan{result: failed(n, apperr.InvalidStatus, "%s is %s; only numbers pending approval (or failed) can be rejected", n, cur.Status)}
 	}
 	if cur.RemovalStarted {
 		return plan{result: failed(n, apperr.InvalidStatus, "%s failed after its removal was sent to Zoom, so Zoom may have removed it; approve it again to settle it", n)}
 	}
-	next := transition(cur, number.Rejected)
+	next := transition(cur, domain.Rejected)
 	next.Message = ""
-	return plan{change: &store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release rejected by customer"}}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release rejected by customer"}}
 }

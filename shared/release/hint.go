@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 )
 
 // Unassigned acts on a "number unassigned in Zoom" notification. It is only a
@@ -16,7 +15,7 @@ import (
 // hint is harmless.
 func (s *Service) Unassigned(ctx context.Context, zoomAccountID, e164 string) error {
 	c, err := s.store.CustomerByZoomAccount(ctx, zoomAccountID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		s.log.InfoContext(ctx, "unassign hint for unknown zoom account ignored", "zoom_account_id", zoomAccountID)
 		return nil
 	}
@@ -24,14 +23,14 @@ func (s *Service) Unassigned(ctx context.Context, zoomAccountID, e164 string) er
 		return fmt.Errorf("find customer of zoom account: %w", err)
 	}
 	n, err := s.store.GetNumber(ctx, c.ID, e164)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		s.log.InfoContext(ctx, "unassign hint for unknown number ignored", "customer_id", c.ID, "number", e164)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read number: %w", err)
 	}
-	if n.Status != number.WaitingForUnassign || n.TaskToken == "" {
+	if n.Status != domain.WaitingForUnassign || n.TaskToken == "" {
 		s.log.InfoContext(ctx, "unassign hint for a number not waiting ignored", "customer_id", c.ID, "number", e164, "status", n.Status)
 		return nil
 	}

@@ -9,9 +9,8 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/ident"
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
 )
 
 // RequestInput is a provider's request to release numbers.
@@ -66,7 +65,7 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 	}
 
 	out := RequestOutput{RequestID: s.newID(), Numbers: make([]Result, len(nums))}
-	var changes []store.Change
+	var changes []domain.Change
 	var changeAt []int
 	var conflicts []Conflict
 	for i, n := range nums {
@@ -78,17 +77,17 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 			out.Numbers[i].RequestID = cur.RequestID
 		case found && cur.Status.Open():
 			conflicts = append(conflicts, Conflict{Number: n, Status: string(cur.Status), Reason: "the number already has an open release request"})
-		case found && cur.Status == number.Released:
+		case found && cur.Status == domain.Released:
 			conflicts = append(conflicts, Conflict{Number: n, Status: string(cur.Status), Reason: "the number was already released"})
 		default:
-			next := store.Number{
-				CustomerID: in.CustomerID, Number: n, Status: number.PendingApproval,
+			next := domain.Number{
+				CustomerID: in.CustomerID, Number: n, Status: domain.PendingApproval,
 				ProviderID: providerID, RequestID: out.RequestID, Reason: in.Reason,
 			}
 			if found {
 				next.Attempt = cur.Attempt
 			}
-			changes = append(changes, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: requestWhy(in.Reason)})
+			changes = append(changes, domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: requestWhy(in.Reason)})
 			changeAt = append(changeAt, i)
 		}
 	}
@@ -97,7 +96,7 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 			With("conflicts", conflicts)
 	}
 	written, err := s.store.ApplyAll(ctx, changes)
-	var ce *store.ConflictError
+	var ce *domain.ConflictError
 	if errors.As(err, &ce) {
 		return RequestOutput{}, apperr.New(apperr.Conflict, "numbers %s changed while the request was recorded; send it again (with the same Idempotency-Key)", strings.Join(ce.Numbers, ", "))
 	}
@@ -170,18 +169,18 @@ func (s *Service) requireLink(ctx context.Context, providerID, customerID string
 }
 
 // ProviderList lists the numbers a provider asked for at one linked customer.
-func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID string, q ListParams) (store.Page, error) {
+func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID string, q ListParams) (domain.Page, error) {
 	providerID, err := principalProvider(p)
 	if err != nil {
-		return store.Page{}, err
+		return domain.Page{}, err
 	}
 	if err := checkCustomerID(customerID); err != nil {
-		return store.Page{}, err
+		return domain.Page{}, err
 	}
 	if err := s.requireLink(ctx, providerID, customerID); err != nil {
-		return store.Page{}, err
+		return domain.Page{}, err
 	}
-	return s.list(ctx, store.ListQuery{CustomerID: customerID, ProviderID: providerID}, q)
+	return s.list(ctx, domain.ListQuery{CustomerID: customerID, ProviderID: providerID}, q)
 }
 
 // Cancel withdraws a provider's open request for one number.
@@ -202,16 +201,16 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.store.GetNumber(ctx, customerID, n)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.ProviderID != providerID) {
+		if errors.Is(err, domain.ErrNotFound) || (err == nil && cur.ProviderID != providerID) {
 			return Result{}, apperr.New(apperr.NotFound, "no release request for %s", n)
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("read number: %w", err)
 		}
-		if cur.Status == number.Cancelled {
+		if cur.Status == domain.Cancelled {
 			return ok(cur), nil
 		}
-		if !number.CanTransition(cur.Status, number.Cancelled) {
+		if !domain.CanTransition(cur.Status, domain.Cancelled) {
 			return Result{}, apperr.New(apperr.Conflict, "%s is %s; only a request that is pending approval, waiting for unassign or failed can be cancelled", n, cur.Status).
 				With("status", cur.Status)
 		}
@@ -219,10 +218,10 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 			return Result{}, apperr.New(apperr.Conflict, "%s is %s, and its removal was already sent to Zoom, so Zoom may have removed it; it cannot be cancelled (the customer approving it again settles it)", n, cur.Status).
 				With("status", cur.Status)
 		}
-		next := transition(cur, number.Cancelled)
+		next := transition(cur, domain.Cancelled)
 		next.TaskToken, next.Message = "", ""
-		written, err := s.store.Apply(ctx, store.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release request cancelled by provider"})
-		if errors.Is(err, store.ErrConflict) && attempt < conflictRetries {
+		written, err := s.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release request cancelled by provider"})
+		if errors.Is(err, domain.ErrConflict) && attempt < conflictRetries {
 			continue
 		}
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/number"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
@@ -23,15 +24,15 @@ import (
 
 // Store is what the service needs from storage.
 type Store interface {
-	GetNumber(ctx context.Context, customerID, e164 string) (store.Number, error)
-	GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]store.Number, error)
-	Apply(ctx context.Context, c store.Change) (store.Number, error)
-	ApplyAll(ctx context.Context, changes []store.Change) ([]store.Number, error)
-	ApplyEach(ctx context.Context, changes []store.Change) ([]store.Number, []error)
-	History(ctx context.Context, customerID, e164 string) ([]store.HistoryEntry, error)
-	ListNumbers(ctx context.Context, q store.ListQuery) (store.Page, error)
+	GetNumber(ctx context.Context, customerID, e164 string) (domain.Number, error)
+	GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]domain.Number, error)
+	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
+	ApplyAll(ctx context.Context, changes []domain.Change) ([]domain.Number, error)
+	ApplyEach(ctx context.Context, changes []domain.Change) ([]domain.Number, []error)
+	History(ctx context.Context, customerID, e164 string) ([]domain.HistoryEntry, error)
+	ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
-	CustomerByZoomAccount(ctx context.Context, accountID string) (store.Customer, error)
+	CustomerByZoomAccount(ctx context.Context, accountID string) (domain.Customer, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -82,7 +83,7 @@ type ResultError struct {
 	Detail string      `json:"detail"`
 }
 
-func ok(n store.Number) Result { return Result{Number: n.Number, Status: string(n.Status)} }
+func ok(n domain.Number) Result { return Result{Number: n.Number, Status: string(n.Status)} }
 
 func failed(e164 string, code apperr.Code, format string, args ...any) Result {
 	return Result{Number: e164, Error: &ResultError{Code: code, Detail: fmt.Sprintf(format, args...)}}
@@ -135,18 +136,18 @@ func forEach(at []int, fn func(int) Result, results []Result) {
 
 // retryOnConflict reads the number and runs step on it until step does not
 // lose a race, at most conflictRetries times.
-func (s *Service) retryOnConflict(ctx context.Context, customerID, e164 string, step func(cur store.Number, found bool) (Result, error)) Result {
+func (s *Service) retryOnConflict(ctx context.Context, customerID, e164 string, step func(cur domain.Number, found bool) (Result, error)) Result {
 	for attempt := 0; ; attempt++ {
 		cur, err := s.store.GetNumber(ctx, customerID, e164)
 		found := err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return s.internal(ctx, e164, fmt.Errorf("re-read: %w", err))
 		}
 		res, err := step(cur, found)
 		if err == nil {
 			return res
 		}
-		if !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, domain.ErrConflict) {
 			return s.internal(ctx, e164, err)
 		}
 		if attempt >= conflictRetries {
@@ -164,7 +165,7 @@ func (s *Service) internal(ctx context.Context, e164 string, err error) Result {
 }
 
 // transition copies a number with a new status; the caller adjusts the rest.
-func transition(cur store.Number, to number.Status) store.Number {
+func transition(cur domain.Number, to domain.Status) domain.Number {
 	next := cur
 	next.Status = to
 	return next

@@ -10,10 +10,9 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/workflowtest"
-	"numberrelease/shared/number"
 	"numberrelease/shared/starter"
-	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 )
 
@@ -22,28 +21,28 @@ import (
 // competing write just before the service's own.
 type memStore struct {
 	mu      sync.Mutex
-	numbers map[string]store.Number
-	history map[string][]store.HistoryEntry
+	numbers map[string]domain.Number
+	history map[string][]domain.HistoryEntry
 	// beforeApply runs once, unlocked, before the next Apply.
 	beforeApply func()
 }
 
 func newMemStore() *memStore {
-	return &memStore{numbers: map[string]store.Number{}, history: map[string][]store.HistoryEntry{}}
+	return &memStore{numbers: map[string]domain.Number{}, history: map[string][]domain.HistoryEntry{}}
 }
 
-func (m *memStore) GetNumber(_ context.Context, c, n string) (store.Number, error) {
+func (m *memStore) GetNumber(_ context.Context, c, n string) (domain.Number, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	got, ok := m.numbers[c+n]
 	if !ok {
-		return store.Number{}, store.ErrNotFound
+		return domain.Number{}, domain.ErrNotFound
 	}
 	return got, nil
 }
 
-func (m *memStore) GetNumbers(ctx context.Context, c string, ns []string) (map[string]store.Number, error) {
-	out := map[string]store.Number{}
+func (m *memStore) GetNumbers(ctx context.Context, c string, ns []string) (map[string]domain.Number, error) {
+	out := map[string]domain.Number{}
 	for _, n := range ns {
 		if got, err := m.GetNumber(ctx, c, n); err == nil {
 			out[n] = got
@@ -52,7 +51,7 @@ func (m *memStore) GetNumbers(ctx context.Context, c string, ns []string) (map[s
 	return out, nil
 }
 
-func (m *memStore) Apply(_ context.Context, ch store.Change) (store.Number, error) {
+func (m *memStore) Apply(_ context.Context, ch domain.Change) (domain.Number, error) {
 	if hook := m.beforeApply; hook != nil {
 		m.beforeApply = nil
 		hook()
@@ -61,23 +60,23 @@ func (m *memStore) Apply(_ context.Context, ch store.Change) (store.Number, erro
 	defer m.mu.Unlock()
 	key := ch.Next.CustomerID + ch.Next.Number
 	if m.numbers[key].Version != ch.Prev.Version {
-		return store.Number{}, &store.ConflictError{Numbers: []string{ch.Next.Number}}
+		return domain.Number{}, &domain.ConflictError{Numbers: []string{ch.Next.Number}}
 	}
-	if ch.Prev.Status != ch.Next.Status && !number.CanTransition(ch.Prev.Status, ch.Next.Status) {
-		return store.Number{}, fmt.Errorf("transition %s → %s not allowed", ch.Prev.Status, ch.Next.Status)
+	if ch.Prev.Status != ch.Next.Status && !domain.CanTransition(ch.Prev.Status, ch.Next.Status) {
+		return domain.Number{}, fmt.Errorf("transition %s → %s not allowed", ch.Prev.Status, ch.Next.Status)
 	}
 	next := ch.Next
 	next.Version = ch.Prev.Version + 1
 	m.numbers[key] = next
 	if ch.Prev.Status != next.Status || ch.Prev.Version == 0 {
-		m.history[key] = append(m.history[key], store.HistoryEntry{Version: len(m.history[key]) + 1, Attempt: next.Attempt,
+		m.history[key] = append(m.history[key], domain.HistoryEntry{Version: len(m.history[key]) + 1, Attempt: next.Attempt,
 			From: ch.Prev.Status, To: next.Status, Actor: ch.Actor, Why: ch.Why})
 	}
 	return next, nil
 }
 
-func (m *memStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.Number, error) {
-	var out []store.Number
+func (m *memStore) ApplyAll(ctx context.Context, chs []domain.Change) ([]domain.Number, error) {
+	var out []domain.Number
 	for _, ch := range chs {
 		n, err := m.Apply(ctx, ch)
 		if err != nil {
@@ -88,29 +87,29 @@ func (m *memStore) ApplyAll(ctx context.Context, chs []store.Change) ([]store.Nu
 	return out, nil
 }
 
-func (m *memStore) ApplyEach(ctx context.Context, chs []store.Change) ([]store.Number, []error) {
-	out, errs := make([]store.Number, len(chs)), make([]error, len(chs))
+func (m *memStore) ApplyEach(ctx context.Context, chs []domain.Change) ([]domain.Number, []error) {
+	out, errs := make([]domain.Number, len(chs)), make([]error, len(chs))
 	for i, ch := range chs {
 		out[i], errs[i] = m.Apply(ctx, ch)
 	}
 	return out, errs
 }
 
-func (m *memStore) History(_ context.Context, c, n string) ([]store.HistoryEntry, error) {
+func (m *memStore) History(_ context.Context, c, n string) ([]domain.HistoryEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.history[c+n], nil
 }
 
-func (m *memStore) ListNumbers(context.Context, store.ListQuery) (store.Page, error) {
-	return store.Page{}, nil
+func (m *memStore) ListNumbers(context.Context, domain.ListQuery) (domain.Page, error) {
+	return domain.Page{}, nil
 }
 
-func (m *memStore) CustomerByZoomAccount(_ context.Context, id string) (store.Customer, error) {
+func (m *memStore) CustomerByZoomAccount(_ context.Context, id string) (domain.Customer, error) {
 	if id == "zoom-acme" {
-		return store.Customer{ID: "acme", ZoomAccountID: id}, nil
+		return domain.Customer{ID: "acme", ZoomAccountID: id}, nil
 	}
-	return store.Customer{}, store.ErrNotFound
+	return domain.Customer{}, domain.ErrNotFound
 }
 
 func (m *memStore) IsLinked(_ context.Context, p, c string) (bool, error) {
@@ -150,13 +149,13 @@ func (m *memStore) approvals(c, n string) int {
 func TestApproveRetriesAfterLosingARace(t *testing.T) {
 	tests := []struct {
 		name      string
-		competing number.Status // what another writer does first
+		competing domain.Status // what another writer does first
 		want      string
 		approvals int
 	}{
-		{"competing writer only touched metadata", number.PendingApproval, "RELEASING", 1},
-		{"customer rejected it meanwhile", number.Rejected, "invalid_status", 0},
-		{"provider cancelled it meanwhile", number.Cancelled, "invalid_status", 0},
+		{"competing writer only touched metadata", domain.PendingApproval, "RELEASING", 1},
+		{"customer rejected it meanwhile", domain.Rejected, "invalid_status", 0},
+		{"provider cancelled it meanwhile", domain.Cancelled, "invalid_status", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +164,7 @@ func TestApproveRetriesAfterLosingARace(t *testing.T) {
 				cur, _ := st.GetNumber(context.Background(), "acme", "+97239754571")
 				next := cur
 				next.Status, next.Message = tt.competing, "changed by someone else"
-				if _, err := st.Apply(context.Background(), store.Change{Prev: cur, Next: next, Actor: "other"}); err != nil {
+				if _, err := st.Apply(context.Background(), domain.Change{Prev: cur, Next: next, Actor: "other"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -221,12 +220,12 @@ func TestApprovingAgainRepairsARelease(t *testing.T) {
 		name        string
 		startErr    error
 		wantAttempt int
-		wantHistory []number.Status
+		wantHistory []domain.Status
 	}{
 		{"execution missing or running: started (idempotent)", nil, 1,
-			[]number.Status{number.PendingApproval, number.Releasing}},
+			[]domain.Status{domain.PendingApproval, domain.Releasing}},
 		{"execution ended: FAILED, then a new attempt", fmt.Errorf("start: %w", workflow.ErrEnded), 2,
-			[]number.Status{number.PendingApproval, number.Releasing, number.Failed, number.Releasing}},
+			[]domain.Status{domain.PendingApproval, domain.Releasing, domain.Failed, domain.Releasing}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +240,7 @@ func TestApprovingAgainRepairsARelease(t *testing.T) {
 				t.Fatalf("second approval = %+v, %v; want RELEASING", res, err)
 			}
 			cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
-			var got []number.Status
+			var got []domain.Status
 			for _, h := range st.history["acme+97239754571"] {
 				got = append(got, h.To)
 			}
@@ -292,11 +291,11 @@ func TestUnassignedHint(t *testing.T) {
 			if tt.waiting {
 				ctx := context.Background()
 				cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
-				for _, s := range []number.Status{number.Releasing, number.WaitingForUnassign} {
+				for _, s := range []domain.Status{domain.Releasing, domain.WaitingForUnassign} {
 					next := cur
 					next.Status, next.TaskToken = s, "tok"
 					var err error
-					if cur, err = st.Apply(ctx, store.Change{Prev: cur, Next: next}); err != nil {
+					if cur, err = st.Apply(ctx, domain.Change{Prev: cur, Next: next}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -322,7 +321,7 @@ func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
 	rec := &workflowtest.Recorder{}
 	svc := New(st, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	ctx := context.Background()
-	outcomes := map[number.Status]int{}
+	outcomes := map[domain.Status]int{}
 	for round := 0; round < 20; round++ {
 		nums := make([]string, 5)
 		for i := range nums {
@@ -363,9 +362,9 @@ func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
 	defer st.mu.Unlock()
 	for key, n := range st.numbers {
 		hist := st.history[key]
-		status := number.None
+		status := domain.None
 		for _, h := range hist {
-			if h.From != status || !number.CanTransition(h.From, h.To) {
+			if h.From != status || !domain.CanTransition(h.From, h.To) {
 				t.Fatalf("%s: history step %s → %s does not follow %s", n.Number, h.From, h.To, status)
 			}
 			status = h.To

@@ -19,7 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 )
@@ -36,8 +36,8 @@ type Starter struct {
 // Approval reports whether a status change begins an approval attempt: the
 // customer approved a number that awaited approval or had failed. (A number
 // moving back to RELEASING from WAITING_FOR_UNASSIGN is the same attempt.)
-func Approval(h store.HistoryEntry) bool {
-	return h.To == number.Releasing && (h.From == number.PendingApproval || h.From == number.Failed)
+func Approval(h domain.HistoryEntry) bool {
+	return h.To == domain.Releasing && (h.From == domain.PendingApproval || h.From == domain.Failed)
 }
 
 // HandleStream starts the execution of every approval among the records

@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/pause"
 	"numberrelease/shared/table"
 )
 
@@ -21,8 +22,6 @@ const (
 	maxBatchGet      = 100
 	maxBatchWrite    = 25
 	maxBatchRetries  = 8
-	// IdempotencyTTL is how long an Idempotency-Key is remembered.
-	IdempotencyTTL = 24 * time.Hour
 )
 
 // DB is the part of the DynamoDB API the store uses.
@@ -54,39 +53,6 @@ func New(db DB, table string) *Store {
 	}
 }
 
-// numberItem is a number's state as stored, with its keys.
-type numberItem struct {
-	PK     string `dynamodbav:"PK"`
-	SK     string `dynamodbav:"SK"`
-	GSI1PK string `dynamodbav:"GSI1PK"`
-	GSI1SK string `dynamodbav:"GSI1SK"`
-	GSI2PK string `dynamodbav:"GSI2PK"`
-	GSI2SK string `dynamodbav:"GSI2SK"`
-	// GSI3 keys exist only while a workflow should be moving the number.
-	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
-	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
-	Number
-}
-
-type historyItem struct {
-	PK string `dynamodbav:"PK"`
-	SK string `dynamodbav:"SK"`
-	HistoryEntry
-}
-
-func toItem(n Number) numberItem {
-	it := numberItem{
-		PK: numberPK(n.CustomerID, n.Number), SK: skState,
-		GSI1PK: customerIndexPK(n.CustomerID, n.Status), GSI1SK: indexSK(n.Status, n.Number),
-		GSI2PK: providerIndexPK(n.ProviderID, n.CustomerID, n.Status), GSI2SK: indexSK(n.Status, n.Number),
-		Number: n,
-	}
-	if inFlight(n.Status) {
-		it.GSI3PK, it.GSI3SK = inFlightKeys(n)
-	}
-	return it
-}
-
 func keyOf(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		table.AttrPK: &types.AttributeValueMemberS{Value: pk},
@@ -95,27 +61,27 @@ func keyOf(pk, sk string) map[string]types.AttributeValue {
 }
 
 // GetNumber reads one number's current state (strongly consistent).
-func (s *Store) GetNumber(ctx context.Context, customerID, e164 string) (Number, error) {
+func (s *Store) GetNumber(ctx context.Context, customerID, e164 string) (domain.Number, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: keyOf(numberPK(customerID, e164), skState), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Number{}, fmt.Errorf("get number %s of %s: %w", e164, customerID, err)
+		return domain.Number{}, fmt.Errorf("get number %s of %s: %w", e164, customerID, err)
 	}
 	if out.Item == nil {
-		return Number{}, fmt.Errorf("number %s of %s: %w", e164, customerID, ErrNotFound)
+		return domain.Number{}, fmt.Errorf("number %s of %s: %w", e164, customerID, domain.ErrNotFound)
 	}
 	var it numberItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return Number{}, fmt.Errorf("decode number %s: %w", e164, err)
+		return domain.Number{}, fmt.Errorf("decode number %s: %w", e164, err)
 	}
-	return it.Number, nil
+	return it.number(), nil
 }
 
 // GetNumbers reads many numbers of one customer, 100 keys per call, retrying
 // unprocessed keys. Numbers never seen are absent from the map.
-func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]Number, error) {
-	found := make(map[string]Number, len(numbers))
+func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]domain.Number, error) {
+	found := make(map[string]domain.Number, len(numbers))
 	for start := 0; start < len(numbers); start += maxBatchGet {
 		chunk := numbers[start:min(start+maxBatchGet, len(numbers))]
 		keys := make([]map[string]types.AttributeValue, len(chunk))
@@ -128,7 +94,7 @@ func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []str
 				return nil, fmt.Errorf("get numbers of %s: unprocessed keys after %d retries", customerID, maxBatchRetries)
 			}
 			if attempt > 0 {
-				if err := sleep(ctx, s.backoff(attempt)); err != nil {
+				if err := pause.For(ctx, s.backoff(attempt)); err != nil {
 					return nil, err
 				}
 			}
@@ -141,7 +107,7 @@ func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []str
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 					return nil, fmt.Errorf("decode number: %w", err)
 				}
-				found[it.Number.Number] = it.Number
+				found[it.Number] = it.number()
 			}
 			req = out.UnprocessedKeys
 		}
@@ -150,10 +116,10 @@ func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []str
 }
 
 // Apply writes one change; see ApplyAll.
-func (s *Store) Apply(ctx context.Context, c Change) (Number, error) {
-	out, err := s.ApplyAll(ctx, []Change{c})
+func (s *Store) Apply(ctx context.Context, c domain.Change) (domain.Number, error) {
+	out, err := s.ApplyAll(ctx, []domain.Change{c})
 	if err != nil {
-		return Number{}, err
+		return domain.Number{}, err
 	}
 	return out[0], nil
 }
@@ -164,9 +130,9 @@ func (s *Store) Apply(ctx context.Context, c Change) (Number, error) {
 // are grouped into transactions of at most 100 items; each transaction is
 // all-or-nothing, and a refused one returns a *ConflictError naming the
 // numbers that had moved (transactions before it stay written).
-func (s *Store) ApplyAll(ctx context.Context, changes []Change) ([]Number, error) {
+func (s *Store) ApplyAll(ctx context.Context, changes []domain.Change) ([]domain.Number, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	written := make([]Number, 0, len(changes))
+	written := make([]domain.Number, 0, len(changes))
 	var batch []types.TransactWriteItem
 	var batchNumbers []string // the number behind each item of batch
 	flush := func() error {
@@ -206,9 +172,9 @@ func (s *Store) ApplyAll(ctx context.Context, changes []Change) ([]Number, error
 // order, the number as written or the change's error (a *ConflictError for
 // a number that moved; a change it cannot encode; or the error of a
 // transaction that failed as a whole).
-func (s *Store) ApplyEach(ctx context.Context, changes []Change) ([]Number, []error) {
+func (s *Store) ApplyEach(ctx context.Context, changes []domain.Change) ([]domain.Number, []error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	written := make([]Number, len(changes))
+	written := make([]domain.Number, len(changes))
 	errs := make([]error, len(changes))
 	type pending struct {
 		at    int
@@ -227,11 +193,11 @@ func (s *Store) ApplyEach(ctx context.Context, changes []Change) ([]Number, []er
 				}
 			}
 			err := s.transact(ctx, items, owners)
-			var ce *ConflictError
+			var ce *domain.ConflictError
 			if !errors.As(err, &ce) {
 				for _, p := range chunk {
 					if errs[p.at] = err; err != nil {
-						written[p.at] = Number{}
+						written[p.at] = domain.Number{}
 					}
 				}
 				break
@@ -243,14 +209,14 @@ func (s *Store) ApplyEach(ctx context.Context, changes []Change) ([]Number, []er
 			rest := chunk[:0]
 			for _, p := range chunk {
 				if moved[changes[p.at].Next.Number] {
-					errs[p.at], written[p.at] = &ConflictError{Numbers: []string{changes[p.at].Next.Number}}, Number{}
+					errs[p.at], written[p.at] = &domain.ConflictError{Numbers: []string{changes[p.at].Next.Number}}, domain.Number{}
 					continue
 				}
 				rest = append(rest, p)
 			}
 			if len(rest) == len(chunk) { // no progress: the refusal named none of them
 				for _, p := range chunk {
-					errs[p.at], written[p.at] = err, Number{}
+					errs[p.at], written[p.at] = err, domain.Number{}
 				}
 				break
 			}
@@ -275,14 +241,14 @@ func (s *Store) ApplyEach(ctx context.Context, changes []Change) ([]Number, []er
 	return written, errs
 }
 
-func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem, Number, error) {
+func (s *Store) changeItems(c domain.Change, now time.Time) ([]types.TransactWriteItem, domain.Number, error) {
 	next := c.Next
 	if c.Prev.Version != 0 && (c.Prev.CustomerID != next.CustomerID || c.Prev.Number != next.Number) {
-		return nil, Number{}, fmt.Errorf("change of %s: prev and next name different numbers", next.Number)
+		return nil, domain.Number{}, fmt.Errorf("change of %s: prev and next name different numbers", next.Number)
 	}
 	statusChange := c.Prev.Status != next.Status || c.Prev.Version == 0
-	if statusChange && !number.CanTransition(c.Prev.Status, next.Status) {
-		return nil, Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", next.Number, c.Prev.Status, next.Status)
+	if statusChange && !domain.CanTransition(c.Prev.Status, next.Status) {
+		return nil, domain.Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", next.Number, c.Prev.Status, next.Status)
 	}
 	next.Version = c.Prev.Version + 1
 	next.Transitions = c.Prev.Transitions
@@ -293,9 +259,9 @@ func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem,
 	if next.RequestedAt.IsZero() {
 		next.RequestedAt = now
 	}
-	av, err := attributevalue.MarshalMap(toItem(next))
+	av, err := attributevalue.MarshalMap(numberItemOf(next))
 	if err != nil {
-		return nil, Number{}, fmt.Errorf("encode number %s: %w", next.Number, err)
+		return nil, domain.Number{}, fmt.Errorf("encode number %s: %w", next.Number, err)
 	}
 	put := &types.Put{TableName: aws.String(s.table), Item: av}
 	if c.Prev.Version == 0 {
@@ -310,17 +276,14 @@ func (s *Store) changeItems(c Change, now time.Time) ([]types.TransactWriteItem,
 	}
 	items := []types.TransactWriteItem{{Put: put}}
 	if statusChange {
-		h := historyItem{
-			PK: numberPK(next.CustomerID, next.Number), SK: historySK(next.Transitions),
-			HistoryEntry: HistoryEntry{
-				CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID,
-				Version: next.Transitions, Attempt: next.Attempt, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
-				Why: c.Why, RequestID: next.RequestID,
-			},
-		}
+		h := historyItemOf(domain.HistoryEntry{
+			CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID,
+			Version: next.Transitions, Attempt: next.Attempt, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status,
+			Why: c.Why, RequestID: next.RequestID,
+		})
 		hav, err := attributevalue.MarshalMap(h)
 		if err != nil {
-			return nil, Number{}, fmt.Errorf("encode history of %s: %w", next.Number, err)
+			return nil, domain.Number{}, fmt.Errorf("encode history of %s: %w", next.Number, err)
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.table), Item: hav, ConditionExpression: aws.String("attribute_not_exists(PK)"),
@@ -336,7 +299,7 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem, n
 	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
-		conflict := &ConflictError{}
+		conflict := &domain.ConflictError{}
 		seen := map[string]bool{}
 		for i, r := range tce.CancellationReasons {
 			// ConditionalCheckFailed: the number moved. TransactionConflict:
@@ -356,8 +319,8 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem, n
 }
 
 // History returns a number's history, oldest first.
-func (s *Store) History(ctx context.Context, customerID, e164 string) ([]HistoryEntry, error) {
-	var out []HistoryEntry
+func (s *Store) History(ctx context.Context, customerID, e164 string) ([]domain.HistoryEntry, error) {
+	var out []domain.HistoryEntry
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :h)"),
@@ -377,19 +340,8 @@ func (s *Store) History(ctx context.Context, customerID, e164 string) ([]History
 			if err := attributevalue.UnmarshalMap(raw, &h); err != nil {
 				return nil, fmt.Errorf("decode history of %s: %w", e164, err)
 			}
-			out = append(out, h.HistoryEntry)
+			out = append(out, h.entry())
 		}
 	}
 	return out, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,15 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"numberrelease/shared/domain"
 )
 
-// An Idempotency-Key's record moves through these states (README "Table
-// design"; all writes are conditional PutItems, so concurrent requests on
-// real DynamoDB serialise on the item):
-//
-//	free ──ReserveIdempotency──▶ IN_PROGRESS ──CompleteIdempotency──▶ COMPLETED
-//	  ▲                              │  (lease ends)                      │ (TTL ends)
-//	  └──────ReleaseIdempotency──────┴────────────────────────────────────┘
+// An Idempotency-Key's record moves through the states of
+// domain.IdempotencyState (README "Table design"): ReserveIdempotency,
+// CompleteIdempotency and ReleaseIdempotency are conditional PutItems, so
+// concurrent requests on real DynamoDB serialise on the item.
 //
 // A key is free when it has no record or its record's expires_at has passed:
 // a reservation whose request died, a released one, an answer past its TTL.
@@ -31,25 +30,18 @@ import (
 // so instances whose clocks run a little behind also see the key free.
 const releasedGrace = time.Minute
 
-type idempotencyItem struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	ExpiresAt int64  `dynamodbav:"expires_at"`
-	Idempotency
-}
-
 // ReserveIdempotency claims a free key for one request for lease. It
 // returns the new reservation and true; or, when the key is held, the
 // record holding it (in progress or completed) and false.
-func (s *Store) ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (Idempotency, bool, error) {
+func (s *Store) ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (domain.Idempotency, bool, error) {
 	now := s.now().UTC()
-	rec := Idempotency{
-		Scope: scope, Key: key, BodyHash: bodyHash, State: IdempotencyInProgress,
+	rec := domain.Idempotency{
+		Scope: scope, Key: key, BodyHash: bodyHash, State: domain.IdempotencyInProgress,
 		Owner: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(lease),
 	}
 	av, err := s.idempotencyItem(rec)
 	if err != nil {
-		return Idempotency{}, false, err
+		return domain.Idempotency{}, false, err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: av,
@@ -62,41 +54,41 @@ func (s *Store) ReserveIdempotency(ctx context.Context, scope, key, bodyHash str
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		if len(ccf.Item) == 0 {
-			return Idempotency{}, false, fmt.Errorf("reserve idempotency key: the key is held but its record was not returned")
+			return domain.Idempotency{}, false, fmt.Errorf("reserve idempotency key: the key is held but its record was not returned")
 		}
 		held, err := decodeIdempotency(ccf.Item)
 		if err != nil {
-			return Idempotency{}, false, err
+			return domain.Idempotency{}, false, err
 		}
 		// The SDK retries a call whose answer was lost; a retry of our own
 		// successful put meets our own reservation.
 		return held, held.Owner == rec.Owner, nil
 	}
 	if err != nil {
-		return Idempotency{}, false, fmt.Errorf("reserve idempotency key: %w", err)
+		return domain.Idempotency{}, false, fmt.Errorf("reserve idempotency key: %w", err)
 	}
 	return rec, true, nil
 }
 
 // CompleteIdempotency stores the answer of a reservation, to be replayed
-// for IdempotencyTTL. ErrConflict if res no longer holds the key (its lease
+// for domain.IdempotencyTTL. domain.ErrConflict if res no longer holds the key (its lease
 // ended and another request reserved it).
-func (s *Store) CompleteIdempotency(ctx context.Context, res Idempotency, status int, body []byte) error {
-	res.State, res.Status, res.Body = IdempotencyCompleted, status, body
-	res.ExpiresAt = s.now().UTC().Add(IdempotencyTTL)
+func (s *Store) CompleteIdempotency(ctx context.Context, res domain.Idempotency, status int, body []byte) error {
+	res.State, res.Status, res.Body = domain.IdempotencyCompleted, status, body
+	res.ExpiresAt = s.now().UTC().Add(domain.IdempotencyTTL)
 	return s.putOwned(ctx, res, "complete")
 }
 
 // ReleaseIdempotency gives up a reservation, so the key is free at once.
-// ErrConflict if res no longer holds the key.
-func (s *Store) ReleaseIdempotency(ctx context.Context, res Idempotency) error {
+// domain.ErrConflict if res no longer holds the key.
+func (s *Store) ReleaseIdempotency(ctx context.Context, res domain.Idempotency) error {
 	res.Status, res.Body = 0, nil
 	res.ExpiresAt = s.now().UTC().Add(-releasedGrace)
 	return s.putOwned(ctx, res, "release")
 }
 
 // putOwned overwrites the record only while res's owner holds it.
-func (s *Store) putOwned(ctx context.Context, res Idempotency, what string) error {
+func (s *Store) putOwned(ctx context.Context, res domain.Idempotency, what string) error {
 	av, err := s.idempotencyItem(res)
 	if err != nil {
 		return err
@@ -109,7 +101,7 @@ func (s *Store) putOwned(ctx context.Context, res Idempotency, what string) erro
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return fmt.Errorf("%s idempotency key: the reservation is no longer held: %w", what, ErrConflict)
+		return fmt.Errorf("%s idempotency key: the reservation is no longer held: %w", what, domain.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("%s idempotency key: %w", what, err)
@@ -118,31 +110,29 @@ func (s *Store) putOwned(ctx context.Context, res Idempotency, what string) erro
 }
 
 // GetIdempotency returns the live record of a key (in progress or
-// completed), or ErrNotFound when the key is free.
-func (s *Store) GetIdempotency(ctx context.Context, scope, key string) (Idempotency, error) {
+// completed), or domain.ErrNotFound when the key is free.
+func (s *Store) GetIdempotency(ctx context.Context, scope, key string) (domain.Idempotency, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: keyOf(idempotencyPK(scope, key), skIdempotency), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Idempotency{}, fmt.Errorf("get idempotency record: %w", err)
+		return domain.Idempotency{}, fmt.Errorf("get idempotency record: %w", err)
 	}
 	if out.Item == nil {
-		return Idempotency{}, ErrNotFound
+		return domain.Idempotency{}, domain.ErrNotFound
 	}
 	rec, err := decodeIdempotency(out.Item)
 	if err != nil {
-		return Idempotency{}, err
+		return domain.Idempotency{}, err
 	}
 	if !rec.ExpiresAt.After(s.now()) {
-		return Idempotency{}, ErrNotFound
+		return domain.Idempotency{}, domain.ErrNotFound
 	}
 	return rec, nil
 }
 
-func (s *Store) idempotencyItem(rec Idempotency) (map[string]types.AttributeValue, error) {
-	av, err := attributevalue.MarshalMap(idempotencyItem{
-		PK: idempotencyPK(rec.Scope, rec.Key), SK: skIdempotency, ExpiresAt: expiresAt(rec.ExpiresAt), Idempotency: rec,
-	})
+func (s *Store) idempotencyItem(rec domain.Idempotency) (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMap(idempotencyItemOf(rec))
 	if err != nil {
 		return nil, fmt.Errorf("encode idempotency record: %w", err)
 	}
@@ -159,16 +149,10 @@ func expiresAt(t time.Time) int64 {
 	return sec
 }
 
-func decodeIdempotency(raw map[string]types.AttributeValue) (Idempotency, error) {
+func decodeIdempotency(raw map[string]types.AttributeValue) (domain.Idempotency, error) {
 	var it idempotencyItem
 	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-		return Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
+		return domain.Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
 	}
-	rec := it.Idempotency
-	rec.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
-	if rec.State == "" {
-		// Written before reservations existed: only answers were stored.
-		rec.State = IdempotencyCompleted
-	}
-	return rec, nil
+	return it.record(), nil
 }

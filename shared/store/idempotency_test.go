@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/domain"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -15,7 +17,7 @@ import (
 
 const lease = time.Minute
 
-func mustReserve(t *testing.T, s *Store, scope, key, hash string) Idempotency {
+func mustReserve(t *testing.T, s *Store, scope, key, hash string) domain.Idempotency {
 	t.Helper()
 	res, ok, err := s.ReserveIdempotency(context.Background(), scope, key, hash, lease)
 	if err != nil || !ok {
@@ -31,19 +33,19 @@ func TestIdempotencyLifecycle(t *testing.T) {
 	now := time.Now()
 	s.now = func() time.Time { return now }
 
-	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("unknown key err = %v", err)
 	}
 	res := mustReserve(t, s, "pxc", "k1", "h")
-	if res.Owner == "" || res.State != IdempotencyInProgress {
+	if res.Owner == "" || res.State != domain.IdempotencyInProgress {
 		t.Fatalf("reservation = %+v", res)
 	}
 	// The key is held: another request learns by whom and with which body.
 	held, ok, err := s.ReserveIdempotency(ctx, "pxc", "k1", "other-hash", lease)
-	if err != nil || ok || held.State != IdempotencyInProgress || held.BodyHash != "h" || held.Owner != res.Owner {
+	if err != nil || ok || held.State != domain.IdempotencyInProgress || held.BodyHash != "h" || held.Owner != res.Owner {
 		t.Fatalf("second reserve = %+v, %v, %v; want the first's reservation", held, ok, err)
 	}
-	if got, err := s.GetIdempotency(ctx, "pxc", "k1"); err != nil || got.State != IdempotencyInProgress {
+	if got, err := s.GetIdempotency(ctx, "pxc", "k1"); err != nil || got.State != domain.IdempotencyInProgress {
 		t.Fatalf("GetIdempotency = %+v, %v", got, err)
 	}
 	// Keys are per scope.
@@ -52,20 +54,20 @@ func TestIdempotencyLifecycle(t *testing.T) {
 	// Only the holder completes it.
 	stranger := res
 	stranger.Owner = "someone-else"
-	if err := s.CompleteIdempotency(ctx, stranger, 201, []byte(`{"x":1}`)); !errors.Is(err, ErrConflict) {
+	if err := s.CompleteIdempotency(ctx, stranger, 201, []byte(`{"x":1}`)); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("complete by a stranger err = %v; want ErrConflict", err)
 	}
 	if err := s.CompleteIdempotency(ctx, res, 201, []byte(`{"a":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	held, ok, err = s.ReserveIdempotency(ctx, "pxc", "k1", "h", lease)
-	if err != nil || ok || held.State != IdempotencyCompleted || held.Status != 201 || string(held.Body) != `{"a":1}` {
+	if err != nil || ok || held.State != domain.IdempotencyCompleted || held.Status != 201 || string(held.Body) != `{"a":1}` {
 		t.Fatalf("reserve of a completed key = %+v, %v, %v; want the stored answer", held, ok, err)
 	}
 
-	// Completed answers last IdempotencyTTL; then the key is free.
-	now = now.Add(IdempotencyTTL + time.Second)
-	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, ErrNotFound) {
+	// Completed answers last domain.IdempotencyTTL; then the key is free.
+	now = now.Add(domain.IdempotencyTTL + time.Second)
+	if _, err := s.GetIdempotency(ctx, "pxc", "k1"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("expired record err = %v; want ErrNotFound", err)
 	}
 	mustReserve(t, s, "pxc", "k1", "h2")
@@ -78,13 +80,13 @@ func TestIdempotencyRelease(t *testing.T) {
 	if err := s.ReleaseIdempotency(ctx, res); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetIdempotency(ctx, "pxc", "k2"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetIdempotency(ctx, "pxc", "k2"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("released key err = %v; want ErrNotFound", err)
 	}
 	// Free at once, for any body.
 	again := mustReserve(t, s, "pxc", "k2", "other-body")
 	// The first holder can no longer touch it.
-	if err := s.ReleaseIdempotency(ctx, res); !errors.Is(err, ErrConflict) {
+	if err := s.ReleaseIdempotency(ctx, res); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("release by the old holder err = %v; want ErrConflict", err)
 	}
 	if got, err := s.GetIdempotency(ctx, "pxc", "k2"); err != nil || got.Owner != again.Owner {
@@ -106,11 +108,11 @@ func TestIdempotencyLeaseEnds(t *testing.T) {
 		t.Fatalf("reserve during the lease = %v, %v; want held", ok, err)
 	}
 	now = now.Add(2 * time.Second)
-	if _, err := s.GetIdempotency(ctx, "pxc", "k3"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetIdempotency(ctx, "pxc", "k3"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("GetIdempotency after the lease err = %v; want ErrNotFound", err)
 	}
 	taker := mustReserve(t, s, "pxc", "k3", "h")
-	if err := s.CompleteIdempotency(ctx, dead, 201, []byte(`{}`)); !errors.Is(err, ErrConflict) {
+	if err := s.CompleteIdempotency(ctx, dead, 201, []byte(`{}`)); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("complete by the lapsed holder err = %v; want ErrConflict", err)
 	}
 	if err := s.CompleteIdempotency(ctx, taker, 201, []byte(`{"t":1}`)); err != nil {
@@ -127,7 +129,7 @@ func TestIdempotencyScopeCannotBeForged(t *testing.T) {
 	if err := s.CompleteIdempotency(ctx, res, 201, []byte(`{"secret":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetIdempotency(ctx, "pxc#batch", "1"); !errors.Is(err, ErrNotFound) {
+	if got, err := s.GetIdempotency(ctx, "pxc#batch", "1"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("scope pxc#batch read %+v, %v; want ErrNotFound", got, err)
 	}
 	mustReserve(t, s, "pxc#batch", "1", "h")
@@ -150,7 +152,7 @@ func TestIdempotencyRecordsOfBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	held, ok, err := s.ReserveIdempotency(ctx, "pxc", "old", "h", lease)
-	if err != nil || ok || held.State != IdempotencyCompleted || held.Status != 201 || string(held.Body) != `{"old":1}` {
+	if err != nil || ok || held.State != domain.IdempotencyCompleted || held.Status != 201 || string(held.Body) != `{"old":1}` {
 		t.Fatalf("reserve over an old answer = %+v, %v, %v", held, ok, err)
 	}
 }

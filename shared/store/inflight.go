@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/table"
 )
 
@@ -17,7 +18,7 @@ import (
 // (RELEASING or WAITING_FOR_UNASSIGN) and that has not changed since before
 // cutoff — the reconciler's candidates. It reads the sparse InFlight index,
 // shard by shard, page by page; it never scans the table.
-func (s *Store) InFlightBefore(ctx context.Context, cutoff time.Time, fn func(Number) error) error {
+func (s *Store) InFlightBefore(ctx context.Context, cutoff time.Time, fn func(domain.Number) error) error {
 	upper := cutoff.UTC().Format(inFlightTime)
 	for shard := 0; shard < inFlightShards; shard++ {
 		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
@@ -40,7 +41,7 @@ func (s *Store) InFlightBefore(ctx context.Context, cutoff time.Time, fn func(Nu
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 					return fmt.Errorf("decode in-flight number: %w", err)
 				}
-				if err := fn(it.Number); err != nil {
+				if err := fn(it.number()); err != nil {
 					return err
 				}
 			}

@@ -5,7 +5,7 @@ import (
 	"hash/fnv"
 	"strings"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
 )
 
 // Key layout (README "Table design").
@@ -57,32 +57,28 @@ func idempotencyPK(scope, key string) string {
 	return "IDEM#" + idPart(scope) + "#" + key
 }
 
-func releasedSuffix(s number.Status) string {
-	if s == number.Released {
+func releasedSuffix(s domain.Status) string {
+	if s == domain.Released {
 		return "#RELEASED"
 	}
 	return ""
 }
 
-func customerIndexPK(customerID string, s number.Status) string {
+func customerIndexPK(customerID string, s domain.Status) string {
 	return "C#" + idPart(customerID) + releasedSuffix(s)
 }
 
-func providerIndexPK(providerID, customerID string, s number.Status) string {
+func providerIndexPK(providerID, customerID string, s domain.Status) string {
 	return "P#" + idPart(providerID) + "#C#" + idPart(customerID) + releasedSuffix(s)
 }
 
-func indexSK(s number.Status, e164 string) string { return string(s) + "#" + e164 }
+func indexSK(s domain.Status, e164 string) string { return string(s) + "#" + e164 }
 
 // inFlightShards spreads in-flight numbers over a few index partitions, so a
 // bulk approval does not write one hot partition.
 const inFlightShards = 8
 
-func inFlight(s number.Status) bool {
-	return s == number.Releasing || s == number.WaitingForUnassign
-}
-
-func inFlightKeys(n Number) (string, string) {
+func inFlightKeys(n domain.Number) (string, string) {
 	h := fnv.New32a()
 	h.Write([]byte(n.CustomerID + "#" + n.Number))
 	return fmt.Sprintf("INFLIGHT#%d", h.Sum32()%inFlightShards),

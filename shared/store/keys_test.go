@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
 )
 
 // TestKeyLayout pins the keys of valid identifiers (stored data must stay
@@ -22,13 +22,13 @@ func TestKeyLayout(t *testing.T) {
 		{"provider", providerPK("pxc"), "PROV#pxc"},
 		{"link", linkSK("acme"), "CUST#acme"},
 		{"idempotency", idempotencyPK("pxc", "batch#1"), "IDEM#pxc#batch#1"},
-		{"customer index", customerIndexPK("acme", number.PendingApproval), "C#acme"},
-		{"customer index, released", customerIndexPK("acme", number.Released), "C#acme#RELEASED"},
-		{"provider index", providerIndexPK("pxc", "acme", number.PendingApproval), "P#pxc#C#acme"},
-		{"provider index, released", providerIndexPK("pxc", "acme", number.Released), "P#pxc#C#acme#RELEASED"},
-		{"tenant holding the delimiter", customerIndexPK("acme#RELEASED", number.PendingApproval), "C#acme%23RELEASED"},
-		{"tenant holding an escape", customerIndexPK("acme%23RELEASED", number.PendingApproval), "C#acme%2523RELEASED"},
-		{"provider holding the delimiter", providerIndexPK("pxc#C#acme", "x", number.PendingApproval), "P#pxc%23C%23acme#C#x"},
+		{"customer index", customerIndexPK("acme", domain.PendingApproval), "C#acme"},
+		{"customer index, released", customerIndexPK("acme", domain.Released), "C#acme#RELEASED"},
+		{"provider index", providerIndexPK("pxc", "acme", domain.PendingApproval), "P#pxc#C#acme"},
+		{"provider index, released", providerIndexPK("pxc", "acme", domain.Released), "P#pxc#C#acme#RELEASED"},
+		{"tenant holding the delimiter", customerIndexPK("acme#RELEASED", domain.PendingApproval), "C#acme%23RELEASED"},
+		{"tenant holding an escape", customerIndexPK("acme%23RELEASED", domain.PendingApproval), "C#acme%2523RELEASED"},
+		{"provider holding the delimiter", providerIndexPK("pxc#C#acme", "x", domain.PendingApproval), "P#pxc%23C%23acme#C#x"},
 		{"idempotency scope holding the delimiter", idempotencyPK("pxc#batch", "1"), "IDEM#pxc%23batch#1"},
 		{"number of a tenant holding the delimiter", numberPK("acme#+1", "+2"), "NUM#acme%23+1#+2"},
 	}
@@ -46,27 +46,27 @@ func TestKeyLayout(t *testing.T) {
 func TestForgedIdentifiersReadNothing(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	n, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "w"})
+	n, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "w"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []number.Status{number.Releasing, number.Released} {
+	for _, st := range []domain.Status{domain.Releasing, domain.Released} {
 		next := n
 		next.Status = st
-		if n, err = s.Apply(ctx, Change{Prev: n, Next: next, Actor: "t", Why: "t"}); err != nil {
+		if n, err = s.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: "t", Why: "t"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "p", Why: "w"}); err != nil {
+	if _, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "p", Why: "w"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		q    ListQuery
+		q    domain.ListQuery
 	}{
-		{"tenant acme#RELEASED", ListQuery{CustomerID: "acme#RELEASED"}},
-		{"tenant acme#RELEASED, released filter", ListQuery{CustomerID: "acme#RELEASED", Status: number.Released}},
-		{"provider pxc, customer acme#RELEASED", ListQuery{CustomerID: "acme#RELEASED", ProviderID: "pxc"}},
+		{"tenant acme#RELEASED", domain.ListQuery{CustomerID: "acme#RELEASED"}},
+		{"tenant acme#RELEASED, released filter", domain.ListQuery{CustomerID: "acme#RELEASED", Status: domain.Released}},
+		{"provider pxc, customer acme#RELEASED", domain.ListQuery{CustomerID: "acme#RELEASED", ProviderID: "pxc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestForgedIdentifiersReadNothing(t *testing.T) {
 		})
 	}
 	// The real listing still works: the layout of valid ids is unchanged.
-	page, err := s.ListNumbers(ctx, ListQuery{CustomerID: "acme", Status: number.Released})
+	page, err := s.ListNumbers(ctx, domain.ListQuery{CustomerID: "acme", Status: domain.Released})
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("acme's released listing = %+v, %v", page.Items, err)
 	}
@@ -91,17 +91,17 @@ func TestForgedIdentifiersReadNothing(t *testing.T) {
 func TestPutTenantsRefusesBadIdentifiers(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	good := Customer{ID: "acme", Name: "Acme"}
+	good := domain.Customer{ID: "acme", Name: "Acme"}
 	tests := []struct {
 		name      string
-		customers []Customer
-		links     []Link
+		customers []domain.Customer
+		links     []domain.Link
 		mention   string
 	}{
-		{"customer id with the delimiter", []Customer{good, {ID: "acme#RELEASED"}}, nil, `customer id "acme#RELEASED"`},
-		{"customer id in upper case", []Customer{good, {ID: "Globex"}}, nil, `customer id "Globex"`},
-		{"link's provider id", []Customer{good}, []Link{{ProviderID: "pxc#C#acme", CustomerID: "acme"}}, `provider id "pxc#C#acme"`},
-		{"link's customer id", []Customer{good}, []Link{{ProviderID: "pxc", CustomerID: ""}}, `customer id ""`},
+		{"customer id with the delimiter", []domain.Customer{good, {ID: "acme#RELEASED"}}, nil, `customer id "acme#RELEASED"`},
+		{"customer id in upper case", []domain.Customer{good, {ID: "Globex"}}, nil, `customer id "Globex"`},
+		{"link's provider id", []domain.Customer{good}, []domain.Link{{ProviderID: "pxc#C#acme", CustomerID: "acme"}}, `provider id "pxc#C#acme"`},
+		{"link's customer id", []domain.Customer{good}, []domain.Link{{ProviderID: "pxc", CustomerID: ""}}, `customer id ""`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestPutTenantsRefusesBadIdentifiers(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.mention) {
 				t.Fatalf("PutTenants err = %v; want one naming %s", err, tt.mention)
 			}
-			if _, err := s.GetCustomer(ctx, "acme"); !errors.Is(err, ErrNotFound) {
+			if _, err := s.GetCustomer(ctx, "acme"); !errors.Is(err, domain.ErrNotFound) {
 				t.Fatalf("the valid customer was written anyway: %v", err)
 			}
 		})

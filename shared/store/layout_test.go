@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/domain"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"numberrelease/shared/number"
 )
 
 // captureDB records the items the store writes and answers reads with the
@@ -91,18 +91,18 @@ func TestItemLayout(t *testing.T) {
 	s.now = func() time.Time { return now }
 	ctx := context.Background()
 
-	prev := Number{CustomerID: "acme", Number: "+97239754569", Status: number.Releasing, ProviderID: "pxc", RequestID: "req-1",
+	prev := domain.Number{CustomerID: "acme", Number: "+97239754569", Status: domain.Releasing, ProviderID: "pxc", RequestID: "req-1",
 		Attempt: 2, Version: 4, Transitions: 3, RequestedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Minute)}
 	next := prev
-	next.Status, next.TaskToken, next.Execution, next.Message, next.Reason = number.WaitingForUnassign, "tok", "acme-97239754569-2", "assigned", "returned"
-	next.Assignee = &Assignee{ID: "u1", Name: "Dana", Type: "user", ExtensionNumber: "1001"}
+	next.Status, next.TaskToken, next.Execution, next.Message, next.Reason = domain.WaitingForUnassign, "tok", "acme-97239754569-2", "assigned", "returned"
+	next.Assignee = &domain.Assignee{ID: "u1", Name: "Dana", Type: "user", ExtensionNumber: "1001"}
 	next.RemovalStarted = true
-	written, err := s.Apply(ctx, Change{Prev: prev, Next: next, Actor: "workflow", Why: "assigned in Zoom"})
+	written, err := s.Apply(ctx, domain.Change{Prev: prev, Next: next, Actor: "workflow", Why: "assigned in Zoom"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutTenants(ctx, []Customer{{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}},
-		[]Link{{ProviderID: "pxc", CustomerID: "acme"}}); err != nil {
+	if err := s.PutTenants(ctx, []domain.Customer{{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}},
+		[]domain.Link{{ProviderID: "pxc", CustomerID: "acme"}}); err != nil {
 		t.Fatal(err)
 	}
 	res, ok, err := s.ReserveIdempotency(ctx, "pxc", "key-1", "hash", time.Minute)
@@ -207,14 +207,14 @@ status N 201`,
 		t.Errorf("number read back = %+v, %v; want %+v", back, err, written)
 	}
 	c, err := s.CustomerByZoomAccount(ctx, "zoom-acme")
-	if err != nil || c != (Customer{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}) {
+	if err != nil || c != (domain.Customer{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}) {
 		t.Errorf("customer read back = %+v, %v", c, err)
 	}
 	if linked, err := s.IsLinked(ctx, "pxc", "acme"); err != nil || !linked {
 		t.Errorf("link read back = %v, %v", linked, err)
 	}
 	rec, err := s.GetIdempotency(ctx, "pxc", "key-1")
-	if err != nil || rec.State != IdempotencyCompleted || rec.Status != 201 || string(rec.Body) != `{"ok":true}` || rec.Owner != res.Owner {
+	if err != nil || rec.State != domain.IdempotencyCompleted || rec.Status != 201 || string(rec.Body) != `{"ok":true}` || rec.Owner != res.Owner {
 		t.Errorf("idempotency record read back = %+v, %v", rec, err)
 	}
 }

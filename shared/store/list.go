@@ -11,21 +11,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/table"
-)
-
-// Page sizes of listings.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 100
 )
 
 // ListNumbers returns one page of a customer's numbers from an index (never a
 // Scan), ordered by status then number. The cursor is opaque to callers and
 // only valid for the same listing: one minted for another customer or
 // provider is refused.
-func (s *Store) ListNumbers(ctx context.Context, q ListQuery) (Page, error) {
+func (s *Store) ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error) {
 	index, pkAttr, skAttr := table.IndexCustomer, table.AttrGSI1PK, table.AttrGSI1SK
 	pk := customerIndexPK(q.CustomerID, q.Status)
 	if q.ProviderID != "" {
@@ -34,9 +28,9 @@ func (s *Store) ListNumbers(ctx context.Context, q ListQuery) (Page, error) {
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = DefaultPageSize
+		limit = domain.DefaultPageSize
 	}
-	limit = min(limit, MaxPageSize)
+	limit = min(limit, domain.MaxPageSize)
 
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -46,7 +40,7 @@ func (s *Store) ListNumbers(ctx context.Context, q ListQuery) (Page, error) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
 		Limit:                     aws.Int32(int32(limit)),
 	}
-	if q.Status != number.None && q.Status != number.Released {
+	if q.Status != domain.None && q.Status != domain.Released {
 		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :st)")
 		in.ExpressionAttributeNames["#sk"] = skAttr
 		in.ExpressionAttributeValues[":st"] = &types.AttributeValueMemberS{Value: string(q.Status) + "#"}
@@ -54,25 +48,25 @@ func (s *Store) ListNumbers(ctx context.Context, q ListQuery) (Page, error) {
 	if q.Cursor != "" {
 		start, err := decodeCursor(q.Cursor, pkAttr, pk)
 		if err != nil {
-			return Page{}, err
+			return domain.Page{}, err
 		}
 		in.ExclusiveStartKey = start
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return Page{}, fmt.Errorf("list numbers of %s: %w", q.CustomerID, err)
+		return domain.Page{}, fmt.Errorf("list numbers of %s: %w", q.CustomerID, err)
 	}
-	page := Page{Items: make([]Number, 0, len(out.Items))}
+	page := domain.Page{Items: make([]domain.Number, 0, len(out.Items))}
 	for _, raw := range out.Items {
 		var it numberItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return Page{}, fmt.Errorf("decode listed number: %w", err)
+			return domain.Page{}, fmt.Errorf("decode listed number: %w", err)
 		}
-		page.Items = append(page.Items, it.Number)
+		page.Items = append(page.Items, it.number())
 	}
 	if len(out.LastEvaluatedKey) > 0 {
 		if page.NextCursor, err = encodeCursor(out.LastEvaluatedKey); err != nil {
-			return Page{}, err
+			return domain.Page{}, err
 		}
 	}
 	return page, nil
@@ -99,18 +93,18 @@ func encodeCursor(key map[string]types.AttributeValue) (string, error) {
 func decodeCursor(cursor, pkAttr, pk string) (map[string]types.AttributeValue, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return nil, ErrBadCursor
+		return nil, domain.ErrBadCursor
 	}
 	var flat map[string]string
 	if err := json.Unmarshal(b, &flat); err != nil || flat[pkAttr] != pk || len(flat) != 4 {
-		return nil, ErrBadCursor
+		return nil, domain.ErrBadCursor
 	}
 	key := make(map[string]types.AttributeValue, len(flat))
 	for k, v := range flat {
 		switch k {
 		case table.AttrPK, table.AttrSK, table.AttrGSI1PK, table.AttrGSI1SK, table.AttrGSI2PK, table.AttrGSI2SK:
 		default:
-			return nil, ErrBadCursor
+			return nil, domain.ErrBadCursor
 		}
 		key[k] = &types.AttributeValueMemberS{Value: v}
 	}

@@ -1,159 +1,181 @@
-// Package store keeps numbers, their immutable history, customer↔provider
-// links and idempotency records in one DynamoDB table (README "Table design").
+// Package store is the DynamoDB adapter of Number Release: it keeps
+// numbers, their immutable history, customer↔provider links and
+// idempotency records in one table (README "Table design"). The item
+// layout (keys, index keys, attribute names) is this package's alone: the
+// types it reads and writes are package domain's, mapped to and from the
+// private item types below.
 package store
 
 import (
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
 )
 
-// Sentinel errors callers test with errors.Is.
-var (
-	ErrNotFound  = errors.New("not found")
-	ErrConflict  = errors.New("conflicting concurrent update")
-	ErrBadCursor = errors.New("cursor is not valid for this listing")
-)
+// numberItem is a number's state as stored, with its keys.
+type numberItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK"`
+	GSI2SK string `dynamodbav:"GSI2SK"`
+	// GSI3 keys exist only while a workflow should be moving the number.
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 
-// ConflictError names the numbers whose conditional write was refused
-// because someone else changed them first.
-type ConflictError struct{ Numbers []string }
-
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("conflicting concurrent update of %s", strings.Join(e.Numbers, ", "))
+	CustomerID     string        `dynamodbav:"customer_id"`
+	Number         string        `dynamodbav:"number"`
+	Status         domain.Status `dynamodbav:"status"`
+	ProviderID     string        `dynamodbav:"provider_id"`
+	RequestID      string        `dynamodbav:"request_id"`
+	Reason         string        `dynamodbav:"reason,omitempty"`
+	Message        string        `dynamodbav:"message,omitempty"`
+	Assignee       *assigneeItem `dynamodbav:"zoom_assignee,omitempty"`
+	RequestedAt    time.Time     `dynamodbav:"requested_at"`
+	UpdatedAt      time.Time     `dynamodbav:"updated_at"`
+	Version        int           `dynamodbav:"version"`
+	Transitions    int           `dynamodbav:"transitions,omitempty"`
+	Attempt        int           `dynamodbav:"attempt,omitempty"`
+	TaskToken      string        `dynamodbav:"task_token,omitempty"`
+	Execution      string        `dynamodbav:"execution,omitempty"`
+	RemovalStarted bool          `dynamodbav:"removal_started,omitempty"`
 }
 
-// Unwrap lets errors.Is(err, ErrConflict) match.
-func (e *ConflictError) Unwrap() error { return ErrConflict }
-
-// Assignee is who holds a number in Zoom (user, call queue, ...).
-type Assignee struct {
-	ID              string `dynamodbav:"id" json:"id"`
-	Name            string `dynamodbav:"name" json:"name"`
-	Type            string `dynamodbav:"type" json:"type"`
-	ExtensionNumber string `dynamodbav:"extension_number,omitempty" json:"extension_number,omitempty"`
+// assigneeItem is a number's Zoom assignee (the zoom_assignee map).
+type assigneeItem struct {
+	ID              string `dynamodbav:"id"`
+	Name            string `dynamodbav:"name"`
+	Type            string `dynamodbav:"type"`
+	ExtensionNumber string `dynamodbav:"extension_number,omitempty"`
 }
 
-// Number is the current state of one number at one customer.
-type Number struct {
-	CustomerID  string        `dynamodbav:"customer_id"`
-	Number      string        `dynamodbav:"number"`
-	Status      number.Status `dynamodbav:"status"`
-	ProviderID  string        `dynamodbav:"provider_id"`
-	RequestID   string        `dynamodbav:"request_id"`
-	Reason      string        `dynamodbav:"reason,omitempty"`
-	Message     string        `dynamodbav:"message,omitempty"`
-	Assignee    *Assignee     `dynamodbav:"zoom_assignee,omitempty"`
-	RequestedAt time.Time     `dynamodbav:"requested_at"`
-	UpdatedAt   time.Time     `dynamodbav:"updated_at"`
-	// Version counts the writes to this number; conditional writes compare it.
-	Version int `dynamodbav:"version"`
-	// Transitions counts the status changes; the n-th has history entry n,
-	// so a number's history is numbered 1, 2, 3, ... without gaps.
-	Transitions int `dynamodbav:"transitions,omitempty"`
-	// Attempt counts approvals; it names the workflow execution.
-	Attempt   int    `dynamodbav:"attempt,omitempty"`
-	TaskToken string `dynamodbav:"task_token,omitempty"`
-	Execution string `dynamodbav:"execution,omitempty"`
-	// RemovalStarted is set once the workflow has asked Zoom to remove the
-	// number and no outcome is recorded yet: the number may already be gone
-	// from Zoom, so it must not be cancelled or rejected until a check of
-	// Zoom settles it (the workflow clears it when it finds the number
-	// still in the account).
-	RemovalStarted bool `dynamodbav:"removal_started,omitempty"`
+// numberItemOf is n as stored: its attributes and keys.
+func numberItemOf(n domain.Number) numberItem {
+	it := numberItem{
+		PK: numberPK(n.CustomerID, n.Number), SK: skState,
+		GSI1PK: customerIndexPK(n.CustomerID, n.Status), GSI1SK: indexSK(n.Status, n.Number),
+		GSI2PK: providerIndexPK(n.ProviderID, n.CustomerID, n.Status), GSI2SK: indexSK(n.Status, n.Number),
+		CustomerID: n.CustomerID, Number: n.Number, Status: n.Status, ProviderID: n.ProviderID, RequestID: n.RequestID,
+		Reason: n.Reason, Message: n.Message, RequestedAt: n.RequestedAt, UpdatedAt: n.UpdatedAt,
+		Version: n.Version, Transitions: n.Transitions, Attempt: n.Attempt, TaskToken: n.TaskToken,
+		Execution: n.Execution, RemovalStarted: n.RemovalStarted,
+	}
+	if a := n.Assignee; a != nil {
+		it.Assignee = &assigneeItem{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+	}
+	if n.Status.InFlight() {
+		it.GSI3PK, it.GSI3SK = inFlightKeys(n)
+	}
+	return it
 }
 
-// HistoryEntry is one immutable record of a status change. It names its
-// number, so that on the table's stream it is a complete status-change event.
-type HistoryEntry struct {
-	CustomerID string `dynamodbav:"customer_id"`
-	Number     string `dynamodbav:"number"`
-	ProviderID string `dynamodbav:"provider_id"`
-	// Version numbers a number's status changes 1, 2, 3, ... (Number.Transitions).
-	Version int `dynamodbav:"version"`
-	// Attempt is the number's approval attempt after the change (the
-	// workflow execution that owns it while it is in flight).
-	Attempt   int           `dynamodbav:"attempt,omitempty"`
-	At        time.Time     `dynamodbav:"at"`
-	Actor     string        `dynamodbav:"actor"`
-	From      number.Status `dynamodbav:"from,omitempty"`
-	To        number.Status `dynamodbav:"to"`
-	Why       string        `dynamodbav:"why"`
-	RequestID string        `dynamodbav:"request_id,omitempty"`
+// number is the number an item holds.
+func (it numberItem) number() domain.Number {
+	n := domain.Number{
+		CustomerID: it.CustomerID, Number: it.Number, Status: it.Status, ProviderID: it.ProviderID, RequestID: it.RequestID,
+		Reason: it.Reason, Message: it.Message, RequestedAt: it.RequestedAt, UpdatedAt: it.UpdatedAt,
+		Version: it.Version, Transitions: it.Transitions, Attempt: it.Attempt, TaskToken: it.TaskToken,
+		Execution: it.Execution, RemovalStarted: it.RemovalStarted,
+	}
+	if a := it.Assignee; a != nil {
+		n.Assignee = &domain.Assignee{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+	}
+	return n
 }
 
-// Change moves one number from the state it was read in (Prev; a zero Prev
-// means the number was never seen) to Next. A change of status must be an
-// allowed transition and appends a history entry in the same transaction;
-// a change that keeps the status only updates the number.
-type Change struct {
-	Prev  Number
-	Next  Number
-	Actor string
-	Why   string
+// historyItem is one history entry as stored, under its number's
+// partition. It names its number, so that on the table's stream it is a
+// complete status-change event (HistoryFromRecord).
+type historyItem struct {
+	PK         string        `dynamodbav:"PK"`
+	SK         string        `dynamodbav:"SK"`
+	CustomerID string        `dynamodbav:"customer_id"`
+	Number     string        `dynamodbav:"number"`
+	ProviderID string        `dynamodbav:"provider_id"`
+	Version    int           `dynamodbav:"version"`
+	Attempt    int           `dynamodbav:"attempt,omitempty"`
+	At         time.Time     `dynamodbav:"at"`
+	Actor      string        `dynamodbav:"actor"`
+	From       domain.Status `dynamodbav:"from,omitempty"`
+	To         domain.Status `dynamodbav:"to"`
+	Why        string        `dynamodbav:"why"`
+	RequestID  string        `dynamodbav:"request_id,omitempty"`
 }
 
-// Customer is a Zoom Phone customer (tenant).
-type Customer struct {
+func historyItemOf(h domain.HistoryEntry) historyItem {
+	return historyItem{
+		PK: numberPK(h.CustomerID, h.Number), SK: historySK(h.Version),
+		CustomerID: h.CustomerID, Number: h.Number, ProviderID: h.ProviderID, Version: h.Version, Attempt: h.Attempt,
+		At: h.At, Actor: h.Actor, From: h.From, To: h.To, Why: h.Why, RequestID: h.RequestID,
+	}
+}
+
+func (it historyItem) entry() domain.HistoryEntry {
+	return domain.HistoryEntry{
+		CustomerID: it.CustomerID, Number: it.Number, ProviderID: it.ProviderID, Version: it.Version, Attempt: it.Attempt,
+		At: it.At, Actor: it.Actor, From: it.From, To: it.To, Why: it.Why, RequestID: it.RequestID,
+	}
+}
+
+// customerItem is a customer, stored under its id and again under its Zoom
+// account (pk).
+type customerItem struct {
+	PK            string `dynamodbav:"PK"`
+	SK            string `dynamodbav:"SK"`
 	ID            string `dynamodbav:"customer_id"`
 	Name          string `dynamodbav:"name"`
 	ZoomAccountID string `dynamodbav:"zoom_account_id,omitempty"`
 }
 
-// Link says a provider supplies numbers to a customer and may act for it.
-type Link struct {
+func customerItemOf(pk string, c domain.Customer) customerItem {
+	return customerItem{PK: pk, SK: skMeta, ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID}
+}
+
+func (it customerItem) customer() domain.Customer {
+	return domain.Customer{ID: it.ID, Name: it.Name, ZoomAccountID: it.ZoomAccountID}
+}
+
+// linkItem says a provider may act for a customer.
+type linkItem struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
 	ProviderID string `dynamodbav:"provider_id"`
 	CustomerID string `dynamodbav:"customer_id"`
 }
 
-// IdempotencyState is how far the request holding an Idempotency-Key got.
-type IdempotencyState string
-
-// States of an idempotency record (a key with no live record is free).
-const (
-	// IdempotencyInProgress: a request reserved the key and is doing the
-	// work; the reservation lapses at ExpiresAt if it never finishes.
-	IdempotencyInProgress IdempotencyState = "IN_PROGRESS"
-	// IdempotencyCompleted: the answer is stored, to be replayed until
-	// ExpiresAt.
-	IdempotencyCompleted IdempotencyState = "COMPLETED"
-)
-
-// Idempotency is one Idempotency-Key's record: first the reservation of the
-// request doing the work, then the answer it gave.
-type Idempotency struct {
-	Scope    string           `dynamodbav:"scope"`
-	Key      string           `dynamodbav:"key"`
-	BodyHash string           `dynamodbav:"body_hash"`
-	State    IdempotencyState `dynamodbav:"state"`
-	// Owner is the reservation's random id; only its holder may complete
-	// or release it.
-	Owner string `dynamodbav:"owner,omitempty"`
-	// Status and Body are the answer (completed records only).
-	Status    int       `dynamodbav:"status,omitempty"`
-	Body      []byte    `dynamodbav:"body,omitempty"`
-	CreatedAt time.Time `dynamodbav:"created_at"`
-	// ExpiresAt ends the record's hold on the key: the end of an
-	// in-progress reservation's lease, or of a completed answer's TTL.
-	ExpiresAt time.Time `dynamodbav:"-"`
+// idempotencyItem is an Idempotency-Key's record; expires_at is the
+// table's TTL attribute.
+type idempotencyItem struct {
+	PK        string                  `dynamodbav:"PK"`
+	SK        string                  `dynamodbav:"SK"`
+	ExpiresAt int64                   `dynamodbav:"expires_at"`
+	Scope     string                  `dynamodbav:"scope"`
+	Key       string                  `dynamodbav:"key"`
+	BodyHash  string                  `dynamodbav:"body_hash"`
+	State     domain.IdempotencyState `dynamodbav:"state"`
+	Owner     string                  `dynamodbav:"owner,omitempty"`
+	Status    int                     `dynamodbav:"status,omitempty"`
+	Body      []byte                  `dynamodbav:"body,omitempty"`
+	CreatedAt time.Time               `dynamodbav:"created_at"`
 }
 
-// ListQuery selects one page of a customer's numbers.
-type ListQuery struct {
-	CustomerID string
-	// ProviderID, when set, lists only the numbers that provider asked for.
-	ProviderID string
-	// Status filters by status; None lists every status but RELEASED.
-	Status number.Status
-	Limit  int
-	Cursor string
+func idempotencyItemOf(rec domain.Idempotency) idempotencyItem {
+	return idempotencyItem{
+		PK: idempotencyPK(rec.Scope, rec.Key), SK: skIdempotency, ExpiresAt: expiresAt(rec.ExpiresAt),
+		Scope: rec.Scope, Key: rec.Key, BodyHash: rec.BodyHash, State: rec.State, Owner: rec.Owner,
+		Status: rec.Status, Body: rec.Body, CreatedAt: rec.CreatedAt,
+	}
 }
 
-// Page is one page of numbers and the opaque cursor of the next ("" at the end).
-type Page struct {
-	Items      []Number
-	NextCursor string
+func (it idempotencyItem) record() domain.Idempotency {
+	rec := domain.Idempotency{
+		Scope: it.Scope, Key: it.Key, BodyHash: it.BodyHash, State: it.State, Owner: it.Owner,
+		Status: it.Status, Body: it.Body, CreatedAt: it.CreatedAt, ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(),
+	}
+	if rec.State == "" {
+		// Written before reservations existed: only answers were stored.
+		rec.State = domain.IdempotencyCompleted
+	}
+	return rec
 }

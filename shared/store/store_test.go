@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -12,13 +11,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"numberrelease/shared/harness/emulator"
-	"numberrelease/shared/number"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/emulatortest"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // spyDB counts calls and can hand back unprocessed items once, as real
 // DynamoDB does under load (moto never does).
@@ -72,21 +69,21 @@ func (s *spyDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput
 
 func newStore(t *testing.T) (*Store, *spyDB) {
 	t.Helper()
-	client, table := srv.NewTable(t)
+	client, table := emulatortest.NewTable(t)
 	spy := &spyDB{DB: client}
 	s := New(spy, table)
 	s.backoff = func(int) time.Duration { return time.Millisecond }
 	return s, spy
 }
 
-func pending(customer, provider, n string) Number {
-	return Number{CustomerID: customer, Number: n, Status: number.PendingApproval, ProviderID: provider, RequestID: "r1"}
+func pending(customer, provider, n string) domain.Number {
+	return domain.Number{CustomerID: customer, Number: n, Status: domain.PendingApproval, ProviderID: provider, RequestID: "r1"}
 }
 
 func TestApplyRecordsHistory(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	created, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "provider:pxc", Why: "asked"})
+	created, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "provider:pxc", Why: "asked"})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -94,12 +91,12 @@ func TestApplyRecordsHistory(t *testing.T) {
 		t.Fatalf("created = %+v", created)
 	}
 	next := created
-	next.Status = number.Releasing
-	if _, err := s.Apply(ctx, Change{Prev: created, Next: next, Actor: "customer:acme/alice", Why: "approved"}); err != nil {
+	next.Status = domain.Releasing
+	if _, err := s.Apply(ctx, domain.Change{Prev: created, Next: next, Actor: "customer:acme/alice", Why: "approved"}); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	got, err := s.GetNumber(ctx, "acme", "+97239754571")
-	if err != nil || got.Status != number.Releasing || got.Version != 2 {
+	if err != nil || got.Status != domain.Releasing || got.Version != 2 {
 		t.Fatalf("GetNumber = %+v, %v", got, err)
 	}
 	hist, err := s.History(ctx, "acme", "+97239754571")
@@ -119,31 +116,31 @@ func TestApplyRecordsHistory(t *testing.T) {
 func TestStaleUpdateIsRefused(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	v1, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "provider:pxc", Why: "asked"})
+	v1, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "provider:pxc", Why: "asked"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Writer A approves from v1.
 	approved := v1
-	approved.Status = number.Releasing
-	if _, err := s.Apply(ctx, Change{Prev: v1, Next: approved, Actor: "customer:acme/a", Why: "approved"}); err != nil {
+	approved.Status = domain.Releasing
+	if _, err := s.Apply(ctx, domain.Change{Prev: v1, Next: approved, Actor: "customer:acme/a", Why: "approved"}); err != nil {
 		t.Fatal(err)
 	}
 	// Writer B still holds v1 and tries to reject: refused, nothing written.
 	rejected := v1
-	rejected.Status = number.Rejected
-	_, err = s.Apply(ctx, Change{Prev: v1, Next: rejected, Actor: "customer:acme/b", Why: "rejected"})
-	var ce *ConflictError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || fmt.Sprint(ce.Numbers) != "[+97239754569]" {
-		t.Fatalf("stale write err = %v; want ConflictError naming the number", err)
+	rejected.Status = domain.Rejected
+	_, err = s.Apply(ctx, domain.Change{Prev: v1, Next: rejected, Actor: "customer:acme/b", Why: "rejected"})
+	var ce *domain.ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, domain.ErrConflict) || fmt.Sprint(ce.Numbers) != "[+97239754569]" {
+		t.Fatalf("stale write err = %v; want domain.ConflictError naming the number", err)
 	}
 	got, _ := s.GetNumber(ctx, "acme", "+97239754569")
 	hist, _ := s.History(ctx, "acme", "+97239754569")
-	if got.Status != number.Releasing || got.Version != 2 || len(hist) != 2 {
+	if got.Status != domain.Releasing || got.Version != 2 || len(hist) != 2 {
 		t.Fatalf("after stale write: status %s v%d, %d history entries; want RELEASING v2, 2", got.Status, got.Version, len(hist))
 	}
 	// A second create of an existing number is refused the same way.
-	if _, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "x", Why: "y"}); !errors.Is(err, ErrConflict) {
+	if _, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754569"), Actor: "x", Why: "y"}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("duplicate create err = %v; want ErrConflict", err)
 	}
 }
@@ -151,13 +148,13 @@ func TestStaleUpdateIsRefused(t *testing.T) {
 func TestDisallowedTransitionWritesNothing(t *testing.T) {
 	s, spy := newStore(t)
 	ctx := context.Background()
-	v1, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "w"})
+	v1, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "w"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	released := v1
-	released.Status = number.Released
-	if _, err := s.Apply(ctx, Change{Prev: v1, Next: released, Actor: "x", Why: "y"}); err == nil {
+	released.Status = domain.Released
+	if _, err := s.Apply(ctx, domain.Change{Prev: v1, Next: released, Actor: "x", Why: "y"}); err == nil {
 		t.Fatal("PENDING_APPROVAL → RELEASED was accepted")
 	}
 	if len(spy.transactSizes) != 1 {
@@ -177,9 +174,9 @@ func TestApplyAllChunksWithinTransactionLimit(t *testing.T) {
 	s, spy := newStore(t)
 	ctx := context.Background()
 	nums := numbers(130)
-	var changes []Change
+	var changes []domain.Change
 	for _, n := range nums {
-		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
+		changes = append(changes, domain.Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
 	}
 	written, err := s.ApplyAll(ctx, changes)
 	if err != nil || len(written) != 130 {
@@ -200,9 +197,9 @@ func TestApplyAllChunksWithinTransactionLimit(t *testing.T) {
 	}
 
 	// A conflicting chunk names its numbers and writes none of them.
-	stale := []Change{{Next: pending("acme", "pxc", "+14155550007"), Actor: "p", Why: "again"}}
+	stale := []domain.Change{{Next: pending("acme", "pxc", "+14155550007"), Actor: "p", Why: "again"}}
 	_, err = s.ApplyAll(ctx, stale)
-	var ce *ConflictError
+	var ce *domain.ConflictError
 	if !errors.As(err, &ce) || fmt.Sprint(ce.Numbers) != "[+14155550007]" {
 		t.Fatalf("conflict err = %v", err)
 	}
@@ -215,9 +212,9 @@ func TestApplyEachGoesOnPastConflicts(t *testing.T) {
 	s, spy := newStore(t)
 	ctx := context.Background()
 	nums := numbers(60)
-	var creates []Change
+	var creates []domain.Change
 	for _, n := range nums {
-		creates = append(creates, Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
+		creates = append(creates, domain.Change{Next: pending("acme", "pxc", n), Actor: "provider:pxc", Why: "asked"})
 	}
 	created, errs := s.ApplyEach(ctx, creates)
 	for i, err := range errs {
@@ -228,15 +225,15 @@ func TestApplyEachGoesOnPastConflicts(t *testing.T) {
 	// Someone else rejects two of them; then all 60 are approved from the
 	// versions read before.
 	moved := map[string]bool{nums[7]: true, nums[55]: true}
-	var approvals []Change
+	var approvals []domain.Change
 	for _, cur := range created {
 		next := cur
-		next.Status = number.Releasing
-		approvals = append(approvals, Change{Prev: cur, Next: next, Actor: "customer:acme/a", Why: "approved"})
+		next.Status = domain.Releasing
+		approvals = append(approvals, domain.Change{Prev: cur, Next: next, Actor: "customer:acme/a", Why: "approved"})
 		if moved[cur.Number] {
 			rejected := cur
-			rejected.Status = number.Rejected
-			if _, err := s.Apply(ctx, Change{Prev: cur, Next: rejected, Actor: "customer:acme/b", Why: "rejected"}); err != nil {
+			rejected.Status = domain.Rejected
+			if _, err := s.Apply(ctx, domain.Change{Prev: cur, Next: rejected, Actor: "customer:acme/b", Why: "rejected"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -247,10 +244,10 @@ func TestApplyEachGoesOnPastConflicts(t *testing.T) {
 		got, _ := s.GetNumber(ctx, "acme", n)
 		switch {
 		case moved[n]:
-			if !errors.Is(errs[i], ErrConflict) || got.Status != number.Rejected {
+			if !errors.Is(errs[i], domain.ErrConflict) || got.Status != domain.Rejected {
 				t.Fatalf("%s: err %v, status %s; want a conflict and REJECTED kept", n, errs[i], got.Status)
 			}
-		case errs[i] != nil || written[i].Status != number.Releasing || got.Status != number.Releasing || got.Transitions != 2:
+		case errs[i] != nil || written[i].Status != domain.Releasing || got.Status != domain.Releasing || got.Transitions != 2:
 			t.Fatalf("%s: err %v, written %s, stored %s after %d transitions; want RELEASING after 2", n, errs[i], written[i].Status, got.Status, got.Transitions)
 		}
 	}
@@ -267,17 +264,17 @@ func TestApplyEachGoesOnPastConflicts(t *testing.T) {
 func TestHistoryIsNumberedWithoutGaps(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	cur, err := s.Apply(ctx, Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "asked"})
+	cur, err := s.Apply(ctx, domain.Change{Next: pending("acme", "pxc", "+97239754571"), Actor: "p", Why: "asked"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
-		status number.Status
+		status domain.Status
 		token  string
-	}{{number.Releasing, ""}, {number.WaitingForUnassign, "tok-1"}, {number.WaitingForUnassign, "tok-2"}, {number.WaitingForUnassign, "tok-3"}, {number.Releasing, ""}} {
+	}{{domain.Releasing, ""}, {domain.WaitingForUnassign, "tok-1"}, {domain.WaitingForUnassign, "tok-2"}, {domain.WaitingForUnassign, "tok-3"}, {domain.Releasing, ""}} {
 		next := cur
 		next.Status, next.TaskToken = step.status, step.token
-		if cur, err = s.Apply(ctx, Change{Prev: cur, Next: next, Actor: "w", Why: "step"}); err != nil {
+		if cur, err = s.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: "w", Why: "step"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -297,31 +294,31 @@ func TestHistoryIsNumberedWithoutGaps(t *testing.T) {
 func TestListNumbers(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	var changes []Change
+	var changes []domain.Change
 	for _, n := range numbers(120) {
-		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
+		changes = append(changes, domain.Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
 	}
 	changes = append(changes,
-		Change{Next: pending("acme", "other", "+14155559001"), Actor: "p", Why: "w"},
-		Change{Next: pending("globex", "pxc", "+14155559002"), Actor: "p", Why: "w"})
+		domain.Change{Next: pending("acme", "other", "+14155559001"), Actor: "p", Why: "w"},
+		domain.Change{Next: pending("globex", "pxc", "+14155559002"), Actor: "p", Why: "w"})
 	written, err := s.ApplyAll(ctx, changes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Walk one number to RELEASED and one to REJECTED.
-	walk := func(n Number, to ...number.Status) {
+	walk := func(n domain.Number, to ...domain.Status) {
 		for _, st := range to {
 			next := n
 			next.Status = st
-			if n, err = s.Apply(ctx, Change{Prev: n, Next: next, Actor: "t", Why: "t"}); err != nil {
+			if n, err = s.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: "t", Why: "t"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	walk(written[0], number.Releasing, number.Released)
-	walk(written[1], number.Rejected)
+	walk(written[0], domain.Releasing, domain.Released)
+	walk(written[1], domain.Rejected)
 
-	collect := func(q ListQuery) []string {
+	collect := func(q domain.ListQuery) []string {
 		t.Helper()
 		var all []string
 		for pages := 0; ; pages++ {
@@ -346,16 +343,16 @@ func TestListNumbers(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		q     ListQuery
+		q     domain.ListQuery
 		count int
 	}{
-		{"customer, active only (released hidden)", ListQuery{CustomerID: "acme", Limit: 50}, 120},
-		{"customer, pending approval", ListQuery{CustomerID: "acme", Status: number.PendingApproval, Limit: 50}, 119},
-		{"customer, released", ListQuery{CustomerID: "acme", Status: number.Released}, 1},
-		{"customer, rejected", ListQuery{CustomerID: "acme", Status: number.Rejected}, 1},
-		{"provider view: only its own requests", ListQuery{CustomerID: "acme", ProviderID: "pxc", Limit: 100}, 119},
-		{"other provider", ListQuery{CustomerID: "acme", ProviderID: "other"}, 1},
-		{"other customer", ListQuery{CustomerID: "globex"}, 1},
+		{"customer, active only (released hidden)", domain.ListQuery{CustomerID: "acme", Limit: 50}, 120},
+		{"customer, pending approval", domain.ListQuery{CustomerID: "acme", Status: domain.PendingApproval, Limit: 50}, 119},
+		{"customer, released", domain.ListQuery{CustomerID: "acme", Status: domain.Released}, 1},
+		{"customer, rejected", domain.ListQuery{CustomerID: "acme", Status: domain.Rejected}, 1},
+		{"provider view: only its own requests", domain.ListQuery{CustomerID: "acme", ProviderID: "pxc", Limit: 100}, 119},
+		{"other provider", domain.ListQuery{CustomerID: "acme", ProviderID: "other"}, 1},
+		{"other customer", domain.ListQuery{CustomerID: "globex"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,16 +371,16 @@ func TestListNumbers(t *testing.T) {
 	}
 
 	t.Run("cursor of another customer is refused", func(t *testing.T) {
-		p, err := s.ListNumbers(ctx, ListQuery{CustomerID: "acme", Limit: 1})
+		p, err := s.ListNumbers(ctx, domain.ListQuery{CustomerID: "acme", Limit: 1})
 		if err != nil || p.NextCursor == "" {
 			t.Fatalf("first page: %v", err)
 		}
-		for _, q := range []ListQuery{
+		for _, q := range []domain.ListQuery{
 			{CustomerID: "globex", Cursor: p.NextCursor},
 			{CustomerID: "acme", ProviderID: "pxc", Cursor: p.NextCursor},
 			{CustomerID: "acme", Cursor: "not-a-cursor"},
 		} {
-			if _, err := s.ListNumbers(ctx, q); !errors.Is(err, ErrBadCursor) {
+			if _, err := s.ListNumbers(ctx, q); !errors.Is(err, domain.ErrBadCursor) {
 				t.Errorf("ListNumbers(%+v) err = %v; want ErrBadCursor", q, err)
 			}
 		}
@@ -394,12 +391,12 @@ func TestTenantsAndLinks(t *testing.T) {
 	s, spy := newStore(t)
 	spy.failFirstBatches = true
 	ctx := context.Background()
-	var customers []Customer
-	var links []Link
+	var customers []domain.Customer
+	var links []domain.Link
 	for i := range 30 {
 		id := fmt.Sprintf("cust-%02d", i)
-		customers = append(customers, Customer{ID: id, Name: id, ZoomAccountID: "zoom-" + id})
-		links = append(links, Link{ProviderID: "pxc", CustomerID: id})
+		customers = append(customers, domain.Customer{ID: id, Name: id, ZoomAccountID: "zoom-" + id})
+		links = append(links, domain.Link{ProviderID: "pxc", CustomerID: id})
 	}
 	if err := s.PutTenants(ctx, customers, links); err != nil {
 		t.Fatal(err)
@@ -429,7 +426,7 @@ func TestTenantsAndLinks(t *testing.T) {
 	if c, err := s.GetCustomer(ctx, "cust-08"); err != nil || c.ZoomAccountID != "zoom-cust-08" {
 		t.Errorf("GetCustomer = %+v, %v", c, err)
 	}
-	if _, err := s.CustomerByZoomAccount(ctx, "zoom-unknown"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CustomerByZoomAccount(ctx, "zoom-unknown"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown zoom account err = %v", err)
 	}
 }
@@ -439,9 +436,9 @@ func TestInFlightBefore(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return clock }
-	var changes []Change
+	var changes []domain.Change
 	for _, n := range numbers(40) {
-		changes = append(changes, Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
+		changes = append(changes, domain.Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
 	}
 	written, err := s.ApplyAll(ctx, changes)
 	if err != nil {
@@ -450,26 +447,26 @@ func TestInFlightBefore(t *testing.T) {
 	// 30 numbers go RELEASING at 10:00; 10 of them wait from 10:05; 5 stay pending.
 	for i, n := range written[:35] {
 		next := n
-		next.Status = number.Releasing
+		next.Status = domain.Releasing
 		if i >= 30 {
-			next.Status = number.Rejected
+			next.Status = domain.Rejected
 		}
-		if written[i], err = s.Apply(ctx, Change{Prev: n, Next: next, Actor: "c", Why: "w"}); err != nil {
+		if written[i], err = s.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: "c", Why: "w"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock = clock.Add(5 * time.Minute)
 	for i := 20; i < 30; i++ {
 		next := written[i]
-		next.Status = number.WaitingForUnassign
-		if written[i], err = s.Apply(ctx, Change{Prev: written[i], Next: next, Actor: "w", Why: "w"}); err != nil {
+		next.Status = domain.WaitingForUnassign
+		if written[i], err = s.Apply(ctx, domain.Change{Prev: written[i], Next: next, Actor: "w", Why: "w"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	count := func(cutoff time.Time) int {
 		seen := map[string]bool{}
-		if err := s.InFlightBefore(ctx, cutoff, func(n Number) error {
-			if n.Status != number.Releasing && n.Status != number.WaitingForUnassign {
+		if err := s.InFlightBefore(ctx, cutoff, func(n domain.Number) error {
+			if n.Status != domain.Releasing && n.Status != domain.WaitingForUnassign {
 				t.Fatalf("%s is %s: not in flight", n.Number, n.Status)
 			}
 			seen[n.Number] = true
@@ -494,8 +491,8 @@ func TestInFlightBefore(t *testing.T) {
 	}
 	// A released number leaves the index.
 	next := written[0]
-	next.Status = number.Released
-	if _, err := s.Apply(ctx, Change{Prev: written[0], Next: next, Actor: "w", Why: "w"}); err != nil {
+	next.Status = domain.Released
+	if _, err := s.Apply(ctx, domain.Change{Prev: written[0], Next: next, Actor: "w", Why: "w"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(clock.Add(time.Hour)); got != 29 {

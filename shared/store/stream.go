@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/table"
 )
 
@@ -22,27 +23,27 @@ var ErrNotHistory = errors.New("not the insert of a history item")
 // changes, each exactly as recorded. It returns ErrNotHistory (test with
 // errors.Is) for any other record, and another error for a history item
 // that cannot be read.
-func HistoryFromRecord(rec events.DynamoDBEventRecord) (HistoryEntry, error) {
+func HistoryFromRecord(rec events.DynamoDBEventRecord) (domain.HistoryEntry, error) {
 	img := rec.Change.NewImage
 	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || img == nil {
-		return HistoryEntry{}, ErrNotHistory
+		return domain.HistoryEntry{}, ErrNotHistory
 	}
 	sk, ok := img[table.AttrSK]
 	if !ok || sk.DataType() != events.DataTypeString || !strings.HasPrefix(sk.String(), historyPrefix) {
-		return HistoryEntry{}, ErrNotHistory
+		return domain.HistoryEntry{}, ErrNotHistory
 	}
 	item, err := fromStreamMap(img)
 	if err != nil {
-		return HistoryEntry{}, fmt.Errorf("history item %s: %w", sk.String(), err)
+		return domain.HistoryEntry{}, fmt.Errorf("history item %s: %w", sk.String(), err)
 	}
 	var h historyItem
 	if err := attributevalue.UnmarshalMap(item, &h); err != nil {
-		return HistoryEntry{}, fmt.Errorf("decode history item %s %s: %w", h.PK, sk.String(), err)
+		return domain.HistoryEntry{}, fmt.Errorf("decode history item %s %s: %w", h.PK, sk.String(), err)
 	}
 	if h.CustomerID == "" || h.Number == "" || h.To == "" || h.Version <= 0 {
-		return HistoryEntry{}, fmt.Errorf("history item %s %s lacks customer_id, number, to or version", h.PK, h.SK)
+		return domain.HistoryEntry{}, fmt.Errorf("history item %s %s lacks customer_id, number, to or version", h.PK, h.SK)
 	}
-	return h.HistoryEntry, nil
+	return h.entry(), nil
 }
 
 // fromStreamMap converts a stream image from the Lambda event shape to the

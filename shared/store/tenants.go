@@ -9,20 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/ident"
+	"numberrelease/shared/pause"
 )
-
-type customerItem struct {
-	PK string `dynamodbav:"PK"`
-	SK string `dynamodbav:"SK"`
-	Customer
-}
-
-type linkItem struct {
-	PK string `dynamodbav:"PK"`
-	SK string `dynamodbav:"SK"`
-	Link
-}
 
 // IsLinked reports whether a provider may act for a customer.
 func (s *Store) IsLinked(ctx context.Context, providerID, customerID string) (bool, error) {
@@ -39,19 +29,19 @@ func (s *Store) IsLinked(ctx context.Context, providerID, customerID string) (bo
 // batches of at most 25 items, retrying unprocessed ones. Customer and
 // provider ids must be identifiers (package ident); if one is not, nothing
 // is written.
-func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Link) error {
+func (s *Store) PutTenants(ctx context.Context, customers []domain.Customer, links []domain.Link) error {
 	if err := checkTenantIDs(customers, links); err != nil {
 		return err
 	}
 	var items []map[string]types.AttributeValue
 	for _, c := range customers {
-		av, err := attributevalue.MarshalMap(customerItem{PK: customerPK(c.ID), SK: skMeta, Customer: c})
+		av, err := attributevalue.MarshalMap(customerItemOf(customerPK(c.ID), c))
 		if err != nil {
 			return fmt.Errorf("encode customer %s: %w", c.ID, err)
 		}
 		items = append(items, av)
 		if c.ZoomAccountID != "" {
-			av, err := attributevalue.MarshalMap(customerItem{PK: zoomAccountPK(c.ZoomAccountID), SK: skMeta, Customer: c})
+			av, err := attributevalue.MarshalMap(customerItemOf(zoomAccountPK(c.ZoomAccountID), c))
 			if err != nil {
 				return fmt.Errorf("encode zoom account of %s: %w", c.ID, err)
 			}
@@ -59,7 +49,7 @@ func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Li
 		}
 	}
 	for _, l := range links {
-		av, err := attributevalue.MarshalMap(linkItem{PK: providerPK(l.ProviderID), SK: linkSK(l.CustomerID), Link: l})
+		av, err := attributevalue.MarshalMap(linkItem{PK: providerPK(l.ProviderID), SK: linkSK(l.CustomerID), ProviderID: l.ProviderID, CustomerID: l.CustomerID})
 		if err != nil {
 			return fmt.Errorf("encode link %s→%s: %w", l.ProviderID, l.CustomerID, err)
 		}
@@ -68,7 +58,7 @@ func (s *Store) PutTenants(ctx context.Context, customers []Customer, links []Li
 	return s.batchPut(ctx, items)
 }
 
-func checkTenantIDs(customers []Customer, links []Link) error {
+func checkTenantIDs(customers []domain.Customer, links []domain.Link) error {
 	for _, c := range customers {
 		if err := ident.Check(c.ID); err != nil {
 			return fmt.Errorf("customer id %q is not a valid identifier: %w", c.ID, err)
@@ -86,28 +76,28 @@ func checkTenantIDs(customers []Customer, links []Link) error {
 }
 
 // GetCustomer reads a customer.
-func (s *Store) GetCustomer(ctx context.Context, customerID string) (Customer, error) {
+func (s *Store) GetCustomer(ctx context.Context, customerID string) (domain.Customer, error) {
 	return s.getCustomer(ctx, customerPK(customerID))
 }
 
 // CustomerByZoomAccount finds the customer that owns a Zoom account.
-func (s *Store) CustomerByZoomAccount(ctx context.Context, accountID string) (Customer, error) {
+func (s *Store) CustomerByZoomAccount(ctx context.Context, accountID string) (domain.Customer, error) {
 	return s.getCustomer(ctx, zoomAccountPK(accountID))
 }
 
-func (s *Store) getCustomer(ctx context.Context, pk string) (Customer, error) {
+func (s *Store) getCustomer(ctx context.Context, pk string) (domain.Customer, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: keyOf(pk, skMeta)})
 	if err != nil {
-		return Customer{}, fmt.Errorf("get customer %s: %w", pk, err)
+		return domain.Customer{}, fmt.Errorf("get customer %s: %w", pk, err)
 	}
 	if out.Item == nil {
-		return Customer{}, fmt.Errorf("customer %s: %w", pk, ErrNotFound)
+		return domain.Customer{}, fmt.Errorf("customer %s: %w", pk, domain.ErrNotFound)
 	}
 	var it customerItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return Customer{}, fmt.Errorf("decode customer %s: %w", pk, err)
+		return domain.Customer{}, fmt.Errorf("decode customer %s: %w", pk, err)
 	}
-	return it.Customer, nil
+	return it.customer(), nil
 }
 
 func (s *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
@@ -122,7 +112,7 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 				return fmt.Errorf("batch write: items still unprocessed after %d retries", maxBatchRetries)
 			}
 			if attempt > 0 {
-				if err := sleep(ctx, s.backoff(attempt)); err != nil {
+				if err := pause.For(ctx, s.backoff(attempt)); err != nil {
 					return err
 				}
 			}

@@ -9,8 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/zoom"
 )
 
@@ -50,7 +49,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		return out, zoomErr("find number in Zoom", err)
 	case pn.Assignee != nil:
 		out.Outcome, out.ZoomID = OutcomeAssigned, pn.ID
-		out.Assignee = &store.Assignee{ID: pn.Assignee.ID, Name: pn.Assignee.Name, Type: pn.Assignee.Type, ExtensionNumber: pn.Assignee.ExtensionNumber}
+		out.Assignee = &domain.Assignee{ID: pn.Assignee.ID, Name: pn.Assignee.Name, Type: pn.Assignee.Type, ExtensionNumber: pn.Assignee.ExtensionNumber}
 	default:
 		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
 	}
@@ -58,7 +57,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 }
 
 // AssignedMessage tells the customer what to do about an assigned number.
-func AssignedMessage(a *store.Assignee) string {
+func AssignedMessage(a *domain.Assignee) string {
 	if a == nil {
 		return "assigned in Zoom — unassign it in Zoom first"
 	}
@@ -67,34 +66,34 @@ func AssignedMessage(a *store.Assignee) string {
 
 // update applies change to the number until it lands or the number stops
 // belonging to this execution (then Release.Superseded).
-func (t *Tasks) update(ctx context.Context, in Input, why string, change func(cur store.Number) store.Number) (store.Number, error) {
+func (t *Tasks) update(ctx context.Context, in Input, why string, change func(cur domain.Number) domain.Number) (domain.Number, error) {
 	return t.updateFrom(ctx, in, nil, why, change)
 }
 
 // updateFrom is update starting from read, a copy of the number this action
 // already read and found its own (nil: read it). A write from a stale read
 // loses its condition and the loop reads again, so reusing it is safe.
-func (t *Tasks) updateFrom(ctx context.Context, in Input, read *store.Number, why string, change func(cur store.Number) store.Number) (store.Number, error) {
+func (t *Tasks) updateFrom(ctx context.Context, in Input, read *domain.Number, why string, change func(cur domain.Number) domain.Number) (domain.Number, error) {
 	for attempt := 0; ; attempt++ {
-		var cur store.Number
+		var cur domain.Number
 		own := true
 		if attempt == 0 && read != nil {
 			cur = *read
 		} else {
 			var err error
 			if cur, own, err = t.owned(ctx, in); err != nil {
-				return store.Number{}, err
+				return domain.Number{}, err
 			}
 		}
 		if !own {
-			return store.Number{}, stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d stops", in.Number, cur.Status, cur.Attempt, in.Attempt)
+			return domain.Number{}, stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d stops", in.Number, cur.Status, cur.Attempt, in.Attempt)
 		}
-		written, err := t.store.Apply(ctx, store.Change{Prev: cur, Next: change(cur), Actor: Actor, Why: why})
-		if errors.Is(err, store.ErrConflict) && attempt < writeRetries {
+		written, err := t.store.Apply(ctx, domain.Change{Prev: cur, Next: change(cur), Actor: Actor, Why: why})
+		if errors.Is(err, domain.ErrConflict) && attempt < writeRetries {
 			continue
 		}
 		if err != nil {
-			return store.Number{}, storeErr("write number", err)
+			return domain.Number{}, storeErr("write number", err)
 		}
 		return written, nil
 	}
@@ -104,9 +103,9 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 	if in.TaskToken == "" {
 		return stateErr(ErrMisconfigured, "wait needs a task token")
 	}
-	_, err := t.update(ctx, in, AssignedMessage(in.Assignee), func(cur store.Number) store.Number {
+	_, err := t.update(ctx, in, AssignedMessage(in.Assignee), func(cur domain.Number) domain.Number {
 		next := cur
-		next.Status = number.WaitingForUnassign
+		next.Status = domain.WaitingForUnassign
 		next.TaskToken = in.TaskToken
 		next.Assignee = in.Assignee
 		next.Message = AssignedMessage(in.Assignee)
@@ -143,10 +142,10 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		if err != nil {
 			return err
 		}
-		if cur.Status != number.Releasing || !cur.RemovalStarted {
-			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c store.Number) store.Number {
+		if cur.Status != domain.Releasing || !cur.RemovalStarted {
+			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c domain.Number) domain.Number {
 				next := c
-				next.Status = number.Releasing
+				next.Status = domain.Releasing
 				next.RemovalStarted = true
 				next.Message, next.TaskToken, next.Assignee = "", "", nil
 				return next
@@ -161,7 +160,7 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 			if errors.As(err, &named) && named.Type == ErrZoomAssigned {
 				// Zoom kept the number: no removal happened, so it may be
 				// cancelled again while the workflow waits for the unbind.
-				if _, werr := t.updateFrom(ctx, in, &cur, "assigned again in Zoom before removal", func(c store.Number) store.Number {
+				if _, werr := t.updateFrom(ctx, in, &cur, "assigned again in Zoom before removal", func(c domain.Number) domain.Number {
 					next := c
 					next.RemovalStarted = false
 					return next
@@ -172,9 +171,9 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 			return err
 		}
 	}
-	_, err = t.updateFrom(ctx, in, &cur, why, func(cur store.Number) store.Number {
+	_, err = t.updateFrom(ctx, in, &cur, why, func(cur domain.Number) domain.Number {
 		next := cur
-		next.Status = number.Released
+		next.Status = domain.Released
 		next.Message = "released"
 		next.TaskToken, next.Assignee, next.RemovalStarted = "", nil, false
 		return next
@@ -185,7 +184,7 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 // remove removes one number on the Zoom side in the configured mode and
 // says how, for the history. Already removed is success in both modes.
 func (t *Tasks) remove(ctx context.Context, account, e164, zoomID string) (string, error) {
-	if t.cfg.Mode == ModeCarrier {
+	if t.cfg.Mode == domain.ModeCarrier {
 		if t.cfg.CarrierCode <= 0 {
 			return "", stateErr(ErrMisconfigured, "carrier release mode without a carrier code")
 		}
@@ -214,9 +213,9 @@ func (t *Tasks) remove(ctx context.Context, account, e164, zoomID string) (strin
 }
 
 func (t *Tasks) expire(ctx context.Context, in Input) error {
-	_, err := t.update(ctx, in, "still assigned in Zoom when the wait ended", func(cur store.Number) store.Number {
+	_, err := t.update(ctx, in, "still assigned in Zoom when the wait ended", func(cur domain.Number) domain.Number {
 		next := cur
-		next.Status = number.PendingApproval
+		next.Status = domain.PendingApproval
 		next.Message = fmt.Sprintf("still assigned in Zoom after %s; unassign it in Zoom, then approve the release again", t.cfg.MaxWait)
 		if cur.Assignee != nil {
 			next.Message = fmt.Sprintf("still assigned in Zoom to %s (%s) after %s; unassign it in Zoom, then approve the release again", cur.Assignee.Name, cur.Assignee.Type, t.cfg.MaxWait)
@@ -229,9 +228,9 @@ func (t *Tasks) expire(ctx context.Context, in Input) error {
 
 func (t *Tasks) fail(ctx context.Context, in Input) error {
 	reason := t.failureReason(in.Error)
-	_, err := t.update(ctx, in, reason, func(cur store.Number) store.Number {
+	_, err := t.update(ctx, in, reason, func(cur domain.Number) domain.Number {
 		next := cur
-		next.Status = number.Failed
+		next.Status = domain.Failed
 		next.Message = reason
 		if cur.RemovalStarted {
 			next.Message += ". The removal had already been sent to Zoom, so Zoom may have removed the number: approve it again to settle it (it cannot be cancelled or rejected until then)"

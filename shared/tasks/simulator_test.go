@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/zoomsim"
-	"numberrelease/shared/number"
 	"numberrelease/shared/zoom"
 )
 
@@ -20,7 +20,7 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 	dana := &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}
 	tests := []struct {
 		name        string
-		mode        ReleaseMode
+		mode        domain.ReleaseMode
 		code        int
 		seed        func(s *zoomsim.Sim)
 		between     func(s *zoomsim.Sim) // after the check, before the release
@@ -30,39 +30,39 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 		wantGone    bool
 		wantCalls   map[zoom.Label]int // Zoom API calls by label, check and release together
 	}{
-		{"customer: unassigned costs 2 Medium calls", ModeCustomer, 0,
+		{"customer: unassigned costs 2 Medium calls", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) }, nil,
 			OutcomeUnassigned, "", "removed from the customer's Zoom account", true, map[zoom.Label]int{zoom.Medium: 2}},
-		{"customer: removed in Zoom meanwhile is success", ModeCustomer, 0,
+		{"customer: removed in Zoom meanwhile is success", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) },
 			func(s *zoomsim.Sim) { s.Put("zoom-other", num, nil) }, // moved out of the account: Zoom answers 400 "does not exist"
 			OutcomeUnassigned, "", "removed from the customer's Zoom account", false, map[zoom.Label]int{zoom.Medium: 2}},
-		{"customer: assigned meanwhile is refused by Zoom", ModeCustomer, 0,
+		{"customer: assigned meanwhile is refused by Zoom", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) },
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, dana) },
 			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Medium: 2}},
-		{"customer: not in the account costs one call", ModeCustomer, 0,
+		{"customer: not in the account costs one call", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) {}, nil,
 			OutcomeUnassigned, "", "no longer in the customer's Zoom account", true, map[zoom.Label]int{zoom.Medium: 1}},
-		{"carrier: the carrier's number is removed (Medium + Light)", ModeCarrier, carrier,
+		{"carrier: the carrier's number is removed (Medium + Light)", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) }, nil,
 			OutcomeUnassigned, "", "removed from Zoom by the carrier (Provider Exchange, carrier code 8801)", true,
 			map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
-		{"carrier: removed meanwhile is success", ModeCarrier, carrier,
+		{"carrier: removed meanwhile is success", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) },
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-other", num, carrier, nil) },
 			OutcomeUnassigned, "", "removed from Zoom by the carrier", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
-		{"carrier: assigned meanwhile", ModeCarrier, carrier,
+		{"carrier: assigned meanwhile", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) },
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, dana) },
 			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
-		{"carrier: a number another carrier added is refused with the reason", ModeCarrier, carrier,
+		{"carrier: a number another carrier added is refused with the reason", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) {
 				s.PutPeering("zoom-acme", num, 7700, nil)
 				s.PutPeering("zoom-x", "+97239754570", carrier, nil)
 			}, nil,
 			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
-		{"carrier: unknown carrier code is refused", ModeCarrier, 4242,
+		{"carrier: unknown carrier code is refused", domain.ModeCarrier, 4242,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) }, nil,
 			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
 	}
@@ -77,7 +77,7 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.seed(sim)
-			tk, st := setup(number.Releasing, 1, nil)
+			tk, st := setup(domain.Releasing, 1, nil)
 			tk.zoom = zc
 			tk.cfg.Mode, tk.cfg.CarrierCode = tt.mode, tt.code
 			ctx := context.Background()
@@ -100,7 +100,7 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 			if tt.wantErr == ErrZoomRejected && !strings.Contains(err.Error(), "not added by this carrier") && !strings.Contains(err.Error(), "Carrier not found") {
 				t.Fatalf("rejection does not name Zoom's reason: %v", err)
 			}
-			if tt.wantErr == "" && (st.n.Status != number.Released || !strings.Contains(st.applied[len(st.applied)-1].Why, tt.wantWhy)) {
+			if tt.wantErr == "" && (st.n.Status != domain.Released || !strings.Contains(st.applied[len(st.applied)-1].Why, tt.wantWhy)) {
 				t.Fatalf("number %s, why %q; want RELEASED, %q", st.n.Status, st.applied[len(st.applied)-1].Why, tt.wantWhy)
 			}
 			inAccount := false

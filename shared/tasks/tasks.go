@@ -10,15 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/zoom"
 )
 
@@ -49,9 +47,9 @@ const (
 
 // Store is what the tasks need from storage.
 type Store interface {
-	GetNumber(ctx context.Context, customerID, e164 string) (store.Number, error)
-	GetCustomer(ctx context.Context, customerID string) (store.Customer, error)
-	Apply(ctx context.Context, c store.Change) (store.Number, error)
+	GetNumber(ctx context.Context, customerID, e164 string) (domain.Number, error)
+	GetCustomer(ctx context.Context, customerID string) (domain.Customer, error)
+	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
 }
 
 // Zoom is what the tasks need from Zoom (*zoom.Client and *zoom.Lazy have
@@ -61,62 +59,6 @@ type Zoom interface {
 	FindNumber(ctx context.Context, accountID, e164 string) (zoom.PhoneNumber, error)
 	RemoveNumbers(ctx context.Context, accountID string, ids []string) error
 	RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]zoom.PeeringFailure, error)
-}
-
-// ReleaseMode says how a number is removed on the Zoom side.
-type ReleaseMode string
-
-const (
-	// ModeCustomer removes the number from the customer's account
-	// (DELETE /phone/numbers by id, unassigned numbers only).
-	ModeCustomer ReleaseMode = "customer"
-	// ModeCarrier has the carrier remove a number it added through the
-	// Provider Exchange (DELETE /number_management/peering_numbers with
-	// its carrier code).
-	ModeCarrier ReleaseMode = "carrier"
-)
-
-// ParseReleaseMode reads RELEASE_MODE: "" or "customer", or "carrier".
-func ParseReleaseMode(s string) (ReleaseMode, error) {
-	switch m := ReleaseMode(strings.ToLower(strings.TrimSpace(s))); m {
-	case "", ModeCustomer:
-		return ModeCustomer, nil
-	case ModeCarrier:
-		return ModeCarrier, nil
-	}
-	return "", fmt.Errorf("release mode %q: must be customer or carrier", s)
-}
-
-// ReleaseEnv is how releases reach Zoom, as release-tasks (and `make run`)
-// read it from the environment.
-type ReleaseEnv struct {
-	Mode        ReleaseMode
-	CarrierCode int
-	Limits      zoom.Limits
-}
-
-// ReadReleaseEnv reads RELEASE_MODE (customer | carrier; default customer),
-// CARRIER_CODE (the carrier's Provider Exchange code; 0 or empty: none;
-// required in carrier mode) and ZOOM_RATE_LIMITS (zoom.ParseLimits; default
-// pro) through getenv. The error names the variable that is wrong.
-func ReadReleaseEnv(getenv func(string) string) (ReleaseEnv, error) {
-	var r ReleaseEnv
-	var err error
-	if r.Mode, err = ParseReleaseMode(getenv("RELEASE_MODE")); err != nil {
-		return r, fmt.Errorf("RELEASE_MODE: %w", err)
-	}
-	if raw := strings.TrimSpace(getenv("CARRIER_CODE")); raw != "" {
-		if r.CarrierCode, err = strconv.Atoi(raw); err != nil || r.CarrierCode < 0 {
-			return r, fmt.Errorf("CARRIER_CODE=%q is not a whole number (0 or empty: none)", raw)
-		}
-	}
-	if r.Mode == ModeCarrier && r.CarrierCode == 0 {
-		return r, errors.New("RELEASE_MODE=carrier needs CARRIER_CODE, the carrier's Provider Exchange code")
-	}
-	if r.Limits, err = zoom.ParseLimits(getenv("ZOOM_RATE_LIMITS")); err != nil {
-		return r, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
-	}
-	return r, nil
 }
 
 // DefaultZoomTimeout bounds the Zoom part of one action by default: the
@@ -133,8 +75,8 @@ type Config struct {
 	// which a still-assigned number goes back to PENDING_APPROVAL.
 	MaxWait time.Duration
 	// Mode is how the release removes the number on the Zoom side;
-	// default ModeCustomer.
-	Mode ReleaseMode
+	// default domain.ModeCustomer.
+	Mode domain.ReleaseMode
 	// CarrierCode is the carrier's Provider Exchange code (ModeCarrier).
 	CarrierCode int
 	// ZoomTimeout bounds the Zoom part of one action; default
@@ -167,8 +109,8 @@ func (c Config) Validate() error {
 		problems = append(problems, "RetryBudget must not be negative and RetryPause must be 0 (default) or at least 1 s")
 	}
 	switch c.Mode {
-	case "", ModeCustomer:
-	case ModeCarrier:
+	case "", domain.ModeCustomer:
+	case domain.ModeCarrier:
 		if c.CarrierCode <= 0 {
 			problems = append(problems, "carrier mode needs a positive carrier code (CARRIER_CODE)")
 		}
@@ -183,12 +125,12 @@ func (c Config) Validate() error {
 
 // Input is the payload every state sends.
 type Input struct {
-	Action     string          `json:"action"`
-	CustomerID string          `json:"customer_id"`
-	Number     string          `json:"number"`
-	Attempt    int             `json:"attempt"`
-	StartedAt  string          `json:"started_at,omitempty"`
-	Assignee   *store.Assignee `json:"assignee,omitempty"`
+	Action     string           `json:"action"`
+	CustomerID string           `json:"customer_id"`
+	Number     string           `json:"number"`
+	Attempt    int              `json:"attempt"`
+	StartedAt  string           `json:"started_at,omitempty"`
+	Assignee   *domain.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
 	// not in the account); the release deletes by it without a lookup.
 	ZoomID    string      `json:"zoom_id,omitempty"`
@@ -208,9 +150,9 @@ type StateError struct {
 // CheckOutput answers the check action. Every field is always present: the
 // state's ResultSelector reads them all.
 type CheckOutput struct {
-	Outcome        string          `json:"outcome"`
-	Assignee       *store.Assignee `json:"assignee"`
-	RecheckSeconds int             `json:"recheck_seconds"`
+	Outcome        string           `json:"outcome"`
+	Assignee       *domain.Assignee `json:"assignee"`
+	RecheckSeconds int              `json:"recheck_seconds"`
 	// ZoomID is the number's Zoom id, "" when the number is not in the
 	// customer's account (or the check did not look).
 	ZoomID string `json:"zoom_id"`
@@ -242,7 +184,7 @@ type cachedAccount struct {
 // New returns the tasks handler.
 func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
 	if cfg.Mode == "" {
-		cfg.Mode = ModeCustomer
+		cfg.Mode = domain.ModeCustomer
 	}
 	if cfg.ZoomTimeout <= 0 {
 		cfg.ZoomTimeout = DefaultZoomTimeout
@@ -302,15 +244,15 @@ func stateErr(name, format string, args ...any) messages.InvokeResponse_Error {
 }
 
 // owned loads the number and reports whether this execution still owns it.
-func (t *Tasks) owned(ctx context.Context, in Input) (store.Number, bool, error) {
+func (t *Tasks) owned(ctx context.Context, in Input) (domain.Number, bool, error) {
 	n, err := t.store.GetNumber(ctx, in.CustomerID, in.Number)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Number{}, false, nil
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Number{}, false, nil
 	}
 	if err != nil {
-		return store.Number{}, false, storeErr("read number", err)
+		return domain.Number{}, false, storeErr("read number", err)
 	}
-	own := n.Attempt == in.Attempt && (n.Status == number.Releasing || n.Status == number.WaitingForUnassign)
+	own := n.Attempt == in.Attempt && (n.Status == domain.Releasing || n.Status == domain.WaitingForUnassign)
 	return n, own, nil
 }
 
@@ -324,7 +266,7 @@ func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, err
 		return cached.id, nil
 	}
 	c, err := t.store.GetCustomer(ctx, customerID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.ZoomAccountID == "") {
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && c.ZoomAccountID == "") {
 		return "", stateErr(ErrMisconfigured, "customer %s has no Zoom account configured", customerID)
 	}
 	if err != nil {

@@ -11,15 +11,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"numberrelease/shared/number"
-	"numberrelease/shared/store"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/zoom"
 )
 
 type fakeStore struct {
-	n       store.Number
+	n       domain.Number
 	found   bool
-	applied []store.Change
+	applied []domain.Change
 	// getErr, customerErr and applyErr fail those calls (DynamoDB down).
 	getErr, customerErr, applyErr error
 	// beforeApply runs once before the next write (a concurrent change).
@@ -28,41 +27,41 @@ type fakeStore struct {
 	gets, customerGets int
 }
 
-func (f *fakeStore) GetNumber(context.Context, string, string) (store.Number, error) {
+func (f *fakeStore) GetNumber(context.Context, string, string) (domain.Number, error) {
 	f.gets++
 	if f.getErr != nil {
-		return store.Number{}, f.getErr
+		return domain.Number{}, f.getErr
 	}
 	if !f.found {
-		return store.Number{}, store.ErrNotFound
+		return domain.Number{}, domain.ErrNotFound
 	}
 	return f.n, nil
 }
 
-func (f *fakeStore) GetCustomer(_ context.Context, id string) (store.Customer, error) {
+func (f *fakeStore) GetCustomer(_ context.Context, id string) (domain.Customer, error) {
 	f.customerGets++
 	if f.customerErr != nil {
-		return store.Customer{}, f.customerErr
+		return domain.Customer{}, f.customerErr
 	}
 	if id == "nozoom" {
-		return store.Customer{ID: id}, nil
+		return domain.Customer{ID: id}, nil
 	}
-	return store.Customer{ID: id, ZoomAccountID: "zoom-" + id}, nil
+	return domain.Customer{ID: id, ZoomAccountID: "zoom-" + id}, nil
 }
 
-func (f *fakeStore) Apply(_ context.Context, c store.Change) (store.Number, error) {
+func (f *fakeStore) Apply(_ context.Context, c domain.Change) (domain.Number, error) {
 	if hook := f.beforeApply; hook != nil {
 		f.beforeApply = nil
 		hook()
 	}
 	if f.applyErr != nil {
-		return store.Number{}, f.applyErr
+		return domain.Number{}, f.applyErr
 	}
 	if c.Prev.Version != f.n.Version {
-		return store.Number{}, store.ErrConflict
+		return domain.Number{}, domain.ErrConflict
 	}
-	if c.Prev.Status != c.Next.Status && !number.CanTransition(c.Prev.Status, c.Next.Status) {
-		return store.Number{}, errors.New("bad transition")
+	if c.Prev.Status != c.Next.Status && !domain.CanTransition(c.Prev.Status, c.Next.Status) {
+		return domain.Number{}, errors.New("bad transition")
 	}
 	f.applied = append(f.applied, c)
 	f.n = c.Next
@@ -99,8 +98,8 @@ func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) erro
 
 const num = "+97239754569"
 
-func setup(status number.Status, attempt int, z *fakeZoom) (*Tasks, *fakeStore) {
-	st := &fakeStore{found: true, n: store.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"}}
+func setup(status domain.Status, attempt int, z *fakeZoom) (*Tasks, *fakeStore) {
+	st := &fakeStore{found: true, n: domain.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"}}
 	tk := New(st, z, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	tk.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	return tk, st
@@ -121,25 +120,25 @@ func TestCheck(t *testing.T) {
 	assigned := zoom.PhoneNumber{ID: "pn_1", Number: num, Assignee: &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}}
 	tests := []struct {
 		name     string
-		status   number.Status
+		status   domain.Status
 		attempt  int
 		started  string
 		customer string
 		zoom     *fakeZoom
 		want     string // outcome, or the error type
 	}{
-		{"assigned", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeAssigned},
-		{"unassigned", number.WaitingForUnassign, 1, "2026-11-27T11:59:00.123Z", "acme", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, OutcomeUnassigned},
-		{"zoom limiter gave up", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled, Message: "client-side pacing"}}, ErrZoomThrottled},
-		{"gone from the account", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, OutcomeUnassigned},
-		{"deadline passed", number.WaitingForUnassign, 1, "2026-11-27T10:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeExpired},
-		{"newer attempt owns it", number.Releasing, 2, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
-		{"cancelled", number.Cancelled, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
-		{"zoom throttled", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled},
-		{"zoom down", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable},
-		{"bad credentials", number.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.BadCredentials}}, ErrZoomBadCredentials},
-		{"customer without zoom account", number.Releasing, 1, "2026-11-27T11:59:00Z", "nozoom", &fakeZoom{}, ErrMisconfigured},
-		{"bad start time", number.Releasing, 1, "yesterday", "acme", &fakeZoom{}, ErrMisconfigured},
+		{"assigned", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeAssigned},
+		{"unassigned", domain.WaitingForUnassign, 1, "2026-11-27T11:59:00.123Z", "acme", &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1"}}, OutcomeUnassigned},
+		{"zoom limiter gave up", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled, Message: "client-side pacing"}}, ErrZoomThrottled},
+		{"gone from the account", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotFound}}, OutcomeUnassigned},
+		{"deadline passed", domain.WaitingForUnassign, 1, "2026-11-27T10:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeExpired},
+		{"newer attempt owns it", domain.Releasing, 2, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
+		{"cancelled", domain.Cancelled, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{pn: assigned}, OutcomeSuperseded},
+		{"zoom throttled", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled},
+		{"zoom down", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable},
+		{"bad credentials", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.BadCredentials}}, ErrZoomBadCredentials},
+		{"customer without zoom account", domain.Releasing, 1, "2026-11-27T11:59:00Z", "nozoom", &fakeZoom{}, ErrMisconfigured},
+		{"bad start time", domain.Releasing, 1, "yesterday", "acme", &fakeZoom{}, ErrMisconfigured},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,22 +171,22 @@ func TestCheck(t *testing.T) {
 }
 
 func TestWaitStoresTokenAndAssignee(t *testing.T) {
-	tk, st := setup(number.Releasing, 1, &fakeZoom{})
-	a := &store.Assignee{ID: "u1", Name: "Dana", Type: "user"}
+	tk, st := setup(domain.Releasing, 1, &fakeZoom{})
+	a := &domain.Assignee{ID: "u1", Name: "Dana", Type: "user"}
 	for i, token := range []string{"tok-1", "tok-2"} {
 		if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, Assignee: a, TaskToken: token}); err != nil {
 			t.Fatal(err)
 		}
-		if st.n.Status != number.WaitingForUnassign || st.n.TaskToken != token || st.n.Message != "assigned in Zoom to Dana (user) — unassign it in Zoom first" {
+		if st.n.Status != domain.WaitingForUnassign || st.n.TaskToken != token || st.n.Message != "assigned in Zoom to Dana (user) — unassign it in Zoom first" {
 			t.Fatalf("wait %d: number = %+v", i+1, st.n)
 		}
 	}
 	// The first wait changed the status (one history entry), the second only the token.
-	if st.applied[0].Prev.Status != number.Releasing || st.applied[1].Prev.Status != number.WaitingForUnassign {
+	if st.applied[0].Prev.Status != domain.Releasing || st.applied[1].Prev.Status != domain.WaitingForUnassign {
 		t.Fatalf("changes = %+v", st.applied)
 	}
 	// A wait for a cancelled number stops the execution.
-	st.n.Status = number.Cancelled
+	st.n.Status = domain.Cancelled
 	_, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok-3"})
 	if errType(err) != ErrSuperseded {
 		t.Fatalf("wait after cancel = %v", err)
@@ -197,24 +196,24 @@ func TestWaitStoresTokenAndAssignee(t *testing.T) {
 func TestRelease(t *testing.T) {
 	tests := []struct {
 		name        string
-		from        number.Status
+		from        domain.Status
 		zoomID      string
 		zoom        *fakeZoom
 		wantErr     string
 		wantRemoved string
-		wantStatus  number.Status
+		wantStatus  domain.Status
 		// wantStarted: the number still says its removal was sent to Zoom
 		// (so it may not be cancelled or rejected).
 		wantStarted bool
 		wantWhy     string
 	}{
-		{"removed by the check's id, no lookup", number.Releasing, "pn_1", &fakeZoom{}, "", "pn_1", number.Released, false, "removed from the customer's Zoom account"},
-		{"unbound number: claimed RELEASING, then removed", number.WaitingForUnassign, "pn_1", &fakeZoom{}, "", "pn_1", number.Released, false, "removed from the customer's Zoom account"},
-		{"not in the account at the check: nothing to remove", number.Releasing, "", &fakeZoom{}, "", "", number.Released, false, "no longer in the customer's Zoom account"},
-		{"removed meanwhile is success", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", "pn_1", number.Released, false, "no longer in"},
-		{"zoom refuses: assigned again, so no removal happened", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", number.Releasing, false, ""},
-		{"zoom down is retried by the state machine", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", number.Releasing, true, ""},
-		{"zoom throttled is retried by the state machine", number.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", number.Releasing, true, ""},
+		{"removed by the check's id, no lookup", domain.Releasing, "pn_1", &fakeZoom{}, "", "pn_1", domain.Released, false, "removed from the customer's Zoom account"},
+		{"unbound number: claimed RELEASING, then removed", domain.WaitingForUnassign, "pn_1", &fakeZoom{}, "", "pn_1", domain.Released, false, "removed from the customer's Zoom account"},
+		{"not in the account at the check: nothing to remove", domain.Releasing, "", &fakeZoom{}, "", "", domain.Released, false, "no longer in the customer's Zoom account"},
+		{"removed meanwhile is success", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotFound}}, "", "pn_1", domain.Released, false, "no longer in"},
+		{"zoom refuses: assigned again, so no removal happened", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", domain.Releasing, false, ""},
+		{"zoom down is retried by the state machine", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", domain.Releasing, true, ""},
+		{"zoom throttled is retried by the state machine", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", domain.Releasing, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +221,7 @@ func TestRelease(t *testing.T) {
 			// Zoom is asked only once the number is claimed: RELEASING
 			// (not cancellable) with its removal marked started.
 			tt.zoom.onRemove = func() {
-				if st.n.Status != number.Releasing || !st.n.RemovalStarted {
+				if st.n.Status != domain.Releasing || !st.n.RemovalStarted {
 					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", st.n.Status, st.n.RemovalStarted)
 				}
 			}
@@ -241,19 +240,6 @@ func TestRelease(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	tests := []struct {
-		mode    string
-		want    ReleaseMode
-		wantErr bool
-	}{
-		{"", ModeCustomer, false}, {"customer", ModeCustomer, false}, {" Carrier ", ModeCarrier, false}, {"partner", "", true},
-	}
-	for _, tt := range tests {
-		got, err := ParseReleaseMode(tt.mode)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ParseReleaseMode(%q) = %q, %v", tt.mode, got, err)
-		}
-	}
 	base := Config{Recheck: time.Second, MaxWait: time.Hour}
 	for _, tt := range []struct {
 		name    string
@@ -261,8 +247,8 @@ func TestConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"customer by default", func(*Config) {}, ""},
-		{"carrier with a code", func(c *Config) { c.Mode, c.CarrierCode = ModeCarrier, 8801 }, ""},
-		{"carrier without a code", func(c *Config) { c.Mode = ModeCarrier }, "CARRIER_CODE"},
+		{"carrier with a code", func(c *Config) { c.Mode, c.CarrierCode = domain.ModeCarrier, 8801 }, ""},
+		{"carrier without a code", func(c *Config) { c.Mode = domain.ModeCarrier }, "CARRIER_CODE"},
 		{"unknown mode", func(c *Config) { c.Mode = "x" }, "unknown release mode"},
 		{"no timing", func(c *Config) { c.Recheck = 0 }, "Recheck"},
 	} {
@@ -275,12 +261,12 @@ func TestConfig(t *testing.T) {
 }
 
 func TestExpireAndFail(t *testing.T) {
-	tk, st := setup(number.WaitingForUnassign, 1, &fakeZoom{})
-	st.n.Assignee, st.n.TaskToken = &store.Assignee{Name: "Dana", Type: "user"}, "tok"
+	tk, st := setup(domain.WaitingForUnassign, 1, &fakeZoom{})
+	st.n.Assignee, st.n.TaskToken = &domain.Assignee{Name: "Dana", Type: "user"}, "tok"
 	if _, err := tk.Handle(context.Background(), Input{Action: "expire", CustomerID: "acme", Number: num, Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != number.PendingApproval || st.n.TaskToken != "" || !strings.Contains(st.n.Message, "still assigned in Zoom to Dana (user) after 1h0m0s") {
+	if st.n.Status != domain.PendingApproval || st.n.TaskToken != "" || !strings.Contains(st.n.Message, "still assigned in Zoom to Dana (user) after 1h0m0s") {
 		t.Fatalf("after expire: %+v", st.n)
 	}
 
@@ -296,17 +282,17 @@ func TestExpireAndFail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error, func(t *testing.T) {
-			tk, st := setup(number.Releasing, 1, &fakeZoom{})
+			tk, st := setup(domain.Releasing, 1, &fakeZoom{})
 			if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &tt.err}); err != nil {
 				t.Fatal(err)
 			}
-			if st.n.Status != number.Failed || !strings.Contains(st.n.Message, tt.want) {
+			if st.n.Status != domain.Failed || !strings.Contains(st.n.Message, tt.want) {
 				t.Fatalf("after fail: %s %q; want message with %q", st.n.Status, st.n.Message, tt.want)
 			}
 		})
 	}
 	// A failure of a superseded execution leaves the number alone.
-	tk, st = setup(number.Cancelled, 1, &fakeZoom{})
+	tk, st = setup(domain.Cancelled, 1, &fakeZoom{})
 	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.applied) != 0 {
 		t.Fatalf("fail of superseded: %v, %d writes", err, len(st.applied))
 	}
@@ -332,7 +318,7 @@ func TestStoreFailuresAreRetryable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
-			tk, st := setup(number.Releasing, 1, z)
+			tk, st := setup(domain.Releasing, 1, z)
 			tt.breakIt(st)
 			_, err := tk.Handle(context.Background(), Input{Action: tt.action, CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1", TaskToken: "tok", StartedAt: "2026-11-27T11:59:00Z"})
 			if errType(err) != ErrStoreUnavailable || !strings.Contains(err.Error(), "context deadline exceeded") {
@@ -349,7 +335,7 @@ func TestStoreFailuresAreRetryable(t *testing.T) {
 // the customer's Zoom account once per accountTTL, not once per action.
 func TestReadsPerRelease(t *testing.T) {
 	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
-	tk, st := setup(number.Releasing, 1, z)
+	tk, st := setup(domain.Releasing, 1, z)
 	now := tk.now()
 	in := Input{CustomerID: "acme", Number: num, Attempt: 1, StartedAt: now.Format(time.RFC3339)}
 	check := in
@@ -364,13 +350,13 @@ func TestReadsPerRelease(t *testing.T) {
 	if _, err := tk.Handle(context.Background(), release); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != number.Released || st.gets != 3 || st.customerGets != 1 {
+	if st.n.Status != domain.Released || st.gets != 3 || st.customerGets != 1 {
 		t.Fatalf("status %s after %d number reads and %d customer reads; want RELEASED after 3 and 1", st.n.Status, st.gets, st.customerGets)
 	}
 	// Once the cached account is older than accountTTL it is read again.
 	tk.now = func() time.Time { return now.Add(accountTTL + time.Second) }
 	check.StartedAt = tk.now().Format(time.RFC3339)
-	st.n.Status = number.Releasing
+	st.n.Status = domain.Releasing
 	if _, err := tk.Handle(context.Background(), check); err != nil {
 		t.Fatal(err)
 	}
@@ -384,10 +370,10 @@ func TestReadsPerRelease(t *testing.T) {
 // release reads again, stops as superseded and never asks Zoom.
 func TestReleaseAfterConcurrentCancel(t *testing.T) {
 	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
-	tk, st := setup(number.WaitingForUnassign, 1, z)
-	st.beforeApply = func() { st.n.Status, st.n.Version = number.Cancelled, st.n.Version+1 }
+	tk, st := setup(domain.WaitingForUnassign, 1, z)
+	st.beforeApply = func() { st.n.Status, st.n.Version = domain.Cancelled, st.n.Version+1 }
 	_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
-	if errType(err) != ErrSuperseded || st.n.Status != number.Cancelled || len(st.applied) != 0 || len(z.removed) != 0 {
+	if errType(err) != ErrSuperseded || st.n.Status != domain.Cancelled || len(st.applied) != 0 || len(z.removed) != 0 {
 		t.Fatalf("err %v, status %s, %d writes, removed %v; want Release.Superseded, CANCELLED, none, none", err, st.n.Status, len(st.applied), z.removed)
 	}
 }
@@ -397,21 +383,21 @@ func TestReleaseAfterConcurrentCancel(t *testing.T) {
 // that approving again settles it; a wait (Zoom shows the number assigned)
 // clears the mark.
 func TestFailureAfterRemovalSentSaysSo(t *testing.T) {
-	tk, st := setup(number.Releasing, 1, &fakeZoom{})
+	tk, st := setup(domain.Releasing, 1, &fakeZoom{})
 	st.n.RemovalStarted = true
 	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1,
 		Error: &StateError{Error: ErrZoomUnavailable, Cause: "timeout"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != number.Failed || !st.n.RemovalStarted || !strings.Contains(st.n.Message, "Zoom may have removed the number") {
+	if st.n.Status != domain.Failed || !st.n.RemovalStarted || !strings.Contains(st.n.Message, "Zoom may have removed the number") {
 		t.Fatalf("after fail: %s, removal started %v, %q", st.n.Status, st.n.RemovalStarted, st.n.Message)
 	}
-	tk, st = setup(number.Releasing, 1, &fakeZoom{})
+	tk, st = setup(domain.Releasing, 1, &fakeZoom{})
 	st.n.RemovalStarted = true
 	if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != number.WaitingForUnassign || st.n.RemovalStarted {
+	if st.n.Status != domain.WaitingForUnassign || st.n.RemovalStarted {
 		t.Fatalf("after wait: %s, removal started %v; want WAITING_FOR_UNASSIGN, cleared", st.n.Status, st.n.RemovalStarted)
 	}
 }
@@ -444,7 +430,7 @@ func TestTriage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tk, _ := setup(number.Releasing, 1, &fakeZoom{})
+			tk, _ := setup(domain.Releasing, 1, &fakeZoom{})
 			tk.now = func() time.Time { return now }
 			out, err := tk.Handle(context.Background(), Input{Action: "triage", CustomerID: "acme", Number: num, Attempt: 1,
 				Error: &StateError{Error: tt.err}, TroubleSince: tt.since, StartedAt: at(tt.started)})
@@ -463,40 +449,8 @@ func TestTriage(t *testing.T) {
 }
 
 func TestUnknownAction(t *testing.T) {
-	tk, _ := setup(number.Releasing, 1, &fakeZoom{})
+	tk, _ := setup(domain.Releasing, 1, &fakeZoom{})
 	if _, err := tk.Handle(context.Background(), Input{Action: "dance"}); errType(err) != ErrMisconfigured {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestReadReleaseEnv(t *testing.T) {
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    ReleaseEnv
-		wantErr string
-	}{
-		{name: "defaults", want: ReleaseEnv{Mode: ModeCustomer, Limits: zoom.ProLimits()}},
-		{name: "carrier", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": " 4242 ", "ZOOM_RATE_LIMITS": "light=5,medium=3,heavy=1"},
-			want: ReleaseEnv{Mode: ModeCarrier, CarrierCode: 4242, Limits: zoom.Limits{Light: 5, Medium: 3, Heavy: 1}}},
-		{name: "carrier without code", env: map[string]string{"RELEASE_MODE": "carrier"}, wantErr: "needs CARRIER_CODE"},
-		{name: "carrier with code 0", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "0"}, wantErr: "needs CARRIER_CODE"},
-		{name: "unknown mode", env: map[string]string{"RELEASE_MODE": "account"}, wantErr: "RELEASE_MODE"},
-		{name: "negative code", env: map[string]string{"CARRIER_CODE": "-3"}, wantErr: `CARRIER_CODE="-3"`},
-		{name: "bad limits", env: map[string]string{"ZOOM_RATE_LIMITS": "fast"}, wantErr: "ZOOM_RATE_LIMITS"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReadReleaseEnv(func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ReadReleaseEnv = %+v, %v; want %+v", got, err, tt.want)
-			}
-		})
 	}
 }

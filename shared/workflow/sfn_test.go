@@ -2,22 +2,20 @@ package workflow
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/emulatortest"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 func newStateMachine(t *testing.T) (*sfn.Client, string) {
 	t.Helper()
+	srv := emulatortest.Server(t)
 	client := sfn.NewFromConfig(srv.AWSConfig(), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) })
 	out, err := client.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name:       aws.String("release-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))),

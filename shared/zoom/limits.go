@@ -3,8 +3,6 @@ package zoom
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // Label is a Zoom rate-limit label: the "Rate Limit Label" each endpoint of
@@ -78,38 +76,6 @@ func (l Limits) OrPro() Limits {
 
 func (l Limits) String() string {
 	return fmt.Sprintf("light=%d,medium=%d,heavy=%d", l.Light, l.Medium, l.Heavy)
-}
-
-// ParseLimits reads limits from configuration: "" or "pro" (ProLimits),
-// "business" (BusinessLimits), or explicit per-second values such as
-// "light=20,medium=10,heavy=5" (labels left out keep the Pro value).
-func ParseLimits(s string) (Limits, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch s {
-	case "", "pro":
-		return ProLimits(), nil
-	case "business", "business+", "enterprise":
-		return BusinessLimits(), nil
-	}
-	var l Limits
-	for part := range strings.SplitSeq(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if !ok || err != nil || n < 1 || n > 10000 {
-			return Limits{}, fmt.Errorf("zoom rate limits %q: %q is not label=calls-per-second (1–10000)", s, part)
-		}
-		switch strings.TrimSpace(k) {
-		case "light":
-			l.Light = n
-		case "medium":
-			l.Medium = n
-		case "heavy":
-			l.Heavy = n
-		default:
-			return Limits{}, fmt.Errorf("zoom rate limits %q: unknown label %q (light, medium, heavy)", s, k)
-		}
-	}
-	return l.OrPro(), nil
 }
 
 // Limiter paces calls to Zoom so that all callers together stay within an

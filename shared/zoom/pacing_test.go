@@ -470,28 +470,8 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	}
 }
 
-func TestParseLimits(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    zoom.Limits
-		wantErr bool
-	}{
-		{"", zoom.ProLimits(), false},
-		{"Pro", zoom.ProLimits(), false},
-		{"business", zoom.BusinessLimits(), false},
-		{"medium=8", zoom.Limits{Light: 20, Medium: 8, Heavy: 5}, false},
-		{"light=30, medium=15,heavy=7", zoom.Limits{Light: 30, Medium: 15, Heavy: 7}, false},
-		{"medium=0", zoom.Limits{}, true},
-		{"medium", zoom.Limits{}, true},
-		{"huge=3", zoom.Limits{}, true},
-		{"enterprise-plus", zoom.Limits{}, true},
-	}
-	for _, tt := range tests {
-		got, err := zoom.ParseLimits(tt.in)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ParseLimits(%q) = %+v, %v; want %+v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
+// TestLimitsOf: a label Zoom does not have has no limit.
+func TestLimitsOf(t *testing.T) {
 	if got := zoom.ProLimits().Of(zoom.Label("Enormous")); got != 0 {
 		t.Errorf("limit of an unknown label = %d", got)
 	}

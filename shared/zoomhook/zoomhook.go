@@ -29,7 +29,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -143,31 +142,15 @@ func New(cfg Config, h Hinter) http.Handler {
 	return &handler{cfg: cfg, hinter: h, log: log}
 }
 
-type ctxKey struct{}
-
-// WithRequestID returns a context carrying the id that problems and logs
-// quote (API Gateway's request id when there is one); pass it to
-// apigw.Handler.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
-
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if requestID(r.Context()) == "" {
-		r = r.WithContext(WithRequestID(r.Context(), jsonhttp.NewRequestID()))
-	}
+	r = jsonhttp.EnsureRequestID(r, "")
 	w.Header().Set("X-Content-Type-Options", jsonhttp.NoSniff)
 	switch {
 	case r.URL.Path != Path:
-		h.problem(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.NotFound, "no such resource: %s", r.URL.Path))
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
-		h.problem(w, r, apperr.New(apperr.MethodNotAllowed, "%s is not served at %s; allowed: POST", r.Method, Path))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.MethodNotAllowed, "%s is not served at %s; allowed: POST", r.Method, Path))
 	default:
 		h.serve(w, r)
 	}
@@ -176,25 +159,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve handles one POST: read, verify, then act.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	log := h.log.With("request_id", requestID(ctx), "zoom_tracking_id", r.Header.Get("x-zm-trackingid"))
+	log := h.log.With("request_id", jsonhttp.RequestID(ctx), "zoom_tracking_id", r.Header.Get("x-zm-trackingid"))
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		log.WarnContext(ctx, "zoom webhook refused", "reason", "body too large")
-		h.problem(w, r, apperr.New(apperr.TooLarge, "request body is over %d bytes", MaxBodyBytes))
-		return
-	}
+	body, err := jsonhttp.ReadBody(w, r, MaxBodyBytes)
 	if err != nil {
-		log.WarnContext(ctx, "zoom webhook refused", "reason", "body unreadable", "err", err)
-		h.problem(w, r, apperr.New(apperr.Invalid, "request body could not be read"))
+		log.WarnContext(ctx, "zoom webhook refused", "reason", err.Error())
+		jsonhttp.WriteProblem(w, r, err)
 		return
 	}
 
 	secret, err := h.secret(ctx)
 	if err != nil {
 		log.ErrorContext(ctx, "zoom webhook secret unavailable", "err", err)
-		h.problem(w, r, apperr.New(apperr.Unavailable, "the webhook cannot be verified right now; retry later"))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Unavailable, "the webhook cannot be verified right now; retry later"))
 		return
 	}
 	// The signature is over the raw body; nothing is parsed before it holds.
@@ -203,19 +180,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		// The reason and the timestamp are logged, never the signature.
 		log.WarnContext(ctx, "zoom webhook refused", "reason", err.Error(),
 			"timestamp", r.Header.Get(zoomsig.HeaderTimestamp))
-		h.problem(w, r, apperr.New(apperr.Unauthenticated, "the Zoom webhook signature is missing, invalid or stale"))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Unauthenticated, "the Zoom webhook signature is missing, invalid or stale"))
 		return
 	}
 
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		log.WarnContext(ctx, "zoom webhook refused", "reason", "malformed JSON", "err", err)
-		h.problem(w, r, apperr.New(apperr.Invalid, "%s", jsonhttp.DescribeDecodeError(err, &env)))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Invalid, "%s", jsonhttp.DescribeDecodeError(err, &env)))
 		return
 	}
 	if env.Event == "" {
 		log.WarnContext(ctx, "zoom webhook refused", "reason", "no event")
-		h.problem(w, r, apperr.New(apperr.Invalid, `"event" is required: Zoom's envelope names its event`))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Invalid, `"event" is required: Zoom's envelope names its event`))
 		return
 	}
 	log = log.With("event", env.Event)
@@ -251,7 +228,7 @@ func (h *handler) secret(ctx context.Context) ([]byte, error) {
 func (h *handler) urlValidation(w http.ResponseWriter, r *http.Request, log *slog.Logger, secret []byte, env Envelope) {
 	if env.Payload.PlainToken == "" {
 		log.WarnContext(r.Context(), "zoom webhook refused", "reason", "url validation without plainToken")
-		h.problem(w, r, apperr.New(apperr.Invalid, "payload.plainToken is required for %s", EventURLValidation))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Invalid, "payload.plainToken is required for %s", EventURLValidation))
 		return
 	}
 	log.InfoContext(r.Context(), "zoom endpoint validated")
@@ -284,7 +261,7 @@ func (h *handler) unassigned(w http.ResponseWriter, r *http.Request, log *slog.L
 	if err := h.hinter.Unassigned(hctx, env.Payload.AccountID, e164); err != nil {
 		// 500 whatever the Hinter's error, so that Zoom delivers it again.
 		log.ErrorContext(ctx, "zoom unassign hint failed; Zoom will deliver it again", "number", e164, "err", err)
-		h.problem(w, r, apperr.New(apperr.Internal, "the notification could not be handled now; it is accepted when delivered again"))
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Internal, "the notification could not be handled now; it is accepted when delivered again"))
 		return
 	}
 	log.InfoContext(ctx, "zoom unassign hint accepted", "number", e164)
@@ -293,10 +270,4 @@ func (h *handler) unassigned(w http.ResponseWriter, r *http.Request, log *slog.L
 
 type ignored struct {
 	Ignored string `json:"ignored"`
-}
-
-// problem writes err as an RFC 9457 document. Errors that are not
-// *apperr.Error become internal problems whose text is not shown.
-func (h *handler) problem(w http.ResponseWriter, r *http.Request, err error) {
-	apperr.Write(w, err, requestID(r.Context()))
 }

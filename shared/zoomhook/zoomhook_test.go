@@ -19,6 +19,7 @@ import (
 
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomhook"
 	"numberrelease/shared/zoomsig"
@@ -387,7 +388,7 @@ func TestReplayIsRefused(t *testing.T) {
 func TestRequestIDFromContext(t *testing.T) {
 	h := zoomhook.New(zoomhook.Config{Secret: secret, Now: func() time.Time { return t0 }, Log: discard()}, &fakeHinter{})
 	req := httptest.NewRequest(http.MethodGet, zoomhook.Path, nil)
-	req = req.WithContext(zoomhook.WithRequestID(req.Context(), "apigw-req-1"))
+	req = req.WithContext(jsonhttp.WithRequestID(req.Context(), "apigw-req-1"))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if !strings.Contains(rec.Body.String(), `"instance":"apigw-req-1"`) {

@@ -23,13 +23,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"numberrelease/shared/auth"
+	"numberrelease/shared/config"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/harness/lambdafront"
+	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/notify"
 	"numberrelease/shared/reconcile"
-	"numberrelease/shared/stage"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
@@ -58,7 +60,7 @@ type Config struct {
 	RetryBudget, RetryPause time.Duration
 	// Stage names the cdk.json stage whose settings the local system shares
 	// with the deployed one: release-tasks' concurrency cap, which the
-	// Lambda front enforces as Lambda does (stage.Config); "" for none.
+	// Lambda front enforces as Lambda does (config.StageConfig); "" for none.
 	Stage string
 	// ReconcileEvery is how often the reconciler runs (0: never), and
 	// ReconcileGrace how long a number may go unchanged before it checks
@@ -70,7 +72,7 @@ type Config struct {
 	ZoomLimits zoom.Limits
 	// ReleaseMode and CarrierCode choose how the release removes a number
 	// on the Zoom side (tasks.Config); customer by default.
-	ReleaseMode tasks.ReleaseMode
+	ReleaseMode domain.ReleaseMode
 	CarrierCode int
 	// WebhookSecret signs and verifies Zoom notifications.
 	WebhookSecret string
@@ -112,7 +114,7 @@ func Defaults() Config {
 		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
 		Stage:         "dev",
 		ZoomLimits:    zoom.ProLimits(),
-		ReleaseMode:   tasks.ModeCustomer,
+		ReleaseMode:   domain.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
 		Log: slog.Default(),
 	}
@@ -136,7 +138,7 @@ type Stack struct {
 	URL             string
 	Store           *store.Store
 	Sim             *zoomsim.Sim
-	Issuer          *auth.LocalIssuer
+	Issuer          *localauth.Issuer
 	StateMachineARN string
 	SFN             *sfn.Client
 	// Events is an EventBridge client for the emulator (EventBus).
@@ -256,11 +258,11 @@ func (s *Stack) capConcurrency(name string) error {
 	if name == "" {
 		return nil
 	}
-	path, err := stage.FindFile()
+	path, err := config.FindCDKFile()
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
-	st, err := stage.LoadFile(path, name)
+	st, err := config.LoadStageFile(path, name)
 	if err != nil {
 		return err
 	}
@@ -293,9 +295,9 @@ func (s *Stack) startWorkflowStarter(ctx context.Context, awsCfg aws.Config, fau
 }
 
 // pollStream reads the table's stream for one consumer until ctx ends.
-func (s *Stack) pollStream(ctx context.Context, awsCfg aws.Config, name string, handle notify.StreamHandler) {
+func (s *Stack) pollStream(ctx context.Context, awsCfg aws.Config, name string, handle streampoll.Handler) {
 	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
-	poller := &notify.Poller{Client: streams, StreamARN: s.streamARN, Interval: 200 * time.Millisecond, Log: s.log.With("consumer", name)}
+	poller := &streampoll.Poller{Client: streams, StreamARN: s.streamARN, Interval: 200 * time.Millisecond, Log: s.log.With("consumer", name)}
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()

@@ -7,6 +7,8 @@ import (
 
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/ratelimit"
@@ -25,7 +27,7 @@ const Audience = "number-release"
 // wire builds the handlers exactly as the Lambdas do and mounts them.
 func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	log := cfg.Log
-	issuer, err := auth.NewLocalIssuer(s.URL+"/local", Audience)
+	issuer, err := localauth.New(s.URL+"/local", Audience)
 	if err != nil {
 		return nil, fmt.Errorf("local issuer: %w", err)
 	}
@@ -61,7 +63,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
 		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
-	if tcfg.Mode == tasks.ModeCarrier {
+	if tcfg.Mode == domain.ModeCarrier {
 		s.carrierCode = cfg.CarrierCode
 	}
 	if err := tcfg.Validate(); err != nil {
@@ -98,13 +100,13 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 }
 
 // Demo tenants (SPEC §4 "Local defaults").
-var demoCustomers = []store.Customer{
+var demoCustomers = []domain.Customer{
 	{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"},
 	{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-globex"},
 	{ID: "initech", Name: "Initech", ZoomAccountID: "zoom-initech"},
 }
 
-var demoLinks = []store.Link{
+var demoLinks = []domain.Link{
 	{ProviderID: "pxc", CustomerID: "acme"},
 	{ProviderID: "pxc", CustomerID: "globex"},
 	{ProviderID: "other", CustomerID: "initech"},

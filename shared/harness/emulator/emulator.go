@@ -2,14 +2,8 @@
 // and the local runner, without Docker. See docs/EMULATOR.md for how it works
 // and where moto differs from AWS.
 //
-// A test package that needs DynamoDB or Step Functions starts one server for
-// all its tests:
-//
-//	var srv *emulator.Server
-//
-//	func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
-//
-// and each test takes a fresh table with srv.NewTable(t).
+// Tests take a server through package emulatortest (one per test binary,
+// a fresh table per test); the local system (devstack) starts its own.
 //
 // moto comes from the project's virtualenv, which `make test` (or
 // `make emulator`) creates. It runs through moto_server.py, which makes
@@ -41,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 const (
@@ -227,6 +222,13 @@ func (s *Server) AWSConfig() aws.Config {
 		return retry.AddWithMaxAttempts(retry.NewStandard(), 3)
 	}
 	return *cfg
+}
+
+// DynamoDB returns a DynamoDB client for this server.
+func (s *Server) DynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(s.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(s.endpoint)
+	})
 }
 
 // Stop ends moto's whole process group, waits for it to exit and removes the

@@ -1,12 +1,14 @@
-package emulator
+package emulator_test
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,15 +24,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/emulatortest"
 	schema "numberrelease/shared/table"
 )
 
-// srv is the package's shared server, with real state-machine execution on.
-var srv *Server
+// moto is the package's shared server, with real state-machine execution on.
+var moto = &emulatortest.Shared{Options: emulator.Options{ExecuteStateMachines: true}}
 
-func TestMain(m *testing.M) {
-	os.Exit(Main(m, Options{ExecuteStateMachines: true}, &srv))
-}
+func TestMain(m *testing.M) { emulatortest.Main(m, moto) }
 
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
@@ -53,6 +55,7 @@ func putItem(t *testing.T, db *dynamodb.Client, table string, item map[string]ty
 }
 
 func TestEndpointAndConfig(t *testing.T) {
+	srv := moto.Server(t)
 	if !strings.HasPrefix(srv.Endpoint(), "http://127.0.0.1:") {
 		t.Errorf("Endpoint() = %q, want http://127.0.0.1:<port>", srv.Endpoint())
 	}
@@ -76,8 +79,8 @@ func TestEndpointAndConfig(t *testing.T) {
 }
 
 func TestNewTableUsesSchema(t *testing.T) {
-	db, table := srv.NewTable(t)
-	_, other := srv.NewTable(t)
+	db, table := moto.NewTable(t)
+	_, other := moto.NewTable(t)
 	if table == other {
 		t.Fatalf("two tables share the name %q", table)
 	}
@@ -104,8 +107,8 @@ func TestNewTableUsesSchema(t *testing.T) {
 
 func TestNewTableIsDeletedOnCleanup(t *testing.T) {
 	var table string
-	t.Run("inner", func(t *testing.T) { _, table = srv.NewTable(t) })
-	_, err := srv.DynamoDB().DescribeTable(ctxT(t), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	t.Run("inner", func(t *testing.T) { _, table = moto.NewTable(t) })
+	_, err := moto.Server(t).DynamoDB().DescribeTable(ctxT(t), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	var notFound *types.ResourceNotFoundException
 	if !errors.As(err, &notFound) {
 		t.Fatalf("DescribeTable after cleanup: err = %v, want ResourceNotFoundException", err)
@@ -113,7 +116,7 @@ func TestNewTableIsDeletedOnCleanup(t *testing.T) {
 }
 
 func TestPutGetRoundTrip(t *testing.T) {
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	item := key("NUM#+15551230001", "META")
 	item["status"] = str("ACTIVE")
 	item["count"] = &types.AttributeValueMemberN{Value: "3"}
@@ -136,7 +139,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 }
 
 func TestConditionalWrites(t *testing.T) {
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	item := key("NUM#+15551230002", "META")
 	item["status"] = str("ACTIVE")
 	putItem(t, db, table, item)
@@ -177,7 +180,7 @@ func TestConditionalWrites(t *testing.T) {
 }
 
 func TestTransactionCanceledHasReasons(t *testing.T) {
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	putItem(t, db, table, key("NUM#+15551230003", "META"))
 
 	_, err := db.TransactWriteItems(ctxT(t), &dynamodb.TransactWriteItemsInput{
@@ -214,7 +217,7 @@ func TestTransactionCanceledHasReasons(t *testing.T) {
 }
 
 func TestQueryByCustomerIndex(t *testing.T) {
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	for i, c := range []struct{ customer, status string }{
 		{"CUST#a", "ACTIVE"}, {"CUST#a", "RELEASED"}, {"CUST#a", "ACTIVE"}, {"CUST#b", "ACTIVE"},
 	} {
@@ -248,15 +251,16 @@ func TestQueryByCustomerIndex(t *testing.T) {
 	}
 }
 
-// TestStateMachinesExecute proves Options.ExecuteStateMachines took effect:
+// TestStateMachinesExecute proves emulator.Options.ExecuteStateMachines took effect:
 // moto's GET /moto-api/config does not report the stepfunctions setting, so a
 // Pass state machine is run for real and its output checked.
 func TestStateMachinesExecute(t *testing.T) {
 	ctx := ctxT(t)
+	srv := moto.Server(t)
 	client := sfn.NewFromConfig(srv.AWSConfig(), func(o *sfn.Options) {
 		o.BaseEndpoint = aws.String(srv.Endpoint())
 	})
-	name := "nr-test-" + randomHex(4)
+	name := "nr-test-" + strings.ToLower(rand.Text()[:8])
 	sm, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String(name),
 		RoleArn:    aws.String("arn:aws:iam::123456789012:role/nr-test"),
@@ -282,7 +286,7 @@ func TestStateMachinesExecute(t *testing.T) {
 	}
 
 	var out *sfn.DescribeExecutionOutput
-	ticker := time.NewTicker(pollInterval)
+	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for {
 		out, err = client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
@@ -323,22 +327,23 @@ func mustJSON(t *testing.T, v any) []byte {
 // TestStartStop starts extra servers and checks MOTO_PORT, the moto config
 // call and that Stop leaves no process behind.
 func TestStartStop(t *testing.T) {
+	emulatortest.SkipShort(t)
 	tests := []struct {
 		name         string
-		opts         Options
-		wantMotoPort func(s *Server) int
+		opts         emulator.Options
+		wantMotoPort func(s *emulator.Server) int
 	}{
-		{name: "defaults", opts: Options{}, wantMotoPort: func(s *Server) int { return s.port }},
-		{name: "lambda front port", opts: Options{MotoPort: 1, ExecuteStateMachines: true}, wantMotoPort: func(*Server) int { return 1 }},
+		{name: "defaults", opts: emulator.Options{}, wantMotoPort: func(s *emulator.Server) int { return port(t, s) }},
+		{name: "lambda front port", opts: emulator.Options{MotoPort: 1, ExecuteStateMachines: true}, wantMotoPort: func(*emulator.Server) int { return 1 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := Start(ctxT(t), tc.opts)
+			s, err := emulator.Start(ctxT(t), tc.opts)
 			if err != nil {
 				t.Fatalf("Start: %v", err)
 			}
-			pid := s.cmd.Process.Pid
+			pid := s.Pid()
 			t.Cleanup(func() { _ = s.Stop() })
 
 			resp, err := http.Get(s.Endpoint() + "/moto-api/config")
@@ -411,8 +416,8 @@ func TestStartErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvMotoPython, tc.bin)
-			s, err := Start(ctxT(t), Options{})
+			t.Setenv(emulator.EnvMotoPython, tc.bin)
+			s, err := emulator.Start(ctxT(t), emulator.Options{})
 			if err == nil {
 				s.Stop()
 				t.Fatal("Start succeeded, want error")
@@ -426,16 +431,30 @@ func TestStartErrors(t *testing.T) {
 	}
 }
 
-func TestModuleRoot(t *testing.T) {
-	root, err := moduleRoot()
+// port is the port s listens on.
+func port(t *testing.T, s *emulator.Server) int {
+	t.Helper()
+	u, err := url.Parse(s.Endpoint())
 	if err != nil {
-		t.Fatalf("moduleRoot: %v", err)
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestModuleRoot(t *testing.T) {
+	root, err := emulator.ModuleRoot()
+	if err != nil {
+		t.Fatalf("ModuleRoot: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Errorf("no go.mod in %s: %v", root, err)
 	}
 	wd, _ := os.Getwd()
 	if rel, err := filepath.Rel(root, wd); err != nil || rel != filepath.Join("shared", "harness", "emulator") {
-		t.Errorf("moduleRoot() = %s, want the root above shared/harness/emulator (wd %s)", root, wd)
+		t.Errorf("ModuleRoot() = %s, want the root above shared/harness/emulator (wd %s)", root, wd)
 	}
 }

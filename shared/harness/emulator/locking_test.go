@@ -1,11 +1,13 @@
-package emulator
+package emulator_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -176,7 +178,7 @@ func TestConcurrentConditionalWritesToOneItem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, table := srv.NewTable(t)
+			db, table := moto.NewTable(t)
 			if tt.setup != nil {
 				tt.setup(t, db, table)
 			}
@@ -196,7 +198,7 @@ func TestConcurrentConditionalWritesToOneItem(t *testing.T) {
 // new value, return every count from 1 to n once.
 func TestConcurrentCounter(t *testing.T) {
 	const perRacer = 10
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	counts := make([][]int, racers)
 	errs := race(racers, func(i int) error {
 		for range perRacer {
@@ -270,7 +272,7 @@ func TestTransactionsExcludingEachOther(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, table := srv.NewTable(t)
+			db, table := moto.NewTable(t)
 			for r := range rounds {
 				ctx := ctxT(t)
 				item := key(pk, "META")
@@ -299,7 +301,7 @@ func TestReadsSeeTransactionsWhole(t *testing.T) {
 		first, second = "NUM#+15551238004", "NUM#+15551238005"
 		writes        = 150
 	)
-	db, table := srv.NewTable(t)
+	db, table := moto.NewTable(t)
 	for _, pk := range []string{first, second} {
 		item := key(pk, "META")
 		item["version"] = num(0)
@@ -379,7 +381,7 @@ func TestClientRequestToken(t *testing.T) {
 		}}}}
 	}
 	// Tokens live in the server for 10 minutes: each run names its own.
-	run := randomHex(4)
+	run := strings.ToLower(rand.Text()[:8])
 	withToken := func(in *dynamodb.TransactWriteItemsInput, token string) *dynamodb.TransactWriteItemsInput {
 		in.ClientRequestToken = aws.String(token + "-" + run)
 		return in
@@ -430,7 +432,7 @@ func TestClientRequestToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, table := srv.NewTable(t)
+			db, table := moto.NewTable(t)
 			for i, in := range tt.calls(table) {
 				if i == tt.createAt {
 					item := key(counter, "META")

@@ -1,4 +1,4 @@
-package emulator
+package emulator_test
 
 import (
 	"errors"
@@ -80,7 +80,7 @@ func TestTransactionRollback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db, table := srv.NewTable(t)
+			db, table := moto.NewTable(t)
 			for _, pk := range []string{existing, updated, deleted} {
 				putItem(t, db, table, withStatus(pk, "OLD"))
 			}
@@ -115,6 +115,7 @@ func TestTransactionRollback(t *testing.T) {
 // streamRecords counts the records on the table's stream from its start.
 func streamRecords(t *testing.T, table string) int {
 	t.Helper()
+	srv := moto.Server(t)
 	db := srv.DynamoDB()
 	desc, err := db.DescribeTable(ctxT(t), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {

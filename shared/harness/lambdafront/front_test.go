@@ -22,53 +22,61 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/emulatortest"
 )
+
+// moto executes state machines and calls Lambda at the front (its
+// MOTO_PORT), as in the local system; TestMain sets its options.
+var moto = &emulatortest.Shared{}
 
 var (
-	srv   *emulator.Server
-	front *Front
+	frontLn   net.Listener
+	frontOnce sync.Once
+	front     *Front
+	frontErr  error
 )
 
-// TestMain puts the front on the port moto calls Lambda at (MOTO_PORT), as
-// the local runner does.
+// TestMain listens for the front on the port moto will call Lambda at.
 func TestMain(m *testing.M) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	os.Exit(func() int {
-		return emulator.Main(&mainWithFront{m: m, ln: ln}, emulator.Options{ExecuteStateMachines: true, MotoPort: port}, &srv)
-	}())
+	frontLn = ln
+	moto.Options = emulator.Options{ExecuteStateMachines: true, MotoPort: ln.Addr().(*net.TCPAddr).Port}
+	code := emulatortest.Run(m, moto)
+	_ = ln.Close()
+	os.Exit(code)
 }
 
-type mainWithFront struct {
-	m  *testing.M
-	ln net.Listener
-}
-
-func (w *mainWithFront) Run() int {
-	var err error
-	front, err = New(srv.Endpoint(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+// theFront is the front answering moto's Lambda calls, started with moto
+// on first use.
+func theFront(t *testing.T) *Front {
+	t.Helper()
+	srv := moto.Server(t)
+	frontOnce.Do(func() {
+		front, frontErr = New(srv.Endpoint(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		if frontErr == nil {
+			go func() { _ = (&http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}).Serve(frontLn) }()
+		}
+	})
+	if frontErr != nil {
+		t.Fatal(frontErr)
 	}
-	hs := &http.Server{Handler: front}
-	go func() { _ = hs.Serve(w.ln) }()
-	defer hs.Close()
-	return w.m.Run()
+	return front
 }
 
-func sfnClient() *sfn.Client {
+func sfnClient(t *testing.T) *sfn.Client {
+	t.Helper()
+	srv := moto.Server(t)
 	return sfn.NewFromConfig(srv.AWSConfig(), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) })
 }
 
 func runMachine(t *testing.T, def string, input string) *sfn.DescribeExecutionOutput {
 	t.Helper()
 	ctx := context.Background()
-	c := sfnClient()
+	c := sfnClient(t)
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::123456789012:role/sfn"),
@@ -98,7 +106,7 @@ func runMachine(t *testing.T, def string, input string) *sfn.DescribeExecutionOu
 const fnArn = "arn:aws:lambda:us-east-1:123456789012:function:%s:$LATEST"
 
 func TestInvokeRunsTheHandler(t *testing.T) {
-	front.Register("double", func(ctx context.Context, in struct{ N int }) (map[string]int, error) {
+	theFront(t).Register("double", func(ctx context.Context, in struct{ N int }) (map[string]int, error) {
 		return map[string]int{"n": in.N * 2}, nil
 	})
 	def := fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
@@ -110,10 +118,10 @@ func TestInvokeRunsTheHandler(t *testing.T) {
 }
 
 func TestNamedErrorsReachCatch(t *testing.T) {
-	front.Register("throttled", func(ctx context.Context) error {
+	theFront(t).Register("throttled", func(ctx context.Context) error {
 		return messages.InvokeResponse_Error{Type: "Zoom.Throttled", Message: "slow down"}
 	})
-	front.Register("plain", func(ctx context.Context) error { return errors.New("boom") })
+	theFront(t).Register("plain", func(ctx context.Context) error { return errors.New("boom") })
 	for _, tt := range []struct{ fn, wantErr string }{{"throttled", "Zoom.Throttled"}, {"plain", "errorString"}} {
 		t.Run(tt.fn, func(t *testing.T) {
 			def := fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
@@ -131,7 +139,7 @@ func TestNamedErrorsReachCatch(t *testing.T) {
 func TestWaitForTaskToken(t *testing.T) {
 	var mu sync.Mutex
 	var token string
-	front.Register("park", func(ctx context.Context, in struct {
+	theFront(t).Register("park", func(ctx context.Context, in struct {
 		Token string `json:"token"`
 	}) error {
 		mu.Lock()
@@ -144,13 +152,14 @@ func TestWaitForTaskToken(t *testing.T) {
 		"Catch":[{"ErrorEquals":["States.Timeout"],"ResultPath":"$.error","Next":"TimedOut"}],"End":true},
 		"TimedOut":{"Type":"Pass","Result":"timed out","End":true}}}`, "park")
 	t.Run("callback", func(t *testing.T) {
+		c := sfnClient(t)
 		go func() {
 			for {
 				mu.Lock()
 				tok := token
 				mu.Unlock()
 				if tok != "" {
-					_, _ = sfnClient().SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"woken":true}`)})
+					_, _ = c.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"woken":true}`)})
 					return
 				}
 				time.Sleep(50 * time.Millisecond)
@@ -211,11 +220,11 @@ func TestThrottledInvokeOnStepFunctions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := sfnClient()
+			c := sfnClient(t)
 			fn := "capped-" + strings.ReplaceAll(tt.name, " ", "-")
 			gate := make(chan struct{})
 			entered := make(chan struct{}, 1)
-			front.Register(fn, func(ctx context.Context) (string, error) {
+			theFront(t).Register(fn, func(ctx context.Context) (string, error) {
 				select {
 				case entered <- struct{}{}:
 				default:
@@ -223,7 +232,7 @@ func TestThrottledInvokeOnStepFunctions(t *testing.T) {
 				<-gate
 				return "done", nil
 			})
-			if err := front.SetConcurrency(fn, 1); err != nil {
+			if err := theFront(t).SetConcurrency(fn, 1); err != nil {
 				t.Fatal(err)
 			}
 			released := false
@@ -295,7 +304,7 @@ func TestThrottledInvokeOnStepFunctions(t *testing.T) {
 // or nil.
 func taskFailure(t *testing.T, arn *string) *sfntypes.TaskFailedEventDetails {
 	t.Helper()
-	h, err := sfnClient().GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: arn})
+	h, err := sfnClient(t).GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: arn})
 	if err != nil {
 		t.Fatal(err)
 	}

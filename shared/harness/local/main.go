@@ -23,8 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"numberrelease/shared/config"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
-	"numberrelease/shared/tasks"
 )
 
 func main() {
@@ -53,7 +54,7 @@ func main() {
 		}
 		cfg.Recheck = time.Duration(n) * time.Second
 	}
-	rel, err := tasks.ReadReleaseEnv(os.Getenv)
+	rel, err := config.ReadRelease(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -119,7 +120,7 @@ func listenAddr(def string, getenv func(string) string) (addr string, exposed bo
 }
 
 func modeText(cfg devstack.Config) string {
-	if cfg.ReleaseMode == tasks.ModeCarrier {
+	if cfg.ReleaseMode == domain.ModeCarrier {
 		return fmt.Sprintf("carrier (Provider Exchange, carrier code %d)", cfg.CarrierCode)
 	}
 	return "customer (the customer's Zoom account)"

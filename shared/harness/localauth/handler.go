@@ -1,6 +1,7 @@
-package auth
+package localauth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
 	"numberrelease/shared/ident"
+	"numberrelease/shared/jsonhttp"
 )
 
 const (
@@ -37,45 +40,50 @@ type tokenResponse struct {
 
 // Handler serves GET /local/jwks.json and POST /local/token. Errors are
 // application/problem+json.
-func (l *LocalIssuer) Handler() http.Handler {
+func (l *Issuer) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case localJWKSPath:
+		case JWKSPath:
 			if r.Method != http.MethodGet {
-				methodNotAllowed(w, http.MethodGet)
+				methodNotAllowed(w, r, http.MethodGet)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			_, _ = w.Write(l.jwks)
-		case localTokenPath:
+		case TokenPath:
 			if r.Method != http.MethodPost {
-				methodNotAllowed(w, http.MethodPost)
+				methodNotAllowed(w, r, http.MethodPost)
 				return
 			}
 			l.serveToken(w, r)
 		default:
-			writeProblem(w, apperr.New(apperr.NotFound, "no local auth route %s", r.URL.Path))
+			jsonhttp.WriteProblem(w, r, apperr.New(apperr.NotFound, "no local auth route %s", r.URL.Path))
 		}
 	})
 }
 
 // serveToken mints a token for the principal described by the body.
-func (l *LocalIssuer) serveToken(w http.ResponseWriter, r *http.Request) {
-	req, err := decodeTokenRequest(http.MaxBytesReader(w, r.Body, maxTokenRequestBody))
+func (l *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	body, err := jsonhttp.ReadBody(w, r, maxTokenRequestBody)
 	if err != nil {
-		writeProblem(w, err)
+		jsonhttp.WriteProblem(w, r, err)
+		return
+	}
+	req, err := decodeTokenRequest(body)
+	if err != nil {
+		jsonhttp.WriteProblem(w, r, err)
 		return
 	}
 	p, err := req.principal()
 	if err != nil {
-		writeProblem(w, err)
+		jsonhttp.WriteProblem(w, r, err)
 		return
 	}
 	token, err := l.Issue(p, localTokenTTL)
 	if err != nil {
 		slog.ErrorContext(r.Context(), "local token: issue failed", "error", err)
-		writeProblem(w, err) // not an *apperr.Error: rendered as internal
+		jsonhttp.WriteProblem(w, r, err) // not an *apperr.Error: rendered as internal
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -89,9 +97,9 @@ func (l *LocalIssuer) serveToken(w http.ResponseWriter, r *http.Request) {
 
 // decodeTokenRequest reads exactly one JSON object, naming the bad field when
 // a value has the wrong type.
-func decodeTokenRequest(body io.Reader) (tokenRequest, error) {
+func decodeTokenRequest(body []byte) (tokenRequest, error) {
 	var req tokenRequest
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	err := dec.Decode(&req)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data")
@@ -99,11 +107,8 @@ func decodeTokenRequest(body io.Reader) (tokenRequest, error) {
 	if err == nil {
 		return req, nil
 	}
-	var tooLarge *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &tooLarge):
-		return req, apperr.New(apperr.TooLarge, "request body exceeds %d bytes", tooLarge.Limit)
 	case errors.Is(err, io.EOF):
 		return req, apperr.New(apperr.Invalid, "request body is empty; expected a JSON object with kind")
 	case errors.As(err, &typeErr) && typeErr.Field != "":
@@ -116,39 +121,39 @@ func decodeTokenRequest(body io.Reader) (tokenRequest, error) {
 
 // principal validates the request and applies the subject defaults. Ids
 // must be identifiers (package ident), as the Verifier requires.
-func (req tokenRequest) principal() (Principal, error) {
+func (req tokenRequest) principal() (auth.Principal, error) {
 	switch req.Kind {
 	case "customer":
 		if strings.TrimSpace(req.TenantID) == "" {
-			return Principal{}, apperr.New(apperr.Invalid, "tenant_id is required for kind customer")
+			return auth.Principal{}, apperr.New(apperr.Invalid, "tenant_id is required for kind customer")
 		}
 		sub := req.Sub
 		if strings.TrimSpace(sub) == "" {
 			sub = "local-admin"
 		}
 		if err := identField("tenant_id", req.TenantID); err != nil {
-			return Principal{}, err
+			return auth.Principal{}, err
 		}
 		if err := identField("sub", sub); err != nil {
-			return Principal{}, err
+			return auth.Principal{}, err
 		}
-		return Principal{Role: RoleCustomerAdmin, Subject: sub, TenantID: req.TenantID}, nil
+		return auth.Principal{Role: auth.RoleCustomerAdmin, Subject: sub, TenantID: req.TenantID}, nil
 	case "provider":
 		if strings.TrimSpace(req.ProviderID) == "" {
-			return Principal{}, apperr.New(apperr.Invalid, "provider_id is required for kind provider")
+			return auth.Principal{}, apperr.New(apperr.Invalid, "provider_id is required for kind provider")
 		}
 		if err := identField("provider_id", req.ProviderID); err != nil {
-			return Principal{}, err
+			return auth.Principal{}, err
 		}
 		sub := req.Sub
 		if strings.TrimSpace(sub) == "" {
 			sub = "provider:" + req.ProviderID
 		}
-		return Principal{Role: RoleProvider, Subject: sub, ProviderID: req.ProviderID}, nil
+		return auth.Principal{Role: auth.RoleProvider, Subject: sub, ProviderID: req.ProviderID}, nil
 	case "":
-		return Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer" or "provider"`)
+		return auth.Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer" or "provider"`)
 	}
-	return Principal{}, apperr.New(apperr.Invalid, `kind must be "customer" or "provider"`)
+	return auth.Principal{}, apperr.New(apperr.Invalid, `kind must be "customer" or "provider"`)
 }
 
 // identField refuses a request field that is not an identifier (400).
@@ -160,12 +165,7 @@ func identField(name, value string) error {
 }
 
 // methodNotAllowed answers 405 naming the one allowed method.
-func methodNotAllowed(w http.ResponseWriter, allowed string) {
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	w.Header().Set("Allow", allowed)
-	writeProblem(w, apperr.New(apperr.MethodNotAllowed, "use %s", allowed))
-}
-
-// writeProblem renders err as an RFC 9457 problem document.
-func writeProblem(w http.ResponseWriter, err error) {
-	apperr.Write(w, err, "")
+	jsonhttp.WriteProblem(w, r, apperr.New(apperr.MethodNotAllowed, "use %s", allowed))
 }

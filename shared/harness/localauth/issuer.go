@@ -1,4 +1,9 @@
-package auth
+// Package localauth is the local token issuer of the harness (`make run`,
+// the tests, the LocalStack route): it mints ES256 tokens for any tenant or
+// provider and serves its public JWK Set, so the API's real verifier
+// (package auth) checks them as it checks an identity provider's. It must
+// never be wired into a deployed service.
+package localauth
 
 import (
 	"crypto/ecdsa"
@@ -12,19 +17,19 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 
+	"numberrelease/shared/auth"
 	"numberrelease/shared/ident"
 )
 
-// Paths served by LocalIssuer.Handler.
+// Paths served by Issuer.Handler.
 const (
-	localJWKSPath  = "/local/jwks.json"
-	localTokenPath = "/local/token"
+	JWKSPath  = "/local/jwks.json"
+	TokenPath = "/local/token"
 )
 
-// LocalIssuer mints ES256 tokens for local mode and tests. It holds a fresh
+// Issuer mints ES256 tokens for local mode and tests. It holds a fresh
 // P-256 key with a random kid, made when it is created and never persisted.
-// It must never be wired into a deployed service.
-type LocalIssuer struct {
+type Issuer struct {
 	issuer   string
 	audience string
 	kid      string
@@ -32,9 +37,8 @@ type LocalIssuer struct {
 	jwks     []byte
 }
 
-// NewLocalIssuer creates an issuer whose tokens carry iss=issuerURL and
-// aud=audience.
-func NewLocalIssuer(issuerURL, audience string) (*LocalIssuer, error) {
+// New creates an issuer whose tokens carry iss=issuerURL and aud=audience.
+func New(issuerURL, audience string) (*Issuer, error) {
 	if issuerURL == "" {
 		return nil, errors.New("local issuer: issuer URL is required")
 	}
@@ -50,7 +54,7 @@ func NewLocalIssuer(issuerURL, audience string) (*LocalIssuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local issuer: %w", err)
 	}
-	return &LocalIssuer{issuer: issuerURL, audience: audience, kid: kid, key: key, jwks: jwks}, nil
+	return &Issuer{issuer: issuerURL, audience: audience, kid: kid, key: key, jwks: jwks}, nil
 }
 
 // publicJWKS renders a one-key public JWK Set (RFC 7517) for an ES256 key.
@@ -69,21 +73,21 @@ func publicJWKS(pub *ecdsa.PublicKey, kid string) ([]byte, error) {
 }
 
 // Issuer is the "iss" of the tokens this issuer signs.
-func (l *LocalIssuer) Issuer() string { return l.issuer }
+func (l *Issuer) Issuer() string { return l.issuer }
 
 // Audience is the "aud" of the tokens this issuer signs.
-func (l *LocalIssuer) Audience() string { return l.audience }
+func (l *Issuer) Audience() string { return l.audience }
 
 // JWKSPath is the path, relative to the base URL its Handler is mounted at,
 // that serves the public JWK Set: the JWKS URL is base + JWKSPath().
-func (l *LocalIssuer) JWKSPath() string { return localJWKSPath }
+func (l *Issuer) JWKSPath() string { return JWKSPath }
 
 // JWKS returns the public JWK Set JSON.
-func (l *LocalIssuer) JWKS() []byte { return append([]byte(nil), l.jwks...) }
+func (l *Issuer) JWKS() []byte { return append([]byte(nil), l.jwks...) }
 
 // Issue signs a token for p that is valid from now for ttl. It refuses
 // identity fields the Verifier would refuse (see package ident).
-func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
+func (l *Issuer) Issue(p auth.Principal, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", errors.New("local issuer: ttl must be positive")
 	}
@@ -98,7 +102,7 @@ func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
 		"role": string(p.Role),
 	}
 	switch p.Role {
-	case RoleCustomerAdmin:
+	case auth.RoleCustomerAdmin:
 		if p.TenantID == "" || p.Subject == "" {
 			return "", errors.New("local issuer: customer_admin needs tenant id and subject")
 		}
@@ -109,7 +113,7 @@ func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
 			return "", fmt.Errorf("local issuer: subject is not a valid identifier: %w", err)
 		}
 		claims["tenant_id"] = p.TenantID
-	case RoleProvider:
+	case auth.RoleProvider:
 		if p.ProviderID == "" {
 			return "", errors.New("local issuer: provider needs provider id")
 		}
@@ -125,7 +129,7 @@ func (l *LocalIssuer) Issue(p Principal, ttl time.Duration) (string, error) {
 
 // IssueClaims signs arbitrary claims with the issuer's key and kid. Tests use
 // it to craft tokens the Verifier must refuse.
-func (l *LocalIssuer) IssueClaims(claims jwt.MapClaims) (string, error) {
+func (l *Issuer) IssueClaims(claims jwt.MapClaims) (string, error) {
 	if claims == nil {
 		return "", errors.New("local issuer: claims are required")
 	}

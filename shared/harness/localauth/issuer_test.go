@@ -1,10 +1,11 @@
-package auth
+package localauth
 
 import (
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +13,34 @@ import (
 	"github.com/MicahParks/jwkset"
 
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/auth"
 )
 
-func TestLocalIssuerJWKS(t *testing.T) {
+const (
+	testIssuer   = "https://issuer.test"
+	testAudience = "number-release"
+)
+
+func newIssuer(t *testing.T) *Issuer {
+	t.Helper()
+	l, err := New(testIssuer, testAudience)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return l
+}
+
+// serve serves the issuer's handler over HTTP for the test.
+func serve(t *testing.T, iss *Issuer) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(iss.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestJWKS(t *testing.T) {
 	iss := newIssuer(t)
-	srv := newJWKSServer(t, iss.Handler())
+	srv := serve(t, iss)
 
 	resp, err := http.Get(srv.URL + iss.JWKSPath())
 	if err != nil {
@@ -45,34 +69,34 @@ func TestLocalIssuerJWKS(t *testing.T) {
 	}
 }
 
-func TestNewLocalIssuerKeysDiffer(t *testing.T) {
+func TestNewKeysDiffer(t *testing.T) {
 	a, b := newIssuer(t), newIssuer(t)
 	if a.kid == b.kid || a.key.Equal(b.key) {
 		t.Fatal("two issuers share a kid or key")
 	}
-	if _, err := NewLocalIssuer("", "aud"); err == nil {
+	if _, err := New("", "aud"); err == nil {
 		t.Fatal("empty issuer accepted")
 	}
-	if _, err := NewLocalIssuer("iss", ""); err == nil {
+	if _, err := New("iss", ""); err == nil {
 		t.Fatal("empty audience accepted")
 	}
 }
 
-func TestLocalIssuerIssue(t *testing.T) {
+func TestIssue(t *testing.T) {
 	iss := newIssuer(t)
 	tests := []struct {
 		name string
-		p    Principal
+		p    auth.Principal
 		ttl  time.Duration
 	}{
-		{"zero ttl", Principal{Role: RoleProvider, ProviderID: "pxc"}, 0},
-		{"customer without tenant", Principal{Role: RoleCustomerAdmin, Subject: "alice"}, time.Hour},
-		{"customer without subject", Principal{Role: RoleCustomerAdmin, TenantID: "acme"}, time.Hour},
-		{"provider without id", Principal{Role: RoleProvider}, time.Hour},
-		{"tenant with the key delimiter", Principal{Role: RoleCustomerAdmin, TenantID: "acme#RELEASED", Subject: "alice"}, time.Hour},
-		{"subject not an identifier", Principal{Role: RoleCustomerAdmin, TenantID: "acme", Subject: "Alice Smith"}, time.Hour},
-		{"provider with the key delimiter", Principal{Role: RoleProvider, ProviderID: "pxc#batch"}, time.Hour},
-		{"unknown role", Principal{Role: "root", Subject: "x"}, time.Hour},
+		{"zero ttl", auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc"}, 0},
+		{"customer without tenant", auth.Principal{Role: auth.RoleCustomerAdmin, Subject: "alice"}, time.Hour},
+		{"customer without subject", auth.Principal{Role: auth.RoleCustomerAdmin, TenantID: "acme"}, time.Hour},
+		{"provider without id", auth.Principal{Role: auth.RoleProvider}, time.Hour},
+		{"tenant with the key delimiter", auth.Principal{Role: auth.RoleCustomerAdmin, TenantID: "acme#RELEASED", Subject: "alice"}, time.Hour},
+		{"subject not an identifier", auth.Principal{Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "Alice Smith"}, time.Hour},
+		{"provider with the key delimiter", auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc#batch"}, time.Hour},
+		{"unknown role", auth.Principal{Role: "root", Subject: "x"}, time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,21 +124,25 @@ func postToken(t *testing.T, url, body string) (int, string, []byte) {
 
 func TestLocalTokenEndpoint(t *testing.T) {
 	iss := newIssuer(t)
-	srv := newJWKSServer(t, iss.Handler())
-	v := newVerifier(t, srv.jwksURL())
-	tokenURL := srv.URL + "/local/token"
+	srv := serve(t, iss)
+	v, err := auth.NewVerifier(auth.Config{JWKSURL: srv.URL + JWKSPath, Issuer: testIssuer, Audience: testAudience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	tokenURL := srv.URL + TokenPath
 
 	t.Run("good", func(t *testing.T) {
 		tests := []struct {
 			name string
 			body string
-			want Principal
+			want auth.Principal
 		}{
-			{"customer", `{"kind":"customer","tenant_id":"acme","sub":"alice"}`, Principal{Role: RoleCustomerAdmin, Subject: "alice", TenantID: "acme"}},
-			{"customer default sub", `{"kind":"customer","tenant_id":"globex"}`, Principal{Role: RoleCustomerAdmin, Subject: "local-admin", TenantID: "globex"}},
-			{"provider", `{"kind":"provider","provider_id":"pxc"}`, Principal{Role: RoleProvider, Subject: "provider:pxc", ProviderID: "pxc"}},
-			{"provider with sub", `{"kind":"provider","provider_id":"pxc","sub":"ops-bot"}`, Principal{Role: RoleProvider, Subject: "ops-bot", ProviderID: "pxc"}},
-			{"extra fields ignored", `{"kind":"provider","provider_id":"other","tenant_id":"acme"}`, Principal{Role: RoleProvider, Subject: "provider:other", ProviderID: "other"}},
+			{"customer", `{"kind":"customer","tenant_id":"acme","sub":"alice"}`, auth.Principal{Role: auth.RoleCustomerAdmin, Subject: "alice", TenantID: "acme"}},
+			{"customer default sub", `{"kind":"customer","tenant_id":"globex"}`, auth.Principal{Role: auth.RoleCustomerAdmin, Subject: "local-admin", TenantID: "globex"}},
+			{"provider", `{"kind":"provider","provider_id":"pxc"}`, auth.Principal{Role: auth.RoleProvider, Subject: "provider:pxc", ProviderID: "pxc"}},
+			{"provider with sub", `{"kind":"provider","provider_id":"pxc","sub":"ops-bot"}`, auth.Principal{Role: auth.RoleProvider, Subject: "ops-bot", ProviderID: "pxc"}},
+			{"extra fields ignored", `{"kind":"provider","provider_id":"other","tenant_id":"acme"}`, auth.Principal{Role: auth.RoleProvider, Subject: "provider:other", ProviderID: "other"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +166,7 @@ func TestLocalTokenEndpoint(t *testing.T) {
 					t.Fatalf("Verify minted token: %v", err)
 				}
 				if p != tt.want {
-					t.Fatalf("Principal = %+v, want %+v", p, tt.want)
+					t.Fatalf("auth.Principal = %+v, want %+v", p, tt.want)
 				}
 			})
 		}

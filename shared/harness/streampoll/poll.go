@@ -1,4 +1,10 @@
-package notify
+// Package streampoll stands in for Lambda's DynamoDB event source mapping
+// where there is none (the local system, the tests: moto does not run
+// them): it reads a table's stream and hands its records, in batches, to a
+// handler written for Lambda (notify.Publisher.HandleStream,
+// starter.Starter.HandleStream), retrying the records the handler reports
+// as failed.
+package streampoll
 
 import (
 	"context"
@@ -22,9 +28,9 @@ type StreamsAPI interface {
 
 var _ StreamsAPI = (*dynamodbstreams.Client)(nil)
 
-// StreamHandler handles one batch of stream records the way a Lambda
-// function behind an event source mapping does (Publisher.HandleStream).
-type StreamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+// Handler handles one batch of stream records the way a Lambda function
+// behind an event source mapping does.
+type Handler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
 
 // Defaults of Poller.
 const (
@@ -35,15 +41,6 @@ const (
 	// when no shard has closed.
 	describeEvery = 20
 )
-
-// Poll reads the table's stream (DescribeStream → shards → GetShardIterator
-// TRIM_HORIZON → GetRecords loop) and hands batches to handle as
-// events.DynamoDBEvent, like a Lambda event source mapping, until ctx ends.
-// It stands in for the event source mapping where there is none: in the
-// local runner and in end-to-end tests (moto does not run them). See Poller.
-func Poll(ctx context.Context, client StreamsAPI, streamARN string, interval time.Duration, handle StreamHandler) error {
-	return (&Poller{Client: client, StreamARN: streamARN, Interval: interval}).Run(ctx, handle)
-}
 
 // Poller reads one DynamoDB stream and hands its records to a handler.
 //
@@ -94,7 +91,7 @@ type retryRecord struct {
 
 // Run polls until ctx ends and then returns nil. It returns an error at
 // once if the stream cannot be described at start, or later if it is gone.
-func (p *Poller) Run(ctx context.Context, handle StreamHandler) error {
+func (p *Poller) Run(ctx context.Context, handle Handler) error {
 	interval := p.Interval
 	if interval <= 0 {
 		interval = DefaultPollInterval
@@ -229,7 +226,7 @@ func (p *Poller) iterator(ctx context.Context, s *shard, typ stypes.ShardIterato
 
 // pollShard reads one batch of a shard and hands it, with the records due
 // for another try, to handle.
-func (p *Poller) pollShard(ctx context.Context, s *shard, handle StreamHandler) error {
+func (p *Poller) pollShard(ctx context.Context, s *shard, handle Handler) error {
 	batch := make([]retryRecord, 0, len(s.retry))
 	batch = append(batch, s.retry...)
 	s.retry = nil
@@ -279,7 +276,7 @@ func (p *Poller) read(ctx context.Context, s *shard, batch *[]retryRecord) error
 
 // hand gives one batch to the handler and keeps the failed records for the
 // next batch, or skips them once they have had their tries.
-func (p *Poller) hand(ctx context.Context, s *shard, batch []retryRecord, handle StreamHandler) {
+func (p *Poller) hand(ctx context.Context, s *shard, batch []retryRecord, handle Handler) {
 	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(batch))}
 	for i, b := range batch {
 		ev.Records[i] = b.rec

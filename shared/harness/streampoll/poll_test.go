@@ -1,19 +1,21 @@
-package notify_test
+package streampoll_test
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"numberrelease/shared/notify"
+	"numberrelease/shared/harness/streampoll"
 )
 
 // fakeStreams is a stream whose shards are revealed over time: a shard with
@@ -104,6 +106,30 @@ func streamRecord(name string) stypes.Record {
 	}
 }
 
+const (
+	pollInterval = 50 * time.Millisecond
+	waitFor      = 20 * time.Second
+)
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// poller reads arn through client every pollInterval.
+func poller(client streampoll.StreamsAPI, arn string) *streampoll.Poller {
+	return &streampoll.Poller{Client: client, StreamARN: arn, Interval: pollInterval, Log: quiet()}
+}
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, cond func() bool, state func() string) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s; state %s", waitFor, state())
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval, not a wait for an event
+	}
+}
+
 // collector is a handler that records the SKs it was handed, in order.
 type collector struct {
 	mu   sync.Mutex
@@ -164,7 +190,7 @@ func TestPollerShards(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() {
-				done <- (&notify.Poller{Client: fs, StreamARN: "arn:stream", Interval: pollInterval, BatchSize: 1, Log: quiet()}).Run(ctx, c.handle)
+				done <- (&streampoll.Poller{Client: fs, StreamARN: "arn:stream", Interval: pollInterval, BatchSize: 1, Log: quiet()}).Run(ctx, c.handle)
 			}()
 			waitUntil(t, func() bool { return fmt.Sprint(c.seen()) == tt.want }, func() string { return fmt.Sprint(c.seen()) })
 			cancel()
@@ -184,7 +210,7 @@ func TestPollerConvertsRecords(t *testing.T) {
 	c := &collector{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _ = notify.Poll(ctx, fs, "arn:stream", pollInterval, c.handle) }()
+	go func() { _ = poller(fs, "arn:stream").Run(ctx, c.handle) }()
 	waitUntil(t, func() bool { return len(c.seen()) == 1 }, func() string { return fmt.Sprint(c.seen()) })
 	c.mu.Lock()
 	r := c.recs[0]
@@ -205,7 +231,7 @@ func TestPollerStartAtLatest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		_ = (&notify.Poller{Client: fs, StreamARN: "arn:stream", Interval: pollInterval, StartAt: stypes.ShardIteratorTypeLatest, Log: quiet()}).Run(ctx, c.handle)
+		_ = (&streampoll.Poller{Client: fs, StreamARN: "arn:stream", Interval: pollInterval, StartAt: stypes.ShardIteratorTypeLatest, Log: quiet()}).Run(ctx, c.handle)
 	}()
 	waitUntil(t, func() bool { fs.mu.Lock(); defer fs.mu.Unlock(); return len(fs.iterTypes) > 0 }, func() string { return "no iterator yet" })
 	fs.mu.Lock()
@@ -214,14 +240,5 @@ func TestPollerStartAtLatest(t *testing.T) {
 	waitUntil(t, func() bool { return len(c.seen()) == 1 }, func() string { return fmt.Sprint(c.seen()) })
 	if got := c.seen(); got[0] != "new" {
 		t.Fatalf("handed %v; want only the record written after the start", got)
-	}
-}
-
-func TestPollFailsOnAMissingStream(t *testing.T) {
-	r := newRig(t)
-	arn := strings.Replace(r.streamARN, r.table, r.table+"-missing", 1)
-	err := notify.Poll(context.Background(), r.streams, arn, pollInterval, (&collector{}).handle)
-	if err == nil {
-		t.Fatal("Poll of a missing stream returned nil")
 	}
 }

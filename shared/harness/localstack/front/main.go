@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"numberrelease/shared/auth"
+	"numberrelease/shared/domain"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 )
@@ -123,12 +124,12 @@ func newFront(apiURL, localstack, local string) (http.Handler, error) {
 
 // The demo data of `make run` (shared/devstack): keep the two in step.
 var (
-	demoCustomers = []store.Customer{
+	demoCustomers = []domain.Customer{
 		{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"},
 		{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-globex"},
 		{ID: "initech", Name: "Initech", ZoomAccountID: "zoom-initech"},
 	}
-	demoLinks = []store.Link{
+	demoLinks = []domain.Link{
 		{ProviderID: "pxc", CustomerID: "acme"},
 		{ProviderID: "pxc", CustomerID: "globex"},
 		{ProviderID: "other", CustomerID: "initech"},

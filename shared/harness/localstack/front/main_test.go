@@ -6,20 +6,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"numberrelease/shared/harness/emulator"
+	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
 )
 
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emulator.Main(m, emulator.Options{}, &srv)) }
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // recorder answers every request with "<name> <host> <raw path>".
 func recorder(name string) *httptest.Server {
@@ -74,6 +72,7 @@ func TestFrontRefusesBadURLs(t *testing.T) {
 func TestSeedWritesTheDemoData(t *testing.T) {
 	ctx := context.Background()
 	const name = "seeded"
+	srv := emulatortest.Server(t)
 	db := dynamodb.NewFromConfig(srv.AWSConfig())
 	if _, err := db.CreateTable(ctx, table.TableSchema().CreateTableInput(name)); err != nil {
 		t.Fatal(err)

@@ -1,23 +1,31 @@
-// Package number holds the phone-number release lifecycle: the statuses of
-// SPEC §3, the transitions allowed between them, and E.164 parsing.
-package number
+package domain
 
 import "fmt"
 
 // Status is where a number stands in its release lifecycle.
 type Status string
 
-// The statuses of a number release (SPEC §3).
+// The statuses of a number release.
 const (
 	// None is the status of a number the service has never seen.
-	None               Status = ""
-	PendingApproval    Status = "PENDING_APPROVAL"
-	Releasing          Status = "RELEASING"
+	None Status = ""
+	// PendingApproval: a provider asked for the release; the customer has
+	// not decided yet.
+	PendingApproval Status = "PENDING_APPROVAL"
+	// Releasing: approved; the release workflow is checking Zoom and
+	// removing the number.
+	Releasing Status = "RELEASING"
+	// WaitingForUnassign: the number is still assigned in Zoom; the
+	// workflow waits for the customer to unassign it.
 	WaitingForUnassign Status = "WAITING_FOR_UNASSIGN"
-	Released           Status = "RELEASED"
-	Rejected           Status = "REJECTED"
-	Cancelled          Status = "CANCELLED"
-	Failed             Status = "FAILED"
+	// Released: removed from the customer's Zoom account. Final.
+	Released Status = "RELEASED"
+	// Rejected: the customer declined the release.
+	Rejected Status = "REJECTED"
+	// Cancelled: the provider withdrew its request.
+	Cancelled Status = "CANCELLED"
+	// Failed: the release workflow gave up; the customer may approve again.
+	Failed Status = "FAILED"
 )
 
 // Statuses lists every real status, in lifecycle order.
@@ -47,17 +55,6 @@ func CanTransition(from, to Status) bool {
 	return false
 }
 
-// Sources lists the statuses from which a number may move to the given one.
-func Sources(to Status) []Status {
-	var out []Status
-	for _, from := range append([]Status{None}, Statuses...) {
-		if CanTransition(from, to) {
-			out = append(out, from)
-		}
-	}
-	return out
-}
-
 // ParseStatus validates a status name as it arrives in a query string.
 func ParseStatus(s string) (Status, error) {
 	for _, st := range Statuses {
@@ -72,4 +69,10 @@ func ParseStatus(s string) (Status, error) {
 // the provider may still cancel it or it is still on its way.
 func (s Status) Open() bool {
 	return s == PendingApproval || s == Releasing || s == WaitingForUnassign || s == Failed
+}
+
+// InFlight reports whether a release workflow should be moving a number in
+// this status (the reconciler's candidates).
+func (s Status) InFlight() bool {
+	return s == Releasing || s == WaitingForUnassign
 }

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"numberrelease/shared/domain"
+	"numberrelease/shared/zoom"
+)
+
+// Release is how releases reach Zoom, as release-tasks and the local
+// system read it from their environment.
+type Release struct {
+	Mode        domain.ReleaseMode
+	CarrierCode int
+	Limits      zoom.Limits
+}
+
+// ReadRelease reads RELEASE_MODE (customer | carrier; default customer),
+// CARRIER_CODE (the carrier's Provider Exchange code; 0 or empty: none;
+// required in carrier mode) and ZOOM_RATE_LIMITS (ParseZoomLimits; default
+// pro) through getenv. The error names the variable that is wrong.
+func ReadRelease(getenv func(string) string) (Release, error) {
+	var r Release
+	var err error
+	if r.Mode, err = ParseReleaseMode(getenv("RELEASE_MODE")); err != nil {
+		return r, fmt.Errorf("RELEASE_MODE: %w", err)
+	}
+	if raw := strings.TrimSpace(getenv("CARRIER_CODE")); raw != "" {
+		if r.CarrierCode, err = strconv.Atoi(raw); err != nil || r.CarrierCode < 0 {
+			return r, fmt.Errorf("CARRIER_CODE=%q is not a whole number (0 or empty: none)", raw)
+		}
+	}
+	if r.Mode == domain.ModeCarrier && r.CarrierCode == 0 {
+		return r, errors.New("RELEASE_MODE=carrier needs CARRIER_CODE, the carrier's Provider Exchange code")
+	}
+	if r.Limits, err = ParseZoomLimits(getenv("ZOOM_RATE_LIMITS")); err != nil {
+		return r, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
+	}
+	return r, nil
+}
+
+// ParseReleaseMode reads a release mode: "" or "customer", or "carrier"
+// (any case, spaces around ignored).
+func ParseReleaseMode(s string) (domain.ReleaseMode, error) {
+	switch m := domain.ReleaseMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", domain.ModeCustomer:
+		return domain.ModeCustomer, nil
+	case domain.ModeCarrier:
+		return domain.ModeCarrier, nil
+	}
+	return "", fmt.Errorf("release mode %q: must be customer or carrier", s)
+}
+
+// ParseZoomLimits reads a Zoom account's per-second API limits: "" or
+// "pro" (zoom.ProLimits), "business" (zoom.BusinessLimits), or explicit
+// per-second values such as "light=20,medium=10,heavy=5" (labels left out
+// keep the Pro value).
+func ParseZoomLimits(s string) (zoom.Limits, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "", "pro":
+		return zoom.ProLimits(), nil
+	case "business", "business+", "enterprise":
+		return zoom.BusinessLimits(), nil
+	}
+	var l zoom.Limits
+	for part := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil || n < 1 || n > 10000 {
+			return zoom.Limits{}, fmt.Errorf("zoom rate limits %q: %q is not label=calls-per-second (1–10000)", s, part)
+		}
+		switch strings.TrimSpace(k) {
+		case "light":
+			l.Light = n
+		case "medium":
+			l.Medium = n
+		case "heavy":
+			l.Heavy = n
+		default:
+			return zoom.Limits{}, fmt.Errorf("zoom rate limits %q: unknown label %q (light, medium, heavy)", s, k)
+		}
+	}
+	return l.OrPro(), nil
+}

@@ -1,0 +1,148 @@
+// Package domain holds Number Release's core types: the release lifecycle
+// (Status and the transitions allowed between statuses), a number's record
+// and its history, tenants, listings, an Idempotency-Key's record, and the
+// errors every layer shares. It knows no storage, transport or AWS: the
+// store maps these types to DynamoDB items, the API to its JSON views.
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinel errors callers test with errors.Is.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflicting concurrent update")
+	ErrBadCursor = errors.New("cursor is not valid for this listing")
+)
+
+// ConflictError names the numbers whose conditional write was refused
+// because someone else changed them first.
+type ConflictError struct{ Numbers []string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("conflicting concurrent update of %s", strings.Join(e.Numbers, ", "))
+}
+
+// Unwrap lets errors.Is(err, ErrConflict) match.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Assignee is who holds a number in Zoom (user, call queue, ...).
+type Assignee struct {
+	ID              string
+	Name            string
+	Type            string
+	ExtensionNumber string
+}
+
+// Number is the current state of one number at one customer.
+type Number struct {
+	CustomerID  string
+	Number      string
+	Status      Status
+	ProviderID  string
+	RequestID   string
+	Reason      string
+	Message     string
+	Assignee    *Assignee
+	RequestedAt time.Time
+	UpdatedAt   time.Time
+	// Version counts the writes to this number; conditional writes compare it.
+	Version int
+	// Transitions counts the status changes; the n-th has history entry n,
+	// so a number's history is numbered 1, 2, 3, ... without gaps.
+	Transitions int
+	// Attempt counts approvals; it names the workflow execution.
+	Attempt   int
+	TaskToken string
+	Execution string
+	// RemovalStarted is set once the workflow has asked Zoom to remove the
+	// number and no outcome is recorded yet: the number may already be gone
+	// from Zoom, so it must not be cancelled or rejected until a check of
+	// Zoom settles it (the workflow clears it when it finds the number
+	// still in the account).
+	RemovalStarted bool
+}
+
+// HistoryEntry is one immutable record of a status change. It names its
+// number, so that on the table's stream it is a complete status-change event.
+type HistoryEntry struct {
+	CustomerID string
+	Number     string
+	ProviderID string
+	// Version numbers a number's status changes 1, 2, 3, ... (Number.Transitions).
+	Version int
+	// Attempt is the number's approval attempt after the change (the
+	// workflow execution that owns it while it is in flight).
+	Attempt   int
+	At        time.Time
+	Actor     string
+	From      Status
+	To        Status
+	Why       string
+	RequestID string
+}
+
+// Change moves one number from the state it was read in (Prev; a zero Prev
+// means the number was never seen) to Next. A change of status must be an
+// allowed transition and appends a history entry in the same transaction;
+// a change that keeps the status only updates the number.
+type Change struct {
+	Prev  Number
+	Next  Number
+	Actor string
+	Why   string
+}
+
+// Customer is a Zoom Phone customer (tenant).
+type Customer struct {
+	ID            string
+	Name          string
+	ZoomAccountID string
+}
+
+// Link says a provider supplies numbers to a customer and may act for it.
+type Link struct {
+	ProviderID string
+	CustomerID string
+}
+
+// Page sizes of listings.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// ListQuery selects one page of a customer's numbers.
+type ListQuery struct {
+	CustomerID string
+	// ProviderID, when set, lists only the numbers that provider asked for.
+	ProviderID string
+	// Status filters by status; None lists every status but RELEASED.
+	Status Status
+	// Limit is the page size: DefaultPageSize when 0, at most MaxPageSize.
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of numbers and the opaque cursor of the next ("" at the end).
+type Page struct {
+	Items      []Number
+	NextCursor string
+}
+
+// ReleaseMode says how a release removes a number on the Zoom side.
+type ReleaseMode string
+
+const (
+	// ModeCustomer removes the number from the customer's account
+	// (DELETE /phone/numbers by id, unassigned numbers only).
+	ModeCustomer ReleaseMode = "customer"
+	// ModeCarrier has the carrier remove a number it added through the
+	// Provider Exchange (DELETE /number_management/peering_numbers with
+	// its carrier code).
+	ModeCarrier ReleaseMode = "carrier"
+)
