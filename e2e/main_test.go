@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/apispec"
+	"numberrelease/shared/harness/apicheck"
 	"numberrelease/shared/harness/devstack"
 )
 
@@ -42,11 +42,11 @@ func TestMain(m *testing.M) {
 }
 
 // validator checks answers against the OpenAPI document.
-var validator *apispec.Validator
+var validator *apicheck.Validator
 
 func run(m *testing.M) int {
 	var err error
-	if validator, err = apispec.NewValidator(); err != nil {
+	if validator, err = apicheck.NewValidator(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -29,16 +29,15 @@ func main() {
 				return nil, err
 			}
 		}
-		sf := sfn.NewFromConfig(awsCfg)
+		wf := &workflow.StepFunctions{Client: sfn.NewFromConfig(awsCfg), StateMachineARN: vars["STATE_MACHINE_ARN"]}
 		r := &reconcile.Reconciler{
-			Store:           store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"]),
-			Executions:      sf,
-			Starter:         &workflow.StepFunctions{Client: sf, StateMachineARN: vars["STATE_MACHINE_ARN"]},
-			StateMachineARN: vars["STATE_MACHINE_ARN"],
-			Grace:           grace,
-			MaxWait:         maxWait,
-			RetryBudget:     budget,
-			Log:             log,
+			Store:       store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"]),
+			Executions:  wf,
+			Starter:     wf,
+			Grace:       grace,
+			MaxWait:     maxWait,
+			RetryBudget: budget,
+			Log:         log,
 		}
 		return r.Run, nil
 	})

@@ -17,15 +17,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/golang-jwt/jwt/v5"
 
 	"numberrelease/shared/apigw"
-	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/apicheck"
 	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/storetest"
 	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/jsonhttp"
@@ -35,17 +35,30 @@ import (
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }
 
-// env is one API over a fresh table, called the way API Gateway calls the
-// Lambda: proxy events in, proxy responses out, real JWTs, real DynamoDB.
+// apiStore is what the API's tests need of a store: the service's and the
+// idempotency records' operations, and setting up tenants.
+type apiStore interface {
+	release.Store
+	httpapi.IdempotencyStore
+	PutTenants(ctx context.Context, customers []domain.Customer, links []domain.Link) error
+	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
+}
+
+var (
+	_ apiStore = (*store.Store)(nil)
+	_ apiStore = (*storetest.Store)(nil)
+)
+
+// env is one API, called the way API Gateway calls the Lambda: proxy
+// events in, proxy responses out, real JWTs, over an in-memory store
+// (newEnv) or a fresh table on the emulator (newMotoEnv).
 type env struct {
 	t         *testing.T
 	handler   func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 	issuer    *localauth.Issuer
-	store     *store.Store
-	db        *dynamodb.Client
-	table     string
+	store     apiStore
 	workflow  *workflowtest.Recorder
-	validator *apispec.Validator
+	validator *apicheck.Validator
 	tokens    map[string]string
 }
 
@@ -64,10 +77,23 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
+// newEnv is the API over an in-memory store with DynamoDB's
+// conditional-write rule (storetest).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	client, tableName := emulatortest.NewTable(t)
-	st := store.New(client, tableName)
+	return newEnvOn(t, storetest.New())
+}
+
+// newMotoEnv is the API over a fresh table on the emulator, for races that
+// DynamoDB's conditional writes settle.
+func newMotoEnv(t *testing.T) *env {
+	t.Helper()
+	client, table := emulatortest.NewTable(t)
+	return newEnvOn(t, store.New(client, table))
+}
+
+func newEnvOn(t *testing.T, st apiStore) *env {
+	t.Helper()
 	ctx := context.Background()
 	err := st.PutTenants(ctx,
 		[]domain.Customer{{ID: "acme", Name: "Acme"}, {ID: "globex", Name: "Globex"}, {ID: "initech", Name: "Initech"}},
@@ -86,14 +112,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
-	validator, err := apispec.NewValidator()
+	validator, err := apicheck.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	rec := &workflowtest.Recorder{}
 	api := httpapi.New(release.New(st, rec, log), verifier, st, log)
-	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, db: client, table: tableName, workflow: rec, validator: validator, tokens: map[string]string{}}
+	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator, tokens: map[string]string{}}
 	for name, p := range map[string]auth.Principal{
 		"pxc":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
 		"other":   {Role: auth.RoleProvider, ProviderID: "other", Subject: "provider:other"},

@@ -30,16 +30,24 @@ var _ Service = (*release.Service)(nil)
 
 // numberView is a number as the API shows it.
 type numberView struct {
-	Number       string           `json:"number"`
-	Status       string           `json:"status"`
-	CustomerID   string           `json:"customer_id"`
-	ProviderID   string           `json:"provider_id"`
-	RequestID    string           `json:"request_id"`
-	RequestedAt  time.Time        `json:"requested_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
-	Message      string           `json:"message,omitempty"`
-	Reason       string           `json:"reason,omitempty"`
-	ZoomAssignee *domain.Assignee `json:"zoom_assignee,omitempty"`
+	Number       string        `json:"number"`
+	Status       string        `json:"status"`
+	CustomerID   string        `json:"customer_id"`
+	ProviderID   string        `json:"provider_id"`
+	RequestID    string        `json:"request_id"`
+	RequestedAt  time.Time     `json:"requested_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	Message      string        `json:"message,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
+	ZoomAssignee *assigneeView `json:"zoom_assignee,omitempty"`
+}
+
+// assigneeView is who holds a number in Zoom, as the API shows it.
+type assigneeView struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Type            string `json:"type"`
+	ExtensionNumber string `json:"extension_number,omitempty"`
 }
 
 type historyView struct {
@@ -70,11 +78,15 @@ type numbersBody struct {
 }
 
 func viewOf(n domain.Number) numberView {
-	return numberView{
+	v := numberView{
 		Number: n.Number, Status: string(n.Status), CustomerID: n.CustomerID, ProviderID: n.ProviderID,
 		RequestID: n.RequestID, RequestedAt: n.RequestedAt, UpdatedAt: n.UpdatedAt,
-		Message: n.Message, Reason: n.Reason, ZoomAssignee: n.Assignee,
+		Message: n.Message, Reason: n.Reason,
 	}
+	if a := n.Assignee; a != nil {
+		v.ZoomAssignee = &assigneeView{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+	}
+	return v
 }
 
 func pageOf(p domain.Page) pageView {

@@ -2,22 +2,20 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/storetest"
 	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/number"
@@ -30,211 +28,29 @@ import (
 // dominate a real request, and on the emulator measure moto instead) are
 // left out. The workflow is a recorder: no Step Functions call either.
 
-// benchStore is a minimal in-memory release.Store and
-// httpapi.IdempotencyStore: conditional writes check the version, status
-// changes append history.
-type benchStore struct {
-	mu      sync.Mutex
-	numbers map[string]domain.Number // customer + number
-	history map[string][]domain.HistoryEntry
-	idem    map[string]domain.Idempotency
-}
-
-var (
-	_ release.Store            = (*benchStore)(nil)
-	_ httpapi.IdempotencyStore = (*benchStore)(nil)
-)
-
-func newBenchStore() *benchStore {
-	return &benchStore{numbers: map[string]domain.Number{}, history: map[string][]domain.HistoryEntry{}, idem: map[string]domain.Idempotency{}}
-}
-
-func (m *benchStore) GetNumber(_ context.Context, c, n string) (domain.Number, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	got, ok := m.numbers[c+n]
-	if !ok {
-		return domain.Number{}, domain.ErrNotFound
-	}
-	return got, nil
-}
-
-func (m *benchStore) GetNumbers(_ context.Context, c string, ns []string) (map[string]domain.Number, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string]domain.Number, len(ns))
-	for _, n := range ns {
-		if got, ok := m.numbers[c+n]; ok {
-			out[n] = got
-		}
-	}
-	return out, nil
-}
-
-func (m *benchStore) Apply(_ context.Context, ch domain.Change) (domain.Number, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	key := ch.Next.CustomerID + ch.Next.Number
-	cur, exists := m.numbers[key]
-	if ch.Prev.Version == 0 && exists || ch.Prev.Version != 0 && (cur.Version != ch.Prev.Version || cur.Status != ch.Prev.Status) {
-		return domain.Number{}, &domain.ConflictError{Numbers: []string{ch.Next.Number}}
-	}
-	statusChange := ch.Prev.Status != ch.Next.Status || ch.Prev.Version == 0
-	if statusChange && !domain.CanTransition(ch.Prev.Status, ch.Next.Status) {
-		return domain.Number{}, fmt.Errorf("change of %s: %q → %q is not an allowed transition", ch.Next.Number, ch.Prev.Status, ch.Next.Status)
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	next := ch.Next
-	next.Version = ch.Prev.Version + 1
-	next.UpdatedAt = now
-	if ch.Prev.Version == 0 && next.RequestedAt.IsZero() {
-		next.RequestedAt = now
-	}
-	m.numbers[key] = next
-	if statusChange {
-		m.history[key] = append(m.history[key], domain.HistoryEntry{
-			CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID, Version: next.Version,
-			At: now, Actor: ch.Actor, From: ch.Prev.Status, To: next.Status, Why: ch.Why, RequestID: next.RequestID,
-		})
-	}
-	return next, nil
-}
-
-// ApplyAll is not all-or-nothing here; the benchmarked paths do not use it.
-func (m *benchStore) ApplyAll(ctx context.Context, chs []domain.Change) ([]domain.Number, error) {
-	out := make([]domain.Number, 0, len(chs))
-	for _, ch := range chs {
-		n, err := m.Apply(ctx, ch)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-func (m *benchStore) ApplyEach(ctx context.Context, chs []domain.Change) ([]domain.Number, []error) {
-	out, errs := make([]domain.Number, len(chs)), make([]error, len(chs))
-	for i, ch := range chs {
-		out[i], errs[i] = m.Apply(ctx, ch)
-	}
-	return out, errs
-}
-
-func (m *benchStore) History(_ context.Context, c, n string) ([]domain.HistoryEntry, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.history[c+n]), nil
-}
-
-// ListNumbers returns the first Limit matching numbers in number order; the
-// cursor is the last number of the previous page.
-func (m *benchStore) ListNumbers(_ context.Context, q domain.ListQuery) (domain.Page, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var match []domain.Number
-	for _, n := range m.numbers {
-		switch {
-		case n.CustomerID != q.CustomerID,
-			q.ProviderID != "" && n.ProviderID != q.ProviderID,
-			q.Status == domain.None && n.Status == domain.Released,
-			q.Status != domain.None && n.Status != q.Status,
-			q.Cursor != "" && n.Number <= q.Cursor:
-			continue
-		}
-		match = append(match, n)
-	}
-	slices.SortFunc(match, func(a, b domain.Number) int { return strings.Compare(a.Number, b.Number) })
-	limit := q.Limit
-	if limit <= 0 || limit > domain.MaxPageSize {
-		limit = domain.MaxPageSize
-	}
-	page := domain.Page{Items: match[:min(limit, len(match))]}
-	if len(match) > limit {
-		page.NextCursor = page.Items[len(page.Items)-1].Number
-	}
-	return page, nil
-}
-
-func (m *benchStore) IsLinked(_ context.Context, p, c string) (bool, error) {
-	return p == "pxc" && c == "acme", nil
-}
-
-func (m *benchStore) CustomerByZoomAccount(_ context.Context, id string) (domain.Customer, error) {
-	if id == "zoom-acme" {
-		return domain.Customer{ID: "acme", Name: "Acme", ZoomAccountID: id}, nil
-	}
-	return domain.Customer{}, domain.ErrNotFound
-}
-
-func (m *benchStore) ReserveIdempotency(_ context.Context, scope, key, hash string, lease time.Duration) (domain.Idempotency, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := scope + "\x00" + key
-	if held, ok := m.idem[k]; ok && held.ExpiresAt.After(time.Now()) {
-		return held, false, nil
-	}
-	res := domain.Idempotency{Scope: scope, Key: key, BodyHash: hash, State: domain.IdempotencyInProgress,
-		Owner: rand.Text(), ExpiresAt: time.Now().Add(lease)}
-	m.idem[k] = res
-	return res, true, nil
-}
-
-func (m *benchStore) GetIdempotency(_ context.Context, scope, key string) (domain.Idempotency, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rec, ok := m.idem[scope+"\x00"+key]
-	if !ok || !rec.ExpiresAt.After(time.Now()) {
-		return domain.Idempotency{}, domain.ErrNotFound
-	}
-	return rec, nil
-}
-
-func (m *benchStore) CompleteIdempotency(_ context.Context, res domain.Idempotency, status int, body []byte) error {
-	return m.putOwned(res, func(rec *domain.Idempotency) {
-		rec.State, rec.Status, rec.Body, rec.ExpiresAt = domain.IdempotencyCompleted, status, body, time.Now().Add(domain.IdempotencyTTL)
-	})
-}
-
-func (m *benchStore) ReleaseIdempotency(_ context.Context, res domain.Idempotency) error {
-	return m.putOwned(res, func(rec *domain.Idempotency) { rec.ExpiresAt = time.Time{} })
-}
-
-func (m *benchStore) putOwned(res domain.Idempotency, change func(*domain.Idempotency)) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := res.Scope + "\x00" + res.Key
-	if m.idem[k].Owner != res.Owner {
-		return domain.ErrConflict
-	}
-	change(&res)
-	m.idem[k] = res
-	return nil
-}
+// benchStore is the in-memory store (storetest): conditional writes
+// check the version, status changes append history.
+type benchStore struct{ *storetest.Store }
 
 // seed puts count numbers of acme in PENDING_APPROVAL, as a provider's
 // request leaves them.
-func (m *benchStore) seed(count int) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	clear(m.numbers)
-	clear(m.history)
+func (m benchStore) seed(count int) []string {
 	now := time.Now().UTC()
 	nums := make([]string, count)
 	for i := range nums {
 		n := fmt.Sprintf("+1415555%04d", i)
 		nums[i] = n
-		m.numbers["acme"+n] = domain.Number{
+		m.Put(domain.Number{
 			CustomerID: "acme", Number: n, Status: domain.PendingApproval, ProviderID: "pxc",
-			RequestID: "req-bench", RequestedAt: now, UpdatedAt: now, Version: 1,
-		}
+			RequestID: "req-bench", RequestedAt: now, UpdatedAt: now, Version: 1, Transitions: 1,
+		})
 	}
 	return nums
 }
 
 // benchAPI is the real handler with a real JWT (local issuer, JWKS served
 // over HTTP to the verifier) over benchStore.
-func benchAPI(b *testing.B) (http.Handler, *benchStore, *workflowtest.Recorder, string) {
+func benchAPI(b *testing.B) (http.Handler, benchStore, *workflowtest.Recorder, string) {
 	b.Helper()
 	issuer, err := localauth.New("http://issuer.test/local", "number-release")
 	if err != nil {
@@ -251,7 +67,11 @@ func benchAPI(b *testing.B) (http.Handler, *benchStore, *workflowtest.Recorder, 
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := newBenchStore()
+	st := benchStore{storetest.New()}
+	if err := st.PutTenants(context.Background(), []domain.Customer{{ID: "acme", Name: "Acme", ZoomAccountID: "zoom-acme"}},
+		[]domain.Link{{ProviderID: "pxc", CustomerID: "acme"}}); err != nil {
+		b.Fatal(err)
+	}
 	rec := &workflowtest.Recorder{}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	return httpapi.New(release.New(st, rec, log), verifier, st, log), st, rec, "Bearer " + tok

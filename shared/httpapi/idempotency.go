@@ -17,6 +17,7 @@ import (
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/jsonhttp"
+	"numberrelease/shared/pause"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 )
@@ -179,7 +180,7 @@ func (a *API) reserve(ctx context.Context, scope, key, hash string) (domain.Idem
 				return domain.Idempotency{}, nil, apperr.New(apperr.IdempotencyInProgress,
 					"a request with Idempotency-Key %q is still in progress; send it again later to get its answer", key)
 			}
-			if err := sleep(ctx, idemTiming.poll); err != nil {
+			if err := pause.For(ctx, idemTiming.poll); err != nil {
 				return domain.Idempotency{}, nil, err
 			}
 			rec, err = a.idem.GetIdempotency(ctx, scope, key)
@@ -190,17 +191,6 @@ func (a *API) reserve(ctx context.Context, scope, key, hash string) (domain.Idem
 				return domain.Idempotency{}, nil, err
 			}
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/storetest"
 	"numberrelease/shared/httpapi"
 )
 
@@ -52,7 +49,7 @@ func (e *env) createWithKey(key string, body any) func() (response, error) {
 // bodies at once, 50 times: each time exactly one body is written and the
 // other request is refused without writing anything.
 func TestIdempotencyKeyRace(t *testing.T) {
-	e := newEnv(t)
+	e := newMotoEnv(t)
 	const iterations = 50
 	ctx := context.Background()
 	for i := range iterations {
@@ -97,7 +94,7 @@ func TestIdempotencyKeyRace(t *testing.T) {
 // TestIdempotencyKeySameBodyTogether sends one request twice at once: the
 // work is done once and both callers get its answer.
 func TestIdempotencyKeySameBodyTogether(t *testing.T) {
-	e := newEnv(t)
+	e := newMotoEnv(t)
 	for i := range 10 {
 		key := fmt.Sprintf("twice-%d", i)
 		body := map[string]any{"customer_id": "acme", "numbers": []string{fmt.Sprintf("+1415555%04d", i)}}
@@ -117,19 +114,11 @@ func TestIdempotencyKeySameBodyTogether(t *testing.T) {
 // TestReplayChecksTheLinkFirst: a stored answer is only replayed to a
 // provider that may still act for the body's customer.
 func TestReplayChecksTheLinkFirst(t *testing.T) {
-	e := newEnv(t)
+	st := storetest.New()
+	e := newEnvOn(t, st)
 	body := map[string]any{"customer_id": "acme", "numbers": []string{"+97239754571"}}
 	e.want(e.call("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "k-link"), http.StatusCreated, "")
-	_, err := e.db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{
-		TableName: aws.String(e.table),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "PROV#pxc"},
-			"SK": &types.AttributeValueMemberS{Value: "CUST#acme"},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st.Unlink("pxc", "acme")
 	r := e.call("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "k-link")
 	e.want(r, http.StatusNotFound, "not_found")
 	if bytes.Contains(r.body, []byte("97239754571")) {

@@ -60,6 +60,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"numberrelease/shared/pause"
 	"numberrelease/shared/store"
 )
 
@@ -234,7 +235,7 @@ func (p *Publisher) publish(ctx context.Context, todo []*pending) []*pending {
 		}
 		p.log().WarnContext(ctx, "PutEvents entries failed; retrying", "failed", len(todo), "retry", n+1,
 			"error_code", todo[0].lastErr)
-		if err := sleep(ctx, p.backoff(n+1)); err != nil {
+		if err := pause.For(ctx, p.backoff(n+1)); err != nil {
 			break
 		}
 	}
@@ -304,19 +305,4 @@ func (p *Publisher) backoff(n int) time.Duration {
 	}
 	ceiling := 100 * time.Millisecond << min(n-1, 6)
 	return rand.N(ceiling) + time.Millisecond
-}
-
-// sleep pauses for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

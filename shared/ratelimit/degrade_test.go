@@ -24,6 +24,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"numberrelease/shared/harness/zoomsim"
+	"numberrelease/shared/pause"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/table"
 	"numberrelease/shared/zoom"
@@ -68,11 +69,11 @@ func (s *slowStore) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput
 		return nil, opError(&aws.RequestCanceledError{Err: ctx.Err()})
 	}
 	half := s.latency(i) / 2
-	if err := sleepCtx(ctx, half); err != nil {
+	if err := pause.For(ctx, half); err != nil {
 		return nil, opError(&aws.RequestCanceledError{Err: err})
 	}
 	if failure != nil {
-		if err := sleepCtx(ctx, half); err != nil {
+		if err := pause.For(ctx, half); err != nil {
 			return nil, opError(&aws.RequestCanceledError{Err: err})
 		}
 		return nil, opError(failure)
@@ -86,7 +87,7 @@ func (s *slowStore) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput
 	n := s.counts[window]
 	s.last = window
 	s.mu.Unlock()
-	if err := sleepCtx(ctx, half); err != nil {
+	if err := pause.For(ctx, half); err != nil {
 		return nil, opError(&aws.RequestCanceledError{Err: err})
 	}
 	return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{
@@ -119,17 +120,6 @@ func (s *slowStore) lastWindow() int64 {
 // opError wraps err as the SDK does.
 func opError(err error) error {
 	return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "UpdateItem", Err: err}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // admissions records when each Wait returned nil, that is when its Zoom

@@ -1,7 +1,6 @@
 // Package ratelimit paces calls to Zoom within an account's documented
 // per-second limits (zoom.Limiter). DynamoDB is the limiter shared by every
-// concurrent Lambda invocation; Memory is a process-local token bucket for
-// tests and single-process use.
+// concurrent Lambda invocation.
 //
 // # The shared limiter
 //
@@ -110,6 +109,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"numberrelease/shared/pause"
 	"numberrelease/shared/table"
 	"numberrelease/shared/zoom"
 )
@@ -286,7 +286,7 @@ func (w *wait) run() error {
 			if at.After(w.deadline) {
 				return w.throttled(at)
 			}
-			return sleepUntil(w.ctx, got, at)
+			return pause.Until(w.ctx, got, at)
 		}
 		// The answer came too late for its window: a call now would land in
 		// a later window, over its count. Aim again, at a window the next
@@ -358,7 +358,7 @@ func (w *wait) failed(err error, now time.Time) error {
 	}
 	slog.DebugContext(w.ctx, "rate limiter: table write failed; backing off", "account", w.account, "label", w.label,
 		"failures", w.failures, "backoff", d, "error", err)
-	return sleepUntil(w.ctx, now, now.Add(d))
+	return pause.Until(w.ctx, now, now.Add(d))
 }
 
 // transientChecks are the SDK's own: throttling codes
@@ -481,20 +481,4 @@ func (l *DynamoDB) take(ctx context.Context, accountID string, label zoom.Label,
 // Key is the partition key of the limiter's items for accountID and label.
 func Key(accountID string, label zoom.Label) string {
 	return keyPrefix + accountID + "#" + string(label)
-}
-
-// sleepUntil sleeps from now until t, or until ctx ends.
-func sleepUntil(ctx context.Context, now, t time.Time) error {
-	d := t.Sub(now)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -3,7 +3,6 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
-	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -301,36 +300,5 @@ func TestDynamoDBErrors(t *testing.T) {
 				t.Fatalf("%d UpdateItem calls; want 1 (no retry)", n)
 			}
 		})
-	}
-}
-
-func TestMemory(t *testing.T) {
-	t.Parallel()
-	m := ratelimit.NewMemory(zoom.Limits{Medium: 10}, time.Second)
-	outs := waitAll(context.Background(), m, 30, "acct", zoom.Medium)
-	counts, throttled := perSecond(t, outs)
-	admitted := 30 - throttled
-	// A burst of one at 10/s: about 11 calls fit in the 1 s maximum wait.
-	if admitted < 10 || admitted > 12 {
-		t.Fatalf("%d admitted (%v), %d throttled; want about 11", admitted, counts, throttled)
-	}
-	var times []time.Time
-	for _, o := range outs {
-		if o.err == nil {
-			times = append(times, o.at)
-		}
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-	if span := times[len(times)-1].Sub(times[0]); span < 900*time.Millisecond {
-		t.Fatalf("%d calls at 10/s within %s; want them spaced", len(times), span)
-	}
-	// Other accounts have their own bucket.
-	if err := m.Wait(context.Background(), "other", zoom.Medium); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := m.Wait(ctx, "acct", zoom.Medium); zoom.KindOf(err) != zoom.Throttled && !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled: %v", err)
 	}
 }

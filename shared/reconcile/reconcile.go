@@ -18,12 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/workflow"
@@ -38,18 +33,23 @@ type Store interface {
 	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
 }
 
-// Executions is the part of Step Functions the reconciler reads and stops.
+// Executions is what the reconciler reads and stops of the release
+// workflow's executions (*workflow.StepFunctions).
 type Executions interface {
-	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
-	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, opts ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
+	workflow.Describer
+	workflow.Stopper
 }
+
+var _ Executions = (*workflow.StepFunctions)(nil)
+
+// stopError names the reconciler's stop in an execution's history.
+const stopError = "Reconcile.Deadline"
 
 // Reconciler finds and repairs orphaned numbers.
 type Reconciler struct {
-	Store           Store
-	Executions      Executions
-	Starter         workflow.Starter
-	StateMachineARN string
+	Store      Store
+	Executions Executions
+	Starter    workflow.Starter
 	// Grace is how long a number may go unchanged before it is checked: longer
 	// than the starter takes to start an approval's execution, so a healthy
 	// workflow is never second-guessed.
@@ -104,11 +104,9 @@ func (r *Reconciler) repair(ctx context.Context, n domain.Number, rep *Report) e
 	if name == "" {
 		name = rel.ExecutionName()
 	}
-	arn := ExecutionARN(r.StateMachineARN, name)
-	out, err := r.Executions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-	var missing *sfntypes.ExecutionDoesNotExist
+	ex, err := r.Executions.Describe(ctx, name)
 	switch {
-	case errors.As(err, &missing):
+	case errors.Is(err, workflow.ErrNoExecution):
 		// Approved, but the workflow never started: start it now (idempotent).
 		err := r.Starter.Start(ctx, rel)
 		if err == nil {
@@ -121,23 +119,22 @@ func (r *Reconciler) repair(ctx context.Context, n domain.Number, rep *Report) e
 		}
 		return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow could not be started for %s (%v); approve the number again to retry", r.Grace+r.RetryBudget, err))
 	case err != nil:
-		return fmt.Errorf("describe %s: %w", name, err)
-	case out.Status == sfntypes.ExecutionStatusRunning:
-		deadline := aws.ToTime(out.StartDate).Add(r.MaxWait + r.Grace)
+		return err
+	case ex.Running:
+		deadline := ex.Started.Add(r.MaxWait + r.Grace)
 		if r.MaxWait <= 0 || r.now().Before(deadline) {
 			rep.Running++
 			return nil
 		}
 		reason := fmt.Sprintf("the release workflow was still running %s after its overall deadline of %s, so it was stopped; approve the number again to retry", r.Grace, r.MaxWait)
-		if _, err := r.Executions.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
-			Error: aws.String("Reconcile.Deadline"), Cause: aws.String(reason)}); err != nil {
-			return fmt.Errorf("stop %s: %w", name, err)
+		if err := r.Executions.Stop(ctx, name, stopError, reason); err != nil {
+			return err
 		}
 		rep.Stopped++
 		r.Log.WarnContext(ctx, "stopped a workflow past its deadline", "customer_id", n.CustomerID, "number", n.Number, "execution", name)
 		return r.fail(ctx, n, rep, reason)
 	}
-	return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow ended (%s) without finishing; approve the number again to retry", out.Status))
+	return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow ended (%s) without finishing; approve the number again to retry", ex.Status))
 }
 
 // fail records the number FAILED with reason, unless it moved meanwhile.
@@ -153,9 +150,4 @@ func (r *Reconciler) fail(ctx context.Context, n domain.Number, rep *Report, rea
 	rep.Failed++
 	r.Log.WarnContext(ctx, "orphaned number marked FAILED", "customer_id", n.CustomerID, "number", n.Number, "reason", reason)
 	return nil
-}
-
-// ExecutionARN is the ARN of a named execution of a state machine.
-func ExecutionARN(stateMachineARN, name string) string {
-	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }

@@ -9,38 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-
 	"numberrelease/shared/domain"
-	"numberrelease/shared/harness/emulatortest"
-	"numberrelease/shared/store"
+	"numberrelease/shared/harness/storetest"
+	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/workflow"
 )
 
-func TestMain(m *testing.M) { emulatortest.Main(m) }
-
-// fixture is a table and a state machine whose executions wait ten minutes
-// (they stay RUNNING until stopped), on the emulator's real APIs.
+// fixture is a store and a workflow whose executions run until they are
+// ended or stopped.
 type fixture struct {
-	st      *store.Store
-	sf      *sfn.Client
-	starter *workflow.StepFunctions
+	st *storetest.Store
+	wf *workflowtest.Recorder
 }
 
-func newFixture(t *testing.T) fixture {
-	t.Helper()
-	client, tableName := emulatortest.NewTable(t)
-	sf := sfn.NewFromConfig(emulatortest.Server(t).AWSConfig())
-	sm, err := sf.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name: aws.String(strings.ReplaceAll(t.Name(), "/", "-")), RoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
-		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fixture{st: store.New(client, tableName), sf: sf,
-		starter: &workflow.StepFunctions{Client: sf, StateMachineARN: aws.ToString(sm.StateMachineArn)}}
+func newFixture() fixture {
+	return fixture{st: storetest.New(), wf: &workflowtest.Recorder{}}
 }
 
 // approve records an approval of n (RELEASING, attempt 1).
@@ -60,33 +43,34 @@ func (f fixture) approve(t *testing.T, n string) domain.Number {
 	return cur
 }
 
+// start starts the execution of n's attempt 1.
+func (f fixture) start(t *testing.T, n domain.Number) {
+	t.Helper()
+	if err := f.wf.Start(context.Background(), workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f fixture) reconciler(starter workflow.Starter, now func() time.Time) *Reconciler {
-	return &Reconciler{Store: f.st, Executions: f.sf, Starter: starter, StateMachineARN: f.starter.StateMachineARN,
+	return &Reconciler{Store: f.st, Executions: f.wf, Starter: starter,
 		Grace: time.Minute, MaxWait: time.Hour, RetryBudget: 15 * time.Minute,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: now}
 }
 
-// TestReconcile runs against real DynamoDB and Step Functions APIs on the
-// emulator (executions there stay RUNNING until stopped).
+// after is a clock d ahead of now.
+func after(d time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(d) } }
+
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
-	st, sf, starter := f.st, f.sf, f.starter
+	f := newFixture()
 	// Three approved numbers: one healthy, one whose execution was aborted,
 	// one whose execution never started.
-	approve := func(n string) domain.Number { return f.approve(t, n) }
-	healthy, aborted, neverStarted := approve("+14155550001"), approve("+14155550002"), approve("+14155550003")
-	for _, n := range []domain.Number{healthy, aborted} {
-		if err := starter.Start(ctx, workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := sf.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(ExecutionARN(starter.StateMachineARN, aborted.Execution))}); err != nil {
-		t.Fatal(err)
-	}
+	healthy, aborted, neverStarted := f.approve(t, "+14155550001"), f.approve(t, "+14155550002"), f.approve(t, "+14155550003")
+	f.start(t, healthy)
+	f.start(t, aborted)
+	f.wf.End(aborted.Execution, "ABORTED")
 
-	r := f.reconciler(starter, func() time.Time { return time.Now().Add(2 * time.Minute) })
-
+	r := f.reconciler(f.wf, after(2*time.Minute))
 	rep, err := r.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -94,17 +78,16 @@ func TestReconcile(t *testing.T) {
 	if rep.Checked != 3 || rep.Running != 1 || rep.Failed != 1 || rep.Restarted != 1 {
 		t.Fatalf("report = %+v; want 3 checked, 1 running, 1 failed, 1 restarted", rep)
 	}
-	got, _ := st.GetNumber(ctx, "acme", aborted.Number)
-	if got.Status != domain.Failed || got.Message == "" {
+	got, _ := f.st.GetNumber(ctx, "acme", aborted.Number)
+	if got.Status != domain.Failed || !strings.Contains(got.Message, "ended (ABORTED) without finishing") {
 		t.Fatalf("aborted execution's number = %s %q", got.Status, got.Message)
 	}
-	hist, _ := st.History(ctx, "acme", aborted.Number)
+	hist, _ := f.st.History(ctx, "acme", aborted.Number)
 	if last := hist[len(hist)-1]; last.Actor != Actor || last.To != domain.Failed {
 		t.Fatalf("last history entry = %+v", last)
 	}
-	d, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(starter.StateMachineARN, neverStarted.Execution))})
-	if err != nil || d.Status != "RUNNING" {
-		t.Fatalf("never-started number's execution: %v, %v", d, err)
+	if d, err := f.wf.Describe(ctx, neverStarted.Execution); err != nil || !d.Running {
+		t.Fatalf("never-started number's execution: %+v, %v", d, err)
 	}
 	// A second run finds nothing left to repair.
 	rep, err = r.Run(ctx)
@@ -123,11 +106,9 @@ func TestReconcile(t *testing.T) {
 // is stopped and its number recorded FAILED with the reason.
 func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	f := newFixture()
 	n := f.approve(t, "+14155550011")
-	if err := f.starter.Start(ctx, workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.start(t, n)
 	tests := []struct {
 		name        string
 		after       time.Duration
@@ -140,14 +121,14 @@ func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := f.reconciler(f.starter, func() time.Time { return time.Now().Add(tt.after) }).Run(ctx)
+			rep, err := f.reconciler(f.wf, after(tt.after)).Run(ctx)
 			if err != nil || rep.Stopped != tt.wantStopped {
 				t.Fatalf("report %+v, %v; want %d stopped", rep, err, tt.wantStopped)
 			}
 			got, _ := f.st.GetNumber(ctx, "acme", n.Number)
-			d, err := f.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(f.starter.StateMachineARN, n.Execution))})
-			if err != nil || got.Status != tt.wantStatus || string(d.Status) != tt.wantExec {
-				t.Fatalf("number %s, execution %v (%v); want %s, %s", got.Status, d.Status, err, tt.wantStatus, tt.wantExec)
+			d, err := f.wf.Describe(ctx, n.Execution)
+			if err != nil || got.Status != tt.wantStatus || d.Status != tt.wantExec {
+				t.Fatalf("number %s, execution %s (%v); want %s, %s", got.Status, d.Status, err, tt.wantStatus, tt.wantExec)
 			}
 			if tt.wantStatus == domain.Failed && !strings.Contains(got.Message, "overall deadline") {
 				t.Fatalf("message %q does not give the reason", got.Message)
@@ -168,7 +149,7 @@ func (failingStarter) Start(context.Context, workflow.Release) error {
 // recorded FAILED with the reason, so it is never left RELEASING.
 func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	f := newFixture()
 	n := f.approve(t, "+14155550021")
 	tests := []struct {
 		name       string
@@ -180,7 +161,7 @@ func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := f.reconciler(failingStarter{}, func() time.Time { return time.Now().Add(tt.after) }).Run(ctx); err != nil {
+			if _, err := f.reconciler(failingStarter{}, after(tt.after)).Run(ctx); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := f.st.GetNumber(ctx, "acme", n.Number)
@@ -191,5 +172,27 @@ func TestReconcileGivesUpOnAStartThatKeepsFailing(t *testing.T) {
 				t.Fatalf("message %q does not give the reason", got.Message)
 			}
 		})
+	}
+}
+
+// TestReconcileLeavesANumberThatMoved: a number that moves while the
+// reconciler looks at it is someone else's to look after.
+func TestReconcileLeavesANumberThatMoved(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture()
+	n := f.approve(t, "+14155550031")
+	f.start(t, n)
+	f.wf.End(n.Execution, "FAILED")
+	f.st.BeforeWrite(func() {
+		moved := n
+		moved.Status, moved.Version = domain.Released, n.Version+1
+		f.st.Put(moved)
+	})
+	rep, err := f.reconciler(f.wf, after(2*time.Minute)).Run(ctx)
+	if err != nil || rep.Failed != 0 || rep.Skipped != 0 {
+		t.Fatalf("report %+v, %v; want nothing failed or skipped", rep, err)
+	}
+	if got, _ := f.st.GetNumber(ctx, "acme", n.Number); got.Status != domain.Released {
+		t.Fatalf("number is %s; want the RELEASED it moved to", got.Status)
 	}
 }

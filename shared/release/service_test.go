@@ -11,119 +11,29 @@ import (
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/storetest"
 	"numberrelease/shared/harness/workflowtest"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/workflow"
 )
-
-// memStore is an in-memory Store with the same conditional-write rule as
-// DynamoDB's (version must match), and a hook that lets a test slip in a
-// competing write just before the service's own.
-type memStore struct {
-	mu      sync.Mutex
-	numbers map[string]domain.Number
-	history map[string][]domain.HistoryEntry
-	// beforeApply runs once, unlocked, before the next Apply.
-	beforeApply func()
-}
-
-func newMemStore() *memStore {
-	return &memStore{numbers: map[string]domain.Number{}, history: map[string][]domain.HistoryEntry{}}
-}
-
-func (m *memStore) GetNumber(_ context.Context, c, n string) (domain.Number, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	got, ok := m.numbers[c+n]
-	if !ok {
-		return domain.Number{}, domain.ErrNotFound
-	}
-	return got, nil
-}
-
-func (m *memStore) GetNumbers(ctx context.Context, c string, ns []string) (map[string]domain.Number, error) {
-	out := map[string]domain.Number{}
-	for _, n := range ns {
-		if got, err := m.GetNumber(ctx, c, n); err == nil {
-			out[n] = got
-		}
-	}
-	return out, nil
-}
-
-func (m *memStore) Apply(_ context.Context, ch domain.Change) (domain.Number, error) {
-	if hook := m.beforeApply; hook != nil {
-		m.beforeApply = nil
-		hook()
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	key := ch.Next.CustomerID + ch.Next.Number
-	if m.numbers[key].Version != ch.Prev.Version {
-		return domain.Number{}, &domain.ConflictError{Numbers: []string{ch.Next.Number}}
-	}
-	if ch.Prev.Status != ch.Next.Status && !domain.CanTransition(ch.Prev.Status, ch.Next.Status) {
-		return domain.Number{}, fmt.Errorf("transition %s → %s not allowed", ch.Prev.Status, ch.Next.Status)
-	}
-	next := ch.Next
-	next.Version = ch.Prev.Version + 1
-	m.numbers[key] = next
-	if ch.Prev.Status != next.Status || ch.Prev.Version == 0 {
-		m.history[key] = append(m.history[key], domain.HistoryEntry{Version: len(m.history[key]) + 1, Attempt: next.Attempt,
-			From: ch.Prev.Status, To: next.Status, Actor: ch.Actor, Why: ch.Why})
-	}
-	return next, nil
-}
-
-func (m *memStore) ApplyAll(ctx context.Context, chs []domain.Change) ([]domain.Number, error) {
-	var out []domain.Number
-	for _, ch := range chs {
-		n, err := m.Apply(ctx, ch)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-func (m *memStore) ApplyEach(ctx context.Context, chs []domain.Change) ([]domain.Number, []error) {
-	out, errs := make([]domain.Number, len(chs)), make([]error, len(chs))
-	for i, ch := range chs {
-		out[i], errs[i] = m.Apply(ctx, ch)
-	}
-	return out, errs
-}
-
-func (m *memStore) History(_ context.Context, c, n string) ([]domain.HistoryEntry, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.history[c+n], nil
-}
-
-func (m *memStore) ListNumbers(context.Context, domain.ListQuery) (domain.Page, error) {
-	return domain.Page{}, nil
-}
-
-func (m *memStore) CustomerByZoomAccount(_ context.Context, id string) (domain.Customer, error) {
-	if id == "zoom-acme" {
-		return domain.Customer{ID: "acme", ZoomAccountID: id}, nil
-	}
-	return domain.Customer{}, domain.ErrNotFound
-}
-
-func (m *memStore) IsLinked(_ context.Context, p, c string) (bool, error) {
-	return p == "pxc" && c == "acme", nil
-}
 
 var (
 	customer = auth.Principal{Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "alice"}
 	provider = auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc"}
 )
 
-func newService(t *testing.T) (*Service, *memStore, *workflowtest.Recorder) {
+// newStore is a store holding acme (Zoom account zoom-acme), linked to
+// provider pxc.
+func newStore() *storetest.Store {
+	st := storetest.New()
+	_ = st.PutTenants(context.Background(), []domain.Customer{{ID: "acme", Name: "Acme", ZoomAccountID: "zoom-acme"}},
+		[]domain.Link{{ProviderID: "pxc", CustomerID: "acme"}})
+	return st
+}
+
+func newService(t *testing.T) (*Service, *storetest.Store, *workflowtest.Recorder) {
 	t.Helper()
-	st := newMemStore()
+	st := newStore()
 	rec := &workflowtest.Recorder{}
 	svc := New(st, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if _, err := svc.RequestRelease(context.Background(), provider, RequestInput{CustomerID: "acme", Numbers: []string{"+97239754571"}}); err != nil {
@@ -134,11 +44,14 @@ func newService(t *testing.T) (*Service, *memStore, *workflowtest.Recorder) {
 
 // approvals counts the approval transitions in a number's history (what
 // the starter turns into executions).
-func (m *memStore) approvals(c, n string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func approvals(t *testing.T, st *storetest.Store, c, n string) int {
+	t.Helper()
+	hist, err := st.History(context.Background(), c, n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	count := 0
-	for _, h := range m.history[c+n] {
+	for _, h := range hist {
 		if starter.Approval(h) {
 			count++
 		}
@@ -160,14 +73,14 @@ func TestApproveRetriesAfterLosingARace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, st, rec := newService(t)
-			st.beforeApply = func() {
+			st.BeforeWrite(func() {
 				cur, _ := st.GetNumber(context.Background(), "acme", "+97239754571")
 				next := cur
 				next.Status, next.Message = tt.competing, "changed by someone else"
 				if _, err := st.Apply(context.Background(), domain.Change{Prev: cur, Next: next, Actor: "other"}); err != nil {
-					t.Fatal(err)
+					t.Error(err)
 				}
-			}
+			})
 			res, err := svc.Approve(context.Background(), customer, []string{"+97239754571"})
 			if err != nil {
 				t.Fatal(err)
@@ -178,7 +91,7 @@ func TestApproveRetriesAfterLosingARace(t *testing.T) {
 			}
 			// The approval is recorded; its execution is the starter's to
 			// start (from the stream), not the API's.
-			if approvals := st.approvals("acme", "+97239754571"); got != tt.want || approvals != tt.approvals || len(rec.Started()) != 0 {
+			if approvals := approvals(t, st, "acme", "+97239754571"); got != tt.want || approvals != tt.approvals || len(rec.Started()) != 0 {
 				t.Fatalf("result %+v, %d approvals recorded, %d starts; want %s, %d, 0", res[0], approvals, len(rec.Started()), tt.want, tt.approvals)
 			}
 		})
@@ -201,7 +114,7 @@ func TestConcurrentApprovalsRecordOneAttempt(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := st.approvals("acme", "+97239754571"); n != 1 {
+	if n := approvals(t, st, "acme", "+97239754571"); n != 1 {
 		t.Fatalf("%d approvals recorded; want 1", n)
 	}
 	for _, s := range rec.Started() {
@@ -241,7 +154,8 @@ func TestApprovingAgainRepairsARelease(t *testing.T) {
 			}
 			cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
 			var got []domain.Status
-			for _, h := range st.history["acme+97239754571"] {
+			hist, _ := st.History(ctx, "acme", "+97239754571")
+			for _, h := range hist {
 				got = append(got, h.To)
 			}
 			if cur.Attempt != tt.wantAttempt || fmt.Sprint(got) != fmt.Sprint(tt.wantHistory) {
@@ -317,7 +231,7 @@ func TestUnassignedHint(t *testing.T) {
 // transition, and every execution the service started belongs to an
 // approval that won.
 func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
-	st := newMemStore()
+	st := newStore()
 	rec := &workflowtest.Recorder{}
 	svc := New(st, rec, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	ctx := context.Background()
@@ -358,10 +272,11 @@ func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
 	}
 	t.Logf("final statuses of 100 raced numbers: %v", outcomes)
 	approved := map[string]bool{}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for key, n := range st.numbers {
-		hist := st.history[key]
+	for _, n := range st.Numbers() {
+		hist, err := st.History(ctx, n.CustomerID, n.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
 		status := domain.None
 		for _, h := range hist {
 			if h.From != status || !domain.CanTransition(h.From, h.To) {

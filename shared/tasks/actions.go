@@ -30,7 +30,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		return out, nil
 	}
 	if started, err := time.Parse(time.RFC3339Nano, in.StartedAt); err == nil && t.now().Sub(started) > t.cfg.MaxWait {
-		out.Outcome, out.Assignee = OutcomeExpired, n.Assignee
+		out.Outcome, out.Assignee = OutcomeExpired, zoomAssignee(n.Assignee)
 		return out, nil
 	} else if err != nil {
 		return out, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
@@ -48,16 +48,32 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	case err != nil:
 		return out, zoomErr("find number in Zoom", err)
 	case pn.Assignee != nil:
-		out.Outcome, out.ZoomID = OutcomeAssigned, pn.ID
-		out.Assignee = &domain.Assignee{ID: pn.Assignee.ID, Name: pn.Assignee.Name, Type: pn.Assignee.Type, ExtensionNumber: pn.Assignee.ExtensionNumber}
+		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, pn.ID, pn.Assignee
 	default:
 		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
 	}
 	return out, nil
 }
 
+// zoomAssignee is a number's recorded assignee as the state machine
+// carries it, the way Zoom reported it.
+func zoomAssignee(a *domain.Assignee) *zoom.Assignee {
+	if a == nil {
+		return nil
+	}
+	return &zoom.Assignee{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+}
+
+// recorded is the assignee Zoom reported, as the number records it.
+func recorded(a *zoom.Assignee) *domain.Assignee {
+	if a == nil {
+		return nil
+	}
+	return &domain.Assignee{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+}
+
 // AssignedMessage tells the customer what to do about an assigned number.
-func AssignedMessage(a *domain.Assignee) string {
+func AssignedMessage(a *zoom.Assignee) string {
 	if a == nil {
 		return "assigned in Zoom — unassign it in Zoom first"
 	}
@@ -107,7 +123,7 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 		next := cur
 		next.Status = domain.WaitingForUnassign
 		next.TaskToken = in.TaskToken
-		next.Assignee = in.Assignee
+		next.Assignee = recorded(in.Assignee)
 		next.Message = AssignedMessage(in.Assignee)
 		next.RemovalStarted = false // Zoom shows it assigned: it was not removed
 		return next

@@ -100,8 +100,9 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 			if tt.wantErr == ErrZoomRejected && !strings.Contains(err.Error(), "not added by this carrier") && !strings.Contains(err.Error(), "Carrier not found") {
 				t.Fatalf("rejection does not name Zoom's reason: %v", err)
 			}
-			if tt.wantErr == "" && (st.n.Status != domain.Released || !strings.Contains(st.applied[len(st.applied)-1].Why, tt.wantWhy)) {
-				t.Fatalf("number %s, why %q; want RELEASED, %q", st.n.Status, st.applied[len(st.applied)-1].Why, tt.wantWhy)
+			changes := st.Changes()
+			if tt.wantErr == "" && (cur(st).Status != domain.Released || !strings.Contains(changes[len(changes)-1].Why, tt.wantWhy)) {
+				t.Fatalf("number %s, why %q; want RELEASED, %q", cur(st).Status, changes[len(changes)-1].Why, tt.wantWhy)
 			}
 			inAccount := false
 			for _, n := range sim.Numbers() {

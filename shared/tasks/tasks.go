@@ -125,12 +125,13 @@ func (c Config) Validate() error {
 
 // Input is the payload every state sends.
 type Input struct {
-	Action     string           `json:"action"`
-	CustomerID string           `json:"customer_id"`
-	Number     string           `json:"number"`
-	Attempt    int              `json:"attempt"`
-	StartedAt  string           `json:"started_at,omitempty"`
-	Assignee   *domain.Assignee `json:"assignee,omitempty"`
+	Action     string `json:"action"`
+	CustomerID string `json:"customer_id"`
+	Number     string `json:"number"`
+	Attempt    int    `json:"attempt"`
+	StartedAt  string `json:"started_at,omitempty"`
+	// Assignee is who the check found the number assigned to in Zoom.
+	Assignee *zoom.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
 	// not in the account); the release deletes by it without a lookup.
 	ZoomID    string      `json:"zoom_id,omitempty"`
@@ -150,9 +151,9 @@ type StateError struct {
 // CheckOutput answers the check action. Every field is always present: the
 // state's ResultSelector reads them all.
 type CheckOutput struct {
-	Outcome        string           `json:"outcome"`
-	Assignee       *domain.Assignee `json:"assignee"`
-	RecheckSeconds int              `json:"recheck_seconds"`
+	Outcome        string         `json:"outcome"`
+	Assignee       *zoom.Assignee `json:"assignee"`
+	RecheckSeconds int            `json:"recheck_seconds"`
 	// ZoomID is the number's Zoom id, "" when the number is not in the
 	// customer's account (or the check did not look).
 	ZoomID string `json:"zoom_id"`

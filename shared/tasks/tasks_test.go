@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,62 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/storetest"
 	"numberrelease/shared/zoom"
 )
-
-type fakeStore struct {
-	n       domain.Number
-	found   bool
-	applied []domain.Change
-	// getErr, customerErr and applyErr fail those calls (DynamoDB down).
-	getErr, customerErr, applyErr error
-	// beforeApply runs once before the next write (a concurrent change).
-	beforeApply func()
-	// gets and customerGets count the reads.
-	gets, customerGets int
-}
-
-func (f *fakeStore) GetNumber(context.Context, string, string) (domain.Number, error) {
-	f.gets++
-	if f.getErr != nil {
-		return domain.Number{}, f.getErr
-	}
-	if !f.found {
-		return domain.Number{}, domain.ErrNotFound
-	}
-	return f.n, nil
-}
-
-func (f *fakeStore) GetCustomer(_ context.Context, id string) (domain.Customer, error) {
-	f.customerGets++
-	if f.customerErr != nil {
-		return domain.Customer{}, f.customerErr
-	}
-	if id == "nozoom" {
-		return domain.Customer{ID: id}, nil
-	}
-	return domain.Customer{ID: id, ZoomAccountID: "zoom-" + id}, nil
-}
-
-func (f *fakeStore) Apply(_ context.Context, c domain.Change) (domain.Number, error) {
-	if hook := f.beforeApply; hook != nil {
-		f.beforeApply = nil
-		hook()
-	}
-	if f.applyErr != nil {
-		return domain.Number{}, f.applyErr
-	}
-	if c.Prev.Version != f.n.Version {
-		return domain.Number{}, domain.ErrConflict
-	}
-	if c.Prev.Status != c.Next.Status && !domain.CanTransition(c.Prev.Status, c.Next.Status) {
-		return domain.Number{}, errors.New("bad transition")
-	}
-	f.applied = append(f.applied, c)
-	f.n = c.Next
-	f.n.Version++
-	return f.n, nil
-}
 
 type fakeZoom struct {
 	pn        zoom.PhoneNumber
@@ -98,11 +46,28 @@ func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) erro
 
 const num = "+97239754569"
 
-func setup(status domain.Status, attempt int, z *fakeZoom) (*Tasks, *fakeStore) {
-	st := &fakeStore{found: true, n: domain.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"}}
+// setup holds acme's number num, in status at attempt, in a store where
+// acme has Zoom account zoom-acme and customer nozoom none.
+func setup(status domain.Status, attempt int, z *fakeZoom) (*Tasks, *storetest.Store) {
+	st := storetest.New()
+	_ = st.PutTenants(context.Background(), []domain.Customer{{ID: "acme", ZoomAccountID: "zoom-acme"}, {ID: "nozoom"}}, nil)
+	st.Put(domain.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"})
 	tk := New(st, z, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	tk.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	return tk, st
+}
+
+// cur is the stored state of acme's number num.
+func cur(st *storetest.Store) domain.Number {
+	n, _ := st.Number("acme", num)
+	return n
+}
+
+// set changes acme's number num in the store, as another writer would.
+func set(st *storetest.Store, change func(*domain.Number)) {
+	n := cur(st)
+	change(&n)
+	st.Put(n)
 }
 
 func errType(err error) string {
@@ -143,7 +108,11 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tk, st := setup(tt.status, 1, tt.zoom)
-			st.n.CustomerID = tt.customer
+			if tt.customer != "acme" {
+				n := cur(st)
+				n.CustomerID = tt.customer
+				st.Put(n)
+			}
 			out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: tt.customer, Number: num, Attempt: tt.attempt, StartedAt: tt.started})
 			got := errType(err)
 			if got == "" {
@@ -163,7 +132,7 @@ func TestCheck(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
 			}
-			if len(st.applied) != 0 {
+			if len(st.Changes()) != 0 {
 				t.Fatal("check wrote the number")
 			}
 		})
@@ -172,21 +141,21 @@ func TestCheck(t *testing.T) {
 
 func TestWaitStoresTokenAndAssignee(t *testing.T) {
 	tk, st := setup(domain.Releasing, 1, &fakeZoom{})
-	a := &domain.Assignee{ID: "u1", Name: "Dana", Type: "user"}
+	a := &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}
 	for i, token := range []string{"tok-1", "tok-2"} {
 		if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, Assignee: a, TaskToken: token}); err != nil {
 			t.Fatal(err)
 		}
-		if st.n.Status != domain.WaitingForUnassign || st.n.TaskToken != token || st.n.Message != "assigned in Zoom to Dana (user) — unassign it in Zoom first" {
-			t.Fatalf("wait %d: number = %+v", i+1, st.n)
+		if cur(st).Status != domain.WaitingForUnassign || cur(st).TaskToken != token || cur(st).Message != "assigned in Zoom to Dana (user) — unassign it in Zoom first" {
+			t.Fatalf("wait %d: number = %+v", i+1, cur(st))
 		}
 	}
 	// The first wait changed the status (one history entry), the second only the token.
-	if st.applied[0].Prev.Status != domain.Releasing || st.applied[1].Prev.Status != domain.WaitingForUnassign {
-		t.Fatalf("changes = %+v", st.applied)
+	if ch := st.Changes(); ch[0].Prev.Status != domain.Releasing || ch[1].Prev.Status != domain.WaitingForUnassign {
+		t.Fatalf("changes = %+v", ch)
 	}
 	// A wait for a cancelled number stops the execution.
-	st.n.Status = domain.Cancelled
+	set(st, func(n *domain.Number) { n.Status = domain.Cancelled })
 	_, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok-3"})
 	if errType(err) != ErrSuperseded {
 		t.Fatalf("wait after cancel = %v", err)
@@ -221,19 +190,19 @@ func TestRelease(t *testing.T) {
 			// Zoom is asked only once the number is claimed: RELEASING
 			// (not cancellable) with its removal marked started.
 			tt.zoom.onRemove = func() {
-				if st.n.Status != domain.Releasing || !st.n.RemovalStarted {
-					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", st.n.Status, st.n.RemovalStarted)
+				if cur(st).Status != domain.Releasing || !cur(st).RemovalStarted {
+					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", cur(st).Status, cur(st).RemovalStarted)
 				}
 			}
 			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID})
-			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || st.n.Status != tt.wantStatus || st.n.RemovalStarted != tt.wantStarted {
-				t.Fatalf("release: err %v, removed %v, status %s, removal started %v", err, tt.zoom.removed, st.n.Status, st.n.RemovalStarted)
+			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || cur(st).Status != tt.wantStatus || cur(st).RemovalStarted != tt.wantStarted {
+				t.Fatalf("release: err %v, removed %v, status %s, removal started %v", err, tt.zoom.removed, cur(st).Status, cur(st).RemovalStarted)
 			}
 			if tt.zoom.finds != 0 {
 				t.Fatalf("release looked the number up %d times; it deletes by the check's id", tt.zoom.finds)
 			}
-			if tt.wantWhy != "" && !strings.Contains(st.applied[len(st.applied)-1].Why, tt.wantWhy) {
-				t.Fatalf("why = %q; want %q", st.applied[len(st.applied)-1].Why, tt.wantWhy)
+			if changes := st.Changes(); tt.wantWhy != "" && !strings.Contains(changes[len(changes)-1].Why, tt.wantWhy) {
+				t.Fatalf("why = %q; want %q", changes[len(changes)-1].Why, tt.wantWhy)
 			}
 		})
 	}
@@ -262,12 +231,12 @@ func TestConfig(t *testing.T) {
 
 func TestExpireAndFail(t *testing.T) {
 	tk, st := setup(domain.WaitingForUnassign, 1, &fakeZoom{})
-	st.n.Assignee, st.n.TaskToken = &domain.Assignee{Name: "Dana", Type: "user"}, "tok"
+	set(st, func(n *domain.Number) { n.Assignee, n.TaskToken = &domain.Assignee{Name: "Dana", Type: "user"}, "tok" })
 	if _, err := tk.Handle(context.Background(), Input{Action: "expire", CustomerID: "acme", Number: num, Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != domain.PendingApproval || st.n.TaskToken != "" || !strings.Contains(st.n.Message, "still assigned in Zoom to Dana (user) after 1h0m0s") {
-		t.Fatalf("after expire: %+v", st.n)
+	if cur(st).Status != domain.PendingApproval || cur(st).TaskToken != "" || !strings.Contains(cur(st).Message, "still assigned in Zoom to Dana (user) after 1h0m0s") {
+		t.Fatalf("after expire: %+v", cur(st))
 	}
 
 	tests := []struct {
@@ -286,15 +255,15 @@ func TestExpireAndFail(t *testing.T) {
 			if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &tt.err}); err != nil {
 				t.Fatal(err)
 			}
-			if st.n.Status != domain.Failed || !strings.Contains(st.n.Message, tt.want) {
-				t.Fatalf("after fail: %s %q; want message with %q", st.n.Status, st.n.Message, tt.want)
+			if cur(st).Status != domain.Failed || !strings.Contains(cur(st).Message, tt.want) {
+				t.Fatalf("after fail: %s %q; want message with %q", cur(st).Status, cur(st).Message, tt.want)
 			}
 		})
 	}
 	// A failure of a superseded execution leaves the number alone.
 	tk, st = setup(domain.Cancelled, 1, &fakeZoom{})
-	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.applied) != 0 {
-		t.Fatalf("fail of superseded: %v, %d writes", err, len(st.applied))
+	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.Changes()) != 0 {
+		t.Fatalf("fail of superseded: %v, %d writes", err, len(st.Changes()))
 	}
 }
 
@@ -304,28 +273,28 @@ func TestExpireAndFail(t *testing.T) {
 func TestStoreFailuresAreRetryable(t *testing.T) {
 	down := errors.New("operation error DynamoDB: GetItem, context deadline exceeded")
 	tests := []struct {
-		name    string
-		action  string
-		breakIt func(*fakeStore)
+		name   string
+		action string
+		op     storetest.Op
 	}{
-		{"check reads the number", "check", func(s *fakeStore) { s.getErr = down }},
-		{"check reads the customer", "check", func(s *fakeStore) { s.customerErr = down }},
-		{"release reads the number", "release", func(s *fakeStore) { s.getErr = down }},
-		{"release writes the number", "release", func(s *fakeStore) { s.applyErr = down }},
-		{"wait writes the token", "wait", func(s *fakeStore) { s.applyErr = down }},
-		{"expire writes the number", "expire", func(s *fakeStore) { s.applyErr = down }},
+		{"check reads the number", "check", storetest.OpGetNumber},
+		{"check reads the customer", "check", storetest.OpGetCustomer},
+		{"release reads the number", "release", storetest.OpGetNumber},
+		{"release writes the number", "release", storetest.OpWrite},
+		{"wait writes the token", "wait", storetest.OpWrite},
+		{"expire writes the number", "expire", storetest.OpWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
 			tk, st := setup(domain.Releasing, 1, z)
-			tt.breakIt(st)
+			st.Fail(tt.op, down)
 			_, err := tk.Handle(context.Background(), Input{Action: tt.action, CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1", TaskToken: "tok", StartedAt: "2026-11-27T11:59:00Z"})
 			if errType(err) != ErrStoreUnavailable || !strings.Contains(err.Error(), "context deadline exceeded") {
 				t.Fatalf("err = %v (%s), want %s naming the cause", err, errType(err), ErrStoreUnavailable)
 			}
-			if len(st.applied) != 0 {
-				t.Errorf("%d writes", len(st.applied))
+			if len(st.Changes()) != 0 {
+				t.Errorf("%d writes", len(st.Changes()))
 			}
 		})
 	}
@@ -350,18 +319,18 @@ func TestReadsPerRelease(t *testing.T) {
 	if _, err := tk.Handle(context.Background(), release); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != domain.Released || st.gets != 3 || st.customerGets != 1 {
-		t.Fatalf("status %s after %d number reads and %d customer reads; want RELEASED after 3 and 1", st.n.Status, st.gets, st.customerGets)
+	if gets, customerGets := st.Calls(storetest.OpGetNumber), st.Calls(storetest.OpGetCustomer); cur(st).Status != domain.Released || gets != 3 || customerGets != 1 {
+		t.Fatalf("status %s after %d number reads and %d customer reads; want RELEASED after 3 and 1", cur(st).Status, gets, customerGets)
 	}
 	// Once the cached account is older than accountTTL it is read again.
 	tk.now = func() time.Time { return now.Add(accountTTL + time.Second) }
 	check.StartedAt = tk.now().Format(time.RFC3339)
-	st.n.Status = domain.Releasing
+	set(st, func(n *domain.Number) { n.Status = domain.Releasing })
 	if _, err := tk.Handle(context.Background(), check); err != nil {
 		t.Fatal(err)
 	}
-	if st.customerGets != 2 {
-		t.Fatalf("%d customer reads after the TTL; want 2", st.customerGets)
+	if n := st.Calls(storetest.OpGetCustomer); n != 2 {
+		t.Fatalf("%d customer reads after the TTL; want 2", n)
 	}
 }
 
@@ -371,10 +340,10 @@ func TestReadsPerRelease(t *testing.T) {
 func TestReleaseAfterConcurrentCancel(t *testing.T) {
 	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
 	tk, st := setup(domain.WaitingForUnassign, 1, z)
-	st.beforeApply = func() { st.n.Status, st.n.Version = domain.Cancelled, st.n.Version+1 }
+	st.BeforeWrite(func() { set(st, func(n *domain.Number) { n.Status, n.Version = domain.Cancelled, n.Version+1 }) })
 	_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
-	if errType(err) != ErrSuperseded || st.n.Status != domain.Cancelled || len(st.applied) != 0 || len(z.removed) != 0 {
-		t.Fatalf("err %v, status %s, %d writes, removed %v; want Release.Superseded, CANCELLED, none, none", err, st.n.Status, len(st.applied), z.removed)
+	if errType(err) != ErrSuperseded || cur(st).Status != domain.Cancelled || len(st.Changes()) != 0 || len(z.removed) != 0 {
+		t.Fatalf("err %v, status %s, %d writes, removed %v; want Release.Superseded, CANCELLED, none, none", err, cur(st).Status, len(st.Changes()), z.removed)
 	}
 }
 
@@ -384,21 +353,21 @@ func TestReleaseAfterConcurrentCancel(t *testing.T) {
 // clears the mark.
 func TestFailureAfterRemovalSentSaysSo(t *testing.T) {
 	tk, st := setup(domain.Releasing, 1, &fakeZoom{})
-	st.n.RemovalStarted = true
+	set(st, func(n *domain.Number) { n.RemovalStarted = true })
 	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1,
 		Error: &StateError{Error: ErrZoomUnavailable, Cause: "timeout"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != domain.Failed || !st.n.RemovalStarted || !strings.Contains(st.n.Message, "Zoom may have removed the number") {
-		t.Fatalf("after fail: %s, removal started %v, %q", st.n.Status, st.n.RemovalStarted, st.n.Message)
+	if cur(st).Status != domain.Failed || !cur(st).RemovalStarted || !strings.Contains(cur(st).Message, "Zoom may have removed the number") {
+		t.Fatalf("after fail: %s, removal started %v, %q", cur(st).Status, cur(st).RemovalStarted, cur(st).Message)
 	}
 	tk, st = setup(domain.Releasing, 1, &fakeZoom{})
-	st.n.RemovalStarted = true
+	set(st, func(n *domain.Number) { n.RemovalStarted = true })
 	if _, err := tk.Handle(context.Background(), Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
-	if st.n.Status != domain.WaitingForUnassign || st.n.RemovalStarted {
-		t.Fatalf("after wait: %s, removal started %v; want WAITING_FOR_UNASSIGN, cleared", st.n.Status, st.n.RemovalStarted)
+	if cur(st).Status != domain.WaitingForUnassign || cur(st).RemovalStarted {
+		t.Fatalf("after wait: %s, removal started %v; want WAITING_FOR_UNASSIGN, cleared", cur(st).Status, cur(st).RemovalStarted)
 	}
 }
 
@@ -452,5 +421,36 @@ func TestUnknownAction(t *testing.T) {
 	tk, _ := setup(domain.Releasing, 1, &fakeZoom{})
 	if _, err := tk.Handle(context.Background(), Input{Action: "dance"}); errType(err) != ErrMisconfigured {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPayloadJSON pins the JSON the state machine passes between states
+// (shared/workflow/release.asl.json reads these members by name): the
+// check's output and the wait's input, with an assignee.
+func TestPayloadJSON(t *testing.T) {
+	a := &zoom.Assignee{ID: "u1", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"}
+	tests := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"check output", CheckOutput{Outcome: OutcomeAssigned, Assignee: a, RecheckSeconds: 10, ZoomID: "pn_1"},
+			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1"}`},
+		{"check output, unassigned", CheckOutput{Outcome: OutcomeUnassigned, RecheckSeconds: 10},
+			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":""}`},
+		{"wait input", Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 2, StartedAt: "2026-11-27T11:59:00Z", Assignee: a, ZoomID: "pn_1", TaskToken: "tok"},
+			`{"action":"wait","customer_id":"acme","number":"+97239754569","attempt":2,"started_at":"2026-11-27T11:59:00Z","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"zoom_id":"pn_1","task_token":"tok"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.v)
+			if err != nil || string(b) != tt.want {
+				t.Fatalf("JSON = %s, %v; want %s", b, err, tt.want)
+			}
+		})
+	}
+	var in Input
+	if err := json.Unmarshal([]byte(tests[2].want), &in); err != nil || *in.Assignee != *a {
+		t.Fatalf("decoded assignee = %+v, %v; want %+v", in.Assignee, err, a)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -15,9 +16,13 @@ import (
 type SFN interface {
 	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	StopExecution(ctx context.Context, in *sfn.StopExecutionInput, opts ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 }
 
-// StepFunctions starts release executions on one state machine.
+var _ SFN = (*sfn.Client)(nil)
+
+// StepFunctions runs the release executions of one state machine.
 type StepFunctions struct {
 	Client          SFN
 	StateMachineARN string
@@ -26,7 +31,39 @@ type StepFunctions struct {
 var (
 	_ Starter   = (*StepFunctions)(nil)
 	_ Rechecker = (*StepFunctions)(nil)
+	_ Describer = (*StepFunctions)(nil)
+	_ Stopper   = (*StepFunctions)(nil)
 )
+
+// ExecutionARN is the ARN of the state machine's execution called name.
+func (s *StepFunctions) ExecutionARN(name string) string {
+	return strings.Replace(s.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// Describe reads the execution called name: ErrNoExecution (test with
+// errors.Is) when it was never started.
+func (s *StepFunctions) Describe(ctx context.Context, name string) (Execution, error) {
+	out, err := s.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(s.ExecutionARN(name))})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return Execution{}, fmt.Errorf("describe execution %s: %w", name, ErrNoExecution)
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("describe execution %s: %w", name, err)
+	}
+	return Execution{Running: out.Status == types.ExecutionStatusRunning, Status: string(out.Status), Started: aws.ToTime(out.StartDate)}, nil
+}
+
+// Stop stops the execution called name, recording errorName and cause in
+// its history.
+func (s *StepFunctions) Stop(ctx context.Context, name, errorName, cause string) error {
+	_, err := s.Client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(s.ExecutionARN(name)),
+		Error: aws.String(errorName), Cause: aws.String(cause)})
+	if err != nil {
+		return fmt.Errorf("stop execution %s: %w", name, err)
+	}
+	return nil
+}
 
 // Start starts the execution of one approval attempt. Starting it again
 // while it runs is success (Step Functions answers a start with the same

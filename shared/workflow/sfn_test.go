@@ -2,8 +2,10 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -91,5 +93,43 @@ func TestExecutionName(t *testing.T) {
 	long2 := Release{CustomerID: strings.Repeat("x", 100) + "2", Number: "+97239754571", Attempt: 3}
 	if n1, n2 := long1.ExecutionName(), long2.ExecutionName(); len(n1) != 80 || n1 == n2 || !strings.HasSuffix(n1, "-97239754571-3") {
 		t.Errorf("long customer ids: %q, %q; want distinct 80-character names", n1, n2)
+	}
+}
+
+// TestDescribeAndStop: an execution never started is ErrNoExecution; a
+// started one runs until stopped, then it is ABORTED and its attempt cannot
+// start again.
+func TestDescribeAndStop(t *testing.T) {
+	client, arn := newStateMachine(t)
+	wf := &StepFunctions{Client: client, StateMachineARN: arn}
+	ctx := context.Background()
+	rel := Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}
+	if _, err := wf.Describe(ctx, rel.ExecutionName()); !errors.Is(err, ErrNoExecution) {
+		t.Fatalf("Describe before the start = %v; want ErrNoExecution", err)
+	}
+	before := time.Now().Add(-time.Minute)
+	if err := wf.Start(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := wf.Describe(ctx, rel.ExecutionName())
+	if err != nil || !ex.Running || ex.Status != "RUNNING" || ex.Started.Before(before) {
+		t.Fatalf("Describe of the running execution = %+v, %v", ex, err)
+	}
+	if err := wf.Stop(ctx, rel.ExecutionName(), "Test.Stop", "stopped by the test"); err != nil {
+		t.Fatal(err)
+	}
+	ex, err = wf.Describe(ctx, rel.ExecutionName())
+	if err != nil || ex.Running || ex.Status != "ABORTED" {
+		t.Fatalf("Describe of the stopped execution = %+v, %v; want ABORTED", ex, err)
+	}
+	if err := wf.Start(ctx, rel); !errors.Is(err, ErrEnded) {
+		t.Fatalf("Start of the stopped attempt = %v; want ErrEnded", err)
+	}
+}
+
+func TestExecutionARN(t *testing.T) {
+	wf := &StepFunctions{StateMachineARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:number-release"}
+	if got, want := wf.ExecutionARN("acme-97239754571-1"), "arn:aws:states:eu-west-1:123456789012:execution:number-release:acme-97239754571-1"; got != want {
+		t.Fatalf("ExecutionARN = %q; want %q", got, want)
 	}
 }

@@ -1,5 +1,8 @@
-// Package workflow starts and nudges the release workflow (one Step Functions
-// execution per customer, number and approval attempt).
+// Package workflow is the release workflow's Step Functions adapter: its
+// state machine definition, and starting, waking, describing and stopping
+// its executions (one per customer, number and approval attempt, named by
+// Release.ExecutionName). Nothing else in the service calls Step Functions
+// or knows an execution's ARN.
 package workflow
 
 import (
@@ -9,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Release identifies one approval attempt of one number.
@@ -49,6 +53,32 @@ var ErrEnded = errors.New("the execution of this approval attempt has already en
 // while it runs, ErrEnded once it has ended.
 type Starter interface {
 	Start(ctx context.Context, r Release) error
+}
+
+// ErrNoExecution says the execution of an approval attempt was never
+// started.
+var ErrNoExecution = errors.New("the execution of this approval attempt does not exist")
+
+// Execution is what Step Functions says of one execution.
+type Execution struct {
+	// Running is true until the execution ends; Status names how it
+	// stands (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED).
+	Running bool
+	Status  string
+	// Started is when the execution started.
+	Started time.Time
+}
+
+// Describer reads an execution by its name: ErrNoExecution when it was
+// never started.
+type Describer interface {
+	Describe(ctx context.Context, name string) (Execution, error)
+}
+
+// Stopper stops a running execution. errorName and cause are recorded in
+// its history (the error a stopped execution ends with, and why).
+type Stopper interface {
+	Stop(ctx context.Context, name, errorName, cause string) error
 }
 
 // Rechecker wakes a workflow that waits for a number to be unassigned so it

@@ -26,6 +26,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"numberrelease/shared/pause"
 )
 
 const (
@@ -211,7 +213,7 @@ func (c *Client) call(ctx context.Context, accountID string, label Label, method
 				slog.InfoContext(ctx, "zoom throttled; retrying", "op", op, "label", label, "wait", d,
 					"retry_after", hdr.Get("Retry-After"), "ratelimit_type", hdr.Get("X-RateLimit-Type"),
 					"ratelimit_remaining", hdr.Get("X-RateLimit-Remaining"))
-				if sleep(ctx, d) != nil {
+				if pause.For(ctx, d) != nil {
 					return status, body, e
 				}
 				throttled++
@@ -255,21 +257,6 @@ func fullJitter(max time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(max)
-}
-
-// sleep waits d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // limiterError turns a Limiter failure into an *Error: its own *Error

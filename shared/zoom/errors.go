@@ -33,9 +33,6 @@ const (
 	Rejected Kind = "rejected"
 )
 
-// Retryable reports whether a later retry of the same call may succeed.
-func (k Kind) Retryable() bool { return k == Throttled || k == Unavailable }
-
 // Error is a classified Zoom failure. Its text never contains the client
 // secret or an access token.
 type Error struct {

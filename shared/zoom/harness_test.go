@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/harness/testclock"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
 )
@@ -17,32 +18,12 @@ const (
 	clientSecret = "client-secret-must-not-leak"
 )
 
-// clock is a controllable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Unix(1_764_200_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is a client talking to a simulator over real HTTP, with the
 // simulator's traffic counted.
 type harness struct {
 	sim                   *zoomsim.Sim
 	srv                   *httptest.Server
-	simClock, clientClock *clock
+	simClock, clientClock *testclock.Clock
 	client                *zoom.Client
 
 	mu         sync.Mutex
@@ -61,10 +42,10 @@ type options struct {
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
-	h := &harness{simClock: newClock(), calls: map[string]int{}, bearers: map[string]bool{}}
+	h := &harness{simClock: testclock.New(), calls: map[string]int{}, bearers: map[string]bool{}}
 	h.clientClock = h.simClock
 	if o.separateClocks {
-		h.clientClock = newClock()
+		h.clientClock = testclock.New()
 	}
 	h.sim = zoomsim.New(zoomsim.Config{ClientID: clientID, ClientSecret: clientSecret, Now: h.simClock.Now})
 	h.srv = httptest.NewServer(h.wrap(h.sim.Handler()))

@@ -141,8 +141,8 @@ func TestErrorString(t *testing.T) {
 	if e.Error() != want {
 		t.Fatalf("Error() = %q; want %q", e.Error(), want)
 	}
-	if KindOf(nil) != Unknown || KindOf(e) != Throttled || !Throttled.Retryable() || Assigned.Retryable() {
-		t.Fatal("KindOf / Retryable")
+	if KindOf(nil) != Unknown || KindOf(e) != Throttled {
+		t.Fatal("KindOf")
 	}
 }
 

@@ -46,16 +46,6 @@ func (l *Lazy) RemoveNumbers(ctx context.Context, accountID string, ids []string
 	return l.check(c, c.RemoveNumbers(ctx, accountID, ids))
 }
 
-// GetNumber is Client.GetNumber with the Client built on first use.
-func (l *Lazy) GetNumber(ctx context.Context, accountID, id string) (PhoneNumber, error) {
-	c, err := l.get(ctx)
-	if err != nil {
-		return PhoneNumber{}, err
-	}
-	pn, err := c.GetNumber(ctx, accountID, id)
-	return pn, l.check(c, err)
-}
-
 // RemovePeeringNumbers is Client.RemovePeeringNumbers with the Client built
 // on first use.
 func (l *Lazy) RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]PeeringFailure, error) {

@@ -19,7 +19,6 @@ const (
 // Labels of the calls the client makes (Zoom's API reference):
 //
 //	GET    /phone/numbers                      Medium (list)
-//	GET    /phone/numbers/{phoneNumberId}      Light
 //	DELETE /phone/numbers                      Medium
 //	DELETE /number_management/peering_numbers  Light
 //
@@ -28,7 +27,6 @@ const (
 // Management API's /number_management/peering_numbers).
 const (
 	labelList       = Medium
-	labelGet        = Light
 	labelRemove     = Medium
 	labelPeeringDel = Light
 )

@@ -119,34 +119,6 @@ func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneN
 		&Error{Kind: NotFound, op: "find number", Message: "number not in the Zoom account"})
 }
 
-// GetNumber returns the number whose Zoom id is id (GET
-// /phone/numbers/{phoneNumberId}, a Light call, cheaper than FindNumber's
-// Medium list). An id Zoom does not know gives an *Error of Kind NotFound.
-func (c *Client) GetNumber(ctx context.Context, accountID, id string) (PhoneNumber, error) {
-	const route = "/phone/numbers/{phoneNumberId}"
-	id = strings.TrimSpace(id)
-	if id == "" || strings.ContainsAny(id, "/?#") {
-		return PhoneNumber{}, &Error{Kind: Rejected, op: "get number", Message: fmt.Sprintf("invalid phone number id %q", id)}
-	}
-	_, body, err := c.call(ctx, accountID, labelGet, http.MethodGet, route, "/phone/numbers/"+id, nil)
-	if err != nil {
-		if missing(err) {
-			err = asKind(err, NotFound)
-		}
-		return PhoneNumber{}, fmt.Errorf("get number %s: %w", id, err)
-	}
-	var pn PhoneNumber
-	if err := json.Unmarshal(body, &pn); err != nil || pn.ID == "" {
-		msg := "response without an id"
-		if err != nil {
-			msg = "malformed response: " + err.Error()
-		}
-		return PhoneNumber{}, fmt.Errorf("get number %s: %w", id,
-			&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + route, Message: msg})
-	}
-	return pn, nil
-}
-
 // RemoveNumbers removes the unassigned numbers ids from the Zoom account
 // (DELETE /phone/numbers, Medium), at most MaxRemoveIDs per call. An id
 // that no longer exists counts as removed, so a retry after a partial

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/apispec"
 	"numberrelease/shared/apperr"
+	"numberrelease/shared/harness/apicheck"
 	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomhook"
@@ -32,8 +32,8 @@ var (
 	t0        = time.Unix(1_764_200_000, 0)
 )
 
-func mustValidator() *apispec.Validator {
-	v, err := apispec.NewValidator()
+func mustValidator() *apicheck.Validator {
+	v, err := apicheck.NewValidator()
 	if err != nil {
 		panic(err)
 	}

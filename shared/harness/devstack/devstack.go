@@ -313,10 +313,10 @@ func (s *Stack) startReconciler(ctx context.Context, cfg Config) {
 	if cfg.ReconcileEvery <= 0 {
 		return
 	}
+	wf := &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}
 	r := &reconcile.Reconciler{
-		Store: s.Store, Executions: s.SFN, StateMachineARN: s.StateMachineARN,
-		Starter: &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN},
-		Grace:   cfg.ReconcileGrace, MaxWait: cfg.MaxWait, RetryBudget: cfg.RetryBudget,
+		Store: s.Store, Executions: wf, Starter: wf,
+		Grace: cfg.ReconcileGrace, MaxWait: cfg.MaxWait, RetryBudget: cfg.RetryBudget,
 		Log: s.log.With("consumer", "reconcile"),
 	}
 	s.background.Add(1)

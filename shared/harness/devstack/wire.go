@@ -8,6 +8,7 @@ import (
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
+	"numberrelease/shared/harness/demo"
 	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/httpapi"
@@ -99,31 +100,12 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	return mux, nil
 }
 
-// Demo tenants (SPEC §4 "Local defaults").
-var demoCustomers = []domain.Customer{
-	{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"},
-	{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-globex"},
-	{ID: "initech", Name: "Initech", ZoomAccountID: "zoom-initech"},
-}
-
-var demoLinks = []domain.Link{
-	{ProviderID: "pxc", CustomerID: "acme"},
-	{ProviderID: "pxc", CustomerID: "globex"},
-	{ProviderID: "other", CustomerID: "initech"},
-}
-
-// seedDemo loads the seed's situation: acme's Zoom account holds both
-// numbers, +97239754569 assigned to a user, and pxc has already asked for
+// seedDemo loads the demo (package demo): acme's Zoom account holds both
+// numbers, the second assigned to a user, and pxc has already asked for
 // both, so acme's Wait for Release tab shows them.
 func (s *Stack) seedDemo(ctx context.Context) error {
-	if err := s.Store.PutTenants(ctx, demoCustomers, demoLinks); err != nil {
-		return err
-	}
 	// In carrier mode the numbers are the carrier's peering numbers.
-	s.Sim.PutPeering("zoom-acme", "+97239754571", s.carrierCode, nil)
-	s.Sim.PutPeering("zoom-acme", "+97239754569", s.carrierCode, &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
-	svc := release.New(s.Store, nil, s.log)
-	_, err := svc.RequestRelease(ctx, auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
-		release.RequestInput{CustomerID: "acme", Numbers: []string{"97239754571", "97239754569"}, Reason: "numbers returned to the carrier"})
-	return err
+	s.Sim.PutPeering("zoom-acme", "+"+demo.Unassigned, s.carrierCode, nil)
+	s.Sim.PutPeering("zoom-acme", "+"+demo.Assigned, s.carrierCode, &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
+	return demo.Seed(ctx, s.Store, s.log)
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"numberrelease/shared/harness/testclock"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
 )
@@ -20,26 +20,6 @@ const (
 	clientSecret  = "sim-secret-do-not-leak"
 	webhookSecret = "local-webhook-secret"
 )
-
-// clock is a controllable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Unix(1_764_200_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // delivery is one request the test webhook received.
 type delivery struct {
@@ -79,7 +59,7 @@ func (wh *webhook) deliveries() []delivery {
 type env struct {
 	sim   *zoomsim.Sim
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 	hook  *webhook
 }
 
@@ -88,7 +68,7 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
 // newEnvWith is newEnv with the simulator's Config changed by mutate.
 func newEnvWith(t *testing.T, mutate func(*zoomsim.Config)) *env {
 	t.Helper()
-	c := newClock()
+	c := testclock.New()
 	hook := newWebhook(t, http.StatusOK)
 	cfg := zoomsim.Config{
 		ClientID: clientID, ClientSecret: clientSecret,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"numberrelease/shared/harness/testclock"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomsig"
@@ -118,7 +119,7 @@ func checkNotification(t *testing.T, d delivery, now int64, prev zoom.Assignee) 
 	if ts != strconv.FormatInt(now, 10) {
 		t.Errorf("timestamp = %q; want %d", ts, now)
 	}
-	clock := newClock()
+	clock := testclock.New()
 	if err := zoomsig.Verify([]byte(webhookSecret), d.header.Get(zoomsig.HeaderSignature), ts, d.body, clock.Now(), zoomsig.DefaultTolerance); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
@@ -162,7 +163,7 @@ func TestUnbindDeliveryFailureStillUnbinds(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := zoomsim.New(zoomsim.Config{ClientID: clientID, ClientSecret: clientSecret, WebhookURL: tt.url(t)})
-			e := &env{sim: sim, clock: newClock()}
+			e := &env{sim: sim, clock: testclock.New()}
 			e.srv = newServer(t, sim)
 			sim.Put("acct-a", "+97239754569", &zoom.Assignee{ID: "u1", Type: "user"})
 			if r := e.do(t, http.MethodDelete, "/zoom-sim/v2/phone/users/u1/phone_numbers/pn_97239754569", e.token(t, "acct-a"), ""); r.status != http.StatusNoContent {

@@ -34,9 +34,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"numberrelease/shared/auth"
-	"numberrelease/shared/domain"
-	"numberrelease/shared/release"
+	"numberrelease/shared/harness/demo"
 	"numberrelease/shared/store"
 )
 
@@ -122,33 +120,11 @@ func newFront(apiURL, localstack, local string) (http.Handler, error) {
 	}), nil
 }
 
-// The demo data of `make run` (shared/devstack): keep the two in step.
-var (
-	demoCustomers = []domain.Customer{
-		{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"},
-		{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-globex"},
-		{ID: "initech", Name: "Initech", ZoomAccountID: "zoom-initech"},
-	}
-	demoLinks = []domain.Link{
-		{ProviderID: "pxc", CustomerID: "acme"},
-		{ProviderID: "pxc", CustomerID: "globex"},
-		{ProviderID: "other", CustomerID: "initech"},
-	}
-)
-
-// seed writes the demo tenants and pxc's request for acme's two numbers
-// (asking again for numbers already asked for changes nothing).
+// seed writes the demo data `make run` starts with (package demo).
 func seed(ctx context.Context, log *slog.Logger, tableName string) error {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
-	st := store.New(dynamodb.NewFromConfig(cfg), tableName)
-	if err := st.PutTenants(ctx, demoCustomers, demoLinks); err != nil {
-		return err
-	}
-	_, err = release.New(st, nil, log).RequestRelease(ctx,
-		auth.Principal{Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
-		release.RequestInput{CustomerID: "acme", Numbers: []string{"97239754571", "97239754569"}, Reason: "numbers returned to the carrier"})
-	return err
+	return demo.Seed(ctx, store.New(dynamodb.NewFromConfig(cfg), tableName), log)
 }

@@ -1,4 +1,4 @@
-package apispec
+package apicheck
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"numberrelease/shared/apispec"
 )
 
 func newValidator(t *testing.T) *Validator {
@@ -43,7 +45,7 @@ func TestLoad(t *testing.T) {
 	if s := scheme.Value; s.Type != "http" || s.Scheme != "bearer" || s.BearerFormat != "JWT" {
 		t.Errorf("bearerAuth = %s/%s/%s, want http/bearer/JWT", s.Type, s.Scheme, s.BearerFormat)
 	}
-	if !bytes.HasPrefix(Document(), []byte("openapi: 3.0.3")) {
+	if !bytes.HasPrefix(apispec.Document(), []byte("openapi: 3.0.3")) {
 		t.Error("Document() does not start with the openapi version")
 	}
 }
