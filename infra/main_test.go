@@ -21,7 +21,15 @@ func TestMain(m *testing.M) {
 
 // An unsuppressed cdk-nag finding is printed and fails the synthesis, as
 // `make synth` relies on.
+// cdkKernel is why the tests skip under -short: they build on the CDK's
+// Node.js kernel (jsii), whose start alone takes half a minute on a small
+// machine. `make test` runs them.
+const cdkKernel = "needs the CDK's Node.js kernel (jsii); not run with -short"
+
 func TestReportFindingsFailsOnNagErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip(cdkKernel)
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	st := awscdk.NewStack(app, jsii.String("Bad"), nil)
 	awssqs.NewQueue(st, jsii.String("PlainQueue"), nil) // no TLS enforcement, no DLQ
@@ -39,6 +47,9 @@ func TestReportFindingsFailsOnNagErrors(t *testing.T) {
 }
 
 func TestReportFindingsQuietWhenClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip(cdkKernel)
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	st := awscdk.NewStack(app, jsii.String("Clean"), nil)
 	awscdk.NewCfnWaitConditionHandle(st, jsii.String("Nothing"), nil)

@@ -16,6 +16,7 @@ func TestNewRefusesMissingBundles(t *testing.T) {
 	if err := writeBundles(dir, FunctionAPI, FunctionNotify, FunctionReconcile); err != nil {
 		t.Fatal(err)
 	}
+	needsCDK(t)
 	app := awscdk.NewApp(nil)
 	cfg := testConfig("dev", false)
 	cfg.BuildDir = dir

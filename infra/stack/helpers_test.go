@@ -63,10 +63,21 @@ var (
 	synthCache = map[Config]*synthesized{}
 )
 
+// needsCDK skips t under -short: it builds on the CDK's Node.js kernel
+// (jsii), whose start alone takes half a minute on a small machine.
+// `make test` runs it.
+func needsCDK(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the CDK's Node.js kernel (jsii); not run with -short")
+	}
+}
+
 // synthStack synthesizes the stack for cfg (BuildDir defaults to the test
 // bundles), once per cfg: the templates are only read.
 func synthStack(t *testing.T, cfg Config) *synthesized {
 	t.Helper()
+	needsCDK(t)
 	if cfg.BuildDir == "" {
 		cfg.BuildDir = testBuildDir
 	}
@@ -103,6 +114,7 @@ func synthStack(t *testing.T, cfg Config) *synthesized {
 // the real one (the stage settings are passed as Config instead).
 func newTestApp(t *testing.T) awscdk.App {
 	t.Helper()
+	needsCDK(t)
 	raw, err := os.ReadFile(filepath.Join("..", "..", "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
