@@ -1,5 +1,6 @@
 // Command api is the Lambda behind API Gateway for the provider and customer
-// API (SPEC §4). It only wires; the logic lives in shared/.
+// API (shared/apispec/openapi.yaml). It only wires; the logic lives in
+// shared/httpapi and shared/release.
 package main
 
 import (

@@ -1,8 +1,9 @@
-// Command release-tasks is the Lambda the release state machine invokes for
-// each of its states (SPEC §4). It only wires; the logic lives in
-// shared/tasks (the actions), shared/zoom (the Zoom Phone API) and
-// shared/ratelimit (pacing within Zoom's per-second limits, shared by all
-// concurrent invocations through the table).
+// Command release-tasks is the Lambda the release state machine
+// (shared/workflow/release.asl.json) invokes for each of its states. It
+// only wires; the logic lives in shared/tasks (the actions), shared/zoom
+// (the Zoom Phone API) and shared/ratelimit (pacing within Zoom's
+// per-second limits, shared by all concurrent invocations through the
+// table); shared/config reads the environment.
 //
 // Required environment: TABLE_NAME, ZOOM_SECRET_ARN, ZOOM_API_BASE,
 // ZOOM_OAUTH_URL, RECHECK_SECONDS, MAX_WAIT_SECONDS. Optional:

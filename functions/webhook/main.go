@@ -1,5 +1,5 @@
 // Command webhook is the Lambda behind API Gateway for POST /zoom/webhook
-// (SPEC §4 "Zoom side"). It only wires; the logic lives in shared/zoomhook
+// (Zoom's notifications). It only wires; the logic lives in shared/zoomhook
 // (verification, envelope) and shared/release (acting on the hint).
 package main
 

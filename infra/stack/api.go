@@ -27,7 +27,8 @@ type route struct {
 }
 
 // newAPI declares the REST API (API Gateway v1: the same resource runs on
-// LocalStack's community edition) with exactly the routes of SPEC §4. The
+// LocalStack's community edition) with exactly the deployed routes of the
+// OpenAPI document (shared/apispec/openapi.yaml). The
 // local-only routes (/local/..., /zoom-sim/...) belong to the local runner
 // and are never deployed.
 //

@@ -13,7 +13,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// specRoutes are SPEC §4's deployed routes and the function serving each.
+// specRoutes are the deployed routes (the OpenAPI document's, but for the
+// local-only ones) and the function serving each.
 var specRoutes = []struct {
 	method, path, function string
 }{

@@ -19,7 +19,7 @@ import (
 	"numberrelease/shared/jsonhttp"
 )
 
-// MaxBodyBytes is the largest request body accepted (SPEC §4 limits).
+// MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 1 << 20
 
 // Authenticator verifies an Authorization header.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/harness/localauth"
-
 	"github.com/golang-jwt/jwt/v5"
+
+	"numberrelease/shared/harness/localauth"
 )
 
 // TestAuthorizationMatrix tries every endpoint with every kind of bad

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/domain"
-
 	"github.com/golang-jwt/jwt/v5"
+
+	"numberrelease/shared/domain"
 )
 
 // token signs claims with the test issuer's key: a genuine token whose

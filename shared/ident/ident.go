@@ -23,11 +23,8 @@ import (
 const MaxLength = 64
 
 // Pattern is the identifier syntax as a regular expression, for documents
-// such as the OpenAPI description. Valid and Check implement exactly it.
+// such as the OpenAPI description. Check implements exactly it.
 const Pattern = `^[a-z0-9][a-z0-9._-]{0,63}$`
-
-// Valid reports whether id is an identifier.
-func Valid(id string) bool { return Check(id) == nil }
 
 // Check returns nil for an identifier, or an error saying what is wrong
 // with id without repeating it (it may be long, or come from a token).

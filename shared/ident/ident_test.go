@@ -53,8 +53,8 @@ func TestCheck(t *testing.T) {
 			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 				t.Fatalf("Check(%q) = %q; want it to mention %q", tt.id, err, tt.wantErr)
 			}
-			if Valid(tt.id) != (tt.wantErr == "") {
-				t.Fatalf("Valid(%q) = %v", tt.id, Valid(tt.id))
+			if (Check(tt.id) == nil) != (tt.wantErr == "") {
+				t.Fatalf("Check(%q) = %v", tt.id, Check(tt.id))
 			}
 			if pattern.MatchString(tt.id) != (tt.wantErr == "") {
 				t.Fatalf("Pattern and Check disagree on %q", tt.id)
@@ -70,8 +70,8 @@ func FuzzCheckMatchesPattern(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if Valid(id) != pattern.MatchString(id) {
-			t.Fatalf("Valid(%q) = %v but Pattern says %v", id, Valid(id), pattern.MatchString(id))
+		if (Check(id) == nil) != pattern.MatchString(id) {
+			t.Fatalf("Check(%q) = %v but Pattern says %v", id, Check(id), pattern.MatchString(id))
 		}
 	})
 }

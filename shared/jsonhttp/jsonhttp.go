@@ -1,7 +1,8 @@
-// Package jsonhttp holds what every JSON endpoint of the service shares:
-// writing a JSON answer, decoding a JSON request body strictly and naming
-// what was wrong with it in words a caller can act on, and minting request
-// ids.
+// Package jsonhttp holds what every JSON endpoint of the service shares
+// (the API, the Zoom webhook, the local token issuer): the request's id,
+// reading its body within a limit, decoding a JSON body strictly and naming
+// what was wrong with it in words a caller can act on, writing a JSON
+// answer, and writing an error as an RFC 9457 problem document.
 package jsonhttp
 
 import (

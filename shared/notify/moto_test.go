@@ -264,15 +264,3 @@ func TestStoreChangeIsPublished(t *testing.T) {
 		t.Fatalf("detail = %+v", d)
 	}
 }
-
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, cond func() bool, state func() string) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s; state %s", waitFor, state())
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval, not a wait for an event
-	}
-}

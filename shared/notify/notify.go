@@ -6,7 +6,8 @@
 // transaction as the change itself (domain.Change); the table's DynamoDB
 // stream (NEW_IMAGE) carries it to Publisher.HandleStream, which publishes
 // one event per history item. On AWS the stream is read by a Lambda event
-// source mapping (functions/notify); locally and in tests by Poll.
+// source mapping (functions/notify); locally and in tests by the harness's
+// stream poller (shared/harness/streampoll).
 //
 // # Event schema
 //
@@ -29,7 +30,7 @@
 //	  "at":          "2026-11-27T00:41:07.123456789Z", // RFC 3339, when the change was written
 //	  "actor":       "customer:acme/alice",   // who made it: "customer:<tenant>/<user>", "provider:<id>", "system", ...
 //	  "from":        "WAITING_FOR_UNASSIGN",  // previous status; absent for the first request of a number
-//	  "to":          "RELEASING",             // new status (SPEC §3): PENDING_APPROVAL, RELEASING,
+//	  "to":          "RELEASING",             // new status (domain.Status): PENDING_APPROVAL, RELEASING,
 //	                                          //   WAITING_FOR_UNASSIGN, RELEASED, REJECTED, CANCELLED, FAILED
 //	  "why":         "unassigned in Zoom",    // human-readable reason
 //	  "request_id":  "3f0c..."                // the provider's release request; absent when unknown

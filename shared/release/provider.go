@@ -34,12 +34,27 @@ type Conflict struct {
 }
 
 // RequestRelease records a provider's request to release numbers of one
-// linked customer: all-or-nothing. Numbers this provider already asked for
-// and that are still open are reported with their status and the request
-// they belong to, not asked again. The answer's request_id is the new
-// request's when any number was asked for now; when none was (every
-// number already open), it is the request those numbers belong to (the
-// first number's, if they belong to several), never an id no number has.
+// linked customer.
+//
+// Every number is checked before anything is written: an invalid or
+// duplicate number (400), or one that cannot be requested now (409: open
+// at another provider, or already released), refuses the whole request and
+// nothing is written. Numbers this provider already asked for and that are
+// still open are reported with their status and the request they belong
+// to, not asked again.
+//
+// The numbers asked for now are then written in transactions of at most 50
+// numbers (a number and its history entry are two of a DynamoDB
+// transaction's 100 items), so the writing is not all-or-nothing: when
+// another writer changes one of them meanwhile, its transaction is refused
+// and the request answers 409, but the transactions before it stay
+// written. Sending the same request again completes it: the numbers
+// already recorded are reported, not written twice.
+//
+// The answer's request_id is the new request's when any number was asked
+// for now; when none was (every number already open), it is the request
+// those numbers belong to (the first number's, if they belong to several),
+// never an id no number has.
 func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in RequestInput) (RequestOutput, error) {
 	providerID, err := principalProvider(p)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
@@ -295,5 +296,46 @@ func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
 		if !approved[s.ExecutionName()] {
 			t.Fatalf("execution %s started for an attempt that was never approved", s.ExecutionName())
 		}
+	}
+}
+
+// TestRequestInterruptedMidwayIsCompletedBySendingItAgain: a request's
+// numbers are written 50 to a transaction; when another writer takes one
+// of the later numbers first, the request answers 409 and the first 50
+// stay written; sending the same request again writes the rest and
+// reports the numbers already recorded, writing none of them twice.
+func TestRequestInterruptedMidwayIsCompletedBySendingItAgain(t *testing.T) {
+	svc, st, _ := newService(t)
+	ctx := context.Background()
+	nums := make([]string, 60)
+	for i := range nums {
+		nums[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	in := RequestInput{CustomerID: "acme", Numbers: nums}
+	st.BeforeWrite(func() {
+		// Another writer records number 55 first.
+		if _, err := st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: "acme", Number: nums[55], Status: domain.PendingApproval, ProviderID: "pxc", RequestID: "other"}}); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := svc.RequestRelease(ctx, provider, in); apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(err.Error(), nums[55]) {
+		t.Fatalf("interrupted request: %v; want a conflict naming %s", err, nums[55])
+	}
+	written, _ := st.GetNumbers(ctx, "acme", nums)
+	if len(written) != 51 { // the first transaction's 50, and number 55
+		t.Fatalf("%d numbers written after the conflict; want the first 50 and the other writer's", len(written))
+	}
+	out, err := svc.RequestRelease(ctx, provider, in)
+	if err != nil {
+		t.Fatalf("sent again: %v", err)
+	}
+	for i, r := range out.Numbers {
+		n, _ := st.Number("acme", nums[i])
+		if r.Status != string(domain.PendingApproval) || n.Version != 1 {
+			t.Fatalf("%s: %+v, written %d times; want PENDING_APPROVAL, written once", nums[i], r, n.Version)
+		}
+	}
+	if first, last := out.Numbers[0].RequestID, out.Numbers[59].RequestID; first == last || last != out.RequestID {
+		t.Fatalf("request ids: first %s, last %s, answer %s; want the first of the interrupted request, the last of the new one", first, last, out.RequestID)
 	}
 }

@@ -128,7 +128,7 @@ func (s *Store) Apply(ctx context.Context, c domain.Change) (domain.Number, erro
 // still exactly as it was read (same version, or still absent). A status
 // change adds its immutable history entry in the same transaction. Changes
 // are grouped into transactions of at most 100 items; each transaction is
-// all-or-nothing, and a refused one returns a *ConflictError naming the
+// all-or-nothing, and a refused one returns a *domain.ConflictError naming the
 // numbers that had moved (transactions before it stay written).
 func (s *Store) ApplyAll(ctx context.Context, changes []domain.Change) ([]domain.Number, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)

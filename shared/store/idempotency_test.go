@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/domain"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"numberrelease/shared/domain"
 )
 
 const lease = time.Minute

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"numberrelease/shared/domain"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"numberrelease/shared/domain"
 )
 
 // captureDB records the items the store writes and answers reads with the

@@ -1,5 +1,5 @@
 // Package zoomhook serves POST /zoom/webhook: Zoom's webhook envelope and
-// signature scheme (ZOOM.md "Webhooks", SPEC §4 "Zoom side").
+// signature scheme (package zoomsig; Zoom's documentation "Using webhooks").
 //
 // Every request is verified before anything else is looked at: the raw body
 // (at most MaxBodyBytes) must carry a valid x-zm-signature for its

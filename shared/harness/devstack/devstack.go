@@ -1,7 +1,7 @@
 // Package devstack assembles the whole system on one machine, without AWS or
 // Docker: moto (DynamoDB, Step Functions, EventBridge) with real state
 // machine executions, the project's Lambda handlers answering moto's Invoke
-// calls (lambdafront), one HTTP server mapping the SPEC routes to the same
+// calls (lambdafront), one HTTP server mapping the API's routes to the same
 // handlers API Gateway would call, a local token issuer, and the Zoom
 // simulator. `make run` and the end-to-end tests both use it.
 package devstack
@@ -45,7 +45,7 @@ type Config struct {
 	// Addr is where the HTTP server listens ("127.0.0.1:8080": loopback
 	// only; "127.0.0.1:0" for a free port).
 	Addr string
-	// Recheck is the WaitForUnassign timeout (SPEC local default 10 s).
+	// Recheck is the WaitForUnassign timeout (10 s locally).
 	Recheck time.Duration
 	// MaxWait is the overall wait deadline.
 	MaxWait time.Duration
@@ -76,7 +76,7 @@ type Config struct {
 	CarrierCode int
 	// WebhookSecret signs and verifies Zoom notifications.
 	WebhookSecret string
-	// Demo seeds SPEC's demo data.
+	// Demo seeds the demo data (package demo).
 	Demo bool
 	Log  *slog.Logger
 	// AWSCalls, when set, counts the AWS calls of every SDK client wired
@@ -100,7 +100,7 @@ type Faults struct {
 	StarterSFN func(workflow.SFN) workflow.SFN
 }
 
-// Defaults are SPEC §4's local defaults. Throttling is retried with delays
+// Defaults are the local system's settings. Throttling is retried with delays
 // capped at 20 s (not production's 60 s) so that a large approval's tail
 // is short locally; with that cap the retry model
 // (shared/workflow/retrymodel_test.go) needs at most 19 retries of a step

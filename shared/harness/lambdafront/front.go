@@ -72,7 +72,7 @@ func (f *Front) Register(name string, handler any) {
 
 // SetConcurrency caps the concurrent invocations of function name at n, as
 // the function's reserved concurrency does on AWS (for the stack's
-// release-tasks: shared/stage's ReleaseTasksReservedConcurrency). 0 removes
+// release-tasks: config.StageConfig's ReleaseTasksReservedConcurrency). 0 removes
 // the cap. Invocations already running keep their slot until they end.
 func (f *Front) SetConcurrency(name string, n int) error {
 	if n < 0 {

@@ -82,9 +82,6 @@ func (l *Issuer) Audience() string { return l.audience }
 // that serves the public JWK Set: the JWKS URL is base + JWKSPath().
 func (l *Issuer) JWKSPath() string { return JWKSPath }
 
-// JWKS returns the public JWK Set JSON.
-func (l *Issuer) JWKS() []byte { return append([]byte(nil), l.jwks...) }
-
 // Issue signs a token for p that is valid from now for ttl. It refuses
 // identity fields the Verifier would refuse (see package ident).
 func (l *Issuer) Issue(p auth.Principal, ttl time.Duration) (string, error) {

@@ -4,7 +4,7 @@
 // endpoints (which also send the project's signed unassign notification),
 // admin endpoints to seed and change numbers silently, Zoom's per-account
 // per-label rate limits (when configured), and injectable faults (errors,
-// 429 bursts, latency). Everything is served under /zoom-sim/ (SPEC §4).
+// 429 bursts, latency). Everything is served under /zoom-sim/ (Sim.Handler).
 package zoomsim
 
 import (
