@@ -1,6 +1,6 @@
 // Command webhook is the Lambda behind API Gateway for POST /zoom/webhook
 // (Zoom's notifications). It only wires; the logic lives in shared/zoomhook
-// (verification, envelope) and shared/release (acting on the hint).
+// (verification, envelope) and shared/release (acting on the hint: Hints).
 package main
 
 import (
@@ -44,7 +44,7 @@ func main() {
 		secret := &secrets.Cached{
 			Client: secretsmanager.NewFromConfig(awsCfg), SecretID: vars["ZOOM_WEBHOOK_SECRET_ARN"], TTL: secretTTL, Log: log,
 		}
-		h := zoomhook.New(zoomhook.Config{SecretFunc: secret.Bytes(secretField), Log: log}, release.New(st, wf, log))
+		h := zoomhook.New(zoomhook.Config{SecretFunc: secret.Bytes(secretField), Log: log}, release.NewHints(st, wf, log))
 		return apigw.Handler(h, jsonhttp.WithRequestID), nil
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -201,13 +200,34 @@ func FindCDKFile() (string, error) {
 }
 
 var (
-	namePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	logLevels    = []string{"ALL", "ERROR", "FATAL", "OFF"}
+	logLevels = []string{"ALL", "ERROR", "FATAL", "OFF"}
 	// retentionDays are the retention periods CloudWatch Logs accepts
 	// (PutRetentionPolicy), in days.
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
+
+// validStageName reports whether name is a stage's name: a lower-case
+// letter, then up to 31 lower-case letters, digits and '-'.
+func validStageName(name string) bool {
+	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikeEmail reports whether s has the shape of an email address:
+// something, '@', then something holding a '.' with something on both
+// sides of it; no second '@' and no white space.
+func looksLikeEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && len(domain) >= 3 && !strings.ContainsAny(s, " \t\n\f\r") &&
+		!strings.Contains(domain, "@") && strings.Contains(domain[1:len(domain)-1], ".")
+}
 
 // RetentionDays returns the values LogRetentionDays may take, ascending.
 func RetentionDays() []int { return slices.Clone(retentionDays) }
@@ -217,7 +237,7 @@ func RetentionDays() []int { return slices.Clone(retentionDays) }
 func (c StageConfig) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !namePattern.MatchString(c.Stage) {
+	if !validStageName(c.Stage) {
 		bad("stage %q: want lower-case letters, digits and '-' (dev, prod)", c.Stage)
 	}
 	if !slices.Contains(retentionDays, c.LogRetentionDays) {
@@ -235,7 +255,7 @@ func (c StageConfig) Validate() error {
 	if c.RecheckSecondsMin < 1 {
 		bad("recheckSecondsMin %d: want at least 1", c.RecheckSecondsMin)
 	}
-	if c.AlarmEmail != "" && !emailPattern.MatchString(c.AlarmEmail) {
+	if c.AlarmEmail != "" && !looksLikeEmail(c.AlarmEmail) {
 		bad("alarmEmail %q is not an email address", c.AlarmEmail)
 	}
 	if mode, err := ParseReleaseMode(c.ReleaseMode); err != nil {

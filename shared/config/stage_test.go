@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -194,5 +195,34 @@ func TestRepositoryFile(t *testing.T) {
 	}
 	if cfg.Stage != "dev" || cfg.ReleaseTasksReservedConcurrency != 10 {
 		t.Errorf("default stage = %s with releaseTasksReservedConcurrency %d, want dev with 10", cfg.Stage, cfg.ReleaseTasksReservedConcurrency)
+	}
+}
+
+// TestNameAndEmailShapes holds validStageName and looksLikeEmail to the
+// patterns they implement, on every string of up to 4 characters over an
+// alphabet of the characters that matter, and on a few longer ones.
+func TestNameAndEmailShapes(t *testing.T) {
+	namePattern := regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	emailPattern := regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	alphabet := []string{"a", "Z", "0", "-", "@", ".", " ", "\t", "\v", "é"}
+	inputs := []string{"", strings.Repeat("a", 32), strings.Repeat("a", 33), "ops@example.com", "ops@@example.com", "o ps@example.com"}
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(prefix+c, n-1)
+		}
+	}
+	grow("", 4)
+	for _, s := range inputs {
+		if got, want := validStageName(s), namePattern.MatchString(s); got != want {
+			t.Errorf("validStageName(%q) = %v; the pattern says %v", s, got, want)
+		}
+		if got, want := looksLikeEmail(s), emailPattern.MatchString(s); got != want {
+			t.Errorf("looksLikeEmail(%q) = %v; the pattern says %v", s, got, want)
+		}
 	}
 }

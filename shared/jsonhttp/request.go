@@ -31,10 +31,7 @@ func EnsureRequestID(r *http.Request, header string) *http.Request {
 	if RequestID(r.Context()) != "" {
 		return r
 	}
-	id := ""
-	if header != "" {
-		id = r.Header.Get(header)
-	}
+	id := r.Header.Get(header) // "" for header ""
 	if id == "" {
 		id = NewRequestID()
 	}

@@ -4,16 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/workflow"
 )
+
+// HintStore is what acting on a hint needs from storage.
+type HintStore interface {
+	CustomerByZoomAccount(ctx context.Context, accountID string) (domain.Customer, error)
+	GetNumber(ctx context.Context, customerID, e164 string) (domain.Number, error)
+}
+
+// Hints acts on Zoom's "number unassigned" notifications: the webhook's
+// one use case, apart from the API's.
+type Hints struct {
+	store    HintStore
+	workflow workflow.Rechecker
+	log      *slog.Logger
+}
+
+// NewHints returns the use case of the webhook.
+func NewHints(s HintStore, wf workflow.Rechecker, log *slog.Logger) *Hints {
+	return &Hints{store: s, workflow: wf, log: log}
+}
 
 // Unassigned acts on a "number unassigned in Zoom" notification. It is only a
 // hint: if the number waits for its unassignment, the waiting workflow is
 // woken and re-checks Zoom before it releases anything. Unknown accounts and
 // numbers, and numbers not waiting, are ignored, so a redelivered or forged
 // hint is harmless.
-func (s *Service) Unassigned(ctx context.Context, zoomAccountID, e164 string) error {
+func (s *Hints) Unassigned(ctx context.Context, zoomAccountID, e164 string) error {
 	c, err := s.store.CustomerByZoomAccount(ctx, zoomAccountID)
 	if errors.Is(err, domain.ErrNotFound) {
 		s.log.InfoContext(ctx, "unassign hint for unknown zoom account ignored", "zoom_account_id", zoomAccountID)

@@ -32,7 +32,6 @@ type Store interface {
 	History(ctx context.Context, customerID, e164 string) ([]domain.HistoryEntry, error)
 	ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
-	CustomerByZoomAccount(ctx context.Context, accountID string) (domain.Customer, error)
 }
 
 var _ Store = (*store.Store)(nil)

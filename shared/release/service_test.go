@@ -202,7 +202,7 @@ func TestUnassignedHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, st, rec := newService(t)
+			_, st, rec := newService(t)
 			if tt.waiting {
 				ctx := context.Background()
 				cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
@@ -215,7 +215,8 @@ func TestUnassignedHint(t *testing.T) {
 					}
 				}
 			}
-			if err := svc.Unassigned(context.Background(), tt.account, tt.number); err != nil {
+			hints := NewHints(st, rec, slog.New(slog.DiscardHandler))
+			if err := hints.Unassigned(context.Background(), tt.account, tt.number); err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.Rechecks) != tt.rechecks {

@@ -51,8 +51,8 @@ type assigneeItem struct {
 }
 
 // numberItemOf is n as stored: its attributes and keys.
-func numberItemOf(n domain.Number) numberItem {
-	it := numberItem{
+func numberItemOf(n domain.Number) *numberItem {
+	it := &numberItem{
 		PK: numberPK(n.CustomerID, n.Number), SK: skState,
 		GSI1PK: customerIndexPK(n.CustomerID, n.Status), GSI1SK: indexSK(n.Status, n.Number),
 		GSI2PK: providerIndexPK(n.ProviderID, n.CustomerID, n.Status), GSI2SK: indexSK(n.Status, n.Number),
@@ -103,8 +103,8 @@ type historyItem struct {
 	RequestID  string        `dynamodbav:"request_id,omitempty"`
 }
 
-func historyItemOf(h domain.HistoryEntry) historyItem {
-	return historyItem{
+func historyItemOf(h domain.HistoryEntry) *historyItem {
+	return &historyItem{
 		PK: numberPK(h.CustomerID, h.Number), SK: historySK(h.Version),
 		CustomerID: h.CustomerID, Number: h.Number, ProviderID: h.ProviderID, Version: h.Version, Attempt: h.Attempt,
 		At: h.At, Actor: h.Actor, From: h.From, To: h.To, Why: h.Why, RequestID: h.RequestID,
@@ -128,8 +128,8 @@ type customerItem struct {
 	ZoomAccountID string `dynamodbav:"zoom_account_id,omitempty"`
 }
 
-func customerItemOf(pk string, c domain.Customer) customerItem {
-	return customerItem{PK: pk, SK: skMeta, ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID}
+func customerItemOf(pk string, c domain.Customer) *customerItem {
+	return &customerItem{PK: pk, SK: skMeta, ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID}
 }
 
 func (it customerItem) customer() domain.Customer {
@@ -160,8 +160,8 @@ type idempotencyItem struct {
 	CreatedAt time.Time               `dynamodbav:"created_at"`
 }
 
-func idempotencyItemOf(rec domain.Idempotency) idempotencyItem {
-	return idempotencyItem{
+func idempotencyItemOf(rec domain.Idempotency) *idempotencyItem {
+	return &idempotencyItem{
 		PK: idempotencyPK(rec.Scope, rec.Key), SK: skIdempotency, ExpiresAt: expiresAt(rec.ExpiresAt),
 		Scope: rec.Scope, Key: rec.Key, BodyHash: rec.BodyHash, State: rec.State, Owner: rec.Owner,
 		Status: rec.Status, Body: rec.Body, CreatedAt: rec.CreatedAt,

@@ -49,7 +49,7 @@ func (s *Store) PutTenants(ctx context.Context, customers []domain.Customer, lin
 		}
 	}
 	for _, l := range links {
-		av, err := attributevalue.MarshalMap(linkItem{PK: providerPK(l.ProviderID), SK: linkSK(l.CustomerID), ProviderID: l.ProviderID, CustomerID: l.CustomerID})
+		av, err := attributevalue.MarshalMap(&linkItem{PK: providerPK(l.ProviderID), SK: linkSK(l.CustomerID), ProviderID: l.ProviderID, CustomerID: l.CustomerID})
 		if err != nil {
 			return fmt.Errorf("encode link %s→%s: %w", l.ProviderID, l.CustomerID, err)
 		}

@@ -41,7 +41,8 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if cfg.Faults != nil && cfg.Faults.APIStore != nil {
 		apiStore = store.New(cfg.Faults.APIStore(s.ddb), TableName)
 	}
-	svc := release.New(apiStore, &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}, log)
+	wf := &workflow.StepFunctions{Client: s.SFN, StateMachineARN: s.StateMachineARN}
+	svc := release.New(apiStore, wf, log)
 
 	// The simulator enforces Zoom's per-account, per-label limits; the
 	// client paces itself within the same limits through the DynamoDB
@@ -79,7 +80,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
 	mux.Handle("/zoom-sim/", s.Sim.Handler())
-	mux.Handle("/zoom/webhook", zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, svc))
+	mux.Handle("/zoom/webhook", zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, release.NewHints(apiStore, wf, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

@@ -196,13 +196,16 @@ func (s *Store) GetNumbers(_ context.Context, customerID string, numbers []strin
 	return found, nil
 }
 
-// Apply writes one change, as store.Store.Apply.
-func (s *Store) Apply(ctx context.Context, c domain.Change) (domain.Number, error) {
-	out, err := s.ApplyAll(ctx, []domain.Change{c})
+// Apply writes one change as a transaction of its own.
+func (s *Store) Apply(_ context.Context, c domain.Change) (domain.Number, error) {
+	if err := s.beginWrite(); err != nil {
+		return domain.Number{}, err
+	}
+	written, err := s.transact([]domain.Change{c})
 	if err != nil {
 		return domain.Number{}, err
 	}
-	return out[0], nil
+	return written[0], nil
 }
 
 // ApplyAll writes changes in transactions of at most 50 numbers, each all

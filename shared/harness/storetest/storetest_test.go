@@ -20,6 +20,7 @@ import (
 // The fake serves every consumer of the store.
 var (
 	_ release.Store            = (*storetest.Store)(nil)
+	_ release.HintStore        = (*storetest.Store)(nil)
 	_ httpapi.IdempotencyStore = (*storetest.Store)(nil)
 	_ tasks.Store              = (*storetest.Store)(nil)
 	_ reconcile.Store          = (*storetest.Store)(nil)
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) { emulatortest.Main(m) }
 // contractStore is what both stores offer that the contract checks.
 type contractStore interface {
 	release.Store
+	release.HintStore
 	httpapi.IdempotencyStore
 	reconcile.Store
 	PutTenants(ctx context.Context, customers []domain.Customer, links []domain.Link) error
