@@ -19,19 +19,16 @@ import (
 	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/pause"
 	"numberrelease/shared/release"
-	"numberrelease/shared/store"
 )
 
 // IdempotencyStore keeps Idempotency-Key records: a reservation while one
-// request does the work, then the answer it gave (see store's states).
+// request does the work, then the answer it gave (domain.IdempotencyState).
 type IdempotencyStore interface {
 	ReserveIdempotency(ctx context.Context, scope, key, bodyHash string, lease time.Duration) (domain.Idempotency, bool, error)
 	GetIdempotency(ctx context.Context, scope, key string) (domain.Idempotency, error)
 	CompleteIdempotency(ctx context.Context, res domain.Idempotency, status int, body []byte) error
 	ReleaseIdempotency(ctx context.Context, res domain.Idempotency) error
 }
-
-var _ IdempotencyStore = (*store.Store)(nil)
 
 // MaxIdempotencyKeyLength bounds the Idempotency-Key header.
 const MaxIdempotencyKeyLength = 255

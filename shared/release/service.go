@@ -18,7 +18,6 @@ import (
 	"numberrelease/shared/auth"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/number"
-	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 )
 
@@ -33,8 +32,6 @@ type Store interface {
 	ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
 }
-
-var _ Store = (*store.Store)(nil)
 
 // Workflow starts release executions and wakes waiting ones.
 type Workflow interface {

@@ -17,8 +17,15 @@ import (
 	"numberrelease/shared/tasks"
 )
 
-// The fake serves every consumer of the store.
+// The store and the fake both serve every consumer of the store (the
+// consumers know only their own interfaces and package domain).
 var (
+	_ release.Store            = (*store.Store)(nil)
+	_ release.HintStore        = (*store.Store)(nil)
+	_ httpapi.IdempotencyStore = (*store.Store)(nil)
+	_ tasks.Store              = (*store.Store)(nil)
+	_ reconcile.Store          = (*store.Store)(nil)
+
 	_ release.Store            = (*storetest.Store)(nil)
 	_ release.HintStore        = (*storetest.Store)(nil)
 	_ httpapi.IdempotencyStore = (*storetest.Store)(nil)
