@@ -1,10 +1,22 @@
-// Command infra is the CDK app (cdk.json runs it): one Number Release stack
-// per stage, chosen with `-c stage=prod` (default dev).
+// Command infra is the CDK app: one Number Release stack per stage.
 //
-// Context keys: stage (a key of stages; default dev), stages (cdk.json: each
-// stage's settings, see shared/config), alarmEmail (overrides the stage's
-// alarm email), buildDir (the Lambda bundles written by `make build`;
-// default build/, relative paths are taken from the repository root).
+// Its configuration is cdk.json's "context": stage (the default stage),
+// stages (each stage's settings, shared/stage) and the CDK feature flags.
+// Run by the CDK CLI (cdk.json's "app", as `make deploy` does), it takes the
+// context the CLI hands it (CDK_CONTEXT_JSON: cdk.json's context merged with
+// -c key=value options) and reads no file itself. Run on its own (`go run
+// ./infra`, as `make synth` does), it reads the context from cdk.json (the
+// first one in the working directory or a parent) and writes the cloud
+// assembly to cdk.out beside it.
+//
+// Flags override the context either way:
+//
+//	-stage NAME        the stage to synthesize, a key of "stages" (default: context "stage", else dev)
+//	-build-dir DIR     the Lambda bundles, DIR/<function>/bootstrap (default build; relative to the repository root)
+//	-alarm-email ADDR  subscribe ADDR to the alarm topic
+//	-out DIR           write the cloud assembly to DIR (default: CDK_OUTDIR, else cdk.out beside cdk.json)
+//
+// The same settings as CLI context keys: stage, buildDir, alarmEmail.
 //
 // cdk-nag's AwsSolutions rules check the stack on every synthesis. Their
 // findings are printed here too, so `make synth` (which runs this app
@@ -12,7 +24,9 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,25 +41,25 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		os.Exit(2)
 	}
 }
 
-func run() error {
-	defer jsii.Close()
-	app := awscdk.NewApp(nil)
-	name := contextString(app, "stage", "dev")
-	settings, err := config.LoadStage(name, app.Node().TryGetContext(jsii.String("stages")))
+func run(args []string) error {
+	opts, err := parseFlags(args)
 	if err != nil {
 		return err
 	}
-	cfg := stack.Config{StageConfig: settings}
-	if email := contextString(app, "alarmEmail", ""); email != "" {
-		cfg.AlarmEmail = email
+	defer jsii.Close()
+	props, err := appProps(opts, os.Getenv)
+	if err != nil {
+		return err
 	}
-	if cfg.BuildDir, err = resolveBuildDir(contextString(app, "buildDir", stack.DefaultBuildDir)); err != nil {
+	app := awscdk.NewApp(props)
+	name, cfg, err := stackConfig(app)
+	if err != nil {
 		return err
 	}
 	if _, err := stack.New(app, "NumberRelease-"+name, cfg, &awscdk.StackProps{
@@ -57,6 +71,100 @@ func run() error {
 	stack.AddNagChecks(app)
 	assembly := app.Synth(nil)
 	return reportFindings(os.Stderr, assembly)
+}
+
+// options are the command line's overrides of the context.
+type options struct {
+	stage, buildDir, alarmEmail, out string
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("infra", flag.ContinueOnError)
+	fs.StringVar(&o.stage, "stage", "", "stage to synthesize, a key of cdk.json's context \"stages\" (default: context \"stage\", else dev)")
+	fs.StringVar(&o.buildDir, "build-dir", "", "directory of the Lambda bundles, <dir>/<function>/bootstrap (default build; relative to the repository root)")
+	fs.StringVar(&o.alarmEmail, "alarm-email", "", "email address to subscribe to the alarm topic")
+	fs.StringVar(&o.out, "out", "", "directory of the cloud assembly (default: CDK_OUTDIR, else cdk.out beside cdk.json)")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected arguments %q (settings are flags: -stage, -build-dir, -alarm-email, -out)", fs.Args())
+	}
+	return o, nil
+}
+
+// appProps is where the app's context comes from: the CDK CLI's (it sets
+// CDK_CONTEXT_JSON, or CONTEXT_OVERFLOW_LOCATION_ENV when the context is
+// large, and CDK_OUTDIR) when the CLI runs the app, cdk.json's otherwise;
+// and the flags over either.
+func appProps(o options, getenv func(string) string) (*awscdk.AppProps, error) {
+	props := &awscdk.AppProps{}
+	underCLI := getenv("CDK_CONTEXT_JSON") != "" || getenv("CONTEXT_OVERFLOW_LOCATION_ENV") != ""
+	if !underCLI {
+		path, err := config.FindCDKFile()
+		if err != nil {
+			return nil, fmt.Errorf("not run by the CDK CLI (no CDK_CONTEXT_JSON), so the context comes from %s: %w", config.CDKFile, err)
+		}
+		ctx, err := readContext(path)
+		if err != nil {
+			return nil, err
+		}
+		props.Context = &ctx
+		if o.out == "" && getenv("CDK_OUTDIR") == "" {
+			o.out = filepath.Join(filepath.Dir(path), "cdk.out")
+		}
+	}
+	final := map[string]any{}
+	for key, v := range map[string]string{"stage": o.stage, "buildDir": o.buildDir, "alarmEmail": o.alarmEmail} {
+		if v != "" {
+			final[key] = v
+		}
+	}
+	if len(final) > 0 {
+		props.PostCliContext = &final
+	}
+	if o.out != "" {
+		props.Outdir = jsii.String(o.out)
+	}
+	return props, nil
+}
+
+// readContext returns the "context" object of the cdk.json at path.
+func readContext(path string) (map[string]any, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CDK context: %w", err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if doc.Context == nil {
+		return nil, fmt.Errorf("%s has no \"context\" object", path)
+	}
+	return doc.Context, nil
+}
+
+// stackConfig resolves the stage named by the app's context ("stage",
+// default dev) from its "stages", with the alarm email and build directory
+// the context gives.
+func stackConfig(app awscdk.App) (string, stack.Config, error) {
+	name := contextString(app, "stage", "dev")
+	settings, err := config.LoadStage(name, app.Node().TryGetContext(jsii.String("stages")))
+	if err != nil {
+		return "", stack.Config{}, err
+	}
+	cfg := stack.Config{StageConfig: settings}
+	if email := contextString(app, "alarmEmail", ""); email != "" {
+		cfg.AlarmEmail = email
+	}
+	if cfg.BuildDir, err = resolveBuildDir(contextString(app, "buildDir", stack.DefaultBuildDir)); err != nil {
+		return "", stack.Config{}, err
+	}
+	return name, cfg, nil
 }
 
 // reportFindings prints the stacks' error and warning annotations (cdk-nag
