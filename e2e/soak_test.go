@@ -202,7 +202,7 @@ func (s *soak) verifyHistory(n string, want []string) int {
 func startLocalProcess(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "local")
-	if out, err := exec.Command("go", "build", "-o", bin, "../shared/harness/local").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "numberrelease/shared/harness/local").CombinedOutput(); err != nil {
 		t.Fatalf("build local: %v\n%s", err, out)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
