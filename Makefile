@@ -365,10 +365,14 @@ api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local syste
 
 # ---- Performance measurement (bench/) ----------------------------------------
 #
-#   make bench     Go benchmarks, Lambda bundle sizes, init times and workflow
-#                  cost on the emulator; rewrites BENCHMARKS.md (a few minutes)
+#   make bench     Go benchmarks, Lambda bundle sizes, init times, workflow
+#                  cost, the approval call's time (300 and 500 numbers) and
+#                  the 1,000-number throughput on the emulator, the last two
+#                  also beside a CPU hog (one busy process per CPU, killed at
+#                  the end); rewrites BENCHMARKS.md (about half an hour).
+#                  `go run ./bench -only <steps>` runs some steps alone.
 
 .PHONY: bench
 
-bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost and AWS calls per release, 1,000-number throughput; about 5 min) and rewrite BENCHMARKS.md
+bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost and AWS calls per release, approval-call time, 1,000-number throughput alone and beside a CPU hog; about 30 min) and rewrite BENCHMARKS.md
 	$(GO) run ./bench -out BENCHMARKS.md

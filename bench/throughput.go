@@ -1,19 +1,24 @@
 package main
 
-// End-to-end throughput (section 5): 1,000 numbers released through the
+// End-to-end throughput (section 6): 1,000 numbers released through the
 // local system (make run's, shared/devstack) against the Zoom simulator at
-// Pro limits, in requests and approvals of 500, the API's most per call.
+// Pro limits, in requests and approvals of 500, the API's most per call;
+// once alone and once beside a CPU hog.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"numberrelease/shared/devstack"
@@ -36,14 +41,31 @@ const (
 	// bulkZoomCalls is the Medium-label Zoom calls one release needs: the
 	// check's lookup and the delete.
 	bulkZoomCalls = 2
+	// A run waits, from the first approval's answer, for every approved
+	// number to settle while numbers keep settling: it gives up when none
+	// has for stallLimit (stuck), or after settleFactor × the Zoom bound.
+	settleFactor = 10
+	stallLimit   = 3 * time.Minute
 )
 
+// hogProcs is the number of busy processes beside a run "beside the CPU
+// hog": one per CPU the bench's process may use.
+func hogProcs() int { return runtime.NumCPU() }
+
 type throughputResult struct {
+	// hog is the busy processes beside the run (0: alone).
+	hog                 int
 	requests, approvals []time.Duration
-	// settled is from the first approval's sending until every number is
-	// RELEASED or FAILED; released counts the first, failed lists the
-	// second.
-	settled  time.Duration
+	// answered is from the first approval's sending to its answer;
+	// settled from that answer until every approved number was RELEASED
+	// or FAILED, or until the wait gave up (timedOut).
+	answered, settled time.Duration
+	timedOut          bool
+	// statuses counts all the run's numbers by their status at the end;
+	// failed holds the FAILED ones.
+	statuses map[number.Status]int
+	// released and failed are what the listings showed when the wait
+	// ended.
 	released int
 	failed   []store.Number
 	bound    time.Duration
@@ -51,36 +73,104 @@ type throughputResult struct {
 	calls    devstack.CallCounts
 	// Zoom simulator: Medium calls admitted, most in one second, 429s.
 	zoomMedium, zoomPeak, zoom429 int
-	executions                    map[sfntypes.ExecutionStatus]int
+	// lambda429 is the release-tasks invokes the Lambda front refused over
+	// the concurrency cap (429 TooManyRequestsException).
+	lambda429  int
+	capacity   int // the cap
+	executions map[sfntypes.ExecutionStatus]int
+	// problems are what the report must flag.
+	problems []string
+	logRows  []tallyRow
+	// reconciled sums the reconciler's reports (checked, running, ...).
+	reconciled map[string]int64
+	moto       motoLog
+	cpu        cpuUse
+	// load averages when the measured part began and ended.
+	loadBefore, loadAfter string
+	// logFile is the system's log, kept when the run had problems.
+	logFile string
+	// err ended the run early.
+	err error
+}
+
+// complete says whether every number ended RELEASED.
+func (x *throughputResult) complete() bool {
+	return x.err == nil && x.statuses[number.Released] == bulkNumbers
+}
+
+func (x *throughputResult) label() string {
+	if x.hog == 0 {
+		return "alone"
+	}
+	return fmt.Sprintf("beside the CPU hog (%d × `%s`)", x.hog, hogCommand)
+}
+
+func (x *throughputResult) shortLabel() string {
+	if x.hog == 0 {
+		return "alone"
+	}
+	return "beside the CPU hog"
 }
 
 func (r *report) throughput() error {
-	logFile, err := os.CreateTemp("", "bench-throughput-*.log")
-	if err != nil {
-		return fmt.Errorf("create the system's log: %w", err)
+	var errs []error
+	for _, hog := range []int{0, hogProcs()} {
+		x := runBulk(hog)
+		r.bulk = append(r.bulk, x)
+		switch {
+		case x.err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", x.shortLabel(), x.err))
+		case len(x.problems) > 0:
+			errs = append(errs, fmt.Errorf("%s: %s", x.shortLabel(), strings.Join(x.problems, "; ")))
+		}
 	}
-	defer logFile.Close()
-	logf("   system log: %s", logFile.Name())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	sys, err := startSystem(ctx, slog.New(slog.NewJSONHandler(logFile, nil)))
-	if err != nil {
-		return err
-	}
-	defer sys.close()
-	r.bulk = &throughputResult{}
-	if err := sys.releaseBulk(ctx, r.bulk); err != nil {
-		return fmt.Errorf("%w (the system's log: %s)", err, logFile.Name())
-	}
-	if len(r.bulk.failed) > 0 {
-		logf("   %d numbers FAILED; the system's log is kept: %s", len(r.bulk.failed), logFile.Name())
-		return nil
-	}
-	return os.Remove(logFile.Name())
+	return errors.Join(errs...)
 }
 
-// releaseBulk runs the 1,000-number release and fills res.
-func (s *system) releaseBulk(ctx context.Context, res *throughputResult) error {
+// runBulk runs the 1,000-number release on a fresh system, beside hog busy
+// processes (0: none). The result holds whatever was measured, also when
+// the run went wrong.
+func runBulk(hog int) *throughputResult {
+	x := &throughputResult{hog: hog, medium: devstack.Defaults().ZoomLimits.Medium}
+	x.bound = time.Duration(bulkNumbers*bulkZoomCalls/x.medium) * time.Second
+	logf("   -- 1,000 numbers, %s", x.shortLabel())
+	logFile, err := os.CreateTemp("", "bench-throughput-*.log")
+	if err != nil {
+		x.err = fmt.Errorf("create the system's log: %w", err)
+		return x
+	}
+	defer logFile.Close()
+	x.logFile = logFile.Name()
+	logf("   system log: %s", x.logFile)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	defer cancel()
+	sys, err := startSystem(ctx, sysOptions{log: logFile})
+	if err != nil {
+		x.err = err
+		return x
+	}
+	defer sys.close()
+	x.capacity = sys.stack.ReleaseTasksConcurrency
+	x.err = sys.releaseBulk(ctx, x)
+	x.lambda429 = sys.logs.count(msgThrottled)
+	x.logRows = sys.logs.rows(slog.LevelDebug)
+	x.reconciled = map[string]int64{}
+	for _, k := range []string{"checked", "running", "restarted", "stopped", "failed", "skipped"} {
+		x.reconciled[k] = sys.logs.sum(msgReconciled, k)
+	}
+	x.moto = sys.readMotoLog()
+	if x.err != nil || len(x.problems) > 0 {
+		logf("   the system's log is kept: %s", x.logFile)
+		return x
+	}
+	if err := os.Remove(x.logFile); err == nil {
+		x.logFile = ""
+	}
+	return x
+}
+
+// releaseBulk runs the 1,000-number release and fills x.
+func (s *system) releaseBulk(ctx context.Context, x *throughputResult) error {
 	cust, err := s.customer(bulkCustomer)
 	if err != nil {
 		return err
@@ -89,72 +179,117 @@ func (s *system) releaseBulk(ctx context.Context, res *throughputResult) error {
 	if err != nil {
 		return err
 	}
-	numbers, err := s.putBulkNumbers()
-	if err != nil {
+	numbers := bulkNumberList(bulkNumbers)
+	if err := s.putZoomNumbers(numbers); err != nil {
 		return err
 	}
 	if err := s.waitQuiet(30 * time.Second); err != nil {
 		return err
 	}
+
+	x.loadBefore = loadAvg()
+	var h *hog
+	if x.hog > 0 {
+		if h, err = startHog(x.hog); err != nil {
+			return err
+		}
+		defer h.stop()
+		logf("   CPU hog: %d × %s (pids %v)", x.hog, hogCommand, h.pids())
+	}
+	cpu0 := sampleCPU(s.motoPID, h)
 	calls := s.calls.Snapshot()
-	for _, chunk := range chunks(numbers) {
+	for _, chunk := range chunks(numbers, bulkPerCall) {
 		d, err := timed(func() error { return requestChunk(prov, chunk) })
 		if err != nil {
 			return err
 		}
-		res.requests = append(res.requests, d)
+		x.requests = append(x.requests, d)
 		logf("   request of %d numbers: %s", len(chunk), d.Round(time.Millisecond))
 	}
 
-	res.medium = devstack.Defaults().ZoomLimits.Medium
-	res.bound = time.Duration(bulkNumbers*bulkZoomCalls/res.medium) * time.Second
 	zoomBefore := s.stack.Sim.Stats()
-	start := time.Now()
-	for _, chunk := range chunks(numbers) {
-		d, err := timed(func() error { return approveChunk(cust, chunk) })
+	var approved []string
+	var answeredAt time.Time
+	sent := time.Now()
+	for _, chunk := range chunks(numbers, bulkPerCall) {
+		var ok []string
+		d, err := timed(func() error {
+			var err error
+			ok, err = approveChunk(cust, chunk)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		res.approvals = append(res.approvals, d)
+		if answeredAt.IsZero() {
+			answeredAt = time.Now()
+			x.answered = answeredAt.Sub(sent)
+		}
+		if len(ok) < len(chunk) {
+			x.problems = append(x.problems, fmt.Sprintf("approval %d answered RELEASING for %d of its %d numbers", len(x.approvals)+1, len(ok), len(chunk)))
+		}
+		approved = append(approved, ok...)
+		x.approvals = append(x.approvals, d)
 		logf("   approval of %d numbers: %s", len(chunk), d.Round(time.Millisecond))
 	}
-	if err := s.waitSettled(ctx, numbers, start, zoomBefore, 4*res.bound, res); err != nil {
+	if err := s.waitSettled(ctx, approved, answeredAt, zoomBefore, settleFactor*x.bound, x); err != nil {
 		return err
 	}
 	zoomAfter := s.stack.Sim.Stats()
-	res.zoomMedium = zoomAfter.Calls[zoom.Medium] - zoomBefore.Calls[zoom.Medium]
-	res.zoomPeak = zoomAfter.PeakPerSecond[zoom.Medium]
-	res.zoom429 = zoomAfter.RateLimited - zoomBefore.RateLimited
-	logf("   %d RELEASED, %d FAILED %s after the first approval (bound %s, ratio %.2f); Zoom: %d Medium calls, peak %d/s, %d×429",
-		res.released, len(res.failed), res.settled.Round(time.Second), res.bound, res.settled.Seconds()/res.bound.Seconds(), res.zoomMedium, res.zoomPeak, res.zoom429)
+	x.zoomMedium = zoomAfter.Calls[zoom.Medium] - zoomBefore.Calls[zoom.Medium]
+	x.zoomPeak = zoomAfter.PeakPerSecond[zoom.Medium]
+	x.zoom429 = zoomAfter.RateLimited - zoomBefore.RateLimited
+	logf("   %d RELEASED, %d FAILED %s after the first approval answered (bound %s, ratio %.2f); Zoom: %d Medium calls, peak %d/s, %d×429",
+		x.released, len(x.failed), x.settled.Round(time.Second), x.bound, x.settled.Seconds()/x.bound.Seconds(), x.zoomMedium, x.zoomPeak, x.zoom429)
 
-	if res.executions, err = s.waitExecutionsEnded(ctx, bulkCustomer+"-"+strings.TrimPrefix(bulkPrefix, "+"), 2*time.Minute); err != nil {
+	// Executions end a moment after their number's last write.
+	x.executions, err = s.waitExecutionsEnded(ctx, bulkCustomer+"-"+strings.TrimPrefix(bulkPrefix, "+"), 2*time.Minute)
+	if err != nil {
+		x.problems = append(x.problems, err.Error())
+	}
+	x.cpu = cpu0.until(sampleCPU(s.motoPID, h))
+	h.stop()
+	x.loadAfter = loadAvg()
+	if x.statuses, err = s.numberStatuses(ctx, bulkCustomer, numbers); err != nil {
 		return err
+	}
+	if n := x.statuses[number.Released]; n != bulkNumbers {
+		x.problems = append(x.problems, fmt.Sprintf("%d of the %d numbers are not RELEASED (%s)", bulkNumbers-n, bulkNumbers, statusCounts(x.statuses)))
+	}
+	if n := x.executions[sfntypes.ExecutionStatusSucceeded]; n != bulkNumbers {
+		x.problems = append(x.problems, fmt.Sprintf("%d of the %d executions did not succeed (%s)", bulkNumbers-n, bulkNumbers, executionCounts(x.executions)))
 	}
 	if err := s.waitQuiet(time.Minute); err != nil {
-		return err
+		x.problems = append(x.problems, err.Error())
 	}
-	res.calls = s.calls.Snapshot().Since(calls)
+	x.calls = s.calls.Snapshot().Since(calls)
 	return nil
 }
 
-// putBulkNumbers adds the numbers, unassigned, to the customer's Zoom
-// account in the simulator.
-func (s *system) putBulkNumbers() ([]string, error) {
-	numbers := make([]string, bulkNumbers)
+// bulkNumberList is the first n numbers of the bulk block.
+func bulkNumberList(n int) []string {
+	numbers := make([]string, n)
 	for i := range numbers {
 		numbers[i] = fmt.Sprintf("%s%04d", bulkPrefix, i)
-		if _, err := s.anon().do("POST", "/zoom-sim/admin/numbers", map[string]any{"account_id": bulkAccount, "number": numbers[i]}, nil); err != nil {
-			return nil, fmt.Errorf("add %s to the simulator: %w", numbers[i], err)
-		}
 	}
-	return numbers, nil
+	return numbers
 }
 
-func chunks(numbers []string) [][]string {
+// putZoomNumbers adds the numbers, unassigned, to the bulk customer's Zoom
+// account in the simulator.
+func (s *system) putZoomNumbers(numbers []string) error {
+	for _, n := range numbers {
+		if _, err := s.anon().do("POST", "/zoom-sim/admin/numbers", map[string]any{"account_id": bulkAccount, "number": n}, nil); err != nil {
+			return fmt.Errorf("add %s to the simulator: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func chunks(numbers []string, size int) [][]string {
 	var out [][]string
-	for start := 0; start < len(numbers); start += bulkPerCall {
-		out = append(out, numbers[start:min(start+bulkPerCall, len(numbers))])
+	for start := 0; start < len(numbers); start += size {
+		out = append(out, numbers[start:min(start+size, len(numbers))])
 	}
 	return out
 }
@@ -182,44 +317,59 @@ func requestChunk(prov client, numbers []string) error {
 	if _, err := prov.do("POST", "/provider/v1/release-requests", map[string]any{"customer_id": bulkCustomer, "numbers": numbers}, &out); err != nil {
 		return fmt.Errorf("request the release of %d numbers: %w", len(numbers), err)
 	}
-	return expectAll(out.Numbers, len(numbers), "PENDING_APPROVAL")
-}
-
-func approveChunk(cust client, numbers []string) error {
-	var out struct {
-		Results []perNumber `json:"results"`
+	if len(out.Numbers) != len(numbers) {
+		return fmt.Errorf("the request's answer names %d numbers; want %d", len(out.Numbers), len(numbers))
 	}
-	if _, err := cust.do("POST", "/v1/numbers/release", map[string]any{"numbers": numbers}, &out); err != nil {
-		return fmt.Errorf("approve %d numbers: %w", len(numbers), err)
-	}
-	return expectAll(out.Results, len(numbers), "RELEASING")
-}
-
-// expectAll checks that an answer names want numbers, all in status.
-func expectAll(got []perNumber, want int, status string) error {
-	if len(got) != want {
-		return fmt.Errorf("answer names %d numbers; want %d", len(got), want)
-	}
-	for _, n := range got {
-		if n.Error != nil {
-			return fmt.Errorf("%s: %s: %s", n.Number, n.Error.Code, n.Error.Detail)
-		}
-		if n.Status != status {
-			return fmt.Errorf("%s is %s; want %s", n.Number, n.Status, status)
+	for _, n := range out.Numbers {
+		if n.Error != nil || n.Status != string(number.PendingApproval) {
+			return fmt.Errorf("request: %s", describe(n))
 		}
 	}
 	return nil
 }
 
+// approveChunk approves numbers and returns those the answer says are
+// RELEASING; the others are logged. An error is a failed call.
+func approveChunk(cust client, numbers []string) ([]string, error) {
+	var out struct {
+		Results []perNumber `json:"results"`
+	}
+	if _, err := cust.do("POST", "/v1/numbers/release", map[string]any{"numbers": numbers}, &out); err != nil {
+		return nil, fmt.Errorf("approve %d numbers: %w", len(numbers), err)
+	}
+	if len(out.Results) != len(numbers) {
+		return nil, fmt.Errorf("the approval's answer names %d numbers; want %d", len(out.Results), len(numbers))
+	}
+	var ok []string
+	for _, n := range out.Results {
+		if n.Error == nil && n.Status == string(number.Releasing) {
+			ok = append(ok, n.Number)
+			continue
+		}
+		logf("   approval: %s", describe(n))
+	}
+	return ok, nil
+}
+
+func describe(n perNumber) string {
+	if n.Error != nil {
+		return fmt.Sprintf("%s: %s: %s", n.Number, n.Error.Code, n.Error.Detail)
+	}
+	return fmt.Sprintf("%s is %s", n.Number, n.Status)
+}
+
 // waitSettled polls the customer's RELEASED and FAILED listings every
-// second until every number is in one of them, logging progress every
-// 15 s, and records the outcome in res.
-func (s *system) waitSettled(ctx context.Context, numbers []string, start time.Time, zoomBefore zoomsim.Stats, timeout time.Duration, res *throughputResult) error {
+// second until every one of numbers is in one of them, logging progress
+// every 15 s, and records in x how long it took. It gives up when no
+// number has settled for stallLimit, or timeout after from, and records
+// that in x.
+func (s *system) waitSettled(ctx context.Context, numbers []string, from time.Time, zoomBefore zoomsim.Stats, timeout time.Duration, x *throughputResult) error {
 	want := make(map[string]bool, len(numbers))
 	for _, n := range numbers {
 		want[n] = true
 	}
 	lastLog := time.Now()
+	settled, progress := 0, time.Now()
 	for {
 		released, err := s.listed(ctx, bulkCustomer, number.Released, want)
 		if err != nil {
@@ -229,70 +379,46 @@ func (s *system) waitSettled(ctx context.Context, numbers []string, start time.T
 		if err != nil {
 			return err
 		}
+		x.released, x.failed = len(released), failed
 		if len(released)+len(failed) == len(numbers) {
-			res.settled, res.released, res.failed = time.Since(start), len(released), failed
+			x.settled = time.Since(from)
+			return nil
+		}
+		if n := len(released) + len(failed); n != settled {
+			settled, progress = n, time.Now()
+		}
+		stalled := time.Since(progress) > stallLimit
+		if stalled || time.Since(from) > timeout {
+			x.settled, x.timedOut = time.Since(from), true
+			why := fmt.Sprintf("no number had settled for %s", stallLimit)
+			if !stalled {
+				why = fmt.Sprintf("the bench's limit of %s had passed", timeout)
+			}
+			x.problems = append(x.problems, fmt.Sprintf("after %s, %d of the %d approved numbers were RELEASED and %d FAILED, and %s; the bench stopped waiting",
+				x.settled.Round(time.Second), len(released), len(numbers), len(failed), why))
 			return nil
 		}
 		if time.Since(lastLog) >= 15*time.Second {
 			lastLog = time.Now()
 			st := s.stack.Sim.Stats()
-			logf("   after %s: %d RELEASED, %d FAILED, %d Medium calls admitted, %d answered 429",
-				time.Since(start).Round(time.Second), len(released), len(failed), st.Calls[zoom.Medium]-zoomBefore.Calls[zoom.Medium], st.RateLimited-zoomBefore.RateLimited)
-		}
-		if time.Since(start) > timeout {
-			return fmt.Errorf("after %s, %d of %d numbers RELEASED and %d FAILED", timeout, len(released), len(numbers), len(failed))
+			logf("   after %s: %d RELEASED, %d FAILED, %d Medium calls admitted, %d answered 429 by Zoom, %d invokes refused 429 by the Lambda front",
+				time.Since(from).Round(time.Second), len(released), len(failed), st.Calls[zoom.Medium]-zoomBefore.Calls[zoom.Medium], st.RateLimited-zoomBefore.RateLimited, s.logs.count(msgThrottled))
 		}
 		time.Sleep(time.Second)
 	}
 }
 
-func (r *report) mdThroughput(w printer) {
-	x := r.bulk
-	w("## 5. Throughput: %d numbers at Zoom Pro limits (emulator)", bulkNumbers)
-	w("")
-	if x == nil || x.settled == 0 {
-		w("Not measured: the run failed (see the failures above).")
-		w("")
-		return
+func statusCounts(m map[number.Status]int) string {
+	var keys []string
+	for st := range m {
+		keys = append(keys, string(st))
 	}
-	w("A fresh local system as `make run` starts it (`shared/devstack`: moto with real Step Functions executions, the project's handlers in-process, the Zoom simulator enforcing Zoom's Pro limits, %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every number is in one of them.",
-		x.medium, bulkNumbers, bulkCustomer, bulkProvider, len(x.requests), bulkPerCall, len(x.approvals), bulkPerCall)
-	w("")
-	if len(x.failed) > 0 {
-		w("**%d of the %d numbers ended FAILED, not RELEASED.** Their recorded reasons (first %d):", len(x.failed), bulkNumbers, min(3, len(x.failed)))
-		w("")
-		for _, n := range x.failed[:min(3, len(x.failed))] {
-			w("- `%s`: %s", n.Number, trunc(n.Message, 300))
-		}
-		w("")
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", m[number.Status(k)], k))
 	}
-	w("| figure | value |")
-	w("|---|---:|")
-	for i, d := range x.requests {
-		w("| request %d (%d numbers) | %s |", i+1, bulkPerCall, d.Round(time.Millisecond))
-	}
-	for i, d := range x.approvals {
-		w("| approval %d (%d numbers) | %s (%.1f numbers/s) |", i+1, bulkPerCall, d.Round(time.Millisecond), bulkPerCall/d.Seconds())
-	}
-	if len(x.failed) == 0 {
-		w("| **first approval sent → all %d RELEASED** | **%s** |", bulkNumbers, x.settled.Round(time.Second))
-	} else {
-		w("| **first approval sent → every number settled (%d RELEASED, %d FAILED)** | **%s** |", x.released, len(x.failed), x.settled.Round(time.Second))
-	}
-	w("| bound from Zoom's rate limit (%d Medium calls × %d / %d per s) | %s |", bulkZoomCalls, bulkNumbers, x.medium, x.bound)
-	w("| **ratio** | **%.2f** |", x.settled.Seconds()/x.bound.Seconds())
-	w("| Zoom Medium calls admitted | %d (%.2f per number) |", x.zoomMedium, float64(x.zoomMedium)/bulkNumbers)
-	w("| peak Medium calls in one second | %d (limit %d) |", x.zoomPeak, x.medium)
-	w("| answered 429 by the simulator | %d |", x.zoom429)
-	w("| executions | %s |", executionCounts(x.executions))
-	w("")
-	w("The time is to within the bench's 1 s polling. AWS calls of the whole run (from before the first request until the last execution ended and the system went quiet), per number:")
-	w("")
-	mdBulkCalls(w, x.calls, bulkNumbers)
-	x.mdBulkCauses(w)
-	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). Beyond it, a task that finds no rate-limiter slot within its wait fails with `Zoom.Throttled` and the state machine retries it with backoff and full jitter (delays capped at %d s locally); every retry is one more release-tasks invocation, `GetItem`s included (the `Invoke` rows above: one check and one release per number would be 1.00 each). Everything runs on this machine's %s CPUs, moto (which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
-		x.medium, devstack.Defaults().ZoomThrottleMaxDelaySeconds, r.nproc)
-	w("")
+	return strings.Join(parts, ", ")
 }
 
 func executionCounts(m map[sfntypes.ExecutionStatus]int) string {
@@ -301,24 +427,213 @@ func executionCounts(m map[sfntypes.ExecutionStatus]int) string {
 	for _, st := range statuses {
 		parts = append(parts, fmt.Sprintf("%d %s", m[st], st))
 	}
+	var others []string
 	for st, n := range m {
 		if st != sfntypes.ExecutionStatusSucceeded && st != sfntypes.ExecutionStatusFailed {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+			others = append(others, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	return strings.Join(parts, ", ")
+	slices.Sort(others)
+	return strings.Join(append(parts, others...), ", ")
+}
+
+func (r *report) mdThroughput(w printer) {
+	w("## 6. Throughput: 1,000 numbers at Zoom Pro limits (emulator), alone and beside a CPU hog")
+	w("")
+	if len(r.bulk) == 0 {
+		w("Not measured.")
+		w("")
+		return
+	}
+	first := r.bulk[0]
+	w("Each run starts a fresh local system as `make run` does (`shared/devstack` with its defaults: moto with real Step Functions executions, the project's handlers in-process, release-tasks capped at the dev stage's %d concurrent invocations, the workflow started from the table's stream by the starter, the reconciler every %s, the Zoom simulator enforcing Zoom's Pro limits, %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every approved number is in one of them (giving up when none has settled for %s, or after %d× the Zoom bound), then waits for the executions to end and reads every number's status.",
+		first.capacity, devstack.Defaults().ReconcileEvery, first.medium, bulkNumbers, bulkCustomer, bulkProvider, bulkNumbers/bulkPerCall, bulkPerCall, bulkNumbers/bulkPerCall, bulkPerCall, stallLimit, settleFactor)
+	w("")
+	w("The second run is the same beside a CPU hog: %d processes `%s` (one per CPU, `runtime.NumCPU()`), started by the bench just before the provider's first request and killed (by their process ids, also on error or a signal) once the executions have ended; they compete with the system for this machine's %s CPUs at the same priority.", hogProcs(), hogCommand, r.nproc)
+	w("")
+	for _, x := range r.bulk {
+		if x.err != nil {
+			w("**The run %s stopped early: %s.** Its figures below are what it measured before that.", x.shortLabel(), strings.ReplaceAll(x.err.Error(), "\n", " "))
+			w("")
+		}
+		if len(x.problems) > 0 {
+			w("**The run %s did not end with every number RELEASED and every execution SUCCEEDED:**", x.shortLabel())
+			w("")
+			for _, p := range x.problems {
+				w("- %s", p)
+			}
+			for _, n := range x.failed[:min(3, len(x.failed))] {
+				w("- FAILED `%s`: %s", n.Number, trunc(n.Message, 300))
+			}
+			if x.logFile != "" {
+				w("- the system's log was kept at `%s` on the machine that ran the bench", x.logFile)
+			}
+			w("")
+		}
+	}
+	head := "| figure |"
+	sep := "|---|"
+	for _, x := range r.bulk {
+		head += " " + x.shortLabel() + " |"
+		sep += "---:|"
+	}
+	w("%s", head)
+	w("%s", sep)
+	row := func(name string, cell func(x *throughputResult) string) {
+		line := "| " + name + " |"
+		for _, x := range r.bulk {
+			line += " " + cell(x) + " |"
+		}
+		w("%s", line)
+	}
+	row("outcome", func(x *throughputResult) string {
+		if x.complete() && len(x.problems) == 0 {
+			return fmt.Sprintf("all %d RELEASED", bulkNumbers)
+		}
+		return "**NOT all RELEASED** (see above)"
+	})
+	row("numbers by status at the end", func(x *throughputResult) string { return statusCounts(x.statuses) })
+	row("executions by status", func(x *throughputResult) string { return executionCounts(x.executions) })
+	for i := 0; i < bulkNumbers/bulkPerCall; i++ {
+		row(fmt.Sprintf("provider's request %d (%d numbers)", i+1, bulkPerCall), func(x *throughputResult) string {
+			if i < len(x.requests) {
+				return x.requests[i].Round(time.Millisecond).String()
+			}
+			return "—"
+		})
+	}
+	for i := 0; i < bulkNumbers/bulkPerCall; i++ {
+		row(fmt.Sprintf("approval %d (%d numbers) answered in", i+1, bulkPerCall), func(x *throughputResult) string {
+			if i < len(x.approvals) {
+				d := x.approvals[i].Round(time.Millisecond).String()
+				if x.approvals[i] >= apiGatewayTimeout {
+					return fmt.Sprintf("**%s: over API Gateway's %s**", d, apiGatewayTimeout)
+				}
+				return d
+			}
+			return "—"
+		})
+	}
+	row(fmt.Sprintf("**first approval answered → all %d RELEASED**", bulkNumbers), func(x *throughputResult) string {
+		switch {
+		case x.settled == 0:
+			return "—"
+		case x.complete() && !x.timedOut:
+			return "**" + x.settled.Round(time.Second).String() + "**"
+		case x.timedOut:
+			return fmt.Sprintf("**not reached** (gave up after %s)", x.settled.Round(time.Second))
+		}
+		return fmt.Sprintf("**not reached**: every number settled after %s, %d not RELEASED", x.settled.Round(time.Second), bulkNumbers-x.statuses[number.Released])
+	})
+	row(fmt.Sprintf("bound from Zoom's rate limit (%d Medium calls × %d / %d per s)", bulkZoomCalls, bulkNumbers, first.medium), func(x *throughputResult) string { return x.bound.String() })
+	row("**ratio to the bound**", func(x *throughputResult) string {
+		if x.settled == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("**%.2f**", x.settled.Seconds()/x.bound.Seconds())
+	})
+	row("first approval sent → all RELEASED (adds the first approval's answer)", func(x *throughputResult) string {
+		if x.settled == 0 {
+			return "—"
+		}
+		return (x.answered + x.settled).Round(time.Second).String()
+	})
+	row("Zoom Medium calls admitted", func(x *throughputResult) string {
+		return fmt.Sprintf("%d (%.2f per number)", x.zoomMedium, float64(x.zoomMedium)/bulkNumbers)
+	})
+	row("peak Medium calls in one second", func(x *throughputResult) string { return fmt.Sprintf("%d (limit %d)", x.zoomPeak, x.medium) })
+	row("answered 429 by the Zoom simulator", func(x *throughputResult) string { return fmt.Sprint(x.zoom429) })
+	row(fmt.Sprintf("release-tasks invokes refused 429 by the Lambda front (cap %d)", first.capacity), func(x *throughputResult) string { return fmt.Sprint(x.lambda429) })
+	row("release-tasks invocations (check, release, triage, fail, …)", func(x *throughputResult) string { return invokeCounts(x.calls.Invokes) })
+	row("load average (1, 5, 15 min) before → after", func(x *throughputResult) string { return x.loadBefore + " → " + x.loadAfter })
+	w("")
+	w("The times are to within the bench's 1 s polling. CPU time used during each run (from the provider's first request until the executions ended; `/proc/<pid>/stat`):")
+	w("")
+	for _, x := range r.bulk {
+		w("- %s: %s.", x.shortLabel(), x.cpu)
+	}
+	w("")
+	w("What the system logged and moto answered during each run (log records at warning level and above, by message and error type, with the first record's error; debug records only for the Lambda front's refusals):")
+	w("")
+	for _, x := range r.bulk {
+		w("- %s: moto: %s.", x.shortLabel(), x.moto)
+		for _, lr := range x.logRows {
+			if lr.level < slog.LevelWarn && lr.msg != msgThrottled {
+				continue
+			}
+			kind := ""
+			if lr.kind != "" {
+				kind = " `" + lr.kind + "`"
+			}
+			sample := ""
+			if lr.sample != "" {
+				sample = ": " + strings.ReplaceAll(trunc(lr.sample, 200), "|", "\\|")
+			}
+			w("  - %s \"%s\"%s × %d%s", lr.level, lr.msg, kind, lr.n, sample)
+		}
+	}
+	w("")
+	for _, x := range r.bulk {
+		if x.calls.Calls == nil {
+			continue
+		}
+		w("AWS calls of the run %s (from before the first request until the last execution ended and the system went quiet), per number:", x.shortLabel())
+		w("")
+		mdBulkCalls(w, x.calls, bulkNumbers)
+		x.mdBulkCauses(w)
+	}
+	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). Beyond it, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, and an invoke over the concurrency cap is refused with `Lambda.TooManyRequestsException`; the state machine retries both with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
+		first.medium, ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
+	w("")
+}
+
+func invokeCounts(m map[string]int) string {
+	if len(m) == 0 {
+		return "—"
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return fmt.Sprintf("%d (%s)", total(m), strings.Join(parts, ", "))
 }
 
 // mdBulkCauses says where the bulk run's calls went beyond one number's.
 func (x *throughputResult) mdBulkCauses(w printer) {
 	updates := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "UpdateItem"}]
 	checks, releases := x.calls.Invokes["check"], x.calls.Invokes["release"]
-	w("Beyond one number's cost: the rate limiter, the only caller of `UpdateItem`, made %d of them for %d admitted Medium calls (%.2f each, against one): a caller that finds its window full takes a slot in a later one, one more `UpdateItem`, and a task that finds no slot within its %.0f s wait gives up and takes again when the state machine retries it. Retries are why there were %d check and %d release invocations, %.2f per number against 2, each reading the number and the customer again.",
-		updates, x.zoomMedium, float64(updates)/float64(max(1, x.zoomMedium)), ratelimit.DefaultMaxWait.Seconds(), checks, releases, float64(checks+releases)/bulkNumbers)
+	w("Beyond one number's cost: the rate limiter, the only caller of `UpdateItem`, made %d of them for %d admitted Medium calls (%.2f each, against one): a caller that finds its window full takes a slot in a later one, one more `UpdateItem`, and a task that finds no slot within its wait gives up and takes again when the state machine retries it.",
+		updates, x.zoomMedium, float64(updates)/float64(max(1, x.zoomMedium)))
 	w("")
-	if len(x.failed) == 0 {
+	failures := map[string]int{}
+	for _, lr := range x.logRows {
+		if lr.msg == "task failed" {
+			failures[lr.kind] += lr.n
+		}
+	}
+	retried := "no task had to run again"
+	if len(failures) > 0 {
+		retried = "each one beyond that is a task that ran, failed and was retried (" + invokeCounts(failures) + " task failures logged), reading the number again"
+	}
+	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the cap of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
+		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
+	w("")
+	describes := x.calls.Calls[devstack.Call{Service: sfn.ServiceID, Operation: "DescribeExecution"}]
+	queries := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "Query"}]
+	starts := x.calls.Calls[devstack.Call{Service: sfn.ServiceID, Operation: "StartExecution"}]
+	rec := func(k string) int64 { return x.reconciled[k] }
+	w("The reconciler (every %s, grace %s) read the InFlight index in %d `Query` calls and described %d executions: a number that waits its turn for Zoom in RELEASING without a change for longer than the grace is checked on each run. Its runs reported %d numbers checked: %d with a running execution, %d restarted, %d stopped, %d marked FAILED, %d skipped. `StartExecution` was called %d times for %d approvals (the starter, from the stream; a restart by the reconciler would add one).",
+		devstack.Defaults().ReconcileEvery, devstack.Defaults().ReconcileGrace, queries, describes,
+		rec("checked"), rec("running"), rec("restarted"), rec("stopped"), rec("failed"), rec("skipped"), starts, bulkNumbers)
+	w("")
+	if x.complete() {
 		puts := x.calls.Calls[devstack.Call{Service: eventbridge.ServiceID, Operation: "PutEvents"}]
-		w("The %d status changes (PENDING_APPROVAL, RELEASING, RELEASED for each number) went out in %d `PutEvents` calls, %.1f events per call: the publisher sends what one stream read returns in calls of up to 10.",
+		w("The %d status changes (PENDING_APPROVAL, RELEASING, RELEASED for each number; the claim before Zoom changes no status) went out in %d `PutEvents` calls, %.1f events per call: the publisher sends what one stream read returns in calls of up to 10.",
 			3*bulkNumbers, puts, float64(3*bulkNumbers)/float64(max(1, puts)))
 		w("")
 	}
