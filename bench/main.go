@@ -543,6 +543,7 @@ type flowRow struct {
 	waits       int
 	states      []string // state names in order entered
 	lambdaTasks int
+	retries     int
 	events      int
 	zoomCalls   map[string]int
 	elapsed     time.Duration
@@ -721,32 +722,59 @@ func countHistory(ctx context.Context, c *sfn.Client, arn string, row *flowRow) 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	h, err := readHistory(ctx, c, arn)
+	if err != nil {
+		return err
+	}
+	row.events, row.entered, row.states, row.waits = h.events, h.entered, h.states, h.waits
+	row.lambdaTasks, row.retries = h.scheduled, h.retries()
+	return nil
+}
+
+// execHistory is what one execution's history says: its events, the
+// states it entered (in order; Task states also counted apart), and the
+// Lambda tasks scheduled, one per attempt, so retries included.
+type execHistory struct {
+	events, entered, taskEntered, scheduled, waits int
+	states                                         []string
+}
+
+// retries are the attempts of Task states beyond the first of each
+// entry: AWS bills each as one more state transition.
+func (h execHistory) retries() int { return h.scheduled - h.taskEntered }
+
+// readHistory reads an execution's whole history.
+func readHistory(ctx context.Context, c *sfn.Client, arn string) (execHistory, error) {
+	var h execHistory
 	p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("history of %s: %w", arn, err)
+			return h, fmt.Errorf("history of %s: %w", arn, err)
 		}
 		for _, e := range page.Events {
-			row.events++
+			h.events++
 			t := string(e.Type)
 			switch {
 			case strings.HasSuffix(t, "StateEntered"):
-				row.entered++
+				h.entered++
+				if t == string(sfntypes.HistoryEventTypeTaskStateEntered) {
+					h.taskEntered++
+				}
 				name := "?"
 				if e.StateEnteredEventDetails != nil && e.StateEnteredEventDetails.Name != nil {
 					name = *e.StateEnteredEventDetails.Name
 				}
-				row.states = append(row.states, name)
+				h.states = append(h.states, name)
 				if name == "WaitForUnassign" {
-					row.waits++
+					h.waits++
 				}
 			case t == "LambdaFunctionScheduled" || t == "TaskScheduled":
-				row.lambdaTasks++
+				h.scheduled++
 			}
 		}
 	}
-	return nil
+	return h, nil
 }
 
 // ---- report -------------------------------------------------------------------
@@ -916,8 +944,8 @@ func (r *report) mdWorkflow(w printer) {
 	w("")
 	w("A real run on the local system started in-process (`shared/devstack`, moto 5.2.5 with real Step Functions executions, the project's task Lambda and the Zoom simulator): the provider requests a number of customer `acme`, the customer approves, and the number's stored state is polled every 50 ms (through a client of the bench's own, left out of the call counts below) until `RELEASED`; for the assigned number the bench waits for `WAITING_FOR_UNASSIGN` and unbinds it in the simulator (which sends the signed unassign notification). State transitions are the execution history's `*StateEntered` events (`GetExecutionHistory`). The design's minimum is Init, CheckAssignment, Checked, Route, Release, Released = %d, plus WaitForUnassign + CheckAssignment + Checked + Route = 4 per wait: Init (a Pass state giving the execution's state its shape) and Checked (a Pass state clearing the trouble record after a successful check) are new in this design and are billed like any other transition. Triage, AfterTriage and Pause are entered only after a state's own retries are used up, so they are not on these paths.", minStates(0))
 	w("")
-	w("| path | execution | status | states entered | minimum | | waits | Lambda tasks (history) | Zoom API calls | approve → RELEASED |")
-	w("|---|---|---|---:|---:|---|---:|---:|---|---:|")
+	w("| path | execution | status | states entered | minimum | | retries | waits | Lambda tasks (history, attempts) | Zoom API calls | approve → RELEASED |")
+	w("|---|---|---|---:|---:|---|---:|---:|---:|---|---:|")
 	for _, f := range r.flows {
 		mark := "at minimum"
 		if f.entered > f.minimum {
@@ -925,14 +953,14 @@ func (r *report) mdWorkflow(w printer) {
 		} else if f.entered < f.minimum {
 			mark = "below (check the definition)"
 		}
-		w("| %s (`%s`) | `%s` | %s | %d | %d | %s | %d | %d | %s | %s |", f.path, f.number, f.execution, f.status, f.entered, f.minimum, mark, f.waits, f.lambdaTasks, zoomCalls(f.zoomCalls), f.elapsed.Round(10*time.Millisecond))
+		w("| %s (`%s`) | `%s` | %s | %d | %d | %s | %d | %d | %d | %s | %s |", f.path, f.number, f.execution, f.status, f.entered, f.minimum, mark, f.retries, f.waits, f.lambdaTasks, zoomCalls(f.zoomCalls), f.elapsed.Round(10*time.Millisecond))
 	}
 	w("")
 	for _, f := range r.flows {
 		w("- %s: %s", f.path, strings.Join(f.states, " → "))
 	}
 	w("")
-	w("Standard workflows are billed per state transition, so the states-entered count is the cost figure. Zoom API calls are the simulator's admitted calls by rate-limit label during the release (OAuth token requests are not rate-limited and not counted). The approve → `RELEASED` time is the emulator's and includes this tool's 50 ms polling; it is not a production latency.")
+	w("Standard workflows are billed per state transition, and AWS charges each retry of a state as one more (Step Functions pricing: \"each retry will be charged as an additional state transition\"), so the cost figure is states entered + retries; retries are the history's Task attempts (`TaskScheduled`) beyond one per Task state entered. Section 6 counts them under load. Zoom API calls are the simulator's admitted calls by rate-limit label during the release (OAuth token requests are not rate-limited and not counted). The approve → `RELEASED` time is the emulator's and includes this tool's 50 ms polling; it is not a production latency.")
 	w("")
 	r.mdCalls(w)
 }

@@ -258,3 +258,37 @@ func (s *system) numberStatuses(ctx context.Context, customerID string, numbers 
 	}
 	return out, nil
 }
+
+// historyTotals sums the histories of the executions named prefix….
+type historyTotals struct {
+	executions, entered, retries int
+	// byState counts the entries of each state.
+	byState map[string]int
+}
+
+func (s *system) historyTotals(ctx context.Context, prefix string) (historyTotals, error) {
+	t := historyTotals{byState: map[string]int{}}
+	p := sfn.NewListExecutionsPaginator(s.sfn, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.stack.StateMachineARN), MaxResults: 100})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return t, fmt.Errorf("list executions: %w", err)
+		}
+		for _, e := range page.Executions {
+			if !strings.HasPrefix(aws.ToString(e.Name), prefix) {
+				continue
+			}
+			h, err := readHistory(ctx, s.sfn, aws.ToString(e.ExecutionArn))
+			if err != nil {
+				return t, err
+			}
+			t.executions++
+			t.entered += h.entered
+			t.retries += h.retries()
+			for _, st := range h.states {
+				t.byState[st]++
+			}
+		}
+	}
+	return t, nil
+}

@@ -78,6 +78,8 @@ type throughputResult struct {
 	lambda429  int
 	capacity   int // the cap
 	executions map[sfntypes.ExecutionStatus]int
+	// history sums the executions' histories (read after the run).
+	history historyTotals
 	// problems are what the report must flag.
 	problems []string
 	logRows  []tallyRow
@@ -250,6 +252,9 @@ func (s *system) releaseBulk(ctx context.Context, x *throughputResult) error {
 	x.cpu = cpu0.until(sampleCPU(s.motoPID, h))
 	h.stop()
 	x.loadAfter = loadAvg()
+	if x.history, err = s.historyTotals(ctx, bulkCustomer+"-"+strings.TrimPrefix(bulkPrefix, "+")); err != nil {
+		x.problems = append(x.problems, fmt.Sprintf("read the executions' histories: %v", err))
+	}
 	if x.statuses, err = s.numberStatuses(ctx, bulkCustomer, numbers); err != nil {
 		return err
 	}
@@ -545,6 +550,19 @@ func (r *report) mdThroughput(w printer) {
 	row("answered 429 by the Zoom simulator", func(x *throughputResult) string { return fmt.Sprint(x.zoom429) })
 	row(fmt.Sprintf("release-tasks invokes refused 429 by the Lambda front (cap %d)", first.capacity), func(x *throughputResult) string { return fmt.Sprint(x.lambda429) })
 	row("release-tasks invocations (check, release, triage, fail, …)", func(x *throughputResult) string { return invokeCounts(x.calls.Invokes) })
+	row(fmt.Sprintf("**billed state transitions per number** (states entered + retries; minimum %d)", minStates(0)), func(x *throughputResult) string {
+		h := x.history
+		if h.executions == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("**%.1f** (%.2f entered + %.1f retries)", float64(h.entered+h.retries)/float64(h.executions), float64(h.entered)/float64(h.executions), float64(h.retries)/float64(h.executions))
+	})
+	row("states entered beyond the straight path (Triage, AfterTriage, Pause, RecordFailure, or a second check)", func(x *throughputResult) string {
+		if x.history.executions == 0 {
+			return "—"
+		}
+		return offPath(x.history)
+	})
 	row("load average (1, 5, 15 min) before → after", func(x *throughputResult) string { return x.loadBefore + " → " + x.loadAfter })
 	w("")
 	w("The times are to within the bench's 1 s polling. CPU time used during each run (from the provider's first request until the executions ended; `/proc/<pid>/stat`):")
@@ -587,6 +605,27 @@ func (r *report) mdThroughput(w printer) {
 	w("")
 }
 
+// offPath counts the entries of states an unassigned number's straight
+// path (Init, CheckAssignment, Checked, Route, Release, Released, once
+// each) does not have.
+func offPath(h historyTotals) string {
+	extra := map[string]int{}
+	for st, n := range h.byState {
+		switch st {
+		case "Init", "CheckAssignment", "Checked", "Route", "Release", "Released":
+			if n > h.executions {
+				extra[st] = n - h.executions
+			}
+		default:
+			extra[st] = n
+		}
+	}
+	if len(extra) == 0 {
+		return "none"
+	}
+	return invokeCounts(extra)
+}
+
 func invokeCounts(m map[string]int) string {
 	if len(m) == 0 {
 		return "—"
@@ -623,6 +662,18 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the cap of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
 		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
 	w("")
+	if h := x.history; h.executions > 0 {
+		failed := 0
+		for _, lr := range x.logRows {
+			if lr.msg == "task failed" {
+				failed += lr.n
+			}
+		}
+		billed := float64(h.entered+h.retries) / float64(h.executions)
+		w("Billed state transitions: the executions entered %.2f states per number (the straight path is %d) and made %.1f task attempts per number beyond one per Task state entered, the retries: the invokes the Lambda front refused (%d in all) and the tasks that failed and were retried (%d logged). AWS bills each retry as a state transition, so this run would be billed %.1f transitions per number, %.1f× the design's minimum; on AWS the same cap (the stage's reserved concurrency) answers Step Functions the same 429s when more executions want release-tasks than it allows.",
+			float64(h.entered)/float64(h.executions), minStates(0), float64(h.retries)/float64(h.executions), x.lambda429, failed, billed, billed/float64(minStates(0)))
+		w("")
+	}
 	describes := x.calls.Calls[devstack.Call{Service: sfn.ServiceID, Operation: "DescribeExecution"}]
 	queries := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "Query"}]
 	starts := x.calls.Calls[devstack.Call{Service: sfn.ServiceID, Operation: "StartExecution"}]
