@@ -35,7 +35,9 @@ type approvalRun struct {
 	size, hog, run     int
 	request, approve   time.Duration
 	releasing, started int // numbers answered RELEASING; executions started before the answer
-	err                error
+	// load is the 1-minute load average just before the request.
+	load string
+	err  error
 }
 
 func (r *report) approvalTimes() error {
@@ -93,6 +95,7 @@ func approveOnce(size, hog, run int) (a approvalRun) {
 		a.err = err
 		return a
 	}
+	a.load = strings.Fields(loadAvg())[0]
 	if hog > 0 {
 		h, err := startHog(hog)
 		if err != nil {
@@ -132,8 +135,8 @@ func (r *report) mdApproval(w printer) {
 	w("")
 	w("API Gateway (a REST API, `infra/stack/api.go`) cuts a request at **%s** (its integration timeout) and answers 504, although the Lambda goes on writing; so an approval must answer well within it.", apiGatewayTimeout)
 	w("")
-	w("| numbers | condition | provider's request | approval answered in | slowest approval vs %s | executions started before the answer |", apiGatewayTimeout)
-	w("|---:|---|---|---|---|---|")
+	w("| numbers | condition | provider's request | approval answered in | slowest approval vs %s | executions started before the answer | load average (1 min) before each run |", apiGatewayTimeout)
+	w("|---:|---|---|---|---|---|---|")
 	for _, hog := range []int{0, hogProcs()} {
 		for _, size := range approvalSizes {
 			var runs []approvalRun
@@ -145,13 +148,14 @@ func (r *report) mdApproval(w printer) {
 			if len(runs) == 0 {
 				continue
 			}
-			var req, appr, started []string
+			var req, appr, started, loads []string
 			var slowest time.Duration
 			var failed []string
 			for _, a := range runs {
 				if a.err != nil {
 					failed = append(failed, fmt.Sprintf("run %d: %s", a.run, strings.ReplaceAll(trunc(a.err.Error(), 200), "|", "\\|")))
 				}
+				loads = append(loads, a.load)
 				if a.request > 0 {
 					req = append(req, fmtSeconds(a.request))
 				}
@@ -171,7 +175,7 @@ func (r *report) mdApproval(w printer) {
 			if len(failed) > 0 {
 				verdict += "; **failed**: " + strings.Join(failed, "; ")
 			}
-			w("| %d | %s | %s | %s | %s | %s |", size, condition(hog), orDash(req), orDash(appr), verdict, orDash(started))
+			w("| %d | %s | %s | %s | %s | %s | %s |", size, condition(hog), orDash(req), orDash(appr), verdict, orDash(started), orDash(loads))
 		}
 	}
 	w("")

@@ -44,9 +44,13 @@ type tallyKey struct {
 // msgReconciled is the reconciler's report of one run (shared/reconcile).
 const msgReconciled = "reconciled"
 
+// msgInvoke is the Lambda front's debug record of one invocation it ran,
+// with its duration_ms.
+const msgInvoke = "lambda invoke"
+
 func newTally() *tally {
 	return &tally{counts: map[tallyKey]int{}, sample: map[tallyKey]string{},
-		sums: map[string]map[string]int64{msgReconciled: {}}}
+		sums: map[string]map[string]int64{msgReconciled: {}, msgInvoke: {}}}
 }
 
 // sum returns the total of attribute key over the records of msg.

@@ -85,6 +85,9 @@ type throughputResult struct {
 	logRows  []tallyRow
 	// reconciled sums the reconciler's reports (checked, running, ...).
 	reconciled map[string]int64
+	// invokeTime is the mean time of a release-tasks invocation the
+	// Lambda front ran (its handler's time, without the refused ones).
+	invokeTime time.Duration
 	moto       motoLog
 	cpu        cpuUse
 	// load averages when the measured part began and ended.
@@ -159,6 +162,9 @@ func runBulk(hog int) *throughputResult {
 	x.reconciled = map[string]int64{}
 	for _, k := range []string{"checked", "running", "restarted", "stopped", "failed", "skipped"} {
 		x.reconciled[k] = sys.logs.sum(msgReconciled, k)
+	}
+	if n := sys.logs.count(msgInvoke); n > 0 {
+		x.invokeTime = time.Duration(sys.logs.sum(msgInvoke, "duration_ms")) * time.Millisecond / time.Duration(n)
 	}
 	x.moto = sys.readMotoLog()
 	if x.err != nil || len(x.problems) > 0 {
@@ -657,11 +663,18 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	}
 	retried := "no task had to run again"
 	if len(failures) > 0 {
-		retried = "each one beyond that is a task that ran, failed and was retried (" + invokeCounts(failures) + " task failures logged), reading the number again"
+		retried = "each one beyond that is a task that ran, failed and was retried, reading the number again (task failures logged: " + invokeCounts(failures) + ")"
 	}
 	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the cap of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
 		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
 	w("")
+	if x.invokeTime > 0 && x.capacity > 0 {
+		perSec := float64(x.capacity) / x.invokeTime.Seconds()
+		floor := time.Duration(float64(bulkNumbers*2) / perSec * float64(time.Second))
+		w("A release-tasks invocation took %s on average here (the Lambda front's timing of the handler: its reads, the rate limiter's wait for a slot, the Zoom call, its writes). With at most %d running at once, that allows about %.1f invocations per second (%d / %s), and a release needs 2: so the cap alone keeps %d releases from taking less than about %s, against Zoom's bound of %s.",
+			x.invokeTime.Round(10*time.Millisecond), x.capacity, perSec, x.capacity, x.invokeTime.Round(10*time.Millisecond), bulkNumbers, floor.Round(time.Second), x.bound)
+		w("")
+	}
 	if h := x.history; h.executions > 0 {
 		failed := 0
 		for _, lr := range x.logRows {
@@ -678,9 +691,10 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	queries := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "Query"}]
 	starts := x.calls.Calls[devstack.Call{Service: sfn.ServiceID, Operation: "StartExecution"}]
 	rec := func(k string) int64 { return x.reconciled[k] }
-	w("The reconciler (every %s, grace %s) read the InFlight index in %d `Query` calls and described %d executions: a number that waits its turn for Zoom in RELEASING without a change for longer than the grace is checked on each run. Its runs reported %d numbers checked: %d with a running execution, %d restarted, %d stopped, %d marked FAILED, %d skipped. `StartExecution` was called %d times for %d approvals (the starter, from the stream; a restart by the reconciler would add one).",
+	ended := rec("checked") - rec("running") - rec("restarted") - rec("stopped") - rec("failed") - rec("skipped")
+	w("The reconciler (every %s, grace %s) read the InFlight index in %d `Query` calls and described %d executions: a number that waits its turn for Zoom in RELEASING without a change for longer than the grace is checked on each run. Its runs reported %d numbers checked: %d with a running execution, %d restarted (approved, but no execution yet: the starter had not reached them within the grace), %d stopped, %d marked FAILED, %d skipped, and %d whose execution had ended by the time it was described, the number already RELEASED (the reconciler's FAILED write then loses its condition and nothing is changed; its report does not count these). `StartExecution` was called %d times for %d approvals (the starter from the stream, and the reconciler's restarts, which find the execution the starter started or start it first: a start is idempotent by name).",
 		devstack.Defaults().ReconcileEvery, devstack.Defaults().ReconcileGrace, queries, describes,
-		rec("checked"), rec("running"), rec("restarted"), rec("stopped"), rec("failed"), rec("skipped"), starts, bulkNumbers)
+		rec("checked"), rec("running"), rec("restarted"), rec("stopped"), rec("failed"), rec("skipped"), ended, starts, bulkNumbers)
 	w("")
 	if x.complete() {
 		puts := x.calls.Calls[devstack.Call{Service: eventbridge.ServiceID, Operation: "PutEvents"}]
