@@ -422,6 +422,7 @@ func runtimeEnv(api string) []string {
 		"ZOOM_API_BASE=https://api.zoom.us/v2", "ZOOM_OAUTH_URL=https://zoom.us/oauth/token",
 		"RECHECK_SECONDS=600", "MAX_WAIT_SECONDS=604800",
 		"EVENT_BUS_NAME=number-release", "GRACE_SECONDS=900",
+		"RETRY_BUDGET_SECONDS=900", "RETRY_PAUSE_SECONDS=60",
 	}
 	return env
 }
@@ -480,6 +481,15 @@ func (r *report) initTimes() error {
 			row.samples = append(row.samples, d)
 		}
 		r.inits = append(r.inits, row)
+	}
+	var exited []string
+	for _, row := range r.inits {
+		if row.exited != "" || len(row.samples) == 0 {
+			exited = append(exited, row.name)
+		}
+	}
+	if len(exited) > 0 {
+		return fmt.Errorf("%s never polled the Runtime API (see the table)", strings.Join(exited, ", "))
 	}
 	return nil
 }
