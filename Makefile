@@ -108,8 +108,8 @@ api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local syste
 	API_FUZZ_SEED='$(API_FUZZ_SEED)' API_FUZZ_EXAMPLES='$(API_FUZZ_EXAMPLES)' GO='$(GO)' \
 		SCHEMATHESIS='$(abspath $(VENV))/bin/schemathesis' $(VENV)/bin/python3 $(APIFUZZ_DIR)/run.py
 
-bench: deps ## measure and rewrite BENCHMARKS.md (about 5 minutes)
-	$(GO) run ./bench -out BENCHMARKS.md
+bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost, approval-call time for 300 and 500 numbers, 1,000-number throughput alone and beside a CPU hog; about 30 min) and rewrite BENCHMARKS.md
+	$(GO) run ./e2e/bench -out BENCHMARKS.md
 
 # ---- Build and run. $(call lambdas,GOARCH,DIR): every functions/<name>/main.go
 # becomes DIR/<name>/bootstrap for Lambda's provided.al2023 runtime.

@@ -2,8 +2,8 @@ package main
 
 // AWS calls per released number (section 4): what devstack's CallCounter
 // measured around each single-number release, set against the fewest the
-// design needs (shared/release, shared/tasks, shared/store, shared/notify,
-// shared/ratelimit, shared/workflow/release.asl.json).
+// design needs (shared/release, shared/starter, shared/tasks, shared/store,
+// shared/notify, shared/ratelimit, shared/workflow/release.asl.json).
 
 import (
 	"cmp"
@@ -37,43 +37,61 @@ type minimum struct {
 	above func(measured int) string
 }
 
+// minStates is the fewest states an execution enters for a release with
+// waits waits: Init, then CheckAssignment, Checked and Route per check,
+// WaitForUnassign per wait, Release and Released.
+func minStates(waits int) int {
+	return 1 + 3*(1+waits) + waits + 2
+}
+
 // minimums is the design's minimum for one number approved once: checks
 // and waits from its execution history, hints the unbind notifications
 // that woke it.
 func minimums(waits, hints int) []minimum {
-	checks, changes := 1+waits, 3+waits
+	checks := 1 + waits
+	// Status changes: PENDING_APPROVAL, RELEASING, RELEASED, and for a
+	// number that waited WAITING_FOR_UNASSIGN and back to RELEASING (a
+	// second wait of a waiting number changes no status).
+	changes := 3
+	if waits > 0 {
+		changes += 2
+	}
+	writes := 4 + waits
 	gets := 2 + checks + waits + 2*hints
+	claim := "the number alone, RELEASING with `removal_started`: no status change"
 	waited := ""
 	if waits > 0 {
-		waited = fmt.Sprintf("WAITING_FOR_UNASSIGN (%d), ", waits)
+		claim = "WAITING_FOR_UNASSIGN → RELEASING with `removal_started` and its history entry"
+		waited = fmt.Sprintf("each wait's WAITING_FOR_UNASSIGN with its history entry (%d); ", waits)
 	}
 	ddb := func(op string) devstack.Call { return devstack.Call{Service: dynamodb.ServiceID, Operation: op} }
 	sf := func(op string) devstack.Call { return devstack.Call{Service: sfn.ServiceID, Operation: op} }
 	return []minimum{
 		{call: ddb("GetItem"), n: gets,
-			why: fmt.Sprintf("the request's provider–customer link (1); the number before each check (%d), wait (%d) and the release (1): ownership, and the version its conditional write needs; per unbind notification the account's customer and the number's task token (%d); the customer's Zoom account is not counted: a warm release-tasks instance reads it once per customer and 5 minutes", checks, waits, 2*hints),
+			why: fmt.Sprintf("api: the request's provider–customer link (1); release-tasks: the number before each check (%d), wait (%d) and the release (1), for ownership and the version its conditional writes need (the release's claim and RELEASED write reuse that read); webhook: per unbind notification the account's customer and the number's task token (%d). The customer's Zoom account is not counted: a warm release-tasks instance reads it once per customer and 5 minutes", checks, waits, 2*hints),
 			above: func(measured int) string {
 				return accountFor(measured-gets, 1, "release-tasks read the customer's Zoom account (1): the first execution for this customer in a fresh instance; later ones, in this bench the next path's, use the 5-minute cache")
 			}},
 		{call: ddb("BatchGetItem"), n: 2,
-			why: "the state of the requested numbers, then of the approved ones, before their conditional writes (1 per 100 numbers each)"},
-		{call: ddb("TransactWriteItems"), n: changes,
-			why: fmt.Sprintf("one per status change, the number and its history entry together: PENDING_APPROVAL, RELEASING, %sRELEASED", waited)},
+			why: "api: the state of the requested numbers, then of the approved ones, before their conditional writes (1 per 100 numbers each)"},
+		{call: ddb("TransactWriteItems"), n: writes,
+			why: fmt.Sprintf("api: the request's PENDING_APPROVAL (1) and the approval's RELEASING (1), each with its history entry (up to 50 numbers per transaction); release-tasks: %sthe release's claim before it asks Zoom (1: %s), so that a cancel cannot win after Zoom removed the number; RELEASED with its history entry (1). %d status changes in all", waited, claim, changes)},
 		{call: ddb("UpdateItem"), n: checks + 1,
-			why: fmt.Sprintf("one rate-limiter slot per Zoom call: each check's lookup (%d) and the delete (1)", checks),
+			why: fmt.Sprintf("release-tasks' rate limiter: one slot per Zoom call, each check's lookup (%d) and the delete (1)", checks),
 			above: func(measured int) string {
 				return "the rate limiter (shared/ratelimit) makes a second UpdateItem for a call only when its first answers after the one-second window it counted in has ended (a slow table: here the emulator) or finds that window full; the bench does not see which"
 			}},
-		{call: sf("StartExecution"), n: 1, why: "one execution per approval"},
-		{call: sf("SendTaskSuccess"), n: hints, why: "the unbind notification wakes the waiting task"},
+		{call: sf("StartExecution"), n: 1,
+			why: "start-release: one execution per approval, started from the approval's history record on the table's stream (the API no longer starts it; it calls Start only when a RELEASING number is approved again)"},
+		{call: sf("SendTaskSuccess"), n: hints, why: "webhook: the unbind notification wakes the waiting task"},
 		{call: devstack.Call{Service: eventbridge.ServiceID, Operation: "PutEvents"}, n: 1,
-			why: fmt.Sprintf("the flow's %d status-change events fit one call (up to 10 per call)", changes),
+			why: fmt.Sprintf("notify: the flow's %d status-change events fit one call (up to 10 per call)", changes),
 			above: func(measured int) string {
 				return fmt.Sprintf("the %d status-change events went out in %d calls: the publisher sends what one read of the stream returns (devstack's poller reads every 200 ms; on AWS the notify function's event source mapping, which sets no batching window, hands it one batch per invocation), so changes written in different reads take separate calls", changes, measured)
 			}},
 		{call: invokeCall("check"), n: checks, why: "CheckAssignment: one per Zoom lookup"},
 		{call: invokeCall("wait"), n: waits, why: "WaitForUnassign: stores the task token"},
-		{call: invokeCall("release"), n: 1, why: "Release: the Zoom delete and the RELEASED write"},
+		{call: invokeCall("release"), n: 1, why: "Release: the claim, the Zoom delete and the RELEASED write"},
 	}
 }
 
@@ -109,15 +127,32 @@ func callRows(c devstack.CallCounts, mins []minimum) []callRow {
 	return rows
 }
 
-// madeBy says whose call an operation is; rank orders them in tables.
+// madeBy says who makes an operation's calls in these runs (the design's
+// callers; the counter itself does not tell them apart); rank orders them
+// in tables.
 func madeBy(c devstack.Call) string {
 	switch c.Service {
 	case invokeService:
 		return "Step Functions (counted at the Lambda front)"
 	case dynamodbstreams.ServiceID:
-		return "devstack's stream poller"
+		return "devstack's stream pollers (notify's and start-release's)"
 	}
-	return "project (SDK)"
+	by := map[devstack.Call]string{
+		{Service: dynamodb.ServiceID, Operation: "GetItem"}:            "api, release-tasks, webhook",
+		{Service: dynamodb.ServiceID, Operation: "BatchGetItem"}:       "api",
+		{Service: dynamodb.ServiceID, Operation: "TransactWriteItems"}: "api, release-tasks",
+		{Service: dynamodb.ServiceID, Operation: "UpdateItem"}:         "release-tasks' rate limiter",
+		{Service: dynamodb.ServiceID, Operation: "Query"}:              "reconciler",
+		{Service: sfn.ServiceID, Operation: "StartExecution"}:          "start-release",
+		{Service: sfn.ServiceID, Operation: "SendTaskSuccess"}:         "webhook",
+		{Service: sfn.ServiceID, Operation: "DescribeExecution"}:       "reconciler",
+		{Service: sfn.ServiceID, Operation: "StopExecution"}:           "reconciler",
+		{Service: eventbridge.ServiceID, Operation: "PutEvents"}:       "notify",
+	}[c]
+	if by == "" {
+		return "project (SDK)"
+	}
+	return by + " (SDK)"
 }
 
 func rank(c devstack.Call) int {
@@ -156,12 +191,14 @@ func projectCall(c devstack.Call) bool {
 func (r *report) mdCalls(w printer) {
 	w("### AWS calls per released number")
 	w("")
-	w("Counted on the same runs by an SDK middleware (`devstack.CallCounter`, installed through `devstack.Config.AWSCalls` in the `APIOptions` of every SDK client the local system wires: the store's and the rate limiter's DynamoDB, Step Functions, EventBridge, the stream poller's DynamoDB Streams): one count per operation call, from a snapshot before the provider's request to one after the release, taken once no counted call has been made for 1 s (so the last change's `PutEvents` is in). The bench's own polling and history reads use separate, uncounted clients. The release-tasks invocations are Step Functions' calls, not the project's: they never pass through its SDK and are counted where the Lambda front runs the handler, by action. The minimum is the fewest calls the design needs for the path (one approval, the waits seen in the history, the unbind notifications sent).")
+	w("Counted on the same runs by an SDK middleware (`devstack.CallCounter`, installed through `devstack.Config.AWSCalls` in the `APIOptions` of every SDK client the local system wires: the store's and the rate limiter's DynamoDB, Step Functions (the API's, the starter's and the reconciler's), EventBridge, the stream pollers' DynamoDB Streams): one count per operation call, from a snapshot before the provider's request to one after the release, taken once no counted call has been made for 1 s (so the last change's `PutEvents` is in). The bench's own polling and history reads use separate, uncounted clients. The release-tasks invocations are Step Functions' calls, not the project's: they never pass through its SDK and are counted where the Lambda front runs the handler, by action. The minimum is the fewest calls the design needs for the path (one approval, the waits seen in the history, the unbind notifications sent); \"made by\" names the functions whose code makes them (the counter counts by operation, not by caller).")
+	w("")
+	w("What the new design added per release, against the one before it: the claim write before Zoom (one `TransactWriteItems`), the Init and Checked pass states (two state transitions, three with a wait), and a second stream consumer (start-release) which now makes the `StartExecution` the API used to make: the same one call, moved off the approval's request. The reconciler's schedule is off in these runs (`devstack.Config.ReconcileEvery = 0`), so that its calls, which are per run and not per number (one `Query` per InFlight shard, 8, every run; a `DescribeExecution` per number unchanged for longer than its grace), do not land in a flow's window by chance; section 6 measures them with `make run`'s schedule.")
 	w("")
 	for _, f := range r.flows {
 		r.mdFlowCalls(w, f)
 	}
-	w("Not in these counts: Secrets Manager, which `devstack` does not use (it hands the handlers the simulator's credentials; on AWS release-tasks and the webhook read their secret on first use and then at most every 10 min per warm instance, `functions/*/main.go`, so it is a per-instance cost, not a per-number one); an `Idempotency-Key`, which the bench does not send (with one, a provider's request adds a `GetItem` and a `PutItem`); the notify function's invocations by the event source mapping, which `devstack` replaces by calling the publisher in-process.")
+	w("Not in these counts: Secrets Manager, which `devstack` does not use (it hands the handlers the simulator's credentials; on AWS release-tasks and the webhook read their secret on first use and then at most every 10 min per warm instance, `functions/*/main.go`, so it is a per-instance cost, not a per-number one); an `Idempotency-Key`, which the bench does not send (with one, a provider's request adds a `GetItem` and a `PutItem`); the notify and start-release functions' invocations by their event source mappings, which `devstack` replaces by calling the publisher and the starter in-process.")
 	w("")
 }
 
@@ -192,7 +229,7 @@ func (r *report) mdFlowCalls(w printer, f flowRow) {
 	if attempts != project {
 		retries = fmt.Sprintf("%d more than calls: SDK retries", attempts-project)
 	}
-	w("HTTP requests behind the project's calls: %d (%s). Stream poller during the flow (devstack's stand-in for the event source mapping, which on AWS reads the stream itself, outside the project's code; not in the totals): %s.", attempts, retries, streamCalls(f.calls.Calls))
+	w("HTTP requests behind the project's calls: %d (%s). Stream pollers during the flow (devstack's stand-ins for notify's and start-release's event source mappings, which on AWS read the stream themselves, outside the project's code; not in the totals): %s.", attempts, retries, streamCalls(f.calls.Calls))
 	w("")
 	var above []string
 	for _, x := range rows {
@@ -224,7 +261,7 @@ func accountFor(extra, explained int, cause string) string {
 	if extra == explained {
 		return cause
 	}
-	return fmt.Sprintf("the code path as modelled in bench/calls.go makes %d extra, not the %d measured: %s", explained, extra, cause)
+	return fmt.Sprintf("the code path as modelled in e2e/bench/calls.go makes %d extra, not the %d measured: %s", explained, extra, cause)
 }
 
 func mark(measured, minimum int) string {

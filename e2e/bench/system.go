@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -20,12 +21,18 @@ import (
 	"numberrelease/shared/store"
 )
 
-// system is the local system (make run's, shared/devstack) with its AWS
+// system is the local system (make run's, shared/harness/devstack) with its AWS
 // calls counted, and uncounted clients for the bench's own reads, so that
 // polling and inspecting never show up in the counts.
 type system struct {
 	stack *devstack.Stack
 	calls *devstack.CallCounter
+	// logs counts the system's log records, debug ones included.
+	logs *tally
+	// motoPID and motoLog are the emulator's process and the file its
+	// output goes to (0 and "" when they could not be found).
+	motoPID int
+	motoLog string
 	// sfn and store read the emulator without being counted.
 	sfn   *sfn.Client
 	store *store.Store
@@ -33,18 +40,38 @@ type system struct {
 	prevLog *slog.Logger
 }
 
+// sysOptions are how a run starts the local system.
+type sysOptions struct {
+	// log receives the system's log records at info level and above
+	// (nil: none are kept).
+	log io.Writer
+	// noReconcile turns the reconciler's schedule off (devstack's default
+	// runs it every 15 s, as make run does).
+	noReconcile bool
+}
+
 // startSystem starts the local system with devstack's defaults (Zoom Pro
-// limits, demo tenants) on a free port, logging to log. log is also the
-// default logger until close: shared/zoom logs its retries there.
-func startSystem(ctx context.Context, log *slog.Logger) (*system, error) {
+// limits, demo tenants, the dev stage's release-tasks concurrency cap, the
+// reconciler's schedule) on a free port. Its logger is also the default
+// logger until close: shared/zoom logs its retries there.
+func startSystem(ctx context.Context, opts sysOptions) (*system, error) {
 	if os.Getenv("MOTO_PYTHON") == "" {
 		return nil, errors.New("MOTO_PYTHON is not set: run through `make bench`, which installs the emulator into .venv")
 	}
+	out := opts.log
+	if out == nil {
+		out = io.Discard
+	}
+	logs := newTally()
+	log := slog.New(tallyHandler{next: slog.NewJSONHandler(out, nil), t: logs})
 	calls := &devstack.CallCounter{}
 	cfg := devstack.Defaults()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Log = log
 	cfg.AWSCalls = calls
+	if opts.noReconcile {
+		cfg.ReconcileEvery = 0
+	}
 	stack, err := devstack.Start(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start the local system: %w", err)
@@ -52,11 +79,28 @@ func startSystem(ctx context.Context, log *slog.Logger) (*system, error) {
 	awsCfg := stack.AWSConfig()
 	prev := slog.Default()
 	slog.SetDefault(log)
-	return &system{
-		stack: stack, calls: calls, prevLog: prev,
+	s := &system{
+		stack: stack, calls: calls, logs: logs, prevLog: prev,
 		sfn:   sfn.NewFromConfig(awsCfg),
 		store: store.New(dynamodb.NewFromConfig(awsCfg), devstack.TableName),
-	}, nil
+	}
+	if s.motoPID, s.motoLog, err = motoProcess(); err != nil {
+		logf("   the emulator's process: %v (its CPU time and answers are not reported)", err)
+	}
+	return s, nil
+}
+
+// readMotoLog reads what moto has logged so far (before close, which
+// removes the file).
+func (s *system) readMotoLog() motoLog {
+	if s.motoLog == "" {
+		return motoLog{}
+	}
+	m, err := readMotoLog(s.motoLog)
+	if err != nil {
+		logf("   %v", err)
+	}
+	return m
 }
 
 func (s *system) close() {
@@ -194,4 +238,57 @@ func (s *system) waitExecutionsEnded(ctx context.Context, prefix string, timeout
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// numberStatuses reads every one of numbers (strongly consistent, through
+// the uncounted store) and counts them by status; numbers never requested
+// count as "absent".
+func (s *system) numberStatuses(ctx context.Context, customerID string, numbers []string) (map[domain.Status]int, error) {
+	got, err := s.store.GetNumbers(ctx, customerID, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("read the numbers of %s: %w", customerID, err)
+	}
+	out := map[domain.Status]int{}
+	for _, n := range numbers {
+		st := domain.Status("absent")
+		if x, ok := got[n]; ok {
+			st = x.Status
+		}
+		out[st]++
+	}
+	return out, nil
+}
+
+// historyTotals sums the histories of the executions named prefix….
+type historyTotals struct {
+	executions, entered, retries int
+	// byState counts the entries of each state.
+	byState map[string]int
+}
+
+func (s *system) historyTotals(ctx context.Context, prefix string) (historyTotals, error) {
+	t := historyTotals{byState: map[string]int{}}
+	p := sfn.NewListExecutionsPaginator(s.sfn, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.stack.StateMachineARN), MaxResults: 100})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return t, fmt.Errorf("list executions: %w", err)
+		}
+		for _, e := range page.Executions {
+			if !strings.HasPrefix(aws.ToString(e.Name), prefix) {
+				continue
+			}
+			h, err := readHistory(ctx, s.sfn, aws.ToString(e.ExecutionArn))
+			if err != nil {
+				return t, err
+			}
+			t.executions++
+			t.entered += h.entered
+			t.retries += h.retries()
+			for _, st := range h.states {
+				t.byState[st]++
+			}
+		}
+	}
+	return t, nil
 }

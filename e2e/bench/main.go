@@ -2,13 +2,15 @@
 // Go micro-benchmarks of the hot paths, the Lambda bundles' sizes, each
 // function's init time (process start to first poll of the Lambda Runtime
 // API, on a local stand-in endpoint), the Step Functions state transitions
-// and AWS calls per release from real executions on the emulator, and the
-// end-to-end throughput of a 1,000-number release at Zoom's Pro limits.
+// and AWS calls per release from real executions on the emulator, how long
+// the approval of 300 and of 500 numbers takes to answer, and the
+// end-to-end throughput of a 1,000-number release at Zoom's Pro limits;
+// the last two also beside a CPU hog (one busy process per CPU).
 //
 // Run it through `make bench` (which installs the emulator first and sets
-// MOTO_PYTHON); from the repository root: go run ./bench -out BENCHMARKS.md.
-// -only benchmarks,sizes,init,workflow,throughput runs some steps alone;
-// the report then holds only their sections.
+// MOTO_PYTHON); from the repository root: go run ./e2e/bench -out BENCHMARKS.md.
+// -only benchmarks,sizes,init,workflow,approval,throughput runs some steps
+// alone; the report then holds only their sections.
 package main
 
 import (
@@ -19,12 +21,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -32,6 +34,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,6 +62,16 @@ func main() {
 		logf("%v", err)
 		os.Exit(2)
 	}
+	// A hog is killed by its own id when its run ends; on Ctrl-C or a
+	// termination signal, here (moto dies with the bench: shared/harness/emulator).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		logf("%s: stopping the CPU hogs and exiting", sig)
+		stopAllHogs()
+		os.Exit(130)
+	}()
 	started := time.Now()
 	r.machine()
 	for _, s := range steps {
@@ -72,6 +85,7 @@ func main() {
 		logf("   %s took %s", s.name, time.Since(t).Round(100*time.Millisecond))
 	}
 	r.elapsed = time.Since(started)
+	r.loadEnd = loadAvg()
 	if err := os.WriteFile(*out, []byte(r.markdown()), 0o644); err != nil {
 		logf("write %s: %v", *out, err)
 		os.Exit(1)
@@ -104,7 +118,8 @@ func (r *report) steps() []step {
 		{"sizes", "binary sizes", r.binarySizes, r.mdSizes},
 		{"init", "init time", r.initTimes, r.mdInit},
 		{"workflow", "workflow cost and AWS calls per release", r.workflowCost, r.mdWorkflow},
-		{"throughput", "1,000-number throughput", r.throughput, r.mdThroughput},
+		{"approval", "approval-call time (300 and 500 numbers)", r.approvalTimes, r.mdApproval},
+		{"throughput", "1,000-number throughput (alone and beside a CPU hog)", r.throughput, r.mdThroughput},
 	}
 }
 
@@ -143,9 +158,12 @@ func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args
 
 type report struct {
 	nproc, cpu, goVersion, date string
-	elapsed                     time.Duration
-	only                        string
-	ran                         []ranStep
+	// loadStart and loadEnd are /proc/loadavg when the bench began and
+	// ended: the machine is shared.
+	loadStart, loadEnd string
+	elapsed            time.Duration
+	only               string
+	ran                []ranStep
 
 	benches  []benchResult
 	benchRaw string
@@ -158,8 +176,9 @@ type report struct {
 	hostArch string
 	inits    []initRow
 
-	flows []flowRow
-	bulk  *throughputResult
+	flows     []flowRow
+	approvals []approvalRun
+	bulk      []*throughputResult
 
 	failures []string
 }
@@ -183,6 +202,7 @@ func (r *report) machine() {
 		r.goVersion = strings.TrimSpace(string(b))
 	}
 	r.date = time.Now().UTC().Format("2006-01-02 15:04 MST")
+	r.loadStart = loadAvg()
 }
 
 // ---- 1. Go benchmarks --------------------------------------------------------
@@ -402,6 +422,7 @@ func runtimeEnv(api string) []string {
 		"ZOOM_API_BASE=https://api.zoom.us/v2", "ZOOM_OAUTH_URL=https://zoom.us/oauth/token",
 		"RECHECK_SECONDS=600", "MAX_WAIT_SECONDS=604800",
 		"EVENT_BUS_NAME=number-release", "GRACE_SECONDS=900",
+		"RETRY_BUDGET_SECONDS=900", "RETRY_PAUSE_SECONDS=60",
 	}
 	return env
 }
@@ -460,6 +481,15 @@ func (r *report) initTimes() error {
 			row.samples = append(row.samples, d)
 		}
 		r.inits = append(r.inits, row)
+	}
+	var exited []string
+	for _, row := range r.inits {
+		if row.exited != "" || len(row.samples) == 0 {
+			exited = append(exited, row.name)
+		}
+	}
+	if len(exited) > 0 {
+		return fmt.Errorf("%s never polled the Runtime API (see the table)", strings.Join(exited, ", "))
 	}
 	return nil
 }
@@ -523,6 +553,7 @@ type flowRow struct {
 	waits       int
 	states      []string // state names in order entered
 	lambdaTasks int
+	retries     int
 	events      int
 	zoomCalls   map[string]int
 	elapsed     time.Duration
@@ -537,6 +568,10 @@ type client struct {
 	base  string
 	token string
 }
+
+// httpClient bounds every call the bench makes to the local system, so
+// that a hung call ends the run instead of the bench.
+var httpClient = &http.Client{Timeout: 10 * time.Minute}
 
 func (c client) do(method, path string, body any, out any) (int, error) {
 	var rd io.Reader
@@ -557,7 +592,7 @@ func (c client) do(method, path string, body any, out any) (int, error) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -598,7 +633,7 @@ var singleFlows = []singleFlow{
 func (r *report) workflowCost() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sys, err := startSystem(ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	sys, err := startSystem(ctx, sysOptions{noReconcile: true})
 	if err != nil {
 		return err
 	}
@@ -672,7 +707,7 @@ func (s *system) releaseOne(ctx context.Context, cust, prov client, f singleFlow
 	if err := countHistory(ctx, s.sfn, arn, &row); err != nil {
 		return flowRow{}, err
 	}
-	row.minimum = 4 + 3*row.waits
+	row.minimum = minStates(row.waits)
 	if err := s.waitQuiet(30 * time.Second); err != nil {
 		return flowRow{}, err
 	}
@@ -697,32 +732,59 @@ func countHistory(ctx context.Context, c *sfn.Client, arn string, row *flowRow) 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	h, err := readHistory(ctx, c, arn)
+	if err != nil {
+		return err
+	}
+	row.events, row.entered, row.states, row.waits = h.events, h.entered, h.states, h.waits
+	row.lambdaTasks, row.retries = h.scheduled, h.retries()
+	return nil
+}
+
+// execHistory is what one execution's history says: its events, the
+// states it entered (in order; Task states also counted apart), and the
+// Lambda tasks scheduled, one per attempt, so retries included.
+type execHistory struct {
+	events, entered, taskEntered, scheduled, waits int
+	states                                         []string
+}
+
+// retries are the attempts of Task states beyond the first of each
+// entry: AWS bills each as one more state transition.
+func (h execHistory) retries() int { return h.scheduled - h.taskEntered }
+
+// readHistory reads an execution's whole history.
+func readHistory(ctx context.Context, c *sfn.Client, arn string) (execHistory, error) {
+	var h execHistory
 	p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("history of %s: %w", arn, err)
+			return h, fmt.Errorf("history of %s: %w", arn, err)
 		}
 		for _, e := range page.Events {
-			row.events++
+			h.events++
 			t := string(e.Type)
 			switch {
 			case strings.HasSuffix(t, "StateEntered"):
-				row.entered++
+				h.entered++
+				if t == string(sfntypes.HistoryEventTypeTaskStateEntered) {
+					h.taskEntered++
+				}
 				name := "?"
 				if e.StateEnteredEventDetails != nil && e.StateEnteredEventDetails.Name != nil {
 					name = *e.StateEnteredEventDetails.Name
 				}
-				row.states = append(row.states, name)
+				h.states = append(h.states, name)
 				if name == "WaitForUnassign" {
-					row.waits++
+					h.waits++
 				}
 			case t == "LambdaFunctionScheduled" || t == "TaskScheduled":
-				row.lambdaTasks++
+				h.scheduled++
 			}
 		}
 	}
-	return nil
+	return h, nil
 }
 
 // ---- report -------------------------------------------------------------------
@@ -741,18 +803,19 @@ func (r *report) markdown() string {
 func (r *report) mdHeader(w printer) {
 	w("# Benchmarks")
 	w("")
-	w("Generated by `make bench` (`go run ./bench -out BENCHMARKS.md`, source in [`bench/`](bench/)); do not edit by hand.")
+	w("Generated by `make bench` (`go run ./e2e/bench -out BENCHMARKS.md`, source in [`e2e/bench/`](e2e/bench/)); do not edit by hand.")
 	w("")
 	w("| | |")
 	w("|---|---|")
 	if r.only == "" {
 		w("| command | `make bench` |")
 	} else {
-		w("| command | `go run ./bench -only %s`: only these steps; the other sections are left out |", r.only)
+		w("| command | `go run ./e2e/bench -only %s`: only these steps; the other sections are left out |", r.only)
 	}
 	w("| date | %s |", r.date)
 	w("| machine | %s CPUs (`nproc`), %s |", r.nproc, r.cpu)
 	w("| Go | %s |", r.goVersion)
+	w("| load average (1, 5, 15 min; `/proc/loadavg`) | %s when the bench began, %s when it ended: the machine is shared with other work, which the figures below include |", r.loadStart, r.loadEnd)
 	var took []string
 	for _, s := range r.ran {
 		took = append(took, fmt.Sprintf("%s %s", s.title, s.took.Round(time.Second)))
@@ -806,7 +869,7 @@ func (r *report) mdBenchmarks(w printer) {
 	w("")
 	w("What limits these figures:")
 	w("")
-	w("- **DynamoDB and Step Functions round trips are excluded** from the `shared/httpapi` benchmarks: they run the real handler (routing, ES256 JWT verification (the local issuer's algorithm) against keys fetched once from an `httptest` JWKS server, JSON decoding, the release service with its 16-way parallel per-number writes, encoding) over an in-memory `release.Store` / `httpapi.IdempotencyStore` written in the benchmark file, and `workflowtest.Recorder` instead of Step Functions. On AWS each approved number also costs a conditional `TransactWriteItems` (number + history) and a `StartExecution`, each a network round trip (not measured here; expected to be far larger than the per-number CPU below); on the emulator (moto) those calls would measure moto, not the service. These figures are therefore the service's own CPU and allocation cost per request, not request latency.")
+	w("- **DynamoDB round trips are excluded** from the `shared/httpapi` benchmarks: they run the real handler (routing, ES256 JWT verification (the local issuer's algorithm) against keys fetched once from an `httptest` JWKS server, JSON decoding, the release service deciding each number and writing the changes in batches, encoding) over an in-memory `release.Store` / `httpapi.IdempotencyStore` written in the benchmark file (its `ApplyEach` writes one number at a time), and `workflowtest.Recorder` instead of Step Functions (an approval starts no execution: the starter does, from the table's stream). On AWS an approval of 500 numbers also costs 5 `BatchGetItem` and 10 conditional `TransactWriteItems` (50 numbers with their history entries each), each a network round trip (not measured here; section 5 times the whole call on the emulator); on the emulator (moto) those calls would measure moto, not the service. These figures are therefore the service's own CPU and allocation cost per request, not request latency.")
 	w("- The in-memory store's `ListNumbers` scans and sorts all 500 numbers per call, so part of `BenchmarkListPage100` is the fake store, not the service.")
 	w("- The `shared/httpapi` test binary's `TestMain` starts the emulator (for the package's other tests); it is idle during the benchmarks.")
 	w("")
@@ -889,10 +952,10 @@ func (r *report) mdInit(w printer) {
 func (r *report) mdWorkflow(w printer) {
 	w("## 4. Workflow cost per release (emulator)")
 	w("")
-	w("A real run on the local system started in-process (`shared/devstack`, moto 5.2.5 with real Step Functions executions, the project's task Lambda and the Zoom simulator): the provider requests a number of customer `acme`, the customer approves, and the number's stored state is polled every 50 ms (through a client of the bench's own, left out of the call counts below) until `RELEASED`; for the assigned number the bench waits for `WAITING_FOR_UNASSIGN` and unbinds it in the simulator (which sends the signed unassign notification). State transitions are the execution history's `*StateEntered` events (`GetExecutionHistory`). The design's minimum is CheckAssignment, Route, Release, Released = 4, plus WaitForUnassign + CheckAssignment + Route = 3 per wait.")
+	w("A real run on the local system started in-process (`shared/harness/devstack`, moto 5.2.5 with real Step Functions executions, the project's task Lambda and the Zoom simulator): the provider requests a number of customer `acme`, the customer approves, and the number's stored state is polled every 50 ms (through a client of the bench's own, left out of the call counts below) until `RELEASED`; for the assigned number the bench waits for `WAITING_FOR_UNASSIGN` and unbinds it in the simulator (which sends the signed unassign notification). State transitions are the execution history's `*StateEntered` events (`GetExecutionHistory`). The design's minimum is Init, CheckAssignment, Checked, Route, Release, Released = %d, plus WaitForUnassign + CheckAssignment + Checked + Route = 4 per wait: Init (a Pass state giving the execution's state its shape) and Checked (a Pass state clearing the trouble record after a successful check) are new in this design and are billed like any other transition. Triage, AfterTriage and Pause are entered only after a state's own retries are used up, so they are not on these paths.", minStates(0))
 	w("")
-	w("| path | execution | status | states entered | minimum | | waits | Lambda tasks (history) | Zoom API calls | approve → RELEASED |")
-	w("|---|---|---|---:|---:|---|---:|---:|---|---:|")
+	w("| path | execution | status | states entered | minimum | | retries | waits | Lambda tasks (history, attempts) | Zoom API calls | approve → RELEASED |")
+	w("|---|---|---|---:|---:|---|---:|---:|---:|---|---:|")
 	for _, f := range r.flows {
 		mark := "at minimum"
 		if f.entered > f.minimum {
@@ -900,14 +963,14 @@ func (r *report) mdWorkflow(w printer) {
 		} else if f.entered < f.minimum {
 			mark = "below (check the definition)"
 		}
-		w("| %s (`%s`) | `%s` | %s | %d | %d | %s | %d | %d | %s | %s |", f.path, f.number, f.execution, f.status, f.entered, f.minimum, mark, f.waits, f.lambdaTasks, zoomCalls(f.zoomCalls), f.elapsed.Round(10*time.Millisecond))
+		w("| %s (`%s`) | `%s` | %s | %d | %d | %s | %d | %d | %d | %s | %s |", f.path, f.number, f.execution, f.status, f.entered, f.minimum, mark, f.retries, f.waits, f.lambdaTasks, zoomCalls(f.zoomCalls), f.elapsed.Round(10*time.Millisecond))
 	}
 	w("")
 	for _, f := range r.flows {
 		w("- %s: %s", f.path, strings.Join(f.states, " → "))
 	}
 	w("")
-	w("Standard workflows are billed per state transition, so the states-entered count is the cost figure. Zoom API calls are the simulator's admitted calls by rate-limit label during the release (OAuth token requests are not rate-limited and not counted). The approve → `RELEASED` time is the emulator's and includes this tool's 50 ms polling; it is not a production latency.")
+	w("Standard workflows are billed per state transition, and AWS charges each retry of a state as one more (Step Functions pricing: \"each retry will be charged as an additional state transition\"), so the cost figure is states entered + retries; retries are the history's Task attempts (`TaskScheduled`) beyond one per Task state entered. Section 6 counts them under load. Zoom API calls are the simulator's admitted calls by rate-limit label during the release (OAuth token requests are not rate-limited and not counted). The approve → `RELEASED` time is the emulator's and includes this tool's 50 ms polling; it is not a production latency.")
 	w("")
 	r.mdCalls(w)
 }
