@@ -124,7 +124,7 @@ func BenchmarkApprove500(b *testing.B) {
 		b.Fatalf("%d workflow starts by the approval; want none (the starter starts them from the stream)", got)
 	}
 	for _, n := range nums {
-		if got, err := st.GetNumber(context.Background(), "acme", n); err != nil || got.Status != number.Releasing {
+		if got, err := st.GetNumber(context.Background(), "acme", n); err != nil || got.Status != domain.Releasing {
 			b.Fatalf("%s after the approval: %s, %v; want RELEASING", n, got.Status, err)
 		}
 	}
