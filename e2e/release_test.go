@@ -82,6 +82,38 @@ func approve(t *testing.T, c *client, numbers ...string) results {
 	return r
 }
 
+// approveAll approves numbers as the customer app does: the numbers a call
+// ran out of time for (answered unavailable, "send it again") are sent
+// again, a few rounds at most. It returns one answer per number and how
+// many were sent again.
+func approveAll(t *testing.T, c *client, numbers ...string) (results, int) {
+	t.Helper()
+	answers := map[string]int{}
+	var all results
+	todo, again := numbers, 0
+	for round := 0; round <= 3 && len(todo) > 0; round++ {
+		r := approve(t, c, todo...)
+		var next []string
+		for _, res := range r.Results {
+			if i, seen := answers[res.Number]; seen {
+				all.Results[i] = res
+			} else {
+				answers[res.Number] = len(all.Results)
+				all.Results = append(all.Results, res)
+			}
+			if res.Error != nil && res.Error.Code == "unavailable" {
+				next = append(next, res.Number)
+			}
+		}
+		if len(next) == len(todo) {
+			break
+		}
+		again += len(next)
+		todo = next
+	}
+	return all, again
+}
+
 func requestRelease(t *testing.T, p *client, customerID string, numbers ...string) {
 	t.Helper()
 	if st := p.do("POST", "/provider/v1/release-requests", map[string]any{"customer_id": customerID, "numbers": numbers}, nil); st != http.StatusCreated {

@@ -60,6 +60,9 @@ type throughputResult struct {
 	// or FAILED, or until the wait gave up (timedOut).
 	answered, settled time.Duration
 	timedOut          bool
+	// sentAgain counts the numbers an approval ran out of time for and
+	// that were sent again.
+	sentAgain int
 	// statuses counts all the run's numbers by their status at the end;
 	// failed holds the FAILED ones.
 	statuses map[domain.Status]int
@@ -222,7 +225,9 @@ func (s *system) releaseBulk(ctx context.Context, x *throughputResult) error {
 		var ok []string
 		d, err := timed(func() error {
 			var err error
-			ok, err = approveChunk(cust, chunk)
+			var again int
+			ok, again, err = approveAll(cust, chunk)
+			x.sentAgain += again
 			return err
 		})
 		if err != nil {
@@ -339,27 +344,54 @@ func requestChunk(prov client, numbers []string) error {
 }
 
 // approveChunk approves numbers and returns those the answer says are
-// RELEASING; the others are logged. An error is a failed call.
-func approveChunk(cust client, numbers []string) ([]string, error) {
+// RELEASING, and those it ran out of time for (unavailable: "send it
+// again"); the others are logged. An error is a failed call.
+func approveChunk(cust client, numbers []string) (ok, again []string, err error) {
 	var out struct {
 		Results []perNumber `json:"results"`
 	}
 	if _, err := cust.do("POST", "/v1/numbers/release", map[string]any{"numbers": numbers}, &out); err != nil {
-		return nil, fmt.Errorf("approve %d numbers: %w", len(numbers), err)
+		return nil, nil, fmt.Errorf("approve %d numbers: %w", len(numbers), err)
 	}
 	if len(out.Results) != len(numbers) {
-		return nil, fmt.Errorf("the approval's answer names %d numbers; want %d", len(out.Results), len(numbers))
+		return nil, nil, fmt.Errorf("the approval's answer names %d numbers; want %d", len(out.Results), len(numbers))
 	}
-	var ok []string
 	for _, n := range out.Results {
-		if n.Error == nil && n.Status == string(domain.Releasing) {
+		switch {
+		case n.Error == nil && n.Status == string(domain.Releasing):
 			ok = append(ok, n.Number)
-			continue
+		case n.Error != nil && n.Error.Code == "unavailable":
+			again = append(again, n.Number)
+		default:
+			logf("   approval: %s", describe(n))
 		}
-		logf("   approval: %s", describe(n))
 	}
-	return ok, nil
+	return ok, again, nil
 }
+
+// approveAll approves numbers as the customer app does: the numbers a
+// call ran out of time for are sent again, up to resendRounds times. It
+// returns the numbers answered RELEASING and how many were sent again.
+func approveAll(cust client, numbers []string) (ok []string, sentAgain int, err error) {
+	todo := numbers
+	for round := 0; round <= resendRounds && len(todo) > 0; round++ {
+		got, again, err := approveChunk(cust, todo)
+		if err != nil {
+			return ok, sentAgain, err
+		}
+		ok = append(ok, got...)
+		if len(again) == len(todo) {
+			break
+		}
+		sentAgain += len(again)
+		todo = again
+	}
+	return ok, sentAgain, nil
+}
+
+// resendRounds is how often the customer app sends again the numbers a
+// call ran out of time for (web/static/customer.js RESEND_ROUNDS).
+const resendRounds = 3
 
 func describe(n perNumber) string {
 	if n.Error != nil {
@@ -513,7 +545,7 @@ func (r *report) mdThroughput(w printer) {
 		})
 	}
 	for i := 0; i < bulkNumbers/bulkPerCall; i++ {
-		row(fmt.Sprintf("approval %d (%d numbers) answered in", i+1, bulkPerCall), func(x *throughputResult) string {
+		row(fmt.Sprintf("approval %d (%d numbers) answered in (sending again what a call ran out of time for)", i+1, bulkPerCall), func(x *throughputResult) string {
 			if i < len(x.approvals) {
 				d := x.approvals[i].Round(time.Millisecond).String()
 				if x.approvals[i] >= apiGatewayTimeout {
@@ -524,6 +556,7 @@ func (r *report) mdThroughput(w printer) {
 			return "—"
 		})
 	}
+	row("numbers sent again (a call ran out of time for them)", func(x *throughputResult) string { return fmt.Sprint(x.sentAgain) })
 	row(fmt.Sprintf("**first approval answered → all %d RELEASED**", bulkNumbers), func(x *throughputResult) string {
 		switch {
 		case x.settled == 0:

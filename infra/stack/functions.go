@@ -15,6 +15,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/shared/config"
 	tableschema "numberrelease/shared/table"
 )
 
@@ -203,7 +204,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Resources: &[]*string{tasks.FunctionArn()},
 	}))
 
-	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(15), env: map[string]*string{
+	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":        table.TableName(),
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
 		"JWKS_URL":          p.JwksURL.ValueAsString(),
@@ -218,7 +219,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// Approving a number that waits for the unassign wakes the waiting task.
 	sm.Grant(api, jsii.String("states:SendTaskSuccess"))
 
-	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, functionOptions{timeout: seconds(15), env: map[string]*string{
+	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":              table.TableName(),
 		"ZOOM_WEBHOOK_SECRET_ARN": secret.SecretArn(),
 	}})

@@ -110,6 +110,13 @@ type numberAction func(p auth.Principal, cur domain.Number, found bool, e164 str
 // batches, and for each number whose write did not land (it moved
 // meanwhile, or the outcome is unknown) reads it again and decides anew
 // (at most conflictRetries times).
+//
+// The work is bounded by the call's deadline (on AWS, the Lambda's
+// timeout): past it, less answerReserve, nothing new is started, and each
+// number not reached is answered unavailable "send it again". Every
+// number answered ok is done, every other one is untouched or safe to
+// send again, so a slow store never leaves a half-done approval the
+// caller cannot see.
 func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string, act numberAction) ([]Result, error) {
 	customerID, err := principalCustomer(p)
 	if err != nil {
@@ -136,9 +143,19 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 		}
 	}
 	var again []int
-	if len(changes) > 0 {
-		written, errs := s.store.ApplyEach(ctx, changes)
-		for j, i := range changeAt {
+	budget := newWorkBudget(ctx)
+	for from := 0; from < len(changes); from += writeSlice {
+		to := min(from+writeSlice, len(changes))
+		if budget.spent() {
+			for _, i := range changeAt[from:to] {
+				results[i] = notReached(nums[i])
+			}
+			continue
+		}
+		wctx, cancel := budget.callContext(ctx)
+		written, errs := s.store.ApplyEach(wctx, changes[from:to])
+		cancel()
+		for j, i := range changeAt[from:to] {
 			switch {
 			case errs[j] == nil:
 				results[i] = ok(written[j])
@@ -164,6 +181,9 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 		}
 	}
 	forEach(again, func(i int) Result {
+		if budget.spent() {
+			return notReached(nums[i])
+		}
 		return s.retryOnConflict(ctx, customerID, nums[i], func(cur domain.Number, found bool) (Result, error) {
 			pl := act(p, cur, found, nums[i])
 			switch {
@@ -176,7 +196,12 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 			return ok(written), err
 		})
 	}, results)
-	forEach(follow, func(i int) Result { return plans[i].then(ctx) }, results)
+	forEach(follow, func(i int) Result {
+		if budget.spent() {
+			return notReached(nums[i])
+		}
+		return plans[i].then(ctx)
+	}, results)
 	return results, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -48,6 +49,50 @@ const (
 	// after losing a race.
 	conflictRetries = 3
 )
+
+// Bounds on one multi-number call's work.
+const (
+	// writeSlice is how many changes are written between two looks at
+	// the call's deadline (two transactions of 50 numbers).
+	writeSlice = 100
+	// answerReserve is the time kept before the call's deadline to answer
+	// with what was done; past deadline-answerReserve nothing new starts.
+	answerReserve = 3 * time.Second
+)
+
+// workBudget tells a multi-number call when to stop starting work. A call
+// without a deadline is not bounded.
+type workBudget struct {
+	stop     time.Time
+	deadline time.Time
+	bounded  bool
+}
+
+func newWorkBudget(ctx context.Context) workBudget {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return workBudget{}
+	}
+	return workBudget{stop: d.Add(-answerReserve), deadline: d, bounded: true}
+}
+
+// spent reports whether no new work may start.
+func (b workBudget) spent() bool { return b.bounded && !time.Now().Before(b.stop) }
+
+// callContext bounds one store call so that even a hung call leaves a
+// third of the reserve to answer in.
+func (b workBudget) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !b.bounded {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, b.deadline.Add(-answerReserve/3))
+}
+
+// notReached answers a number the call ran out of time for. Sending it
+// again is safe whatever happened to it: every action is idempotent.
+func notReached(e164 string) Result {
+	return failed(e164, apperr.Unavailable, "%s was not reached before this request ran out of time; send it again", e164)
+}
 
 // Service implements the use cases.
 type Service struct {

@@ -131,6 +131,9 @@ function saveActed() {
 
 /** What the customer should read about a number: {cls, text, sub, spin}. */
 function messageFor(view, error) {
+  if (error?.code === 'unavailable') {
+    return { cls: 'bad', text: error.detail || error.code, sub: 'Select it and try again in a minute; trying twice is safe.' };
+  }
   if (error) {
     return { cls: 'bad', text: error.detail || error.code, sub: `Nothing changed for this number (${error.code}).` };
   }
@@ -384,6 +387,24 @@ async function pollOnce() {
 
 // ---- actions ------------------------------------------------------------------
 
+// A large action can run out of the server's time: the numbers it did not
+// reach come back "unavailable" (send it again), and sending them again is
+// safe. sendAll does so a few times and returns one answer per number.
+const RESEND_ROUNDS = 3;
+
+async function sendAll(kind, numbers) {
+  const answers = new Map();
+  let todo = numbers;
+  for (let round = 0; round <= RESEND_ROUNDS && todo.length; round++) {
+    const res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers: todo } });
+    for (const r of res.results || []) answers.set(r.number, r);
+    const again = (res.results || []).filter((r) => r.error?.code === 'unavailable').map((r) => r.number);
+    if (again.length === todo.length) break; // nothing moved: show the answers as they are
+    todo = again;
+  }
+  return [...answers.values()];
+}
+
 async function act(kind) {
   const numbers = [...selected].sort();
   if (!numbers.length || busy) return;
@@ -393,11 +414,11 @@ async function act(kind) {
   notice($('action-status'), 'info', `${verb} of ${numbers.length === 1 ? '1 number' : `${numbers.length} numbers`} requested…`);
   const t = ++tick;
   try {
-    const res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers } });
+    const results = await sendAll(kind, numbers);
     clearError();
     let ok = 0;
     let refused = 0;
-    for (const r of res.results || []) {
+    for (const r of results) {
       let row = rows.get(r.number);
       if (!row) {
         row = { number: r.number, view: null, error: null, acted: true, tick: 0 };

@@ -7,6 +7,7 @@ import (
 
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/config"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/demo"
 	"numberrelease/shared/harness/localauth"
@@ -80,7 +81,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
 	mux.Handle("/zoom-sim/", s.Sim.Handler())
-	mux.Handle("/zoom/webhook", zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, release.NewHints(apiStore, wf, log)))
+	mux.Handle("/zoom/webhook", withLambdaDeadline(zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, release.NewHints(apiStore, wf, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -97,8 +98,19 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	mux.Handle("GET /portal", pages)
 	mux.Handle("GET /web/", pages)
 	mux.Handle("GET /zoom-sim/{$}", pages)
-	mux.Handle("/", httpapi.New(svc, verifier, apiStore, log))
+	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log)))
 	return mux, nil
+}
+
+// withLambdaDeadline gives each request the deadline its Lambda has on AWS
+// (the function's timeout, config.APITimeout), so the handlers bound their
+// work here exactly as they do there.
+func withLambdaDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), config.APITimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // seedDemo loads the demo (package demo): acme's Zoom account holds both
