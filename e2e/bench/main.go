@@ -973,6 +973,7 @@ func (r *report) mdWorkflow(w printer) {
 	w("Standard workflows are billed per state transition, and AWS charges each retry of a state as one more (Step Functions pricing: \"each retry will be charged as an additional state transition\"), so the cost figure is states entered + retries; retries are the history's Task attempts (`TaskScheduled`) beyond one per Task state entered. Section 6 counts them under load. Zoom API calls are the simulator's admitted calls by rate-limit label during the release (OAuth token requests are not rate-limited and not counted). The approve → `RELEASED` time is the emulator's and includes this tool's 50 ms polling; it is not a production latency.")
 	w("")
 	r.mdCalls(w)
+	r.mdCost(w)
 }
 
 func (r *report) mdNotMeasured(w printer) {
