@@ -52,7 +52,7 @@ func setup(status domain.Status, attempt int, z *fakeZoom) (*Tasks, *storetest.S
 	st := storetest.New()
 	_ = st.PutTenants(context.Background(), []domain.Customer{{ID: "acme", ZoomAccountID: "zoom-acme"}, {ID: "nozoom"}}, nil)
 	st.Put(domain.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"})
-	tk := New(st, z, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	tk := New(st, z, nil, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	tk.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	return tk, st
 }
