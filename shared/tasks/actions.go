@@ -30,11 +30,13 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		out.Outcome = OutcomeSuperseded
 		return out, nil
 	}
-	if started, err := time.Parse(time.RFC3339Nano, in.StartedAt); err == nil && t.now().Sub(started) > t.cfg.MaxWait {
+	started, _, err := in.firstStart()
+	if err != nil {
+		return out, err
+	}
+	if t.now().Sub(started) > t.cfg.MaxWait {
 		out.Outcome, out.Assignee = OutcomeExpired, zoomAssignee(n.Assignee)
 		return out, nil
-	} else if err != nil {
-		return out, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
 	}
 	account, err := t.zoomAccount(ctx, n.CustomerID)
 	if err != nil {
@@ -307,8 +309,9 @@ func (t *Tasks) continueAsNew(ctx context.Context, in Input) error {
 	if t.successors == nil || in.StateMachine == "" {
 		return stateErr(ErrMisconfigured, "continue needs the state machine (state_machine) and a way to start executions")
 	}
-	if _, err := time.Parse(time.RFC3339Nano, in.StartedAt); err != nil {
-		return stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
+	_, started, err := in.firstStart()
+	if err != nil {
+		return err
 	}
 	cur, own, err := t.owned(ctx, in)
 	if err != nil {
@@ -318,7 +321,7 @@ func (t *Tasks) continueAsNew(ctx context.Context, in Input) error {
 		return stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d ends without a successor", in.Number, cur.Status, cur.Attempt, in.Attempt)
 	}
 	next := workflow.Release{CustomerID: in.CustomerID, Number: in.Number, Attempt: in.Attempt,
-		Generation: in.Generation + 1, StartedAt: in.StartedAt, Trouble: &workflow.Trouble{Since: in.TroubleSince}}
+		Generation: in.Generation + 1, StartedAt: started, Trouble: &workflow.Trouble{Since: in.TroubleSince}}
 	if err := t.successors.StartSuccessor(ctx, in.StateMachine, next); err != nil {
 		return stateErr(ErrWorkflowUnavailable, "start the successor execution: %v", err)
 	}

@@ -135,7 +135,11 @@ type Input struct {
 	CustomerID string `json:"customer_id"`
 	Number     string `json:"number"`
 	Attempt    int    `json:"attempt"`
-	StartedAt  string `json:"started_at,omitempty"`
+	// StartedAt is when the release's first execution started (RFC 3339),
+	// as a successor execution carries it; "" in the first execution,
+	// whose own start ExecutionStartedAt is.
+	StartedAt          string `json:"started_at,omitempty"`
+	ExecutionStartedAt string `json:"execution_started_at,omitempty"`
 	// Assignee is who the check found the number assigned to in Zoom.
 	Assignee *zoom.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
@@ -150,6 +154,20 @@ type Input struct {
 	Generation int `json:"generation,omitempty"`
 	// StateMachine is the calling execution's state machine ARN (continue).
 	StateMachine string `json:"state_machine,omitempty"`
+}
+
+// firstStart is when the release's first execution started: the overall
+// deadline counts from there. It returns the time and the text it read.
+func (in Input) firstStart() (time.Time, string, error) {
+	raw := in.StartedAt
+	if raw == "" {
+		raw = in.ExecutionStartedAt
+	}
+	started, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, raw, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", raw, err)
+	}
+	return started, raw, nil
 }
 
 // StateError is what a Catch puts at its ResultPath.

@@ -523,3 +523,35 @@ func TestContinueAsNew(t *testing.T) {
 		})
 	}
 }
+
+// TestDeadlineCountsFromTheFirstExecution: the overall deadline counts from
+// the start of the release's first execution, which a successor carries in
+// started_at; the first execution reads its own start.
+func TestDeadlineCountsFromTheFirstExecution(t *testing.T) {
+	assigned := zoom.PhoneNumber{ID: "pn_1", Number: num, Assignee: &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}}
+	tests := []struct {
+		name               string
+		started, execution string // started_at, execution_started_at; now is 12:00, MaxWait an hour
+		want               string
+	}{
+		{"first execution within the deadline", "", "2026-11-27T11:30:00Z", OutcomeAssigned},
+		{"first execution past the deadline", "", "2026-11-27T10:59:00Z", OutcomeExpired},
+		{"successor started recently, release started long ago", "2026-11-27T10:59:00Z", "2026-11-27T11:59:00Z", OutcomeExpired},
+		{"successor within the deadline", "2026-11-27T11:30:00Z", "2026-11-27T11:59:00Z", OutcomeAssigned},
+		{"no start at all", "", "", ErrMisconfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, _ := setup(domain.WaitingForUnassign, 1, &fakeZoom{pn: assigned})
+			out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: "acme", Number: num, Attempt: 1,
+				StartedAt: tt.started, ExecutionStartedAt: tt.execution})
+			got := errType(err)
+			if got == "" {
+				got = out.(CheckOutput).Outcome
+			}
+			if got != tt.want {
+				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
+			}
+		})
+	}
+}
