@@ -224,9 +224,9 @@ func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur domai
 	if cur.Execution != "" && cur.Execution != rel.ExecutionName() {
 		// A successor execution carries the attempt on (a long wait goes
 		// on in a fresh history): it was started before it was recorded,
-		// so it runs or has ended.
+		// so it runs or has ended (or is gone, which is the same here).
 		var ex workflow.Execution
-		if ex, err = s.workflow.Describe(ctx, cur.Execution); err == nil && !ex.Running {
+		if ex, err = s.workflow.Describe(ctx, cur.Execution); (err == nil && !ex.Running) || errors.Is(err, workflow.ErrNoExecution) {
 			err = workflow.ErrEnded
 		}
 	} else {
