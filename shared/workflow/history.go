@@ -196,7 +196,7 @@ func (m *HistoryModel) Bound() (HistoryBound, error) {
 				r.toHead = max(r.toHead, own)
 				continue
 			}
-			sub, err := walk(n, append(path, name))
+			sub, err := walk(n, append(slices.Clip(path), name))
 			if err != nil {
 				return result{}, err
 			}
