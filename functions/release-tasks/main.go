@@ -3,7 +3,8 @@
 // only wires; the logic lives in shared/tasks (the actions), shared/zoom
 // (the Zoom Phone API) and shared/ratelimit (pacing within Zoom's
 // per-second limits, shared by all concurrent invocations through the
-// table); shared/config reads the environment.
+// table); shared/config reads the environment. It starts the successor
+// execution of a long wait (the ContinueAsNew state) through Step Functions.
 //
 // Required environment: TABLE_NAME, ZOOM_SECRET_ARN, ZOOM_API_BASE,
 // ZOOM_OAUTH_URL, RECHECK_SECONDS, MAX_WAIT_SECONDS. Optional:
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
@@ -32,6 +34,7 @@ import (
 	"numberrelease/shared/secrets"
 	"numberrelease/shared/store"
 	"numberrelease/shared/tasks"
+	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
 
@@ -90,6 +93,10 @@ func main() {
 			},
 		}
 		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String())
-		return tasks.New(store.New(ddb, vars["TABLE_NAME"]), zc, cfg, log).Handle, nil
+		// The ContinueAsNew state names its own state machine in its payload,
+		// so the function needs no STATE_MACHINE_ARN (the state machine
+		// already refers to the function).
+		successors := &workflow.Successors{Client: sfn.NewFromConfig(awsCfg)}
+		return tasks.New(store.New(ddb, vars["TABLE_NAME"]), zc, successors, cfg, log).Handle, nil
 	})
 }

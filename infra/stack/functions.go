@@ -203,6 +203,18 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
 		Resources: &[]*string{tasks.FunctionArn()},
 	}))
+	// A long wait goes on in a successor execution (ContinueAsNew, so no
+	// history nears Step Functions' 25,000 events), which release-tasks
+	// starts. The grant is a policy of its own: in the function's default
+	// policy it would make the function depend on the state machine, which
+	// depends on the function.
+	awsiam.NewPolicy(nr.Stack, jsii.String("ReleaseTasksContinueAsNew"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{tasks.Role()},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("states:StartExecution"),
+			Resources: &[]*string{sm.StateMachineArn()},
+		})},
+	})
 
 	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":        table.TableName(),

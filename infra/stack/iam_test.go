@@ -46,7 +46,8 @@ func TestFunctionGrants(t *testing.T) {
 			"dynamodb:PutItem":              table,
 			"dynamodb:Query":                table,
 			"secretsmanager:GetSecretValue": secret,
-		}, []string{"states:StartExecution", "events:PutEvents"}},
+			"states:StartExecution":         machine, // the successor of a long wait
+		}, []string{"states:SendTaskSuccess", "states:StopExecution", "events:PutEvents"}},
 		{FunctionNotify, map[string]string{
 			"events:PutEvents":    bus,
 			"dynamodb:GetRecords": table,

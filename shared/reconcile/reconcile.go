@@ -10,6 +10,10 @@
 //     healthy execution never is: it is stopped and the number FAILED with
 //     the reason.
 //
+// The execution looked at is the one the number records: the approval's,
+// or the successor a long wait went on in (workflow.Release.Generation),
+// whose deadline still counts from the approval's first execution.
+//
 // A FAILED number can be approved again. Nothing is ever left stuck.
 package reconcile
 
@@ -106,6 +110,11 @@ func (r *Reconciler) repair(ctx context.Context, n domain.Number, rep *Report) e
 	}
 	ex, err := r.Executions.Describe(ctx, name)
 	switch {
+	case errors.Is(err, workflow.ErrNoExecution) && name != rel.ExecutionName():
+		// A successor execution (a long wait goes on in a fresh history) is
+		// recorded only once started; gone, it cannot be started again
+		// without its predecessor's state.
+		return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow's execution %s is gone; approve the number again to retry", name))
 	case errors.Is(err, workflow.ErrNoExecution):
 		// Approved, but the workflow never started: start it now (idempotent).
 		err := r.Starter.Start(ctx, rel)

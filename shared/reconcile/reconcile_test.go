@@ -137,6 +137,59 @@ func TestReconcileStopsAnExecutionPastItsDeadline(t *testing.T) {
 	}
 }
 
+// TestReconcileFollowsTheSuccessor: the reconciler looks at the execution
+// the number records, the successor a long wait went on in, and counts its
+// deadline from the release's first execution.
+func TestReconcileFollowsTheSuccessor(t *testing.T) {
+	tests := []struct {
+		name       string
+		started    time.Duration // the release's first execution, before now; 0: the successor was never started
+		wantStatus domain.Status
+		wantExec   string // the successor's status afterwards
+		wantWhy    string
+	}{
+		{"successor of a release within its deadline: left alone", 30 * time.Minute, domain.Releasing, "RUNNING", ""},
+		{"successor of a release past its deadline: stopped and FAILED", 2 * time.Hour, domain.Failed, "ABORTED", "overall deadline"},
+		{"successor gone: FAILED, nothing started", 0, domain.Failed, "", "is gone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture()
+			n := f.approve(t, "+14155550021")
+			// RELEASING: the successor was started during trouble (a waiting
+			// number cannot become FAILED: the lifecycle has no such change).
+			next := n
+			next.Execution = "acme-14155550021-1-g4"
+			n, err := f.st.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: "workflow", Why: "the wait goes on"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().Add(2 * time.Minute) // past the grace
+			if tt.started > 0 {
+				succ := workflow.Release{CustomerID: "acme", Number: n.Number, Attempt: 1, Generation: 4,
+					StartedAt: now.Add(-tt.started).Format(time.RFC3339Nano)}
+				if err := f.wf.Start(ctx, succ); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.reconciler(f.wf, func() time.Time { return now }).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.st.GetNumber(ctx, "acme", n.Number)
+			if got.Status != tt.wantStatus || !strings.Contains(got.Message, tt.wantWhy) {
+				t.Fatalf("number %s %q; want %s with %q", got.Status, got.Message, tt.wantStatus, tt.wantWhy)
+			}
+			if d, err := f.wf.Describe(ctx, n.Execution); tt.wantExec != "" && (err != nil || d.Status != tt.wantExec) {
+				t.Fatalf("successor %+v, %v; want %s", d, err, tt.wantExec)
+			}
+			if starts := f.wf.Started(); len(starts) != min(1, int(tt.started)) {
+				t.Fatalf("starts %+v; want only the test's own", starts)
+			}
+		})
+	}
+}
+
 // failingStarter cannot start anything (Step Functions down for this caller).
 type failingStarter struct{}
 

@@ -237,19 +237,31 @@ func (s *Service) approveOne(p auth.Principal, cur domain.Number, found bool, n 
 
 // ensureRunning makes sure the execution of a RELEASING number's attempt
 // exists: it starts it if it never started (the starter's start may still
-// be on its way; a start is idempotent by name). If that execution has
-// already ended without moving the number on, the number is recorded
-// FAILED with the reason and approved again as a new attempt, so approving
-// again always repairs a stuck release.
+// be on its way; a start is idempotent by name), or finds the successor
+// execution the number records running. If that execution has already
+// ended without moving the number on, the number is recorded FAILED with
+// the reason and approved again as a new attempt, so approving again always
+// repairs a stuck release.
 func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur domain.Number) Result {
 	n := cur.Number
 	rel := workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: cur.Attempt}
-	err := s.workflow.Start(ctx, rel)
+	var err error
+	if cur.Execution != "" && cur.Execution != rel.ExecutionName() {
+		// A successor execution carries the attempt on (a long wait goes
+		// on in a fresh history): it was started before it was recorded,
+		// so it runs or has ended (or is gone, which is the same here).
+		var ex workflow.Execution
+		if ex, err = s.workflow.Describe(ctx, cur.Execution); (err == nil && !ex.Running) || errors.Is(err, workflow.ErrNoExecution) {
+			err = workflow.ErrEnded
+		}
+	} else {
+		err = s.workflow.Start(ctx, rel)
+	}
 	if err == nil {
 		return ok(cur)
 	}
 	if !errors.Is(err, workflow.ErrEnded) {
-		s.log.ErrorContext(ctx, "start release workflow", "number", n, "execution", rel.ExecutionName(), "err", err)
+		s.log.ErrorContext(ctx, "start release workflow", "number", n, "execution", cur.Execution, "err", err)
 		return failed(n, apperr.Unavailable, "%s is releasing, but its workflow could not be checked; approve it again in a minute", n)
 	}
 	const why = "the release workflow ended without finishing"

@@ -34,10 +34,12 @@ type Store interface {
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
 }
 
-// Workflow starts release executions and wakes waiting ones.
+// Workflow starts release executions, wakes waiting ones, and reads the
+// successor execution a long wait goes on in.
 type Workflow interface {
 	workflow.Starter
 	workflow.Rechecker
+	workflow.Describer
 }
 
 // Limits.

@@ -169,6 +169,53 @@ func TestApprovingAgainRepairsARelease(t *testing.T) {
 	}
 }
 
+// TestApprovingAgainFollowsTheSuccessor: a long wait goes on in successor
+// executions, and the number records the one that carries it. Approving the
+// RELEASING number again looks at that one: running is fine (nothing is
+// started); ended or gone repairs the release as a new attempt.
+func TestApprovingAgainFollowsTheSuccessor(t *testing.T) {
+	const successor = "acme-97239754571-1-g2"
+	tests := []struct {
+		name        string
+		status      string // the successor's: RUNNING, SUCCEEDED, or "" (never started)
+		wantAttempt int
+		wantStarts  int
+	}{
+		{"successor running: left alone", "RUNNING", 1, 1},
+		{"successor ended: FAILED, then a new attempt", "SUCCEEDED", 2, 1},
+		{"successor gone: FAILED, then a new attempt", "", 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, st, rec := newService(t)
+			ctx := context.Background()
+			if _, err := svc.Approve(ctx, customer, []string{"+97239754571"}); err != nil {
+				t.Fatal(err)
+			}
+			n, _ := st.GetNumber(ctx, "acme", "+97239754571")
+			n.Execution = successor
+			st.Put(n)
+			if tt.status != "" {
+				next := workflow.Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1, Generation: 2, StartedAt: "2026-11-27T11:00:00Z"}
+				if err := rec.Start(ctx, next); err != nil || next.ExecutionName() != successor {
+					t.Fatalf("start %s: %v", next.ExecutionName(), err)
+				}
+				if tt.status != "RUNNING" {
+					rec.End(successor, tt.status)
+				}
+			}
+			res, err := svc.Approve(ctx, customer, []string{"+97239754571"})
+			if err != nil || res[0].Status != "RELEASING" {
+				t.Fatalf("second approval = %+v, %v; want RELEASING", res, err)
+			}
+			cur, _ := st.GetNumber(ctx, "acme", "+97239754571")
+			if cur.Attempt != tt.wantAttempt || len(rec.Started()) != tt.wantStarts {
+				t.Fatalf("attempt %d, starts %+v; want attempt %d and %d starts (the test's own)", cur.Attempt, rec.Started(), tt.wantAttempt, tt.wantStarts)
+			}
+		})
+	}
+}
+
 func TestWrongRoleIsForbidden(t *testing.T) {
 	svc, _, _ := newService(t)
 	ctx := context.Background()

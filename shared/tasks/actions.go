@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
 
@@ -29,11 +30,13 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		out.Outcome = OutcomeSuperseded
 		return out, nil
 	}
-	if started, err := time.Parse(time.RFC3339Nano, in.StartedAt); err == nil && t.now().Sub(started) > t.cfg.MaxWait {
+	started, _, err := in.firstStart()
+	if err != nil {
+		return out, err
+	}
+	if t.now().Sub(started) > t.cfg.MaxWait {
 		out.Outcome, out.Assignee = OutcomeExpired, zoomAssignee(n.Assignee)
 		return out, nil
-	} else if err != nil {
-		return out, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
 	}
 	account, err := t.zoomAccount(ctx, n.CustomerID)
 	if err != nil {
@@ -283,6 +286,8 @@ func (t *Tasks) failureReason(e *StateError) string {
 		return fmt.Sprintf("Zoom was unavailable for more than %s (%s); approve it again to retry", t.cfg.RetryBudget, detail)
 	case ErrStoreUnavailable:
 		return fmt.Sprintf("the service's database was unavailable for more than %s (%s); approve it again to retry", t.cfg.RetryBudget, detail)
+	case ErrWorkflowUnavailable:
+		return fmt.Sprintf("the wait could not go on in a new workflow execution (%s); approve it again to retry", detail)
 	case ErrZoomBadCredentials:
 		return "Zoom refused the service's credentials; the operator must fix the Zoom app credentials, then approve again"
 	case ErrZoomRejected:
@@ -291,4 +296,43 @@ func (t *Tasks) failureReason(e *StateError) string {
 		return "the release is misconfigured: " + detail
 	}
 	return fmt.Sprintf("the release workflow failed (%s): %s; approve it again to retry", e.Error, detail)
+}
+
+// continueAsNew goes on with a long wait in a fresh execution, so that no
+// execution's history reaches Step Functions' limit: it starts the
+// successor (the next generation, with the same release, deadline and
+// trouble record), then records the successor's name on the number, where
+// the reconciler and a repeated approval look for the running execution.
+// Both steps are safe to repeat. A number that no longer belongs to this
+// execution gets no successor.
+func (t *Tasks) continueAsNew(ctx context.Context, in Input) error {
+	if t.successors == nil || in.StateMachine == "" {
+		return stateErr(ErrMisconfigured, "continue needs the state machine (state_machine) and a way to start executions")
+	}
+	_, started, err := in.firstStart()
+	if err != nil {
+		return err
+	}
+	cur, own, err := t.owned(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !own {
+		return stateErr(ErrSuperseded, "%s is %s (attempt %d); execution of attempt %d ends without a successor", in.Number, cur.Status, cur.Attempt, in.Attempt)
+	}
+	next := workflow.Release{CustomerID: in.CustomerID, Number: in.Number, Attempt: in.Attempt,
+		Generation: in.Generation + 1, StartedAt: started, Trouble: &workflow.Trouble{Since: in.TroubleSince}}
+	if err := t.successors.StartSuccessor(ctx, in.StateMachine, next); err != nil {
+		return stateErr(ErrWorkflowUnavailable, "start the successor execution: %v", err)
+	}
+	name := next.ExecutionName()
+	if cur.Execution == name {
+		return nil
+	}
+	_, err = t.updateFrom(ctx, in, &cur, "the wait goes on in execution "+name, func(c domain.Number) domain.Number {
+		n := c
+		n.Execution = name
+		return n
+	})
+	return err
 }

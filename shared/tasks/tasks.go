@@ -1,5 +1,6 @@
 // Package tasks is the release state machine's Lambda: one handler whose
-// "action" says which state called it (check, wait, release, expire, fail).
+// "action" says which state called it (check, wait, release, expire,
+// triage, fail, continue).
 // Every action first checks that the number still belongs to the calling
 // execution (same approval attempt, still RELEASING or WAITING_FOR_UNASSIGN),
 // so a cancelled or re-approved number is never touched by a stale workflow.
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
 
@@ -35,6 +37,10 @@ const (
 	// repeat (ownership check, conditional writes).
 	ErrStoreUnavailable = "Store.Unavailable"
 	ErrMisconfigured    = "Release.Misconfigured"
+	// ErrWorkflowUnavailable is a Step Functions call (starting the
+	// successor execution) that failed after the SDK's own retries:
+	// transient, and safe to repeat (the start is idempotent by name).
+	ErrWorkflowUnavailable = "Workflow.Unavailable"
 )
 
 // Outcomes of the check action.
@@ -129,7 +135,11 @@ type Input struct {
 	CustomerID string `json:"customer_id"`
 	Number     string `json:"number"`
 	Attempt    int    `json:"attempt"`
-	StartedAt  string `json:"started_at,omitempty"`
+	// StartedAt is when the release's first execution started (RFC 3339),
+	// as a successor execution carries it; "" in the first execution,
+	// whose own start ExecutionStartedAt is.
+	StartedAt          string `json:"started_at,omitempty"`
+	ExecutionStartedAt string `json:"execution_started_at,omitempty"`
 	// Assignee is who the check found the number assigned to in Zoom.
 	Assignee *zoom.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
@@ -140,6 +150,24 @@ type Input struct {
 	// TroubleSince is when the transient trouble the triage action weighs
 	// began (RFC 3339; "" when this is its first round).
 	TroubleSince string `json:"trouble_since,omitempty"`
+	// Generation is the calling execution's generation (continue).
+	Generation int `json:"generation,omitempty"`
+	// StateMachine is the calling execution's state machine ARN (continue).
+	StateMachine string `json:"state_machine,omitempty"`
+}
+
+// firstStart is when the release's first execution started: the overall
+// deadline counts from there. It returns the time and the text it read.
+func (in Input) firstStart() (time.Time, string, error) {
+	raw := in.StartedAt
+	if raw == "" {
+		raw = in.ExecutionStartedAt
+	}
+	started, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, raw, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", raw, err)
+	}
+	return started, raw, nil
 }
 
 // StateError is what a Catch puts at its ResultPath.
@@ -167,11 +195,12 @@ const accountTTL = 5 * time.Minute
 
 // Tasks runs the actions.
 type Tasks struct {
-	store Store
-	zoom  Zoom
-	cfg   Config
-	log   *slog.Logger
-	now   func() time.Time
+	store      Store
+	zoom       Zoom
+	successors workflow.SuccessorStarter
+	cfg        Config
+	log        *slog.Logger
+	now        func() time.Time
 
 	mu       sync.Mutex
 	accounts map[string]cachedAccount // customer id → Zoom account
@@ -182,8 +211,9 @@ type cachedAccount struct {
 	expires time.Time
 }
 
-// New returns the tasks handler.
-func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
+// New returns the tasks handler; successors starts the successor execution
+// of a long wait (*workflow.Successors).
+func New(s Store, z Zoom, successors workflow.SuccessorStarter, cfg Config, log *slog.Logger) *Tasks {
 	if cfg.Mode == "" {
 		cfg.Mode = domain.ModeCustomer
 	}
@@ -196,7 +226,7 @@ func New(s Store, z Zoom, cfg Config, log *slog.Logger) *Tasks {
 	if cfg.RetryPause <= 0 {
 		cfg.RetryPause = DefaultRetryPause
 	}
-	return &Tasks{store: s, zoom: z, cfg: cfg, log: log, now: time.Now, accounts: map[string]cachedAccount{}}
+	return &Tasks{store: s, zoom: z, successors: successors, cfg: cfg, log: log, now: time.Now, accounts: map[string]cachedAccount{}}
 }
 
 // Handle dispatches one state's call.
@@ -217,6 +247,8 @@ func (t *Tasks) Handle(ctx context.Context, in Input) (any, error) {
 		err = t.fail(ctx, in)
 	case "triage":
 		out, err = t.triage(in)
+	case "continue":
+		err = t.continueAsNew(ctx, in)
 	default:
 		err = stateErr(ErrMisconfigured, "unknown action %q", in.Action)
 	}

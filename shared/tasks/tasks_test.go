@@ -14,6 +14,7 @@ import (
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/storetest"
+	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
 
@@ -52,7 +53,7 @@ func setup(status domain.Status, attempt int, z *fakeZoom) (*Tasks, *storetest.S
 	st := storetest.New()
 	_ = st.PutTenants(context.Background(), []domain.Customer{{ID: "acme", ZoomAccountID: "zoom-acme"}, {ID: "nozoom"}}, nil)
 	st.Put(domain.Number{CustomerID: "acme", Number: num, Status: status, Attempt: attempt, Version: 3, ProviderID: "pxc"})
-	tk := New(st, z, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	tk := New(st, z, nil, Config{Recheck: 10 * time.Second, MaxWait: time.Hour}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	tk.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	return tk, st
 }
@@ -452,5 +453,105 @@ func TestPayloadJSON(t *testing.T) {
 	var in Input
 	if err := json.Unmarshal([]byte(tests[2].want), &in); err != nil || *in.Assignee != *a {
 		t.Fatalf("decoded assignee = %+v, %v; want %+v", in.Assignee, err, a)
+	}
+}
+
+// successors records the successor executions the continue action starts.
+type successors struct {
+	started []workflow.Release
+	arns    []string
+	err     error
+}
+
+func (s *successors) StartSuccessor(_ context.Context, arn string, r workflow.Release) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.started, s.arns = append(s.started, r), append(s.arns, arn)
+	return nil
+}
+
+func TestContinueAsNew(t *testing.T) {
+	const machine = "arn:aws:states:us-east-1:123456789012:stateMachine:number-release"
+	successor := workflow.Release{CustomerID: "acme", Number: num, Attempt: 1, Generation: 3,
+		StartedAt: "2026-11-27T11:00:00.123Z", Trouble: &workflow.Trouble{Since: "2026-11-27T11:58:00Z"}}
+	tests := []struct {
+		name      string
+		status    domain.Status
+		recorded  string // the number's execution before the action
+		machine   string
+		startErr  error
+		want      string // error type
+		wantStart bool
+		wantExec  string // the number's execution after the action
+	}{
+		{"waiting number goes on in generation 3", domain.WaitingForUnassign, "acme-97239754569-1-g2", machine, nil, "", true, "acme-97239754569-1-g3"},
+		{"releasing number in trouble goes on with its trouble record", domain.Releasing, "acme-97239754569-1-g2", machine, nil, "", true, "acme-97239754569-1-g3"},
+		{"a repeat after the successor was recorded writes nothing", domain.WaitingForUnassign, "acme-97239754569-1-g3", machine, nil, "", true, "acme-97239754569-1-g3"},
+		{"cancelled number gets no successor", domain.Cancelled, "acme-97239754569-1-g2", machine, nil, ErrSuperseded, false, "acme-97239754569-1-g2"},
+		{"start failing is transient, number untouched", domain.WaitingForUnassign, "acme-97239754569-1-g2", machine, errors.New("throttled"), ErrWorkflowUnavailable, false, "acme-97239754569-1-g2"},
+		{"no state machine in the payload", domain.WaitingForUnassign, "acme-97239754569-1-g2", "", nil, ErrMisconfigured, false, "acme-97239754569-1-g2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, st := setup(tt.status, 1, &fakeZoom{})
+			set(st, func(n *domain.Number) { n.Execution = tt.recorded })
+			before := cur(st)
+			succ := &successors{err: tt.startErr}
+			tk.successors = succ
+			_, err := tk.Handle(context.Background(), Input{Action: "continue", CustomerID: "acme", Number: num, Attempt: 1,
+				Generation: 2, StartedAt: successor.StartedAt, TroubleSince: successor.Trouble.Since, StateMachine: tt.machine})
+			if got := errType(err); got != tt.want {
+				t.Fatalf("error %v (%s); want %q", err, got, tt.want)
+			}
+			if tt.wantStart != (len(succ.started) == 1) {
+				t.Fatalf("started %+v; want a start: %v", succ.started, tt.wantStart)
+			}
+			if tt.wantStart {
+				if got := succ.started[0]; got.ExecutionName() != tt.wantExec || got.StartedAt != successor.StartedAt ||
+					got.Trouble == nil || *got.Trouble != *successor.Trouble || got.Generation != 3 || succ.arns[0] != machine {
+					t.Errorf("successor %+v on %s; want %+v on %s", got, succ.arns[0], successor, machine)
+				}
+			}
+			after := cur(st)
+			if after.Execution != tt.wantExec || after.Status != before.Status {
+				t.Errorf("number %s, execution %q; want %s, %q", after.Status, after.Execution, before.Status, tt.wantExec)
+			}
+			if wrote := after.Version != before.Version; wrote != (tt.recorded != tt.wantExec) {
+				t.Errorf("version %d -> %d: wrote %v, want a write only to record a new successor", before.Version, after.Version, wrote)
+			}
+		})
+	}
+}
+
+// TestDeadlineCountsFromTheFirstExecution: the overall deadline counts from
+// the start of the release's first execution, which a successor carries in
+// started_at; the first execution reads its own start.
+func TestDeadlineCountsFromTheFirstExecution(t *testing.T) {
+	assigned := zoom.PhoneNumber{ID: "pn_1", Number: num, Assignee: &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user"}}
+	tests := []struct {
+		name               string
+		started, execution string // started_at, execution_started_at; now is 12:00, MaxWait an hour
+		want               string
+	}{
+		{"first execution within the deadline", "", "2026-11-27T11:30:00Z", OutcomeAssigned},
+		{"first execution past the deadline", "", "2026-11-27T10:59:00Z", OutcomeExpired},
+		{"successor started recently, release started long ago", "2026-11-27T10:59:00Z", "2026-11-27T11:59:00Z", OutcomeExpired},
+		{"successor within the deadline", "2026-11-27T11:30:00Z", "2026-11-27T11:59:00Z", OutcomeAssigned},
+		{"no start at all", "", "", ErrMisconfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, _ := setup(domain.WaitingForUnassign, 1, &fakeZoom{pn: assigned})
+			out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: "acme", Number: num, Attempt: 1,
+				StartedAt: tt.started, ExecutionStartedAt: tt.execution})
+			got := errType(err)
+			if got == "" {
+				got = out.(CheckOutput).Outcome
+			}
+			if got != tt.want {
+				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
+			}
+		})
 	}
 }

@@ -45,9 +45,9 @@ func (t *Tasks) triage(in Input) (TriageOutput, error) {
 	}
 	switch {
 	case throttling[name]:
-		started, err := time.Parse(time.RFC3339Nano, in.StartedAt)
+		started, _, err := in.firstStart()
 		if err != nil {
-			return out, stateErr(ErrMisconfigured, "started_at %q is not a time: %v", in.StartedAt, err)
+			return out, err
 		}
 		out.Retry = now.Before(started.Add(t.cfg.MaxWait))
 	case transient[name]:

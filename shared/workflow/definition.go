@@ -33,6 +33,11 @@ type Params struct {
 	// not "something is down", so it gets its own, larger budget.
 	ZoomThrottleMaxAttempts     int
 	ZoomThrottleMaxDelaySeconds int
+	// MaxRounds caps the rounds of the loop an execution runs before it
+	// continues in a successor; 0 means the most the history bound allows
+	// (HistoryBudget events with every retry used up), which Render
+	// computes. A larger value is refused.
+	MaxRounds int
 }
 
 // DefaultParams are the production retry settings.
@@ -61,18 +66,51 @@ func DefaultParams(tasksFunctionARN string) Params {
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
 
 // Render returns the definition with every placeholder filled. It fails on
-// an unknown placeholder, a bad value or a result that is not JSON.
+// an unknown placeholder, a bad value, a result that is not JSON, or
+// MaxRounds beyond what keeps an execution's history within HistoryBudget.
 func Render(p Params) (string, error) {
 	if p.TasksFunctionARN == "" || p.ZoomRetryIntervalSeconds < 1 || p.ZoomRetryMaxAttempts < 0 ||
-		p.ZoomThrottleMaxAttempts < 1 || p.ZoomThrottleMaxDelaySeconds < 1 {
+		p.ZoomThrottleMaxAttempts < 1 || p.ZoomThrottleMaxDelaySeconds < 1 || p.MaxRounds < 0 {
 		return "", fmt.Errorf("render state machine: incomplete params %+v", p)
 	}
+	// The worst case of a round does not depend on MaxRounds: render once
+	// to measure it, then with the rounds it allows.
+	probe, err := fill(p, 1)
+	if err != nil {
+		return "", err
+	}
+	model, err := NewHistoryModel(probe)
+	if err != nil {
+		return "", fmt.Errorf("render state machine: %w", err)
+	}
+	bound, err := model.Bound()
+	if err != nil {
+		return "", fmt.Errorf("render state machine: %w", err)
+	}
+	most := bound.RoundsWithin(HistoryBudget)
+	if most < 1 {
+		return "", fmt.Errorf("render state machine: one round can record %d history events, so no round fits in %d", bound.Round, HistoryBudget)
+	}
+	rounds := p.MaxRounds
+	if rounds == 0 {
+		rounds = most
+	}
+	if rounds > most {
+		return "", fmt.Errorf("render state machine: MaxRounds %d: at most %d rounds of up to %d events each keep a history within %d events",
+			p.MaxRounds, most, bound.Round, HistoryBudget)
+	}
+	return fill(p, rounds)
+}
+
+// fill replaces the placeholders.
+func fill(p Params, rounds int) (string, error) {
 	values := map[string]string{
 		"TasksFunctionArn":            p.TasksFunctionARN,
 		"ZoomRetryIntervalSeconds":    strconv.Itoa(p.ZoomRetryIntervalSeconds),
 		"ZoomRetryMaxAttempts":        strconv.Itoa(p.ZoomRetryMaxAttempts),
 		"ZoomThrottleMaxAttempts":     strconv.Itoa(p.ZoomThrottleMaxAttempts),
 		"ZoomThrottleMaxDelaySeconds": strconv.Itoa(p.ZoomThrottleMaxDelaySeconds),
+		"MaxRounds":                   strconv.Itoa(rounds),
 	}
 	var missing []string
 	out := placeholder.ReplaceAllStringFunc(definition, func(m string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -51,7 +52,16 @@ func (s *StepFunctions) Describe(ctx context.Context, name string) (Execution, e
 	if err != nil {
 		return Execution{}, fmt.Errorf("describe execution %s: %w", name, err)
 	}
-	return Execution{Running: out.Status == types.ExecutionStatusRunning, Status: string(out.Status), Started: aws.ToTime(out.StartDate)}, nil
+	ex := Execution{Running: out.Status == types.ExecutionStatusRunning, Status: string(out.Status), Started: aws.ToTime(out.StartDate)}
+	var in Release
+	if json.Unmarshal([]byte(aws.ToString(out.Input)), &in) == nil && in.StartedAt != "" {
+		first, err := time.Parse(time.RFC3339Nano, in.StartedAt)
+		if err != nil {
+			return Execution{}, fmt.Errorf("describe execution %s: started_at %q of its input: %w", name, in.StartedAt, err)
+		}
+		ex.Started = first
+	}
+	return ex, nil
 }
 
 // Stop stops the execution called name, recording errorName and cause in
@@ -88,6 +98,27 @@ func (s *StepFunctions) Start(ctx context.Context, r Release) error {
 		return fmt.Errorf("start execution %s: %w", r.ExecutionName(), err)
 	}
 	return nil
+}
+
+// Successors starts successor executions on the state machine an execution
+// names (release-tasks' ContinueAsNew action).
+type Successors struct {
+	Client SFN
+}
+
+var _ SuccessorStarter = (*Successors)(nil)
+
+// StartSuccessor starts r on the state machine stateMachineARN. A successor
+// that is running, or has already run, is success: its start happened.
+func (s *Successors) StartSuccessor(ctx context.Context, stateMachineARN string, r Release) error {
+	if r.Generation < 1 || r.StartedAt == "" {
+		return fmt.Errorf("start successor %s: generation %d, started at %q: a successor needs both", r.ExecutionName(), r.Generation, r.StartedAt)
+	}
+	err := (&StepFunctions{Client: s.Client, StateMachineARN: stateMachineARN}).Start(ctx, r)
+	if errors.Is(err, ErrEnded) {
+		return nil
+	}
+	return err
 }
 
 // Recheck completes the waiting task so the workflow checks Zoom again. A

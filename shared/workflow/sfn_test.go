@@ -83,6 +83,7 @@ func TestExecutionName(t *testing.T) {
 	}{
 		{Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}, "acme-97239754571-1"},
 		{Release{CustomerID: "a.b c", Number: "+1415", Attempt: 12}, "a_b_c-1415-12"},
+		{Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1, Generation: 3, StartedAt: "2026-11-27T11:00:00Z"}, "acme-97239754571-1-g3"},
 	}
 	for _, tt := range tests {
 		if got := tt.rel.ExecutionName(); got != tt.want || len(got) > 80 {
@@ -93,6 +94,10 @@ func TestExecutionName(t *testing.T) {
 	long2 := Release{CustomerID: strings.Repeat("x", 100) + "2", Number: "+97239754571", Attempt: 3}
 	if n1, n2 := long1.ExecutionName(), long2.ExecutionName(); len(n1) != 80 || n1 == n2 || !strings.HasSuffix(n1, "-97239754571-3") {
 		t.Errorf("long customer ids: %q, %q; want distinct 80-character names", n1, n2)
+	}
+	long1.Generation = 120
+	if n := long1.ExecutionName(); len(n) != 80 || !strings.HasSuffix(n, "-97239754571-3-g120") {
+		t.Errorf("long customer id, generation 120: %q; want an 80-character name ending in the generation", n)
 	}
 }
 
@@ -131,5 +136,42 @@ func TestExecutionARN(t *testing.T) {
 	wf := &StepFunctions{StateMachineARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:number-release"}
 	if got, want := wf.ExecutionARN("acme-97239754571-1"), "arn:aws:states:eu-west-1:123456789012:execution:number-release:acme-97239754571-1"; got != want {
 		t.Fatalf("ExecutionARN = %q; want %q", got, want)
+	}
+}
+
+// TestSuccessorsCarryTheFirstStart: a successor execution is started once
+// however often its start is repeated (also after it ended), and Describe
+// reports the release's first start, from which the reconciler counts the
+// overall deadline.
+func TestSuccessorsCarryTheFirstStart(t *testing.T) {
+	client, arn := newStateMachine(t)
+	wf := &StepFunctions{Client: client, StateMachineARN: arn}
+	succ := &Successors{Client: client}
+	ctx := context.Background()
+	first := time.Date(2026, 11, 20, 8, 30, 0, 123e6, time.UTC)
+	next := Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1, Generation: 1,
+		StartedAt: first.Format(time.RFC3339Nano), Trouble: &Trouble{}}
+	for i := range 2 {
+		if err := succ.StartSuccessor(ctx, arn, next); err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+	}
+	ex, err := wf.Describe(ctx, "acme-97239754571-1-g1")
+	if err != nil || !ex.Running || !ex.Started.Equal(first) {
+		t.Fatalf("Describe of the successor = %+v, %v; want running, started %s", ex, err, first)
+	}
+	if err := wf.Stop(ctx, next.ExecutionName(), "Test.Stop", "ended by the test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := succ.StartSuccessor(ctx, arn, next); err != nil {
+		t.Fatalf("start of a successor that has ended = %v; want success (it was started)", err)
+	}
+	out, err := client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn)})
+	if err != nil || len(out.Executions) != 1 {
+		t.Fatalf("executions = %d, %v; want the one successor", len(out.Executions), err)
+	}
+	gen0 := Release{CustomerID: "acme", Number: "+97239754571", Attempt: 1}
+	if err := succ.StartSuccessor(ctx, arn, gen0); err == nil {
+		t.Fatal("StartSuccessor of generation 0 succeeded; want it refused")
 	}
 }

@@ -1,8 +1,10 @@
 // Package workflow is the release workflow's Step Functions adapter: its
 // state machine definition, and starting, waking, describing and stopping
 // its executions (one per customer, number and approval attempt, named by
-// Release.ExecutionName). Nothing else in the service calls Step Functions
-// or knows an execution's ARN.
+// Release.ExecutionName; a long wait goes on in successor executions, one
+// generation after another, so no history nears Step Functions' limit).
+// Nothing else in the service calls Step Functions or knows an execution's
+// ARN.
 package workflow
 
 import (
@@ -15,15 +17,34 @@ import (
 	"time"
 )
 
-// Release identifies one approval attempt of one number.
+// Release identifies one approval attempt of one number, and is the input of
+// its executions. An approval starts generation 0 with the first three
+// fields only; the fields after them are set for a successor execution
+// (ContinueAsNew in the definition), which carries on the same release.
 type Release struct {
 	CustomerID string `json:"customer_id"`
 	Number     string `json:"number"`
 	Attempt    int    `json:"attempt"`
+	// Generation counts the executions of this attempt before this one.
+	Generation int `json:"generation,omitempty"`
+	// StartedAt is when generation 0 started (RFC 3339): the overall
+	// deadline counts from there.
+	StartedAt string `json:"started_at,omitempty"`
+	// Trouble is the trouble record the predecessor ended with, so a
+	// successor does not grant the retry budget anew.
+	Trouble *Trouble `json:"trouble,omitempty"`
 }
 
-// ExecutionName is deterministic, so starting the same attempt twice is
-// harmless. Step Functions names allow 80 characters of [A-Za-z0-9-_].
+// Trouble is the execution's record of transient trouble.
+type Trouble struct {
+	// Since is when the trouble began (RFC 3339), "" when there is none.
+	Since string `json:"since"`
+}
+
+// ExecutionName is deterministic, so starting the same attempt (or the
+// same generation of it) twice is harmless: <customer>-<digits>-<attempt>,
+// and -g<generation> after it for a successor. Step Functions names allow
+// 80 characters of [A-Za-z0-9-_].
 func (r Release) ExecutionName() string {
 	clean := func(s string) string {
 		return strings.Map(func(c rune) rune {
@@ -36,6 +57,9 @@ func (r Release) ExecutionName() string {
 	}
 	digits := strings.TrimPrefix(r.Number, "+")
 	suffix := fmt.Sprintf("-%s-%d", clean(digits), r.Attempt)
+	if r.Generation > 0 {
+		suffix += fmt.Sprintf("-g%d", r.Generation)
+	}
 	customer := clean(r.CustomerID)
 	if max := 80 - len(suffix); len(customer) > max {
 		// Keep names of long customer ids distinct: prefix plus a hash.
@@ -65,7 +89,9 @@ type Execution struct {
 	// stands (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED).
 	Running bool
 	Status  string
-	// Started is when the execution started.
+	// Started is when the release's first execution started: a successor
+	// execution's own start is later, but the overall deadline counts from
+	// its generation 0.
 	Started time.Time
 }
 
@@ -79,6 +105,14 @@ type Describer interface {
 // its history (the error a stopped execution ends with, and why).
 type Stopper interface {
 	Stop(ctx context.Context, name, errorName, cause string) error
+}
+
+// SuccessorStarter starts the successor execution of a release on the
+// state machine stateMachineARN (the state machine's own, which an
+// execution knows from its context): idempotent, and a successor that has
+// already run is success too, since it was started.
+type SuccessorStarter interface {
+	StartSuccessor(ctx context.Context, stateMachineARN string, r Release) error
 }
 
 // Rechecker wakes a workflow that waits for a number to be unassigned so it

@@ -72,7 +72,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err := tcfg.Validate(); err != nil {
 		return nil, err
 	}
-	handle := tasks.New(s.Store, zc, tcfg, log).Handle
+	handle := tasks.New(s.Store, zc, &workflow.Successors{Client: s.SFN}, tcfg, log).Handle
 	if cfg.AWSCalls != nil {
 		handle = cfg.AWSCalls.countInvokes(handle)
 	}

@@ -56,7 +56,11 @@ func (r *Recorder) Start(_ context.Context, rel workflow.Release) error {
 		if r.Now != nil {
 			now = r.Now
 		}
-		r.executions[name] = &workflow.Execution{Running: true, Status: "RUNNING", Started: now()}
+		started := now()
+		if first, err := time.Parse(time.RFC3339Nano, rel.StartedAt); err == nil {
+			started = first // a successor: Describe reports the release's first start, as Step Functions' adapter does
+		}
+		r.executions[name] = &workflow.Execution{Running: true, Status: "RUNNING", Started: started}
 	}
 	return nil
 }
