@@ -417,6 +417,7 @@ func runtimeEnv(api string) []string {
 		"STATE_MACHINE_ARN=arn:aws:states:us-east-1:123456789012:stateMachine:number-release",
 		"JWKS_URL=https://issuer.example/.well-known/jwks.json",
 		"JWT_ISSUER=https://issuer.example/", "JWT_AUDIENCE=number-release",
+		"TENANT_RATE_LIMIT=10", "TENANT_BURST=20",
 		"ZOOM_WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:zoom-AbCdEf",
 		"ZOOM_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:zoom-AbCdEf",
 		"ZOOM_API_BASE=https://api.zoom.us/v2", "ZOOM_OAUTH_URL=https://zoom.us/oauth/token",

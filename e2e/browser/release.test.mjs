@@ -4,7 +4,7 @@
 // whole local system (started here), then the error cases. Each step saves a
 // numbered screenshot in test-artifacts/browser/.
 //
-//   cd e2e/browser && npm ci && node --test release.test.mjs    (or: make browser-test)
+//   cd e2e/browser && npm ci && node --test release.test.mjs    (or: make browser-test, which runs poller.test.mjs too)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,7 +18,9 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FREE = '+97239754571'; // unassigned in Zoom
 const BUSY = '+97239754569'; // assigned in Zoom to Dana Levi (user)
 const BLOCKED_MESSAGE = 'assigned in Zoom to Dana Levi (user) — unassign it in Zoom first';
-const SETTLE = 30_000; // the workflow's pace on the emulator, with margin
+// The workflow's pace on the emulator, plus the pages' longest wait between
+// two reads of a list (30 s while nothing changes), with margin.
+const SETTLE = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let system;
@@ -28,6 +30,7 @@ let customer; // the customer app's tab
 let portal; // the management portal's tab
 let zoom; // the Zoom simulator page's tab
 const pageErrors = [];
+const customerGets = []; // the paths the customer app GETs from the API
 
 async function snap(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -83,6 +86,10 @@ after(async () => {
 
 test('1. the customer signs in and Wait for Release lists both numbers', async () => {
   customer = await newPage('/');
+  customer.on('request', (r) => {
+    const url = new URL(r.url());
+    if (r.method() === 'GET' && url.pathname.startsWith('/v1/')) customerGets.push(url.pathname);
+  });
   await customer.getByRole('heading', { name: 'Sign in' }).waitFor();
   await snap(customer, '01-customer-sign-in');
   await signInCustomer(customer);
@@ -110,6 +117,9 @@ test('3. +97239754571 is released; +97239754569 must be unassigned in Zoom first
   assert.equal(await row(customer, BUSY).locator('.badge').getAttribute('data-status'), 'WAITING_FOR_UNASSIGN');
   assert.equal(await customer.locator('#wait-empty').textContent(), 'Nothing is waiting for your approval.');
   await snap(customer, '04-wait-for-release-after-approval');
+  // The app followed both numbers by reading the list, never one number at a time.
+  assert.deepEqual(customerGets.filter((p) => p !== '/v1/numbers'), [], 'only list reads');
+  assert.ok(customerGets.length >= 2, `the list was read: ${customerGets.length} reads`);
 
   // The history is one click away.
   await row(customer, FREE).getByRole('button', { name: FREE }).click();
@@ -194,7 +204,7 @@ test('8. both numbers are released: the Released tab lists them, the portal neit
   await snap(customer, '13-released-tab');
 
   await portal.bringToFront();
-  await portal.locator(`#list-body tr[data-number="${BUSY}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+  await portal.locator(`#list-body tr[data-number="${BUSY}"]`).waitFor({ state: 'detached', timeout: SETTLE });
   assert.equal(await portal.locator(`#list-body tr[data-number="${FREE}"]`).count(), 0);
   await snap(portal, '14-portal-both-released');
 });
@@ -269,6 +279,37 @@ test('a narrow window stacks the pages without sideways scrolling', async () => 
   }
 });
 
+test('the customer app waits out a 429\'s Retry-After before reading the list again', async () => {
+  await customer.bringToFront();
+  await customer.getByRole('tab', { name: /Wait for Release/ }).click();
+  const reads = [];
+  const list = /\/v1\/numbers\?/;
+  await customer.route(list, async (route) => {
+    reads.push(Date.now());
+    if (reads.length > 1) return route.continue();
+    return route.fulfill({
+      status: 429,
+      headers: { 'Retry-After': '3', 'Content-Type': 'application/problem+json' },
+      body: JSON.stringify({
+        type: '/problems/too_many_requests', title: 'Too many requests', status: 429, code: 'too_many_requests',
+        detail: 'tenant acme is over its budget of 10 requests per second (bursts of 20); retry after 3 s',
+      }),
+    });
+  });
+  try {
+    await customer.getByRole('button', { name: 'Refresh' }).first().click();
+    await customer.locator('#app-error', { hasText: 'The server asked to slow down; refreshing again in 3 s' }).waitFor();
+    await snap(customer, '21-too-many-requests');
+    // Refresh again while the server said to wait: nothing is sent until then.
+    await customer.getByRole('button', { name: 'Refresh' }).first().click();
+    await customer.locator('#app-error', { hasText: 'slow down' }).waitFor({ state: 'detached', timeout: SETTLE });
+    assert.ok(reads.length >= 2, `${reads.length} reads`);
+    assert.ok(reads[1] - reads[0] >= 3000, `the next read came ${reads[1] - reads[0]} ms after the 429, before its Retry-After of 3 s`);
+  } finally {
+    await customer.unroute(list);
+  }
+});
+
 test('a lost session: approving with a garbage token goes back to sign-in with a message', async () => {
   await customer.bringToFront();
   await customer.getByRole('tab', { name: /Wait for Release/ }).click();
@@ -282,7 +323,7 @@ test('a lost session: approving with a garbage token goes back to sign-in with a
   await msg.filter({ hasText: 'Your session has ended' }).waitFor();
   assert.equal(await customer.locator('#app').isVisible(), false);
   assert.equal(await customer.getByLabel('Tenant id').inputValue(), 'acme');
-  await snap(customer, '21-session-lost');
+  await snap(customer, '22-session-lost');
 });
 
 test('after everything is handled, Wait for Release is empty', async () => {
@@ -291,7 +332,7 @@ test('after everything is handled, Wait for Release is empty', async () => {
   await empty.waitFor();
   assert.equal(await empty.textContent(), 'Nothing is waiting for your approval.');
   assert.equal(await customer.locator('#wait-body tr').count(), 0);
-  await snap(customer, '22-wait-for-release-empty');
+  await snap(customer, '23-wait-for-release-empty');
 });
 
 test('no page raised a script error', () => {

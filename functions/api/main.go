@@ -24,9 +24,21 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
+		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "TENANT_RATE_LIMIT", "TENANT_BURST")
 		if err != nil {
 			return nil, err
+		}
+		rate, err := config.PositiveInt(vars, "TENANT_RATE_LIMIT")
+		if err != nil {
+			return nil, err
+		}
+		burst, err := config.PositiveInt(vars, "TENANT_BURST")
+		if err != nil {
+			return nil, err
+		}
+		tenants, err := httpapi.NewTenantLimiter(rate, burst)
+		if err != nil {
+			return nil, fmt.Errorf("tenant request budget: %w", err)
 		}
 		verifier, err := auth.NewVerifier(auth.Config{JWKSURL: vars["JWKS_URL"], Issuer: vars["JWT_ISSUER"], Audience: vars["JWT_AUDIENCE"]})
 		if err != nil {
@@ -34,7 +46,7 @@ func main() {
 		}
 		st := store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"])
 		wf := &workflow.StepFunctions{Client: sfn.NewFromConfig(awsCfg), StateMachineARN: vars["STATE_MACHINE_ARN"]}
-		api := httpapi.New(release.New(st, wf, log), verifier, st, log)
+		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants))
 		return apigw.Handler(api, jsonhttp.WithRequestID), nil
 	})
 }

@@ -92,6 +92,8 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 			"The API answered 5XX (handler error, JWKS unavailable -> 503, Lambda error or throttle, integration timeout)."},
 		{"NotifyDeadLetters", "notify-dead-letters", dlq.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
 			"Status changes could not be published to EventBridge after retries; providers missed these notifications until they are re-driven."},
+		{"EventDeliveryDeadLetters", "event-delivery-dead-letters", nr.Events.DeliveryDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
+			"The event bus could not deliver events to the event log or a carrier's bus after EventBridge's retries (24 hours): the carrier's bus policy or the log group's resource policy refuses them. The archive still holds every event for replay."},
 		{"StartReleaseDeadLetters", "start-release-dead-letters", nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
 			"Approvals whose workflow start-release could not start after retries. The reconciler starts them after ReconcileGraceSeconds (or records them FAILED with the reason after RetryBudgetSeconds more); the queue's records say which numbers and why."},
 	}

@@ -20,6 +20,9 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 	`"integrationRequestId":"$context.integration.requestId","error":$context.error.messageString,` +
 	`"xrayTraceId":"$context.xrayTraceId"}`
 
+// webhookPath is Zoom's webhook resource.
+const webhookPath = "/zoom/webhook"
+
 // route is one API method served by one function (Lambda proxy integration).
 type route struct {
 	method, path string
@@ -59,6 +62,20 @@ func newAPI(st awscdk.Stack, cfg Config, fns Functions) awsapigateway.RestApi {
 			DataTraceEnabled:     jsii.Bool(false),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
 			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+			// API Gateway keeps a token bucket per method of the stage: the
+			// throttle above is each method's default. Zoom's webhook has
+			// its own size (webhookRateLimit/webhookBurstLimit), and the
+			// same logging and metrics, which a method's settings do not
+			// inherit.
+			MethodOptions: &map[string]*awsapigateway.MethodDeploymentOptions{
+				webhookPath + "/POST": {
+					ThrottlingRateLimit:  jsii.Number(cfg.WebhookRateLimit),
+					ThrottlingBurstLimit: jsii.Number(cfg.WebhookBurstLimit),
+					MetricsEnabled:       jsii.Bool(true),
+					LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+					DataTraceEnabled:     jsii.Bool(false),
+				},
+			},
 		},
 	}
 	if cfg.APIGatewayCloudWatchRole {
@@ -81,7 +98,7 @@ func newAPI(st awscdk.Stack, cfg Config, fns Functions) awsapigateway.RestApi {
 		{"POST", "/v1/numbers/release", fns.API},
 		{"POST", "/v1/numbers/reject", fns.API},
 		{"GET", "/v1/numbers/{number}", fns.API},
-		{"POST", "/zoom/webhook", fns.Webhook},
+		{"POST", webhookPath, fns.Webhook},
 	}
 	integrations := map[awslambda.IFunction]awsapigateway.LambdaIntegration{}
 	for _, r := range routes {

@@ -177,3 +177,56 @@ func TestAPIGatewayAccountRole(t *testing.T) {
 	managed.APIGatewayCloudWatchRole = false
 	synth(t, managed).ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(0))
 }
+
+// Zoom's webhook has a throttle of its own (webhookRateLimit and
+// webhookBurstLimit), apart from the stage's default for the other methods,
+// with the same metrics and logging settings.
+func TestWebhookThrottle(t *testing.T) {
+	tight := dev
+	tight.WebhookRateLimit, tight.WebhookBurstLimit = 7, 9
+	for _, cfg := range []Config{dev, tight} {
+		t.Run(fmt.Sprintf("%d-%d", cfg.WebhookRateLimit, cfg.WebhookBurstLimit), func(t *testing.T) {
+			s := synthStack(t, cfg)
+			for _, props := range s.ofType("AWS::ApiGateway::Stage") {
+				settings, _ := props["MethodSettings"].([]any)
+				byPath := map[string]map[string]any{}
+				for _, raw := range settings {
+					m := raw.(map[string]any)
+					byPath[fmt.Sprintf("%v %v", m["HttpMethod"], m["ResourcePath"])] = m
+				}
+				hook, ok := byPath["POST /~1zoom~1webhook"]
+				if !ok {
+					t.Fatalf("no method setting for POST /zoom/webhook: %s", jsonString(t, settings))
+				}
+				want := map[string]any{
+					"ThrottlingRateLimit": float64(cfg.WebhookRateLimit), "ThrottlingBurstLimit": float64(cfg.WebhookBurstLimit),
+					"MetricsEnabled": true, "LoggingLevel": "ERROR", "DataTraceEnabled": false,
+				}
+				for k, v := range want {
+					if hook[k] != v {
+						t.Errorf("webhook %s = %v, want %v", k, hook[k], v)
+					}
+				}
+				all := byPath["* /*"]
+				if all["ThrottlingRateLimit"] != float64(cfg.APIRateLimit) || all["ThrottlingBurstLimit"] != float64(cfg.APIBurstLimit) {
+					t.Errorf("stage default throttle %v/%v, want %d/%d", all["ThrottlingRateLimit"], all["ThrottlingBurstLimit"], cfg.APIRateLimit, cfg.APIBurstLimit)
+				}
+				if len(byPath) != 2 {
+					t.Errorf("method settings %v, want the stage default and the webhook's", jsonString(t, settings))
+				}
+			}
+		})
+	}
+}
+
+// The api function gets each caller's budget from the stage.
+func TestTenantBudgetReachesTheAPI(t *testing.T) {
+	cfg := dev
+	cfg.TenantRateLimit, cfg.TenantBurst = 3, 11
+	s := synthStack(t, cfg)
+	props := s.resources[s.functionID(t, FunctionAPI)]["Properties"].(map[string]any)
+	vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if vars["TENANT_RATE_LIMIT"] != "3" || vars["TENANT_BURST"] != "11" {
+		t.Errorf("TENANT_RATE_LIMIT %v, TENANT_BURST %v; want 3 and 11", vars["TENANT_RATE_LIMIT"], vars["TENANT_BURST"])
+	}
+}

@@ -222,6 +222,8 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		"JWKS_URL":          p.JwksURL.ValueAsString(),
 		"JWT_ISSUER":        p.JwtIssuer.ValueAsString(),
 		"JWT_AUDIENCE":      p.JwtAudience.ValueAsString(),
+		"TENANT_RATE_LIMIT": jsii.String(strconv.Itoa(cfg.TenantRateLimit)),
+		"TENANT_BURST":      jsii.String(strconv.Itoa(cfg.TenantBurst)),
 	}})
 	grantTable(api, table, true)
 	// Approvals are started by start-release from the stream; the API

@@ -59,8 +59,10 @@ type synthesized struct {
 }
 
 var (
-	synthMu    sync.Mutex
-	synthCache = map[Config]*synthesized{}
+	synthMu sync.Mutex
+	// synthCache is keyed by the configuration's Go syntax: Config holds a
+	// slice (eventTargets), so it cannot be a map key itself.
+	synthCache = map[string]*synthesized{}
 )
 
 // needsCDK skips t under -short: it builds on the CDK's Node.js kernel
@@ -83,7 +85,8 @@ func synthStack(t *testing.T, cfg Config) *synthesized {
 	}
 	synthMu.Lock()
 	defer synthMu.Unlock()
-	if s, ok := synthCache[cfg]; ok {
+	key := fmt.Sprintf("%#v", cfg)
+	if s, ok := synthCache[key]; ok {
 		return s
 	}
 	app := newTestApp(t)
@@ -106,7 +109,7 @@ func synthStack(t *testing.T, cfg Config) *synthesized {
 		t.Fatal(err)
 	}
 	s := &synthesized{stack: st, tmpl: tmpl, resources: doc.Resources}
-	synthCache[cfg] = s
+	synthCache[key] = s
 	return s
 }
 

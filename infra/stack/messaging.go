@@ -3,10 +3,14 @@ package stack
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/notify"
 )
 
 // newZoomSecret declares the Zoom credentials secret. No credential is in the
@@ -33,6 +37,112 @@ func newBus(scope constructs.Construct, cfg Config) awsevents.EventBus {
 		EventBusName: jsii.String("number-release-" + cfg.Stage),
 		Description:  jsii.String("Number Release: number status changes (history entries)"),
 	})
+}
+
+// EventRouting is where the bus's events go, so that none is published
+// only to vanish: an archive keeps each for replay, a catch-all rule writes
+// each to a log group operators read, and each configured carrier's events
+// are forwarded to its own bus.
+type EventRouting struct {
+	Archive awsevents.Archive
+	// Log receives every event (the catch-all rule).
+	Log awslogs.LogGroup
+	// DeliveryDLQ receives the events a rule could not deliver (to the log
+	// group or a carrier's bus) once EventBridge's retries are exhausted.
+	DeliveryDLQ awssqs.Queue
+	// CarrierRole is what EventBridge assumes to put events on the
+	// carriers' buses; nil without eventTargets.
+	CarrierRole awsiam.Role
+}
+
+// routeEvents declares the bus's archive, catch-all rule and carrier rules
+// (docs/DEPLOY.md, "Provider notifications").
+func routeEvents(st awscdk.Stack, cfg Config, bus awsevents.EventBus) EventRouting {
+	var r EventRouting
+	r.Archive = awsevents.NewArchive(st, jsii.String("BusArchive"), &awsevents.ArchiveProps{
+		SourceEventBus: bus,
+		ArchiveName:    jsii.String("number-release-" + cfg.Stage),
+		Description:    jsii.String("Number Release: every status change published, for replay"),
+		EventPattern:   &awsevents.EventPattern{Source: jsii.Strings(notify.Source)},
+		Retention:      awscdk.Duration_Days(jsii.Number(cfg.EventArchiveDays)),
+	})
+	r.DeliveryDLQ = newDeadLetterQueue(st, "EventDeliveryFailures")
+	var rules []awsevents.CfnRule
+
+	// The catch-all rule: every event, whoever it is for, into the event
+	// log. EventBridge writes to a log group under the group's resource
+	// policy (not a role).
+	r.Log = newLogGroup(st, "BusEventLog", jsii.String("/aws/events/number-release-"+cfg.Stage), cfg)
+	awslogs.NewResourcePolicy(st, jsii.String("BusEventLogPolicy"), &awslogs.ResourcePolicyProps{
+		ResourcePolicyName: jsii.String("number-release-" + cfg.Stage + "-events"),
+		PolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Principals: &[]awsiam.IPrincipal{
+				awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+				awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil),
+			},
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: &[]*string{r.Log.LogGroupArn()},
+		})},
+	})
+	logTarget := st.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("logs"), Resource: jsii.String("log-group"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME, ResourceName: r.Log.LogGroupName(),
+	})
+	rules = append(rules, awsevents.NewCfnRule(st, jsii.String("BusEventLogRule"), &awsevents.CfnRuleProps{
+		Description:  jsii.String("Number Release: every status change into the event log (" + cfg.Stage + ")"),
+		EventBusName: bus.EventBusName(),
+		EventPattern: notify.Pattern(),
+		State:        jsii.String("ENABLED"),
+		Targets: &[]any{&awsevents.CfnRule_TargetProperty{
+			Id: jsii.String("event-log"), Arn: logTarget,
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: r.DeliveryDLQ.QueueArn()},
+		}},
+	}))
+
+	// A rule per carrier: its events (provider_id) onto its bus. A bus in
+	// another account is a target only with a role EventBridge assumes.
+	if len(cfg.EventTargets) > 0 {
+		r.CarrierRole = awsiam.NewRole(st, jsii.String("CarrierDeliveryRole"), &awsiam.RoleProps{
+			Description: jsii.String("Number Release (" + cfg.Stage + "): EventBridge puts carriers' events on their buses"),
+			AssumedBy: awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+				Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+			}),
+		})
+		buses := make([]*string, len(cfg.EventTargets))
+		for i, t := range cfg.EventTargets {
+			buses[i] = jsii.String(t.BusARN)
+		}
+		r.CarrierRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("events:PutEvents"),
+			Resources: &buses,
+		}))
+		for _, t := range cfg.EventTargets {
+			rules = append(rules, awsevents.NewCfnRule(st, jsii.String("CarrierEvents-"+t.ProviderID), &awsevents.CfnRuleProps{
+				Description:  jsii.String("Number Release: provider " + t.ProviderID + "'s status changes to its bus in account " + t.Account()),
+				EventBusName: bus.EventBusName(),
+				EventPattern: notify.ProviderPattern(t.ProviderID),
+				State:        jsii.String("ENABLED"),
+				Targets: &[]any{&awsevents.CfnRule_TargetProperty{
+					Id: jsii.String("carrier-bus"), Arn: jsii.String(t.BusARN), RoleArn: r.CarrierRole.RoleArn(),
+					DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: r.DeliveryDLQ.QueueArn()},
+				}},
+			}))
+		}
+	}
+
+	// The dead-letter queue takes what these rules could not deliver, and
+	// nothing else.
+	arns := make([]*string, len(rules))
+	for i, rule := range rules {
+		arns[i] = rule.AttrArn()
+	}
+	r.DeliveryDLQ.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{r.DeliveryDLQ.QueueArn()},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": arns}},
+	}))
+	return r
 }
 
 // newNotifyDLQ declares where the notify function's failed stream records go

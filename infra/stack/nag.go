@@ -64,6 +64,9 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 	suppress(nr.StartReleaseDLQ, nagSuppression{rule: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter destination: the start-release function's stream event source sends the approvals it could not start here " +
 		"(OnFailure), which cdk-nag does not recognise as DLQ use. Its depth has an alarm (start-release-dead-letters)."})
 
+	suppress(nr.Events.DeliveryDLQ, nagSuppression{rule: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter destination: the event bus's rules (the event log, carriers' buses) " +
+		"send the events they could not deliver here (each target's DeadLetterConfig), which cdk-nag does not recognise as DLQ use. Its depth has an alarm (event-delivery-dead-letters)."})
+
 	api := nr.API
 	suppress(api, nagSuppression{rule: "AwsSolutions-APIG2", reason: "Every route is a Lambda proxy whose handler validates strictly (shared/httpapi: strict JSON, unknown fields refused, " +
 		"E.164 numbers, sizes) and answers RFC 9457 problems described in the OpenAPI document. An API Gateway request validator would answer " +

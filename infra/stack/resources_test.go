@@ -65,7 +65,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		{FunctionAPI, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "",
 			"JWKS_URL": "JwksUrl", "JWT_ISSUER": "JwtIssuer", "JWT_AUDIENCE": "JwtAudience",
-		}, nil},
+		}, map[string]string{"TENANT_RATE_LIMIT": "10", "TENANT_BURST": "20"}},
 		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}, nil},
 		{FunctionReleaseTasks, map[string]string{
 			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
@@ -147,9 +147,9 @@ func TestLogRetentionByStage(t *testing.T) {
 			s := synthStack(t, tt.cfg)
 			groups := s.ofType("AWS::Logs::LogGroup")
 			// One per function, the state machine's, the API's access and
-			// execution logs: no log group is left to be created without
-			// retention.
-			if want := len(FunctionNames()) + 3; len(groups) != want {
+			// execution logs, the bus's event log: no log group is left to
+			// be created without retention.
+			if want := len(FunctionNames()) + 4; len(groups) != want {
 				t.Errorf("%d log groups, want %d", len(groups), want)
 			}
 			for id, props := range groups {
@@ -327,7 +327,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	synth(t, fast).HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 5})
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
 	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName",
-		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl"} {
+		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl", "EventLogGroupName", "EventDeliveryDeadLetterQueueUrl"} {
 		if _, ok := outputs[id]; !ok {
 			t.Errorf("no output %s", id)
 		}
@@ -335,7 +335,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
 		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
 	}
-	if len(outputs) != 9 {
-		t.Errorf("outputs %v, want 9 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	if len(outputs) != 11 {
+		t.Errorf("outputs %v, want 11 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
 	}
 }

@@ -21,6 +21,8 @@ type NumberRelease struct {
 	StateMachine awsstepfunctions.StateMachine
 	API          awsapigateway.RestApi
 	Bus          awsevents.EventBus
+	// Events is where the bus's events go: archive, event log, carriers.
+	Events EventRouting
 	// ZoomSecret holds {"client_id","client_secret","webhook_secret_token"};
 	// operators put the real values after the first deployment.
 	ZoomSecret awssecretsmanager.Secret
@@ -48,6 +50,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	nr.Table = newTable(st, cfg)
 	nr.ZoomSecret = newZoomSecret(st, cfg)
 	nr.Bus = newBus(st, cfg)
+	nr.Events = routeEvents(st, cfg, nr.Bus)
 	if err := nr.addFunctionsAndWorkflow(cfg); err != nil {
 		return nil, err
 	}
@@ -68,6 +71,8 @@ func (nr *NumberRelease) addOutputs() {
 	out("ApiUrl", nr.API.Url(), "Base URL of the REST API (append /provider/v1/..., /v1/..., /zoom/webhook)")
 	out("StateMachineArn", nr.StateMachine.StateMachineArn(), "The release workflow (Step Functions, Standard)")
 	out("EventBusName", nr.Bus.EventBusName(), "EventBridge bus receiving number status changes")
+	out("EventLogGroupName", nr.Events.Log.LogGroupName(), "Every event published on the bus (the catch-all rule), whether or not a carrier receives it")
+	out("EventDeliveryDeadLetterQueueUrl", nr.Events.DeliveryDLQ.QueueUrl(), "Events the bus's rules could not deliver (event log, carriers' buses) after EventBridge's retries")
 	out("ZoomSecretArn", nr.ZoomSecret.SecretArn(),
 		`Zoom credentials. After deploying, store the real values: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string '{"client_id":"...","client_secret":"...","webhook_secret_token":"..."}'`)
 	out("NotifyDeadLetterQueueUrl", nr.NotifyDLQ.QueueUrl(), "Table stream records the notify function could not publish")

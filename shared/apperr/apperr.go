@@ -25,8 +25,9 @@ const (
 	IdempotencyMismatch Code = "idempotency_mismatch" // the key was used with another body
 	TooLarge            Code = "payload_too_large"    // body over the limit
 	UnsupportedMedia    Code = "unsupported_media_type"
-	Unavailable         Code = "unavailable" // retry later
-	Internal            Code = "internal"    // our fault; details are logged, not shown
+	TooManyRequests     Code = "too_many_requests" // over the caller's request budget; retry after Retry-After
+	Unavailable         Code = "unavailable"       // retry later
+	Internal            Code = "internal"          // our fault; details are logged, not shown
 
 	// IdempotencyInProgress: a request with the same Idempotency-Key is still
 	// being worked on; retry after Retry-After to get its answer.
@@ -46,6 +47,7 @@ var statuses = map[Code]int{
 	IdempotencyMismatch: http.StatusUnprocessableEntity,
 	TooLarge:            http.StatusRequestEntityTooLarge,
 	UnsupportedMedia:    http.StatusUnsupportedMediaType,
+	TooManyRequests:     http.StatusTooManyRequests,
 	Unavailable:         http.StatusServiceUnavailable,
 	Internal:            http.StatusInternalServerError,
 
@@ -64,6 +66,7 @@ var titles = map[Code]string{
 	IdempotencyMismatch: "Idempotency key reused with a different request",
 	TooLarge:            "Request body too large",
 	UnsupportedMedia:    "Unsupported media type",
+	TooManyRequests:     "Too many requests",
 	Unavailable:         "Service unavailable",
 	Internal:            "Internal error",
 

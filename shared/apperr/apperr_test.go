@@ -22,6 +22,7 @@ func TestProblemFor(t *testing.T) {
 		{"wrapped", fmt.Errorf("load: %w", New(Conflict, "stale")), http.StatusConflict, Conflict, "stale"},
 		{"idempotency", New(IdempotencyMismatch, "x"), http.StatusUnprocessableEntity, IdempotencyMismatch, "x"},
 		{"idempotency in progress", New(IdempotencyInProgress, "y"), http.StatusConflict, IdempotencyInProgress, "y"},
+		{"over budget", New(TooManyRequests, "z"), http.StatusTooManyRequests, TooManyRequests, "z"},
 		{"plain error hides its text", errors.New("dynamodb: secret table arn"), http.StatusInternalServerError, Internal, "an internal error occurred; it has been logged with the request id"},
 	}
 	for _, tt := range tests {

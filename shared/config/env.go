@@ -48,3 +48,14 @@ func OptionalSeconds(getenv func(string) string, name string) (time.Duration, er
 	}
 	return Seconds(map[string]string{name: v}, name)
 }
+
+// PositiveInt reads vars[name] as a whole number of at least 1, e.g. a
+// value returned by Require. The error names the variable.
+func PositiveInt(vars map[string]string, name string) (int, error) {
+	v := strings.TrimSpace(vars[name])
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("environment variable %s=%q is not a whole number of at least 1", name, v)
+	}
+	return n, nil
+}

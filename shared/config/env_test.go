@@ -71,3 +71,27 @@ func TestSeconds(t *testing.T) {
 		})
 	}
 }
+
+func TestPositiveInt(t *testing.T) {
+	vars := map[string]string{"TEN": "10", "SPACED": " 3 ", "ZERO": "0", "NEG": "-1", "WORD": "ten", "FRACTION": "2.5"}
+	tests := []struct {
+		name string
+		want int // 0 means an error
+	}{
+		{"TEN", 10}, {"SPACED", 3}, {"ZERO", 0}, {"NEG", 0}, {"WORD", 0}, {"FRACTION", 0}, {"MISSING", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PositiveInt(vars, tt.name)
+			if tt.want == 0 {
+				if err == nil || !strings.Contains(err.Error(), tt.name) {
+					t.Fatalf("PositiveInt = %d, %v; want an error naming %s", got, err, tt.name)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("PositiveInt = %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}

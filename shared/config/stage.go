@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/ident"
 )
 
 // CDKFile is the CDK's configuration file at the repository root.
@@ -42,10 +43,22 @@ type StageConfig struct {
 	// reservation (the account's unreserved pool). The local Lambda front
 	// enforces the same cap.
 	ReleaseTasksReservedConcurrency int `json:"releaseTasksReservedConcurrency"`
-	// APIRateLimit (requests per second, steady) and APIBurstLimit throttle
-	// every method of the API stage.
+	// APIRateLimit (requests per second, steady) and APIBurstLimit are the
+	// API stage's default throttle. API Gateway applies it to each method
+	// on its own: every method has a token bucket of this size.
 	APIRateLimit  int `json:"apiRateLimit"`
 	APIBurstLimit int `json:"apiBurstLimit"`
+	// WebhookRateLimit and WebhookBurstLimit are the throttle of Zoom's
+	// webhook method (POST /zoom/webhook), set apart from the stage's
+	// default so Zoom's callbacks keep headroom of their own.
+	WebhookRateLimit  int `json:"webhookRateLimit"`
+	WebhookBurstLimit int `json:"webhookBurstLimit"`
+	// TenantRateLimit (requests per second, steady) and TenantBurst are
+	// each caller's budget in the api function (a customer tenant or a
+	// provider, from the verified token): beyond it the answer is 429 with
+	// Retry-After (shared/httpapi, docs/SECURITY.md).
+	TenantRateLimit int `json:"tenantRateLimit"`
+	TenantBurst     int `json:"tenantBurst"`
 	// APIGatewayCloudWatchRole makes the stack set the account's (per
 	// region) API Gateway CloudWatch Logs role, which access and execution
 	// logging need. Turn it off where the account's role is managed
@@ -70,6 +83,37 @@ type StageConfig struct {
 	// paces itself to: "pro" (default), "business", or
 	// "light=N,medium=N,heavy=N" (ParseZoomLimits).
 	ZoomRateLimits string `json:"zoomRateLimits"`
+
+	// EventArchiveDays is how long the bus's archive keeps every event for
+	// replay (EventBridge archive retention, in days).
+	EventArchiveDays int `json:"eventArchiveDays"`
+	// EventTargets are the carriers whose own EventBridge bus receives
+	// their events: for each, a rule on our bus matching its provider_id
+	// forwards to its bus (docs/DEPLOY.md). Events are kept in the archive
+	// and the bus's event log whether or not a carrier has a target.
+	EventTargets []EventTarget `json:"eventTargets"`
+}
+
+// EventTarget is one carrier's delivery: the events of ProviderID go to
+// the EventBridge bus BusARN (usually in the carrier's own account, whose
+// bus policy must let our account put events).
+type EventTarget struct {
+	// ProviderID is the carrier's provider id (the provider_id of its
+	// events and its tokens).
+	ProviderID string `json:"providerId"`
+	// BusARN is the carrier's bus:
+	// arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>.
+	BusARN string `json:"busArn"`
+}
+
+// Account returns the 12-digit account of the target's bus ("" when the
+// ARN is not well formed).
+func (t EventTarget) Account() string {
+	account, err := busAccount(t.BusARN)
+	if err != nil {
+		return ""
+	}
+	return account
 }
 
 // DefaultStage is the configuration of a stage that cdk.json does not
@@ -83,14 +127,20 @@ func DefaultStage(name string, production bool) StageConfig {
 		ReleaseTasksReservedConcurrency: 10,
 		APIRateLimit:                    50,
 		APIBurstLimit:                   100,
+		WebhookRateLimit:                20,
+		WebhookBurstLimit:               40,
+		TenantRateLimit:                 10,
+		TenantBurst:                     20,
 		APIGatewayCloudWatchRole:        true,
 		RecheckSecondsMin:               60,
 		ReleaseMode:                     string(domain.ModeCustomer),
 		ZoomRateLimits:                  "pro",
+		EventArchiveDays:                30,
 	}
 	if production {
 		c.LogRetentionDays = 90
 		c.WorkflowLogLevel = "ERROR"
+		c.EventArchiveDays = 365
 	}
 	return c
 }
@@ -252,6 +302,12 @@ func (c StageConfig) Validate() error {
 	if c.APIRateLimit < 1 || c.APIBurstLimit < 1 {
 		bad("apiRateLimit %d, apiBurstLimit %d: want both at least 1", c.APIRateLimit, c.APIBurstLimit)
 	}
+	if c.WebhookRateLimit < 1 || c.WebhookBurstLimit < 1 {
+		bad("webhookRateLimit %d, webhookBurstLimit %d: want both at least 1", c.WebhookRateLimit, c.WebhookBurstLimit)
+	}
+	if c.TenantRateLimit < 1 || c.TenantBurst < 1 {
+		bad("tenantRateLimit %d, tenantBurst %d: want both at least 1", c.TenantRateLimit, c.TenantBurst)
+	}
 	if c.RecheckSecondsMin < 1 {
 		bad("recheckSecondsMin %d: want at least 1", c.RecheckSecondsMin)
 	}
@@ -269,5 +325,90 @@ func (c StageConfig) Validate() error {
 	if _, err := ParseZoomLimits(c.ZoomRateLimits); err != nil {
 		bad("zoomRateLimits: %w", err)
 	}
+	if c.EventArchiveDays < 1 || c.EventArchiveDays > maxArchiveDays {
+		bad("eventArchiveDays %d: want 1 to %d", c.EventArchiveDays, maxArchiveDays)
+	}
+	errs = append(errs, validateEventTargets(c.EventTargets)...)
 	return errors.Join(errs...)
+}
+
+// maxArchiveDays bounds eventArchiveDays at ten years, the longest log
+// retention too.
+const maxArchiveDays = 3653
+
+// validateEventTargets reports every bad carrier delivery, each naming the
+// entry and the value: an invalid provider id, a bus ARN that is not an
+// EventBridge bus's, or a provider id listed twice.
+func validateEventTargets(targets []EventTarget) []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, t := range targets {
+		if err := ident.Check(t.ProviderID); err != nil {
+			errs = append(errs, fmt.Errorf("eventTargets[%d].providerId %q is not a provider id: %w", i, t.ProviderID, err))
+		} else if j, dup := seen[t.ProviderID]; dup {
+			errs = append(errs, fmt.Errorf("eventTargets[%d].providerId %q: already listed at eventTargets[%d] (one bus per carrier)", i, t.ProviderID, j))
+		} else {
+			seen[t.ProviderID] = i
+		}
+		if _, err := busAccount(t.BusARN); err != nil {
+			errs = append(errs, fmt.Errorf("eventTargets[%d].busArn %q: %w", i, t.BusARN, err))
+		}
+	}
+	return errs
+}
+
+// busAccount checks that s is an EventBridge bus ARN,
+// arn:<partition>:events:<region>:<account>:event-bus/<name>, and returns
+// its account.
+func busAccount(s string) (string, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "events" {
+		return "", errors.New("want arn:aws:events:<region>:<account>:event-bus/<name>")
+	}
+	partition, region, account, resource := parts[1], parts[3], parts[4], parts[5]
+	switch partition {
+	case "aws", "aws-cn", "aws-us-gov":
+	default:
+		return "", fmt.Errorf("partition %q: want aws, aws-cn or aws-us-gov", partition)
+	}
+	if !validRegion(region) {
+		return "", fmt.Errorf("region %q is not a region name such as eu-west-1", region)
+	}
+	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
+		return "", fmt.Errorf("account %q: want 12 digits", account)
+	}
+	if name, ok := strings.CutPrefix(resource, "event-bus/"); !ok || !validBusName(name) {
+		return "", fmt.Errorf("resource %q: want event-bus/<name> (1 to 256 of letters, digits, '.', '_', '-')", resource)
+	}
+	return account, nil
+}
+
+// validRegion reports whether s has a region's shape: letters and digits
+// in '-'-separated parts, such as eu-west-1 or us-gov-west-1.
+func validRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// validBusName reports whether s is a custom bus name EventBridge accepts
+// as a target: 1 to 256 of letters, digits, '.', '_' and '-'.
+func validBusName(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		ok := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

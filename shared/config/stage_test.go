@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,6 +33,49 @@ func TestValidate(t *testing.T) {
 		{"negative carrier code", func(c *StageConfig) { c.CarrierCode = -1 }, "carrierCode -1"},
 		{"business limits", func(c *StageConfig) { c.ZoomRateLimits = "business" }, ""},
 		{"bad limits", func(c *StageConfig) { c.ZoomRateLimits = "light=5,medium=x" }, "zoomRateLimits"},
+		{"no webhook rate", func(c *StageConfig) { c.WebhookRateLimit = 0 }, "webhookRateLimit 0"},
+		{"no webhook burst", func(c *StageConfig) { c.WebhookBurstLimit = -1 }, "webhookBurstLimit -1"},
+		{"no tenant rate", func(c *StageConfig) { c.TenantRateLimit = 0 }, "tenantRateLimit 0"},
+		{"no tenant burst", func(c *StageConfig) { c.TenantBurst = 0 }, "tenantBurst 0"},
+		{"no archive", func(c *StageConfig) { c.EventArchiveDays = 0 }, "eventArchiveDays 0"},
+		{"archive over ten years", func(c *StageConfig) { c.EventArchiveDays = 3654 }, "eventArchiveDays 3654"},
+		{"carrier targets", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{
+				{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/number-release-events"},
+				{ProviderID: "telco.2", BusARN: "arn:aws-us-gov:events:us-gov-west-1:123456789012:event-bus/default"},
+			}
+		}, ""},
+		{"target provider id upper case", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "PXC", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/b"}}
+		}, `eventTargets[0].providerId "PXC"`},
+		{"target provider twice", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{
+				{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/a"},
+				{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/b"},
+			}
+		}, `eventTargets[1].providerId "pxc": already listed at eventTargets[0]`},
+		{"target account of 11 digits", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:21098765432:event-bus/b"}}
+		}, `account "21098765432": want 12 digits`},
+		{"target account with letters", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:21098765432x:event-bus/b"}}
+		}, `account "21098765432x"`},
+		{"target is a queue", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:sqs:eu-west-1:210987654321:q"}}
+		}, `eventTargets[0].busArn "arn:aws:sqs:eu-west-1:210987654321:q"`},
+		{"target is a rule", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:rule/r"}}
+		}, `resource "rule/r"`},
+		{"target without region", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events::210987654321:event-bus/b"}}
+		}, `region ""`},
+		{"target in an unknown partition", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:azure:events:eu-west-1:210987654321:event-bus/b"}}
+		}, `partition "azure"`},
+		{"target bus name with a slash", func(c *StageConfig) {
+			c.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/a/b"}}
+		}, `resource "event-bus/a/b"`},
+		{"target empty", func(c *StageConfig) { c.EventTargets = []EventTarget{{}} }, `eventTargets[0].busArn ""`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +106,10 @@ func TestValidateNamesEveryError(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	stages := map[string]any{
-		"dev":     map[string]any{},
+		"dev": map[string]any{},
+		"carrier": map[string]any{"eventArchiveDays": float64(90), "eventTargets": []any{
+			map[string]any{"providerId": "pxc", "busArn": "arn:aws:events:eu-west-1:210987654321:event-bus/nr"},
+		}},
 		"prod":    map[string]any{"production": true, "alarmEmail": "ops@example.com"},
 		"staging": map[string]any{"production": true, "releaseTasksReservedConcurrency": float64(25), "workflowLogLevel": "ALL"},
 		"typo":    map[string]any{"logRetentionDay": float64(7)},
@@ -72,6 +119,9 @@ func TestLoad(t *testing.T) {
 	// "production" picks the production defaults; other keys override them.
 	staging := DefaultStage("staging", true)
 	staging.ReleaseTasksReservedConcurrency, staging.WorkflowLogLevel = 25, "ALL"
+	carrier := DefaultStage("carrier", false)
+	carrier.EventArchiveDays = 90
+	carrier.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/nr"}}
 	tests := []struct {
 		name    string
 		stages  any
@@ -81,8 +131,9 @@ func TestLoad(t *testing.T) {
 		{name: "dev", stages: stages, want: DefaultStage("dev", false)},
 		{name: "prod", stages: stages, want: prodWithEmail},
 		{name: "staging", stages: stages, want: staging},
+		{name: "carrier", stages: stages, want: carrier},
 		{name: "typo", stages: stages, wantErr: "logRetentionDay"},
-		{name: "qa", stages: stages, wantErr: "dev, prod, staging, typo"},
+		{name: "qa", stages: stages, wantErr: "carrier, dev, prod, staging, typo"},
 		// Without cdk.json's stages, dev and prod still work.
 		{name: "prod", stages: nil, want: DefaultStage("prod", true)},
 		{name: "qa", stages: nil, wantErr: `unknown stage "qa"`},
@@ -97,7 +148,7 @@ func TestLoad(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("LoadStage(%q) = %+v, %v; want %+v", tt.name, got, err, tt.want)
 			}
 		})
@@ -224,5 +275,20 @@ func TestNameAndEmailShapes(t *testing.T) {
 		if got, want := looksLikeEmail(s), emailPattern.MatchString(s); got != want {
 			t.Errorf("looksLikeEmail(%q) = %v; the pattern says %v", s, got, want)
 		}
+	}
+}
+
+func TestEventTargetAccount(t *testing.T) {
+	tests := []struct{ arn, want string }{
+		{"arn:aws:events:eu-west-1:210987654321:event-bus/nr", "210987654321"},
+		{"arn:aws:events:eu-west-1:2109876543:event-bus/nr", ""},
+		{"not an arn", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arn, func(t *testing.T) {
+			if got := (EventTarget{ProviderID: "pxc", BusARN: tt.arn}).Account(); got != tt.want {
+				t.Errorf("Account() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,17 @@ type API struct {
 	idem      IdempotencyStore
 	log       *slog.Logger
 	resources []resource
+	// tenants, when set, is each caller's request budget.
+	tenants *TenantLimiter
+}
+
+// Option configures an API.
+type Option func(*API)
+
+// WithTenantLimiter gives each caller (customer tenant or provider) the
+// request budget of l: over it, 429 with Retry-After.
+func WithTenantLimiter(l *TenantLimiter) Option {
+	return func(a *API) { a.tenants = l }
 }
 
 // resource is one documented path (openapi.yaml) and the methods it serves.
@@ -45,8 +57,11 @@ type resource struct {
 }
 
 // New builds the API's handler.
-func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logger) *API {
+func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logger, opts ...Option) *API {
 	a := &API{svc: limited{svc}, auth: authn, idem: idem, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	provider := func(h authedHandler) http.Handler { return a.authed(auth.RoleProvider, h) }
 	customer := func(h authedHandler) http.Handler { return a.authed(auth.RoleCustomerAdmin, h) }
 
@@ -149,8 +164,9 @@ func (a *API) handler(res *resource, method string) http.Handler {
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal)
 
-// authed verifies the bearer token and the caller's role before h runs.
-// Two Authorization headers are refused rather than one of them picked.
+// authed verifies the bearer token and the caller's role, and takes from
+// the caller's request budget, before h runs. Two Authorization headers are
+// refused rather than one of them picked.
 func (a *API) authed(role auth.Role, h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p auth.Principal
@@ -171,8 +187,32 @@ func (a *API) authed(role auth.Role, h authedHandler) http.Handler {
 			a.problem(w, r, apperr.New(apperr.Forbidden, "this endpoint is for the %s role; the token has role %s", role, p.Role))
 			return
 		}
+		if err := a.takeBudget(w, p); err != nil {
+			a.problem(w, r, err)
+			return
+		}
 		h(w, r, p)
 	})
+}
+
+// takeBudget takes a request from the caller's budget; over it, it sets
+// Retry-After and returns the 429 to answer.
+func (a *API) takeBudget(w http.ResponseWriter, p auth.Principal) error {
+	if a.tenants == nil {
+		return nil
+	}
+	who := "tenant " + p.TenantID
+	if p.Role == auth.RoleProvider {
+		who = "provider " + p.ProviderID
+	}
+	ok, wait := a.tenants.Take(who)
+	if ok {
+		return nil
+	}
+	secs := retryAfterSeconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	rate, burst := a.tenants.Limits()
+	return apperr.New(apperr.TooManyRequests, "%s is over its budget of %d requests per second (bursts of %d); retry after %d s", who, rate, burst, secs)
 }
 
 type statusWriter struct {

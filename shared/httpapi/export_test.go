@@ -15,3 +15,10 @@ func SetIdempotencyWait(t testing.TB, wait, poll time.Duration) {
 
 // BodyHash is the fingerprint an Idempotency-Key record keeps of a body.
 var BodyHash = bodyHash
+
+// Buckets is how many callers l remembers.
+func Buckets(l *TenantLimiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}

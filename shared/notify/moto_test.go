@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -51,8 +52,8 @@ func (r *recordingEventBridge) count() int {
 	return r.entries
 }
 
-// rig is a table with a stream, a bus whose rule sends this package's events
-// to a queue, and clients for all of it.
+// rig is a table with a stream, a bus whose rule (of the given pattern)
+// sends events to a queue, and clients for all of it.
 type rig struct {
 	ddb       *dynamodb.Client
 	table     string
@@ -64,7 +65,7 @@ type rig struct {
 	queueURL  string
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, pattern map[string]any) *rig {
 	t.Helper()
 	ctx := context.Background()
 	srv := emulatortest.Server(t)
@@ -101,7 +102,7 @@ func newRig(t *testing.T) *rig {
 	}
 	r.bus = name
 	if _, err := r.eb.PutRule(ctx, &eventbridge.PutRuleInput{
-		Name: aws.String("to-queue"), EventBusName: aws.String(name), EventPattern: aws.String(`{"source":["number-release"]}`),
+		Name: aws.String("to-queue"), EventBusName: aws.String(name), EventPattern: aws.String(mustJSON(t, pattern)),
 	}); err != nil {
 		t.Fatalf("put rule: %v", err)
 	}
@@ -203,7 +204,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // the harness's stream poller), HandleStream, PutEvents and an EventBridge
 // rule; other items do not.
 func TestStreamToQueue(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, notify.Pattern())
 	eb := &recordingEventBridge{EventBridge: r.eb}
 	pub := &notify.Publisher{Client: eb, BusName: r.bus, Log: quiet()}
 	r.poll(t, pub.HandleStream)
@@ -241,7 +242,7 @@ func TestStreamToQueue(t *testing.T) {
 // TestStoreChangeIsPublished writes a status change through the store (a
 // transaction with its history entry) and expects its event.
 func TestStoreChangeIsPublished(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, notify.Pattern())
 	pub := &notify.Publisher{Client: r.eb, BusName: r.bus, Log: quiet()}
 	r.poll(t, pub.HandleStream)
 
@@ -262,5 +263,39 @@ func TestStoreChangeIsPublished(t *testing.T) {
 	if d.CustomerID != "acme" || d.Number != "+97239754569" || d.ProviderID != "pxc" || d.Version != 1 ||
 		d.From != "" || d.To != string(domain.PendingApproval) || d.Actor != "provider:pxc" || d.RequestID != "req-9" || d.At.IsZero() {
 		t.Fatalf("detail = %+v", d)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The pattern of a carrier's rule (ProviderPattern, which the stack puts on
+// the bus for each eventTargets entry) takes the events notify publishes
+// for that provider, and no other provider's.
+func TestProviderPatternOnTheEmulator(t *testing.T) {
+	r := newRig(t, notify.ProviderPattern("pxc"))
+	pub := &notify.Publisher{Client: r.eb, BusName: r.bus, Log: quiet()}
+	theirs, mine := history(1), history(2)
+	theirs.ProviderID = "other"
+	res, err := pub.HandleStream(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record(t, 1, "INSERT", theirs), record(t, 2, "INSERT", mine),
+	}})
+	if err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("HandleStream = %+v, %v", res, err)
+	}
+	got := r.receive(t, 1)
+	r.assertQueueEmpty(t)
+	var d notify.Detail
+	if err := json.Unmarshal(got[0].Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ProviderID != "pxc" || d.Version != 2 {
+		t.Fatalf("the rule delivered %+v, want pxc's version 2 only", d)
 	}
 }

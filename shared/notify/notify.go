@@ -71,6 +71,21 @@ const (
 	DetailType = "Number Release Status Changed"
 )
 
+// Pattern is the EventBridge event pattern of every event this package
+// publishes: the bus's archive and its catch-all rule use it (infra/stack,
+// and the local system the same way).
+func Pattern() map[string]any {
+	return map[string]any{"source": []string{Source}, "detail-type": []string{DetailType}}
+}
+
+// ProviderPattern matches the events of one provider (detail.provider_id):
+// the rule that forwards a carrier's events to its own bus.
+func ProviderPattern(providerID string) map[string]any {
+	p := Pattern()
+	p["detail"] = map[string]any{"provider_id": []string{providerID}}
+	return p
+}
+
 // EventBridge's PutEvents limits, and the retries of failed entries.
 const (
 	MaxEntriesPerCall = 10

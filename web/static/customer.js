@@ -3,13 +3,14 @@
 // until it settles, and reads its history. Uses only the public API.
 import {
   ApiError, request, fetchAll, localToken, stored, numberSegment, h, fill,
-  badge, when, setupTabs, notice, clock,
+  badge, when, setupTabs, notice, clock, poller,
 } from './lib.js';
 
-const POLL_MS = 1000; // while an acted-on number is RELEASING or WAITING_FOR_UNASSIGN
-const POLL_HIDDEN_MS = 5000; // the same while the page is not visible
-const WAIT_LIST_MS = 10000; // the Wait for Release list, for new requests
-const OTHER_LIST_MS = 5000; // the All numbers and Released tabs while shown
+// The app reads lists, one request per page of 100 numbers, never one
+// request per number: every 2 s after a change, twice as long each time
+// nothing changed, up to 30 s; at once after the user acts or comes back
+// to the page; never before a 429's Retry-After (lib.js poller).
+const POLL = { min: 2000, max: 30000 };
 const IN_FLIGHT = new Set(['RELEASING', 'WAITING_FOR_UNASSIGN']);
 const ACTIONABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
 
@@ -27,10 +28,8 @@ let session = null;
 let tabs = null;
 let busy = false;
 let tick = 0; // orders requests: an answer older than a row's data is ignored
-let pollTimer = null;
-let waitTimer = null;
-let otherTimer = null;
-let pollFailures = 0;
+let waitPoll = null; // the customer's numbers: Wait for Release and the numbers acted on
+let otherPoll = null; // the All numbers or Released tab while shown
 
 /** number → {number, view, error, acted, tick} */
 const rows = new Map();
@@ -112,14 +111,13 @@ function startApp() {
       rows.set(it.number, { number: it.number, view: null, error: it.error || null, acted: true, tick: 0 });
     }
   }
+  waitPoll.start();
   tabs.select('tab-wait');
 }
 
 function stopTimers() {
-  clearTimeout(pollTimer);
-  clearTimeout(waitTimer);
-  clearTimeout(otherTimer);
-  pollTimer = waitTimer = otherTimer = null;
+  waitPoll?.stop();
+  otherPoll?.stop();
 }
 
 function saveActed() {
@@ -207,7 +205,7 @@ function updateRowEls(row, els) {
     fill(els.status, st ? badge(st) : h('span', { class: 'muted' }, '…'));
   }
   const reqSig = `${row.view?.provider_id}|${row.view?.requested_at}`;
-  if (els.sig.req !== reqSig && row.view) {
+  if (els.sig.req !== reqSig && row.view?.provider_id) {
     els.sig.req = reqSig;
     fill(els.requester, h('span', {}, row.view.provider_id), h('br'), h('small', { class: 'muted' }, when(row.view.requested_at)));
   }
@@ -299,90 +297,59 @@ function clearFinished() {
 
 // ---- loading and polling ------------------------------------------------------
 
-async function loadWait() {
-  if (!session) return;
-  clearTimeout(waitTimer);
+/** What the Wait for Release rows show, to tell whether a poll changed anything. */
+function rowsSignature() {
+  return JSON.stringify([...rows.values()].map((r) => [r.number, r.acted, r.error?.code, r.view?.status,
+    r.view?.message, r.view?.zoom_assignee?.name, r.view?.updated_at]).sort());
+}
+
+/**
+ * Reads the customer's numbers (GET /v1/numbers, every page): the ones
+ * waiting for approval become rows, and each number acted on takes its
+ * status and message from the list. Only released numbers leave that list,
+ * so a number acted on that is no longer listed has been released. Resolves
+ * whether anything shown changed.
+ */
+async function refreshNumbers() {
+  if (!session) return false;
+  const before = rowsSignature();
   const t = ++tick;
-  try {
-    const pending = await fetchAll('/v1/numbers?status=PENDING_APPROVAL', token());
-    if (!session) return;
-    clearError();
-    const seen = new Set();
-    for (const v of pending) {
-      seen.add(v.number);
-      const row = rows.get(v.number);
-      if (row) apply(row, v, t);
-      else rows.set(v.number, { number: v.number, view: v, error: null, acted: false, tick: t });
+  const items = await fetchAll('/v1/numbers', token());
+  if (!session) return false;
+  clearError();
+  const listed = new Map(items.map((v) => [v.number, v]));
+  for (const v of items) {
+    if (v.status === 'PENDING_APPROVAL' && !rows.has(v.number)) {
+      rows.set(v.number, { number: v.number, view: v, error: null, acted: false, tick: t });
     }
-    for (const [n, r] of rows) {
-      if (!r.acted && !seen.has(n) && r.tick <= t) rows.delete(n);
-    }
-    const unknown = [...rows.values()].filter((r) => r.acted && !r.view);
-    if (unknown.length) await refreshRows(unknown);
-    render();
-    schedulePoll();
-  } catch (err) {
-    handleError(err, 'Could not load the numbers waiting for release');
-  } finally {
-    if (session && tabs.current() === 'tab-wait') waitTimer = setTimeout(loadWait, WAIT_LIST_MS);
   }
-}
-
-/** Reads the given rows' numbers again (GET /v1/numbers/{number}). */
-async function refreshRows(list) {
-  const t = ++tick;
-  const answers = await Promise.allSettled(
-    list.map((r) => request(`/v1/numbers/${numberSegment(r.number)}`, { token: token() })));
-  let lost = null;
-  let failed = null;
-  answers.forEach((a, i) => {
-    const row = list[i];
-    if (a.status === 'fulfilled') {
-      apply(row, a.value, t);
-    } else if (a.reason?.status === 401) {
-      lost = a.reason;
-    } else if (a.reason?.status === 404) {
-      row.error = { code: 'not_found', detail: a.reason.message };
-      row.view = row.view || { number: row.number };
-    } else {
-      failed = a.reason;
+  for (const [n, r] of rows) {
+    if (r.tick > t) continue;
+    const v = listed.get(n);
+    if (!r.acted) {
+      if (v?.status === 'PENDING_APPROVAL') apply(r, v, t);
+      else rows.delete(n);
+    } else if (v) {
+      apply(r, v, t);
+    } else if (r.error?.code !== 'not_found' && statusOf(r) !== 'RELEASED') {
+      apply(r, { ...(r.view || { number: n }), status: 'RELEASED', message: '', zoom_assignee: null }, t);
     }
-  });
-  if (lost) throw lost;
-  if (failed) throw failed;
-}
-
-function inFlightRows() {
-  return [...rows.values()].filter((r) => r.acted && !r.error && IN_FLIGHT.has(statusOf(r)));
-}
-
-function schedulePoll(delay) {
-  if (pollTimer || !session || inFlightRows().length === 0) return;
-  const wait = delay ?? (document.hidden ? POLL_HIDDEN_MS : POLL_MS);
-  pollTimer = setTimeout(pollOnce, wait);
-}
-
-async function pollOnce() {
-  pollTimer = null;
-  if (!session) return;
-  const list = inFlightRows();
-  if (!list.length) return;
-  try {
-    await refreshRows(list);
-    pollFailures = 0;
-    clearError();
-  } catch (err) {
-    if (err?.status === 401) {
-      handleError(err);
-      return;
-    }
-    pollFailures++;
-    handleError(err, 'Could not refresh the statuses (retrying)');
   }
-  if (!session) return;
   saveActed();
   render();
-  schedulePoll(pollFailures ? Math.min(POLL_MS * 2 ** pollFailures, 15000) : undefined);
+  return rowsSignature() !== before;
+}
+
+/** Shows a polling failure; a lost session goes back to sign-in. */
+function pollError(err, what) {
+  if (err?.status === 401) {
+    handleError(err);
+  } else if (err?.status === 429) {
+    const wait = err.retryAfter ? ` in ${err.retryAfter} s` : ' shortly';
+    handleError(err, `The server asked to slow down; refreshing again${wait}`);
+  } else {
+    handleError(err, `${what} (retrying)`);
+  }
 }
 
 // ---- actions ------------------------------------------------------------------
@@ -442,13 +409,6 @@ async function act(kind) {
       : `Rejected ${ok === 1 ? '1 number' : `${ok} numbers`}.`;
     notice($('action-status'), refused ? 'error' : 'info',
       refused ? `${done} ${refused === 1 ? '1 number was' : `${refused} numbers were`} not changed: see the message next to it.` : done);
-    // Read each number at once for its message and real status, then follow it.
-    const fresh = [...rows.values()].filter((r) => numbers.includes(r.number) && r.error?.code !== 'not_found');
-    try {
-      await refreshRows(fresh);
-    } catch (err) {
-      if (err?.status === 401) throw err;
-    }
   } catch (err) {
     notice($('action-status'), 'info', '');
     handleError(err, kind === 'release' ? 'Could not release the numbers' : 'Could not reject the numbers');
@@ -457,7 +417,8 @@ async function act(kind) {
     if (session) {
       saveActed();
       render();
-      schedulePoll();
+      // Read the list at once for each number's message, then follow them.
+      waitPoll.now();
     }
   }
 }
@@ -523,46 +484,51 @@ function numberButton(n) {
   }, n);
 }
 
+/** Reads the All numbers or Released tab's list; resolves whether it changed. */
 async function loadOther(which) {
-  if (!session) return;
-  clearTimeout(otherTimer);
+  if (!session) return false;
   const released = which === 'tab-released';
-  try {
-    const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', token());
-    if (!session || tabs.current() !== which) return;
-    clearError();
-    const prefix = released ? 'released' : 'all';
-    $(`${prefix}-empty`).hidden = items.length > 0;
-    $(`${prefix}-table`).hidden = items.length === 0;
-    $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · updated ${clock()}`;
-    fill($(`${prefix}-body`), items.map((v) => released
-      ? h('tr', {},
-        h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
-        h('td', { dataset: { label: 'Released' } }, when(v.updated_at)),
-        h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
-        h('td', { dataset: { label: 'Reason' } }, v.reason || h('span', { class: 'muted' }, '—')))
-      : h('tr', {},
-        h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
-        h('td', { dataset: { label: 'Status' } }, badge(v.status)),
-        h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
-        h('td', { dataset: { label: 'Updated' } }, when(v.updated_at)),
-        h('td', { dataset: { label: 'Message' } }, (() => {
-          const m = messageFor(v, null);
-          return h('div', { class: `msg ${m.cls}` }, messageNodes(m));
-        })()))));
-  } catch (err) {
-    handleError(err, 'Could not load the numbers');
-  } finally {
-    if (session && tabs.current() === which) otherTimer = setTimeout(() => loadOther(which), OTHER_LIST_MS);
-  }
+  const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', token());
+  if (!session || tabs.current() !== which) return false;
+  clearError();
+  const prefix = released ? 'released' : 'all';
+  $(`${prefix}-empty`).hidden = items.length > 0;
+  $(`${prefix}-table`).hidden = items.length === 0;
+  $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · updated ${clock()}`;
+  const sig = JSON.stringify(items);
+  if (sig === lastOther[which]) return false;
+  lastOther[which] = sig;
+  fill($(`${prefix}-body`), items.map((v) => released
+    ? h('tr', {},
+      h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
+      h('td', { dataset: { label: 'Released' } }, when(v.updated_at)),
+      h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
+      h('td', { dataset: { label: 'Reason' } }, v.reason || h('span', { class: 'muted' }, '—')))
+    : h('tr', {},
+      h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
+      h('td', { dataset: { label: 'Status' } }, badge(v.status)),
+      h('td', { dataset: { label: 'Requested by' } }, v.provider_id),
+      h('td', { dataset: { label: 'Updated' } }, when(v.updated_at)),
+      h('td', { dataset: { label: 'Message' } }, (() => {
+        const m = messageFor(v, null);
+        return h('div', { class: `msg ${m.cls}` }, messageNodes(m));
+      })()))));
+  return true;
 }
 
+/** The last list each of the other tabs showed, to tell whether a poll changed it. */
+const lastOther = {};
+
 function onTab(id) {
-  clearTimeout(otherTimer);
-  clearTimeout(waitTimer);
+  otherPoll?.stop();
   if (!session) return;
-  if (id === 'tab-wait') loadWait();
-  else loadOther(id);
+  if (id === 'tab-wait') {
+    waitPoll.now();
+    return;
+  }
+  delete lastOther[id];
+  otherPoll = poller(() => loadOther(id), { ...POLL, onError: (err) => pollError(err, 'Could not load the numbers') });
+  otherPoll.start();
 }
 
 // ---- start ----------------------------------------------------------------------
@@ -574,18 +540,20 @@ function init() {
   $('release-btn').addEventListener('click', () => act('release'));
   $('reject-btn').addEventListener('click', () => act('reject'));
   $('select-all').addEventListener('change', (e) => selectAll(e.target.checked));
-  $('refresh-wait').addEventListener('click', () => loadWait());
-  $('refresh-all').addEventListener('click', () => loadOther('tab-all'));
-  $('refresh-released').addEventListener('click', () => loadOther('tab-released'));
+  $('refresh-wait').addEventListener('click', () => waitPoll.now());
+  $('refresh-all').addEventListener('click', () => otherPoll?.now());
+  $('refresh-released').addEventListener('click', () => otherPoll?.now());
   $('clear-btn').addEventListener('click', clearFinished);
   $('details-close').addEventListener('click', () => $('details').close());
-  document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && pollTimer) {
-      clearTimeout(pollTimer);
-      pollTimer = null;
-      schedulePoll(0);
-    }
-  });
+  // Coming back to the page reads at once (and from the shortest wait).
+  const back = () => {
+    if (document.hidden || !session) return;
+    waitPoll.now();
+    otherPoll?.now();
+  };
+  document.addEventListener('visibilitychange', back);
+  window.addEventListener('focus', back);
+  waitPoll = poller(refreshNumbers, { ...POLL, onError: (err) => pollError(err, 'Could not refresh the numbers') });
   session = sessionStore.get();
   if (session?.token) startApp();
   else showSignIn('');

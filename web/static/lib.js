@@ -2,14 +2,27 @@
 // problems, the local token issuer, session storage, a tiny DOM builder and
 // accessible tabs. No dependencies.
 
-/** An API answer that was not 2xx. `problem` is the parsed error body. */
+/**
+ * An API answer that was not 2xx. `problem` is the parsed error body;
+ * `retryAfter` the answer's Retry-After in seconds (null without one).
+ */
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = null) {
     super(problemText(status, problem));
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem || {};
+    this.retryAfter = retryAfter;
   }
+}
+
+/** Reads a Retry-After header: seconds, or an HTTP date; null when absent or unreadable. */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (value === null || value === undefined || String(value).trim() === '') return null;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** The text to show for an error body: RFC 9457 detail, Zoom's message, or the title. */
@@ -55,8 +68,99 @@ export async function request(path, { method = 'GET', body, token, headers = {} 
     const text = await res.text().catch(() => '');
     data = text ? { detail: text.trim().slice(0, 300) } : null;
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, retryAfterSeconds(res.headers.get('Retry-After')));
   return data;
+}
+
+/**
+ * Calls `fn` again and again: a poll that changed something (fn resolves
+ * true) comes back after `min` ms, each one that changed nothing waits
+ * twice as long as the last, up to `max` (2 s, 4 s, 8 s, 16 s, 30 s, ...).
+ * A failed poll backs off the same way; a 429 waits at least its
+ * Retry-After, and no poll starts before then, not even after `now()`.
+ * While the page is hidden every wait is `max`. Errors go to onError.
+ *
+ * start() polls at once from `min`; now() polls at once (a user's action,
+ * the page shown again) and goes back to `min`; stop() ends it.
+ */
+export function poller(fn, { min = 2000, max = 30000, onError = () => {}, clock = Date.now, hidden = pageHidden } = {}) {
+  let timer = null;
+  let delay = min;
+  let stopped = true;
+  let running = false;
+  let again = false; // now() was called during a poll
+  let notBefore = 0; // a 429's Retry-After, as a clock time
+
+  function schedule(wait) {
+    clearTimeout(timer);
+    timer = setTimeout(run, Math.max(wait, notBefore - clock(), 0));
+  }
+
+  async function run() {
+    timer = null;
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    if (clock() < notBefore) {
+      schedule(0);
+      return;
+    }
+    running = true;
+    let wait;
+    try {
+      const changed = await fn();
+      if (changed) delay = min;
+      wait = delay;
+      delay = Math.min(delay * 2, max);
+    } catch (err) {
+      wait = delay;
+      delay = Math.min(delay * 2, max);
+      if (err instanceof ApiError && err.status === 429) {
+        const seconds = err.retryAfter ?? Math.ceil(wait / 1000);
+        notBefore = clock() + seconds * 1000;
+      }
+      onError(err);
+    } finally {
+      running = false;
+    }
+    if (stopped) return;
+    if (again) {
+      again = false;
+      delay = min;
+      wait = 0;
+    } else if (hidden()) {
+      wait = max;
+    }
+    schedule(wait);
+  }
+
+  const control = {
+    start() {
+      stopped = false;
+      control.now();
+    },
+    now() {
+      if (stopped) return;
+      delay = min;
+      if (running) {
+        again = true;
+        return;
+      }
+      schedule(0);
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = null;
+    },
+  };
+  return control;
+}
+
+function pageHidden() {
+  return typeof document !== 'undefined' && document.hidden;
 }
 
 /** Follows next_cursor until the last page; returns every item. */

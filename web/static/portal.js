@@ -3,10 +3,13 @@
 // Uses only the public API.
 import {
   ApiError, request, fetchAll, localToken, stored, numberSegment, newKey, h, fill,
-  badge, when, notice, clock,
+  badge, when, notice, clock, poller,
 } from './lib.js';
 
-const REFRESH_MS = 3000;
+// The list is read one request per page: every 2 s after a change, twice
+// as long each time nothing changed, up to 30 s; at once after an action
+// or when the page is shown again; never before a 429's Retry-After.
+const POLL = { min: 2000, max: 30000 };
 const CANCELLABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
 
 const sessionStore = stored('nr.provider.session'); // {token, provider, customer}
@@ -14,8 +17,8 @@ const $ = (id) => document.getElementById(id);
 
 let session = null;
 let customer = 'acme';
-let timer = null;
-let loading = false;
+let list = null; // the poller of the customer's list
+let shown = ''; // what the list shows, to tell whether a poll changed it
 
 // ---- session ------------------------------------------------------------------
 
@@ -50,8 +53,8 @@ async function signIn(event) {
 }
 
 function signOut(message) {
-  clearTimeout(timer);
-  timer = null;
+  list.stop();
+  shown = '';
   const last = session;
   session = null;
   sessionStore.clear();
@@ -78,7 +81,7 @@ function startApp() {
   customer = session.customer || customer;
   $('customer').value = customer;
   showCustomer();
-  load();
+  list.start();
 }
 
 function showCustomer() {
@@ -101,39 +104,50 @@ function details(v) {
   return h('div', { class: 'msg' }, parts.flatMap((p, i) => (i ? [h('br'), p] : [p])));
 }
 
+/** Reads the chosen customer's list (every page); resolves whether what it shows changed. */
 async function load() {
-  if (!session || loading) return;
-  clearTimeout(timer);
-  loading = true;
+  if (!session) return false;
   const forCustomer = customer;
+  let items;
   try {
-    const items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, session.token);
-    if (!session || forCustomer !== customer) return;
-    notice($('app-error'), 'error', '');
-    $('list-empty').hidden = items.length > 0;
-    $('list-table').hidden = items.length === 0;
-    $('list-summary').textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · refreshed ${clock()} (every few seconds)`;
-    fill($('list-body'), items.map((v) => h('tr', { dataset: { number: v.number } },
-      h('td', { dataset: { label: 'Number' } }, h('span', { class: 'number' }, v.number)),
-      h('td', { dataset: { label: 'Status' } }, badge(v.status), h('br'), h('small', { class: 'muted' }, when(v.updated_at))),
-      h('td', { dataset: { label: 'Details' } }, details(v)),
-      h('td', {}, CANCELLABLE.has(v.status)
-        ? h('button', {
-          type: 'button', class: 'btn small danger', 'aria-label': `Cancel the release request for ${v.number}`,
-          onclick: (e) => cancel(v.number, e.currentTarget),
-        }, 'Cancel')
-        : null))));
+    items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, session.token);
   } catch (err) {
     if (forCustomer === customer) {
       $('list-table').hidden = true;
       $('list-empty').hidden = true;
       $('list-summary').textContent = '';
-      handleError(err, `Could not list the numbers of ${forCustomer}`);
+      shown = '';
     }
-  } finally {
-    loading = false;
-    if (session) timer = setTimeout(load, forCustomer === customer ? REFRESH_MS : 0);
+    throw err;
   }
+  if (!session || forCustomer !== customer) return true;
+  notice($('app-error'), 'error', '');
+  $('list-empty').hidden = items.length > 0;
+  $('list-table').hidden = items.length === 0;
+  $('list-summary').textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · refreshed ${clock()}`;
+  const sig = JSON.stringify([forCustomer, items]);
+  if (sig === shown) return false;
+  shown = sig;
+  fill($('list-body'), items.map((v) => h('tr', { dataset: { number: v.number } },
+    h('td', { dataset: { label: 'Number' } }, h('span', { class: 'number' }, v.number)),
+    h('td', { dataset: { label: 'Status' } }, badge(v.status), h('br'), h('small', { class: 'muted' }, when(v.updated_at))),
+    h('td', { dataset: { label: 'Details' } }, details(v)),
+    h('td', {}, CANCELLABLE.has(v.status)
+      ? h('button', {
+        type: 'button', class: 'btn small danger', 'aria-label': `Cancel the release request for ${v.number}`,
+        onclick: (e) => cancel(v.number, e.currentTarget),
+      }, 'Cancel')
+      : null))));
+  return true;
+}
+
+function listError(err) {
+  if (err?.status === 429) {
+    const wait = err.retryAfter ? ` in ${err.retryAfter} s` : ' shortly';
+    handleError(err, `The server asked to slow down; refreshing again${wait}`);
+    return;
+  }
+  handleError(err, `Could not list the numbers of ${customer} (retrying)`);
 }
 
 async function cancel(number, button) {
@@ -151,7 +165,7 @@ async function cancel(number, button) {
     }
     notice($('request-result'), 'error', `Could not cancel ${number}: ${err.message}`);
   }
-  load();
+  list.now();
 }
 
 // ---- requesting releases ------------------------------------------------------
@@ -189,7 +203,7 @@ async function requestRelease(event) {
       h('ul', {}, (res.numbers || []).map((n) => h('li', {}, h('span', { class: 'number' }, n.number), ' — ', badge(n.status)))));
     $('numbers').value = '';
     $('reason').value = '';
-    load();
+    list.now();
   } catch (err) {
     if (err?.status === 401) {
       handleError(err);
@@ -216,7 +230,8 @@ function chooseCustomer(event) {
   $('list-table').hidden = true;
   $('list-summary').textContent = 'Loading…';
   notice($('request-result'), '', '');
-  load();
+  shown = '';
+  list.now();
 }
 
 function init() {
@@ -225,6 +240,13 @@ function init() {
   $('customer-form').addEventListener('submit', chooseCustomer);
   $('customer').addEventListener('change', chooseCustomer);
   $('request-form').addEventListener('submit', requestRelease);
+  list = poller(load, { ...POLL, onError: listError });
+  // Coming back to the page reads at once (and from the shortest wait).
+  const back = () => {
+    if (!document.hidden && session) list.now();
+  };
+  document.addEventListener('visibilitychange', back);
+  window.addEventListener('focus', back);
   session = sessionStore.get();
   if (session?.token) startApp();
   else showSignIn('');

@@ -8,6 +8,7 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,9 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/config"
@@ -127,9 +130,16 @@ const (
 	// TableName is the emulator's table.
 	TableName = "number-release"
 	// EventBus carries the status-change events (shared/notify).
-	EventBus      = "number-release-local"
-	tasksFunction = "release-tasks"
-	account       = "123456789012"
+	EventBus = "number-release-local"
+	// EventArchive keeps every event of EventBus for replay, and EventLog
+	// receives each through the catch-all rule, as on AWS (infra/stack).
+	EventArchive = "number-release-local"
+	EventLog     = "/aws/events/number-release-local"
+	// eventArchiveDays is cdk.json's local eventArchiveDays (moto keeps
+	// events regardless).
+	eventArchiveDays = 1
+	tasksFunction    = "release-tasks"
+	account          = "123456789012"
 )
 
 // Stack is the running local system.
@@ -274,11 +284,54 @@ func (s *Stack) capConcurrency(name string) error {
 // table's stream as Lambda's event source mapping does on AWS.
 func (s *Stack) startNotifications(ctx context.Context, awsCfg aws.Config) error {
 	s.Events = eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
-	if _, err := s.Events.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(EventBus)}); err != nil {
+	bus, err := s.Events.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(EventBus)})
+	if err != nil {
 		return fmt.Errorf("create event bus: %w", err)
+	}
+	if err := s.routeEvents(ctx, awsCfg, aws.ToString(bus.EventBusArn)); err != nil {
+		return err
 	}
 	publisher := &notify.Publisher{Client: s.Events, BusName: EventBus, Log: s.log}
 	s.pollStream(ctx, awsCfg, "notify", publisher.HandleStream)
+	return nil
+}
+
+// routeEvents gives the local bus what the stack gives the deployed one
+// (infra/stack routeEvents): an archive of every event and the catch-all
+// rule into the event log. Carriers' rules are not created: the emulator
+// has no carrier accounts (docs/EMULATOR.md).
+func (s *Stack) routeEvents(ctx context.Context, awsCfg aws.Config, busARN string) error {
+	pattern, err := json.Marshal(notify.Pattern())
+	if err != nil {
+		return fmt.Errorf("event pattern: %w", err)
+	}
+	source, err := json.Marshal(map[string]any{"source": []string{notify.Source}})
+	if err != nil {
+		return fmt.Errorf("archive pattern: %w", err)
+	}
+	if _, err := s.Events.CreateArchive(ctx, &eventbridge.CreateArchiveInput{
+		ArchiveName: aws.String(EventArchive), EventSourceArn: aws.String(busARN),
+		EventPattern: aws.String(string(source)), RetentionDays: aws.Int32(eventArchiveDays),
+	}); err != nil {
+		return fmt.Errorf("create event archive: %w", err)
+	}
+	logs := cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(EventLog)}); err != nil {
+		return fmt.Errorf("create event log: %w", err)
+	}
+	const rule = "event-log"
+	if _, err := s.Events.PutRule(ctx, &eventbridge.PutRuleInput{
+		Name: aws.String(rule), EventBusName: aws.String(EventBus), EventPattern: aws.String(string(pattern)),
+	}); err != nil {
+		return fmt.Errorf("create the event log rule: %w", err)
+	}
+	logARN := "arn:aws:logs:" + awsCfg.Region + ":" + account + ":log-group:" + EventLog
+	if _, err := s.Events.PutTargets(ctx, &eventbridge.PutTargetsInput{
+		Rule: aws.String(rule), EventBusName: aws.String(EventBus),
+		Targets: []ebtypes.Target{{Id: aws.String("event-log"), Arn: aws.String(logARN)}},
+	}); err != nil {
+		return fmt.Errorf("target the event log: %w", err)
+	}
 	return nil
 }
 
