@@ -45,6 +45,18 @@ var transitions = map[Status][]Status{
 	Failed:             {Releasing, Rejected, Cancelled},
 }
 
+// Stopped is where a number goes when its release workflow stops without
+// finishing: FAILED, except that a number waiting for its Zoom unassignment
+// returns to PENDING_APPROVAL, as when its wait expires (the lifecycle has
+// no WAITING_FOR_UNASSIGN → FAILED). Either way the customer approves it
+// again to retry, and the message says why.
+func (s Status) Stopped() Status {
+	if s == WaitingForUnassign {
+		return PendingApproval
+	}
+	return Failed
+}
+
 // CanTransition reports whether a number may move from one status to another.
 func CanTransition(from, to Status) bool {
 	for _, s := range transitions[from] {

@@ -146,10 +146,11 @@ func (r *Reconciler) repair(ctx context.Context, n domain.Number, rep *Report) e
 	return r.fail(ctx, n, rep, fmt.Sprintf("the release workflow ended (%s) without finishing; approve the number again to retry", ex.Status))
 }
 
-// fail records the number FAILED with reason, unless it moved meanwhile.
+// fail records the number FAILED with reason (a waiting number: back to
+// PENDING_APPROVAL, domain.Status.Stopped), unless it moved meanwhile.
 func (r *Reconciler) fail(ctx context.Context, n domain.Number, rep *Report, reason string) error {
 	next := n
-	next.Status, next.Message, next.TaskToken = domain.Failed, reason, ""
+	next.Status, next.Message, next.TaskToken = n.Status.Stopped(), reason, ""
 	if _, err := r.Store.Apply(ctx, domain.Change{Prev: n, Next: next, Actor: Actor, Why: reason}); err != nil {
 		if errors.Is(err, domain.ErrConflict) {
 			return nil // it moved meanwhile: someone is looking after it
@@ -157,6 +158,6 @@ func (r *Reconciler) fail(ctx context.Context, n domain.Number, rep *Report, rea
 		return fmt.Errorf("mark %s failed: %w", n.Number, err)
 	}
 	rep.Failed++
-	r.Log.WarnContext(ctx, "orphaned number marked FAILED", "customer_id", n.CustomerID, "number", n.Number, "reason", reason)
+	r.Log.WarnContext(ctx, "orphaned number marked "+string(next.Status), "customer_id", n.CustomerID, "number", n.Number, "reason", reason)
 	return nil
 }

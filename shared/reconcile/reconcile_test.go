@@ -101,6 +101,31 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+// A waiting number whose execution ended without moving it returns to
+// PENDING_APPROVAL with the reason (the lifecycle has no
+// WAITING_FOR_UNASSIGN → FAILED), so the customer can approve it again.
+func TestReconcileReturnsAnOrphanedWaitToApproval(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture()
+	n := f.approve(t, "+14155550009")
+	f.start(t, n)
+	waiting := n
+	waiting.Status, waiting.TaskToken = domain.WaitingForUnassign, "tok"
+	waiting, err := f.st.Apply(ctx, domain.Change{Prev: n, Next: waiting, Actor: "release-tasks", Why: "assigned in Zoom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wf.End(waiting.Execution, "FAILED")
+	rep, err := f.reconciler(f.wf, after(2*time.Minute)).Run(ctx)
+	if err != nil || rep.Failed != 1 {
+		t.Fatalf("run = %+v, %v; want one repaired", rep, err)
+	}
+	got, _ := f.st.GetNumber(ctx, "acme", n.Number)
+	if got.Status != domain.PendingApproval || got.TaskToken != "" || !strings.Contains(got.Message, "ended (FAILED) without finishing") {
+		t.Fatalf("orphaned waiting number = %s %q; want PENDING_APPROVAL with the reason", got.Status, got.Message)
+	}
+}
+
 // TestReconcileStopsAnExecutionPastItsDeadline: an execution still RUNNING
 // past its overall deadline plus the grace (which a healthy one never is)
 // is stopped and its number recorded FAILED with the reason.

@@ -249,7 +249,7 @@ func (t *Tasks) fail(ctx context.Context, in Input) error {
 	reason := t.failureReason(in.Error)
 	_, err := t.update(ctx, in, reason, func(cur domain.Number) domain.Number {
 		next := cur
-		next.Status = domain.Failed
+		next.Status = cur.Status.Stopped()
 		next.Message = reason
 		if cur.RemovalStarted {
 			next.Message += ". The removal had already been sent to Zoom, so Zoom may have removed the number: approve it again to settle it (it cannot be cancelled or rejected until then)"

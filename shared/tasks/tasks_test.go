@@ -261,6 +261,19 @@ func TestExpireAndFail(t *testing.T) {
 			}
 		})
 	}
+	// A waiting number's workflow failing (a successor that could not be
+	// started) returns it to PENDING_APPROVAL with the reason: the lifecycle
+	// has no WAITING_FOR_UNASSIGN → FAILED, and the number must not stay
+	// waiting with no workflow behind it.
+	tk, st = setup(domain.WaitingForUnassign, 1, &fakeZoom{})
+	set(st, func(n *domain.Number) { n.TaskToken = "tok" })
+	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1,
+		Error: &StateError{Error: ErrWorkflowUnavailable, Cause: `{"errorMessage":"start successor: throttled"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := cur(st); c.Status != domain.PendingApproval || c.TaskToken != "" || !strings.Contains(c.Message, "could not go on in a new workflow execution") {
+		t.Fatalf("waiting number after fail: %s %q; want PENDING_APPROVAL with the reason", c.Status, c.Message)
+	}
 	// A failure of a superseded execution leaves the number alone.
 	tk, st = setup(domain.Cancelled, 1, &fakeZoom{})
 	if _, err := tk.Handle(context.Background(), Input{Action: "fail", CustomerID: "acme", Number: num, Attempt: 1, Error: &StateError{Error: "X"}}); err != nil || len(st.Changes()) != 0 {
