@@ -38,10 +38,11 @@ type minimum struct {
 }
 
 // minStates is the fewest states an execution enters for a release with
-// waits waits: Init, then CheckAssignment, Checked and Route per check,
-// WaitForUnassign per wait, Release and Released.
+// waits waits: Begin and Init; per round (one per check) NextRound,
+// Budget, CheckAssignment, Checked and Route; WaitForUnassign per wait;
+// Release and Released.
 func minStates(waits int) int {
-	return 1 + 3*(1+waits) + waits + 2
+	return 2 + 5*(1+waits) + waits + 2
 }
 
 // minimums is the design's minimum for one number approved once: checks
@@ -193,7 +194,7 @@ func (r *report) mdCalls(w printer) {
 	w("")
 	w("Counted on the same runs by an SDK middleware (`devstack.CallCounter`, installed through `devstack.Config.AWSCalls` in the `APIOptions` of every SDK client the local system wires: the store's and the rate limiter's DynamoDB, Step Functions (the API's, the starter's and the reconciler's), EventBridge, the stream pollers' DynamoDB Streams): one count per operation call, from a snapshot before the provider's request to one after the release, taken once no counted call has been made for 1 s (so the last change's `PutEvents` is in). The bench's own polling and history reads use separate, uncounted clients. The release-tasks invocations are Step Functions' calls, not the project's: they never pass through its SDK and are counted where the Lambda front runs the handler, by action. The minimum is the fewest calls the design needs for the path (one approval, the waits seen in the history, the unbind notifications sent); \"made by\" names the functions whose code makes them (the counter counts by operation, not by caller).")
 	w("")
-	w("What the new design added per release, against the one before it: the claim write before Zoom (one `TransactWriteItems`), the Init and Checked pass states (two state transitions, three with a wait), and a second stream consumer (start-release) which now makes the `StartExecution` the API used to make: the same one call, moved off the approval's request. The reconciler's schedule is off in these runs (`devstack.Config.ReconcileEvery = 0`), so that its calls, which are per run and not per number (one `Query` per InFlight shard, 8, every run; a `DescribeExecution` per number unchanged for longer than its grace), do not land in a flow's window by chance; section 6 measures them with `make run`'s schedule.")
+	w("What the new design added per release, against the one before it: the claim write before Zoom (one `TransactWriteItems`), the Init and Checked pass states (two state transitions, three with a wait), and, for the history bound, the Begin choice and the NextRound and Budget states of every round (three transitions, five with a wait), and a second stream consumer (start-release) which now makes the `StartExecution` the API used to make: the same one call, moved off the approval's request. The reconciler's schedule is off in these runs (`devstack.Config.ReconcileEvery = 0`), so that its calls, which are per run and not per number (one `Query` per InFlight shard, 8, every run; a `DescribeExecution` per number unchanged for longer than its grace), do not land in a flow's window by chance; section 6 measures them with `make run`'s schedule.")
 	w("")
 	for _, f := range r.flows {
 		r.mdFlowCalls(w, f)
