@@ -84,7 +84,7 @@ func approve(t *testing.T, c *client, numbers ...string) results {
 
 // approveAll approves numbers as the customer app does: the numbers a call
 // ran out of time for (answered unavailable, "send it again") are sent
-// again, a few rounds at most. It returns one answer per number and how
+// again, 2, 4 and 8 s later at most. It returns one answer per number and how
 // many were sent again.
 func approveAll(t *testing.T, c *client, numbers ...string) (results, int) {
 	t.Helper()
@@ -92,6 +92,9 @@ func approveAll(t *testing.T, c *client, numbers ...string) (results, int) {
 	var all results
 	todo, again := numbers, 0
 	for round := 0; round <= 3 && len(todo) > 0; round++ {
+		if round > 0 {
+			time.Sleep(time.Duration(1<<(round-1)) * 2 * time.Second) // as the customer app does
+		}
 		r := approve(t, c, todo...)
 		var next []string
 		for _, res := range r.Results {
@@ -104,9 +107,6 @@ func approveAll(t *testing.T, c *client, numbers ...string) (results, int) {
 			if res.Error != nil && res.Error.Code == "unavailable" {
 				next = append(next, res.Number)
 			}
-		}
-		if len(next) == len(todo) {
-			break
 		}
 		again += len(next)
 		todo = next

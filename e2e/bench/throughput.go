@@ -370,19 +370,23 @@ func approveChunk(cust client, numbers []string) (ok, again []string, err error)
 }
 
 // approveAll approves numbers as the customer app does: the numbers a
-// call ran out of time for are sent again, up to resendRounds times. It
+// call ran out of time for are sent again, up to resendRounds times, 2, 4
+// and 8 s apart. It
 // returns the numbers answered RELEASING and how many were sent again.
 func approveAll(cust client, numbers []string) (ok []string, sentAgain int, err error) {
 	todo := numbers
 	for round := 0; round <= resendRounds && len(todo) > 0; round++ {
+		if round > 0 {
+			time.Sleep(time.Duration(1<<(round-1)) * 2 * time.Second) // as the customer app does
+		}
 		got, again, err := approveChunk(cust, todo)
+		if err != nil && round > 0 && strings.Contains(err.Error(), ": 503 ") {
+			continue // busy: the same numbers in the next round, as the customer app does
+		}
 		if err != nil {
 			return ok, sentAgain, err
 		}
 		ok = append(ok, got...)
-		if len(again) == len(todo) {
-			break
-		}
 		sentAgain += len(again)
 		todo = again
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 
 	"github.com/aws/smithy-go"
@@ -19,11 +20,16 @@ var throttleCodes = map[string]bool{
 	"LimitExceededException":                 true,
 }
 
-// busy turns AWS throttling anywhere in err into a 503 the caller can act on.
+// busy turns AWS throttling anywhere in err, or a store call cut by the
+// request's deadline (the function's timeout), into a 503 the caller can
+// act on.
 func busy(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) && throttleCodes[api.ErrorCode()] {
 		return apperr.New(apperr.Unavailable, "the service is busy; retry in a few seconds")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.New(apperr.Unavailable, "the service is too slow to answer in time; retry in a few seconds")
 	}
 	return err
 }

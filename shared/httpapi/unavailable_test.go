@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -19,6 +20,7 @@ func TestBusy(t *testing.T) {
 		{"dynamodb throughput", fmt.Errorf("read numbers: %w", &types.ProvisionedThroughputExceededException{Message: new(string)}), apperr.Unavailable},
 		{"dynamodb request limit", fmt.Errorf("write: %w", &types.RequestLimitExceeded{}), apperr.Unavailable},
 		{"other aws error stays internal", fmt.Errorf("x: %w", &types.ResourceNotFoundException{}), apperr.Internal},
+		{"store call cut by the function's deadline", fmt.Errorf("read numbers: %w", context.DeadlineExceeded), apperr.Unavailable},
 		{"plain error stays internal", errors.New("boom"), apperr.Internal},
 		{"app error kept", apperr.New(apperr.NotFound, "x"), apperr.NotFound},
 	}

@@ -171,6 +171,9 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 			}
 		}
 	}
+	if len(again) > 0 && budget.spent() {
+		again = s.confirmLanded(ctx, budget, customerID, nums, plans, again, results)
+	}
 	var follow []int
 	for i, pl := range plans {
 		switch {
@@ -182,7 +185,7 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 	}
 	forEach(again, func(i int) Result {
 		if budget.spent() {
-			return notReached(nums[i])
+			return notConfirmed(nums[i])
 		}
 		return s.retryOnConflict(ctx, customerID, nums[i], func(cur domain.Number, found bool) (Result, error) {
 			pl := act(p, cur, found, nums[i])
@@ -203,6 +206,34 @@ func (s *Service) perNumber(ctx context.Context, p auth.Principal, raw []string,
 		return plans[i].then(ctx)
 	}, results)
 	return results, nil
+}
+
+// confirmLanded reads, in the time kept to answer, the numbers whose write
+// had an unknown outcome when the call ran out of time, and answers ok
+// those the write changed (the next version, in the written status). It
+// returns the others.
+func (s *Service) confirmLanded(ctx context.Context, budget workBudget, customerID string, nums []string, plans []plan, again []int, results []Result) []int {
+	rctx, cancel := budget.readContext(ctx)
+	defer cancel()
+	want := make([]string, len(again))
+	for k, i := range again {
+		want[k] = nums[i]
+	}
+	current, err := s.store.GetNumbers(rctx, customerID, want)
+	if err != nil {
+		s.log.WarnContext(ctx, "could not confirm writes before the deadline", "numbers", len(again), "err", err)
+		return again
+	}
+	var unknown []int
+	for _, i := range again {
+		c := plans[i].change
+		if cur, found := current[nums[i]]; found && cur.Version == c.Prev.Version+1 && cur.Status == c.Next.Status {
+			results[i] = ok(cur)
+			continue
+		}
+		unknown = append(unknown, i)
+	}
+	return unknown
 }
 
 func (s *Service) approveOne(p auth.Principal, cur domain.Number, found bool, n string) plan {

@@ -81,19 +81,34 @@ func newWorkBudget(ctx context.Context) workBudget {
 // spent reports whether no new work may start.
 func (b workBudget) spent() bool { return b.bounded && !time.Now().Before(b.stop) }
 
-// callContext bounds one store call so that even a hung call leaves a
-// third of the reserve to answer in.
+// callContext bounds one write so that even a hung one leaves two thirds
+// of the reserve: time to read what it did, and to answer.
 func (b workBudget) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if !b.bounded {
 		return ctx, func() {}
 	}
-	return context.WithDeadline(ctx, b.deadline.Add(-answerReserve/3))
+	return context.WithDeadline(ctx, b.deadline.Add(-2*answerReserve/3))
+}
+
+// readContext bounds the read that confirms writes of unknown outcome,
+// keeping a sixth of the reserve to answer in.
+func (b workBudget) readContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !b.bounded {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, b.deadline.Add(-answerReserve/6))
 }
 
 // notReached answers a number the call ran out of time for. Sending it
 // again is safe whatever happened to it: every action is idempotent.
 func notReached(e164 string) Result {
 	return failed(e164, apperr.Unavailable, "%s was not reached before this request ran out of time; send it again", e164)
+}
+
+// notConfirmed answers a number whose write may or may not have landed
+// when the call ran out of time. Sending it again is safe and settles it.
+func notConfirmed(e164 string) Result {
+	return failed(e164, apperr.Unavailable, "%s could not be confirmed before this request ran out of time; send it again (sending it twice is safe)", e164)
 }
 
 // Service implements the use cases.

@@ -355,19 +355,27 @@ function pollError(err, what) {
 // ---- actions ------------------------------------------------------------------
 
 // A large action can run out of the server's time: the numbers it did not
-// reach come back "unavailable" (send it again), and sending them again is
-// safe. sendAll does so a few times and returns one answer per number.
+// reach or confirm come back "unavailable" (send it again), and sending
+// them again is safe. sendAll does so a few times, 2, 4 and 8 s apart, and
+// returns one answer per number.
 const RESEND_ROUNDS = 3;
 
 async function sendAll(kind, numbers) {
   const answers = new Map();
   let todo = numbers;
   for (let round = 0; round <= RESEND_ROUNDS && todo.length; round++) {
-    const res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers: todo } });
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2000 * 2 ** (round - 1))); // a slow service gets air
+    let res;
+    try {
+      res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers: todo } });
+    } catch (err) {
+      // A busy service (503, 429) on a later round: keep the answers so far,
+      // the numbers still to do say "send it again".
+      if (round === 0 || (err?.status !== 503 && err?.status !== 429)) throw err;
+      break;
+    }
     for (const r of res.results || []) answers.set(r.number, r);
-    const again = (res.results || []).filter((r) => r.error?.code === 'unavailable').map((r) => r.number);
-    if (again.length === todo.length) break; // nothing moved: show the answers as they are
-    todo = again;
+    todo = (res.results || []).filter((r) => r.error?.code === 'unavailable').map((r) => r.number);
   }
   return [...answers.values()];
 }
