@@ -57,6 +57,7 @@ are moto_server's.
 import collections
 import copy
 import functools
+import itertools
 import json
 import sys
 import threading
@@ -234,20 +235,29 @@ DynamoHandler.transact_write_items = _remember_tokens(DynamoHandler.transact_wri
 
 
 class _ReadersWriterLock:
-    """Many readers or one writer. A waiting writer goes before readers that
-    come after it, so readers polling in a loop cannot starve writes. Not
-    reentrant: each request takes it once, at the handler."""
+    """Many readers or one writer, served in arrival order: a reader waits
+    only for the writers that came before it, a writer for every request
+    that came before it. Neither readers polling in a loop nor a steady
+    stream of writes (a rate limiter's counters under load) can starve the
+    other: a read waits for at most the writes queued ahead of it, as on
+    DynamoDB, where reads never queue behind other items' writes at all.
+    Not reentrant: each request takes it once, at the handler."""
 
     def __init__(self):
         self._cond = threading.Condition()
-        self._readers = 0
+        self._tickets = itertools.count()
+        self._readers = 0  # reading now
         self._writing = False
-        self._writers_waiting = 0
+        self._waiting_readers = set()  # tickets
+        self._waiting_writers = collections.deque()  # tickets, in order
 
     def acquire_shared(self):
         with self._cond:
-            while self._writing or self._writers_waiting:
+            t = next(self._tickets)
+            self._waiting_readers.add(t)
+            while self._writing or (self._waiting_writers and self._waiting_writers[0] < t):
                 self._cond.wait()
+            self._waiting_readers.discard(t)
             self._readers += 1
 
     def release_shared(self):
@@ -258,10 +268,12 @@ class _ReadersWriterLock:
 
     def acquire_exclusive(self):
         with self._cond:
-            self._writers_waiting += 1
-            while self._writing or self._readers:
+            t = next(self._tickets)
+            self._waiting_writers.append(t)
+            while (self._writing or self._readers or self._waiting_writers[0] != t
+                   or (self._waiting_readers and min(self._waiting_readers) < t)):
                 self._cond.wait()
-            self._writers_waiting -= 1
+            self._waiting_writers.popleft()
             self._writing = True
 
     def release_exclusive(self):
