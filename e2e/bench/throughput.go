@@ -380,7 +380,7 @@ func approveAll(cust client, numbers []string) (ok []string, sentAgain int, err 
 			time.Sleep(time.Duration(1<<(round-1)) * 2 * time.Second) // as the customer app does
 		}
 		got, again, err := approveChunk(cust, todo)
-		if err != nil && round > 0 && strings.Contains(err.Error(), ": 503 ") {
+		if err != nil && strings.Contains(err.Error(), ": 503 ") {
 			continue // busy: the same numbers in the next round, as the customer app does
 		}
 		if err != nil {
