@@ -230,7 +230,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	notify := newGoFunction(nr.Stack, FunctionNotify, cfg, functionOptions{timeout: seconds(30), env: map[string]*string{
 		"EVENT_BUS_NAME": nr.Bus.EventBusName(),
 	}})
-	nr.NotifyDLQ = newNotifyDLQ(nr.Stack)
+	nr.NotifyDLQ = newNotifyDLQ(nr.Stack, cfg)
 	notify.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
 		BatchSize:               jsii.Number(100),
@@ -251,7 +251,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	start := newGoFunction(nr.Stack, FunctionStartRelease, cfg, functionOptions{timeout: seconds(60), env: map[string]*string{
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
 	}})
-	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures")
+	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures", cfg)
 	start.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
 		BatchSize:               jsii.Number(100),
