@@ -77,8 +77,8 @@ func checkBundles(dir string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("lambda bundles missing: %s; run `make build` first (it builds every functions/<name>/main.go), "+
-			"or point the app at other bundles with -c buildDir=DIR (make synth BUILD_DIR=DIR)",
+		return fmt.Errorf("lambda bundles missing: %s; the CDK app (go run ./infra) builds them before it synthesizes, "+
+			"`make build` builds them alone (infra/lambdabuild, every functions/<name>/main.go)",
 			strings.Join(missing, ", "))
 	}
 	return nil
@@ -113,7 +113,7 @@ func newGoFunction(scope constructs.Construct, name string, cfg Config, o functi
 	props := &awslambda.FunctionProps{
 		Description:  jsii.String("Number Release (" + cfg.Stage + "): " + name),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
+		Architecture: awslambda.Architecture_ARM_64(), // LambdaGOARCH
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.buildDir(), name)), nil),
 		MemorySize:   jsii.Number(256),
