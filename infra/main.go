@@ -44,30 +44,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/infra/jsiienv"
 	"numberrelease/infra/lambdabuild"
 	"numberrelease/infra/stack"
 	"numberrelease/shared/config"
 )
 
-// silenceEndOfLifeNode is the value of JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:
-// the Node.js majors (comma-separated: jsii compares the running major with
-// each, so "1" would silence nothing) whose end-of-life banner jsii must not
-// print on every synthesis. The Node.js that .ci/install takes from Debian:
-// 18 (bookworm) or 20 (trixie, and this project's development machine).
-const silenceEndOfLifeNode = "18,20"
-
 func main() {
-	// First, before anything calls into the CDK. An operator's own setting
-	// wins.
-	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
-		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", silenceEndOfLifeNode)
-		// The CDK packages register their types in init, which already made
-		// the jsii client and fixed its kernel's environment, before main
-		// (the kernel process itself starts on the first call). Closing that
-		// unstarted client makes the app's first call start a kernel that
-		// inherits the variable; the type registrations are kept.
-		jsii.Close()
-	}
+	// First, before anything calls into the CDK: no jsii banner for Node.js
+	// 18 or 20 on every synthesis.
+	jsiienv.SilenceEndOfLifeNode()
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		os.Exit(2)

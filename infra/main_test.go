@@ -13,11 +13,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/infra/jsiienv"
 	"numberrelease/infra/lambdabuild"
 	"numberrelease/infra/stack"
 )
 
 func TestMain(m *testing.M) {
+	jsiienv.SilenceEndOfLifeNode()
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
