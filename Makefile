@@ -26,9 +26,12 @@ INSTALL  := VENV='$(VENV)' PYTHON='$(PYTHON)' CHROMIUM='$(CHROMIUM)' MOTO_VERSIO
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) .ci/install
 
 # The emulator finds moto's Python here; the CDK's jsii kernel runs on a Node.js
-# past the versions jsii lists.
+# past the versions jsii lists, or on one at its end of life (Debian's 18 or 20;
+# jsii wants the majors, not 1): no banner for either on every synthesis or
+# infra test (the CDK app, infra/main.go, sets the second one itself too).
 export MOTO_PYTHON ?= $(abspath $(VENV))/bin/python3
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .DEFAULT_GOAL := help
@@ -112,12 +115,12 @@ bench: deps ## measure (Go benchmarks, bundle sizes, init time, workflow cost, a
 	$(GO) run ./e2e/bench -out BENCHMARKS.md
 
 # ---- Build and run. $(call lambdas,GOARCH,DIR): every functions/<name>/main.go
-# becomes DIR/<name>/bootstrap for Lambda's provided.al2023 runtime.
-lambdas = @set -e; for d in functions/*/; do n=$$(basename "$$d"); [ -f "$$d/main.go" ] || continue; \
-	echo "$(2)/$$n/bootstrap ($(1))"; GOOS=linux GOARCH=$(1) CGO_ENABLED=0 $(GO) build -tags lambda.norpc \
-	-trimpath -ldflags='-s -w' -o "$(2)/$$n/bootstrap" "./$$d"; done
+# becomes DIR/<name>/bootstrap for Lambda's provided.al2023 runtime, built by
+# infra/lambdabuild: the code the CDK app runs itself before every synthesis
+# (so synth, diff and deploy need no `make build`), with the same flags.
+lambdas = $(GO) run ./infra/build-lambdas -goarch $(1) -out '$(2)'
 
-build: ## Lambda bundles BUILD_DIR/<name>/bootstrap (linux/arm64)
+build: ## Lambda bundles BUILD_DIR/<name>/bootstrap (linux/arm64), as the CDK app builds them
 	$(call lambdas,arm64,$(BUILD_DIR))
 run: deps ## the whole system on 127.0.0.1:8080 (PORT, HOST); Ctrl-C stops it
 	$(GO) run $(LOCAL_CMD)
@@ -134,17 +137,17 @@ DEPLOY_PARAMS = $(call param,JWT_ISSUER,JwtIssuer) $(call param,JWT_AUDIENCE,Jwt
 	$(call param,RETRY_BUDGET_SECONDS,RetryBudgetSeconds)
 DEPLOY_MISSING = $(strip $(foreach v,JWT_ISSUER JWT_AUDIENCE JWKS_URL,$(if $(strip $($(v))),,$(v))))
 
-synth: build ## write cdk.out/NumberRelease-STAGE.template.json, print cdk-nag findings (STAGE, BUILD_DIR, ALARM_EMAIL)
+synth: ## build the bundles, write cdk.out/NumberRelease-STAGE.template.json, print cdk-nag findings (STAGE, BUILD_DIR, ALARM_EMAIL)
 	$(GO) run ./infra -stage '$(STAGE)' -build-dir '$(BUILD_DIR)' -out '$(abspath $(CDK_OUT))'$(if $(ALARM_EMAIL), -alarm-email '$(ALARM_EMAIL)')
 	@echo "template: $(CDK_OUT)/NumberRelease-$(STAGE).template.json (cdk-nag: no unsuppressed findings)"
-diff: build $(CDK) ## what deploying NumberRelease-STAGE would change (pinned CLI, AWS credentials)
+diff: $(CDK) ## what deploying NumberRelease-STAGE would change (pinned CLI, AWS credentials)
 	$(CDK) diff $(CDK_CONTEXT) 'NumberRelease-$(STAGE)'
-bootstrap: build $(CDK) ## once per account and region: the CDK's deployment resources
+bootstrap: $(CDK) ## once per account and region: the CDK's deployment resources
 	$(CDK) bootstrap $(CDK_CONTEXT)
-# deploy-check comes first, so a deploy without its parameters stops before building.
+# deploy-check comes first, so a deploy without its parameters stops before the CLI starts.
 deploy-check:
 	@$(if $(DEPLOY_MISSING),echo 'deploy needs $(DEPLOY_MISSING): make deploy STAGE=$(STAGE) JWT_ISSUER=<exact iss> JWT_AUDIENCE=<aud> JWKS_URL=<issuer JWKS URL>' >&2; exit 2)
-deploy: deploy-check build $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required; ALARM_EMAIL, ...)
+deploy: deploy-check $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required; ALARM_EMAIL, ...)
 	$(CDK) deploy --require-approval broadening $(CDK_CONTEXT) 'NumberRelease-$(STAGE)' \
 		--outputs-file '$(CDK_OUT)/outputs-$(STAGE).json' $(strip $(DEPLOY_PARAMS))
 
@@ -171,12 +174,14 @@ localstack-up: ## start LocalStack (pinned image, Docker) on :4566 and wait unti
 localstack-down: ## stop LocalStack and drop its state
 	$(LOCALSTACK_COMPOSE) down -v
 # The stack declares arm64; LocalStack runs these natively (LAMBDA_IGNORE_ARCHITECTURE).
+# deploy-local has the CDK app build them (-c goarch); build-local builds them alone.
 build-local: ## Lambda bundles for this machine's architecture (LOCAL_GOARCH) in build/localstack/
 	$(call lambdas,$(LOCAL_GOARCH),$(LOCAL_BUILD))
+LOCAL_CONTEXT := -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD)) -c goarch=$(LOCAL_GOARCH)
 
-deploy-local: build-local $(CDK) ## deploy stage local to LocalStack (after localstack-up; HOST=0.0.0.0 make run beside it)
-	$(LOCAL_AWS) $(CDKLOCAL) bootstrap -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD))
-	$(LOCAL_AWS) $(CDKLOCAL) deploy --require-approval never -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD)) \
+deploy-local: $(CDK) ## deploy stage local to LocalStack (after localstack-up; HOST=0.0.0.0 make run beside it)
+	$(LOCAL_AWS) $(CDKLOCAL) bootstrap $(LOCAL_CONTEXT)
+	$(LOCAL_AWS) $(CDKLOCAL) deploy --require-approval never $(LOCAL_CONTEXT) \
 		NumberRelease-local --outputs-file '$(LOCAL_OUTPUTS)' --parameters 'JwtIssuer=$(LOCAL_RUN_URL)/local' \
 		--parameters 'JwtAudience=number-release' --parameters 'JwksUrl=$(LOCAL_RUN_LAMBDA)/local/jwks.json' \
 		--parameters 'ZoomApiBase=$(LOCAL_RUN_LAMBDA)/zoom-sim/v2' \

@@ -9,14 +9,20 @@
 // first one in the working directory or a parent) and writes the cloud
 // assembly to cdk.out beside it.
 //
+// Before it synthesizes, it builds the Lambda bundles itself
+// (infra/lambdabuild: every functions/<name>/main.go into
+// DIR/<name>/bootstrap, reproducibly, with Go's build cache), so `cdk synth`
+// works from a fresh clone without `make build`.
+//
 // Flags override the context either way:
 //
 //	-stage NAME        the stage to synthesize, a key of "stages" (default: context "stage", else dev)
-//	-build-dir DIR     the Lambda bundles, DIR/<function>/bootstrap (default build; relative to the repository root)
+//	-build-dir DIR     where the Lambda bundles are built, DIR/<function>/bootstrap (default build; relative to the repository root)
+//	-goarch ARCH       the bundles' architecture (default arm64, the stack's; amd64 for an emulator on such a machine)
 //	-alarm-email ADDR  subscribe ADDR to the alarm topic
 //	-out DIR           write the cloud assembly to DIR (default: CDK_OUTDIR, else cdk.out beside cdk.json)
 //
-// The same settings as CLI context keys: stage, buildDir, alarmEmail.
+// The same settings as CLI context keys: stage, buildDir, goarch, alarmEmail.
 //
 // cdk-nag's AwsSolutions rules check the stack on every synthesis. Their
 // findings are printed here too, so `make synth` (which runs this app
@@ -24,23 +30,30 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/infra/jsiienv"
+	"numberrelease/infra/lambdabuild"
 	"numberrelease/infra/stack"
 	"numberrelease/shared/config"
 )
 
 func main() {
+	// First, before anything calls into the CDK: no jsii banner for Node.js
+	// 18 or 20 on every synthesis.
+	jsiienv.SilenceEndOfLifeNode()
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		os.Exit(2)
@@ -62,6 +75,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := buildBundles(os.Stderr, cfg.BuildDir, contextString(app, "goarch", stack.LambdaGOARCH)); err != nil {
+		return err
+	}
 	if _, err := stack.New(app, "NumberRelease-"+name, cfg, &awscdk.StackProps{
 		Env:         environment(),
 		Description: jsii.String("Number Release: carrier-initiated, customer-approved release of Zoom Phone numbers"),
@@ -73,23 +89,41 @@ func run(args []string) error {
 	return reportFindings(os.Stderr, assembly)
 }
 
+// buildBundles builds every function into dir (infra/lambdabuild) and says
+// so on w.
+func buildBundles(w io.Writer, dir, goarch string) error {
+	root, err := lambdabuild.RepoRoot()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	names, err := lambdabuild.Build(context.Background(), lambdabuild.Options{Root: root, Out: dir, GOARCH: goarch})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "infra: built %s (linux/%s) into %s in %s\n", strings.Join(names, ", "), goarch, dir,
+		time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
 // options are the command line's overrides of the context.
 type options struct {
-	stage, buildDir, alarmEmail, out string
+	stage, buildDir, goarch, alarmEmail, out string
 }
 
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("infra", flag.ContinueOnError)
 	fs.StringVar(&o.stage, "stage", "", "stage to synthesize, a key of cdk.json's context \"stages\" (default: context \"stage\", else dev)")
-	fs.StringVar(&o.buildDir, "build-dir", "", "directory of the Lambda bundles, <dir>/<function>/bootstrap (default build; relative to the repository root)")
+	fs.StringVar(&o.buildDir, "build-dir", "", "directory the Lambda bundles are built into, <dir>/<function>/bootstrap (default build; relative to the repository root)")
+	fs.StringVar(&o.goarch, "goarch", "", "architecture of the Lambda bundles (default "+stack.LambdaGOARCH+", the stack's)")
 	fs.StringVar(&o.alarmEmail, "alarm-email", "", "email address to subscribe to the alarm topic")
 	fs.StringVar(&o.out, "out", "", "directory of the cloud assembly (default: CDK_OUTDIR, else cdk.out beside cdk.json)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
 	if fs.NArg() > 0 {
-		return options{}, fmt.Errorf("unexpected arguments %q (settings are flags: -stage, -build-dir, -alarm-email, -out)", fs.Args())
+		return options{}, fmt.Errorf("unexpected arguments %q (settings are flags: -stage, -build-dir, -goarch, -alarm-email, -out)", fs.Args())
 	}
 	return o, nil
 }
@@ -116,7 +150,7 @@ func appProps(o options, getenv func(string) string) (*awscdk.AppProps, error) {
 		}
 	}
 	final := map[string]any{}
-	for key, v := range map[string]string{"stage": o.stage, "buildDir": o.buildDir, "alarmEmail": o.alarmEmail} {
+	for key, v := range map[string]string{"stage": o.stage, "buildDir": o.buildDir, "goarch": o.goarch, "alarmEmail": o.alarmEmail} {
 		if v != "" {
 			final[key] = v
 		}
@@ -224,20 +258,9 @@ func resolveBuildDir(dir string) (string, error) {
 	if filepath.IsAbs(dir) {
 		return dir, nil
 	}
-	wd, err := os.Getwd()
+	root, err := lambdabuild.RepoRoot()
 	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
+		return "", err
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		_, err := os.Stat(filepath.Join(d, "go.mod"))
-		if err == nil {
-			return filepath.Join(d, dir), nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("look for the repository root: %w", err)
-		}
-		if filepath.Dir(d) == d {
-			return filepath.Join(wd, dir), nil
-		}
-	}
+	return filepath.Join(root, dir), nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,10 +13,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/infra/jsiienv"
+	"numberrelease/infra/lambdabuild"
 	"numberrelease/infra/stack"
 )
 
 func TestMain(m *testing.M) {
+	jsiienv.SilenceEndOfLifeNode()
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
@@ -83,9 +87,9 @@ func TestAppProps(t *testing.T) {
 	}{
 		{name: "alone", getenv: noEnv, wantCdkJSON: true, wantOut: filepath.Join(root, "cdk.out")},
 		{name: "alone with flags", getenv: noEnv,
-			opts:        options{stage: "prod", buildDir: "/b", alarmEmail: "a@example.com", out: "/o"},
+			opts:        options{stage: "prod", buildDir: "/b", goarch: "amd64", alarmEmail: "a@example.com", out: "/o"},
 			wantCdkJSON: true, wantOut: "/o",
-			wantFinal: map[string]any{"stage": "prod", "buildDir": "/b", "alarmEmail": "a@example.com"}},
+			wantFinal: map[string]any{"stage": "prod", "buildDir": "/b", "goarch": "amd64", "alarmEmail": "a@example.com"}},
 		{name: "alone, CDK_OUTDIR set", getenv: func(k string) string {
 			return map[string]string{"CDK_OUTDIR": "/env.out"}[k]
 		}, wantCdkJSON: true},
@@ -172,6 +176,23 @@ func TestStackConfigFromCdkJSON(t *testing.T) {
 	}
 }
 
+// Every functions/<name>/main.go the app builds is a function the stack
+// deploys, and the other way round.
+func TestStackDeploysEveryBuiltFunction(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := lambdabuild.Functions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployed := slices.Sorted(slices.Values(stack.FunctionNames()))
+	if !slices.Equal(built, deployed) {
+		t.Errorf("functions/ holds %v, the stack deploys %v", built, deployed)
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
@@ -179,8 +200,8 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{args: nil},
-		{args: []string{"-stage", "prod", "-build-dir", "b", "-alarm-email", "a@example.com", "-out", "o"},
-			want: options{stage: "prod", buildDir: "b", alarmEmail: "a@example.com", out: "o"}},
+		{args: []string{"-stage", "prod", "-build-dir", "b", "-goarch", "amd64", "-alarm-email", "a@example.com", "-out", "o"},
+			want: options{stage: "prod", buildDir: "b", goarch: "amd64", alarmEmail: "a@example.com", out: "o"}},
 		{args: []string{"prod"}, wantErr: "unexpected arguments"},
 		{args: []string{"-region", "x"}, wantErr: "not defined"},
 	}

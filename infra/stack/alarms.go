@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -46,22 +47,35 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 
 	// CloudWatch cannot publish to a topic encrypted with the AWS managed
 	// SNS key (its policy cannot grant cloudwatch.amazonaws.com), so the
-	// topic has its own key, rotated yearly, usable by CloudWatch alarms of
-	// this account only.
+	// topic has its own key, rotated yearly. The key policy statement is the
+	// one AWS documents for AWS services publishing to an encrypted topic:
+	// principal cloudwatch.amazonaws.com, kms:GenerateDataKey* and
+	// kms:Decrypt, Resource "*" (Amazon SNS developer guide, "Enable
+	// compatibility between event sources from AWS services and encrypted
+	// topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services;
+	// AWS re:Post knowledge center, "How do I configure a CloudWatch alarm
+	// with an encrypted SNS topic?",
+	// https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+	// Neither page shows aws:SourceAccount or aws:SourceArn on the key
+	// statement as working, and a condition the request does not carry drops
+	// every notification silently, so the key statement has none. Only
+	// alarms of this account can publish: the topic policy below limits
+	// sns:Publish to aws:SourceAccount, and the key encrypts this topic only.
+	// docs/OPERATIONS.md has the post-deploy check that an alarm's email
+	// arrives.
 	key := awskms.NewKey(st, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("Number Release (" + cfg.Stage + "): encrypts the alarm topic"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removalPolicy(cfg),
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
 	})
-	sourceAccount := &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}}
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchAlarmsPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
-		Conditions: sourceAccount,
 	}), jsii.Bool(false))
+	sourceAccount := &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}}
 	topic := awssns.NewTopic(st, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Number Release " + cfg.Stage + " alarms"),
 		MasterKey:   key,
@@ -96,6 +110,12 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 			"The event bus could not deliver events to the event log or a carrier's bus after EventBridge's retries (24 hours): the carrier's bus policy or the log group's resource policy refuses them. The archive still holds every event for replay."},
 		{"StartReleaseDeadLetters", "start-release-dead-letters", nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
 			"Approvals whose workflow start-release could not start after retries. The reconciler starts them after ReconcileGraceSeconds (or records them FAILED with the reason after RetryBudgetSeconds more); the queue's records say which numbers and why."},
+		// The table stream keeps records for 24 hours: a reader an hour
+		// behind has time to catch up before any record expires unread.
+		{"NotifyIteratorAge", "notify-iterator-age", iteratorAge(nr.Functions.Notify, maximum), iteratorAgeLimitMs, 1,
+			"The notify function is more than an hour behind the table stream (IteratorAge): status-change notifications are late, and stream records expire unread after 24 hours."},
+		{"StartReleaseIteratorAge", "start-release-iterator-age", iteratorAge(nr.Functions.StartRelease, maximum), iteratorAgeLimitMs, 1,
+			"The start-release function is more than an hour behind the table stream (IteratorAge): approvals start late; records that expire unread after 24 hours are left to the reconciler."},
 	}
 	for _, name := range FunctionNames() {
 		fn := nr.Functions.ByName()[name]
@@ -144,6 +164,16 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 	nr.Monitoring = Monitoring{Topic: topic, TopicKey: key, Alarms: alarms, Dashboard: nr.newDashboard(prefix, alarmList, sum)}
 }
 
+// iteratorAgeLimitMs is the stream lag (IteratorAge, milliseconds) that
+// alarms: one hour.
+const iteratorAgeLimitMs = 60 * 60 * 1000
+
+// iteratorAge is the age of the newest record a stream reader has processed
+// (AWS/Lambda IteratorAge, milliseconds).
+func iteratorAge(fn awslambda.Function, o *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return fn.Metric(jsii.String("IteratorAge"), o)
+}
+
 // newDashboard shows the alarms' states and the metrics behind them.
 func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwatch.IAlarmRef, sum *awscloudwatch.MetricOptions) awscloudwatch.Dashboard {
 	sm, api := nr.StateMachine, nr.API.DeploymentStage()
@@ -162,7 +192,6 @@ func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwa
 		throttles = append(throttles, fn.MetricThrottles(label))
 		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99"), Label: jsii.String(name)}))
 	}
-	notify := nr.Functions.Notify
 	return awscloudwatch.NewDashboard(nr.Stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(name),
 		Widgets: &[]*[]awscloudwatch.IWidget{
@@ -180,8 +209,12 @@ func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwa
 				graph("Function duration p99 (ms)", durations...),
 			},
 			{
-				graph("Notify: stream iterator age (ms, max)", notify.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})),
-				graph("Notify dead letters (visible)", nr.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})),
+				graph("Stream iterator age (ms, max)",
+					iteratorAge(nr.Functions.Notify, &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String(FunctionNotify)}),
+					iteratorAge(nr.Functions.StartRelease, &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String(FunctionStartRelease)})),
+				graph("Dead letters (visible)",
+					nr.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("NotifyFailures")}),
+					nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("StartReleaseFailures")})),
 				graph("Release workflow duration p99 (ms)", sm.MetricTime(p99)),
 			},
 		},

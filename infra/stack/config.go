@@ -6,9 +6,13 @@ import (
 	"numberrelease/shared/config"
 )
 
-// DefaultBuildDir is where `make build` writes the Lambda bundles
-// (<dir>/<function>/bootstrap), relative to the working directory.
+// DefaultBuildDir is where the CDK app and `make build` write the Lambda
+// bundles (<dir>/<function>/bootstrap), relative to the repository root.
 const DefaultBuildDir = "build"
+
+// LambdaGOARCH is the architecture the bundles are built for: the functions'
+// (awslambda.Architecture_ARM_64, newGoFunction).
+const LambdaGOARCH = "arm64"
 
 // Config is what the stack is built from: the stage's settings (cdk.json's
 // "stages", shared/config, which the local harness reads too) and where the

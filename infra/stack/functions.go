@@ -78,8 +78,8 @@ func checkBundles(dir string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("lambda bundles missing: %s; run `make build` first (it builds every functions/<name>/main.go), "+
-			"or point the app at other bundles with -c buildDir=DIR (make synth BUILD_DIR=DIR)",
+		return fmt.Errorf("lambda bundles missing: %s; the CDK app (go run ./infra) builds them before it synthesizes, "+
+			"`make build` builds them alone (infra/lambdabuild, every functions/<name>/main.go)",
 			strings.Join(missing, ", "))
 	}
 	return nil
@@ -114,7 +114,7 @@ func newGoFunction(scope constructs.Construct, name string, cfg Config, o functi
 	props := &awslambda.FunctionProps{
 		Description:  jsii.String("Number Release (" + cfg.Stage + "): " + name),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
+		Architecture: awslambda.Architecture_ARM_64(), // LambdaGOARCH
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.buildDir(), name)), nil),
 		MemorySize:   jsii.Number(256),
@@ -245,7 +245,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	notify := newGoFunction(nr.Stack, FunctionNotify, cfg, functionOptions{timeout: seconds(30), env: map[string]*string{
 		"EVENT_BUS_NAME": nr.Bus.EventBusName(),
 	}})
-	nr.NotifyDLQ = newNotifyDLQ(nr.Stack)
+	nr.NotifyDLQ = newNotifyDLQ(nr.Stack, cfg)
 	notify.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
 		BatchSize:               jsii.Number(100),
@@ -266,7 +266,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	start := newGoFunction(nr.Stack, FunctionStartRelease, cfg, functionOptions{timeout: seconds(60), env: map[string]*string{
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
 	}})
-	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures")
+	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures", cfg)
 	start.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
 		BatchSize:               jsii.Number(100),

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"numberrelease/infra/jsiienv"
 	"numberrelease/shared/config"
 )
 
@@ -21,6 +22,7 @@ import (
 var testBuildDir string
 
 func TestMain(m *testing.M) {
+	jsiienv.SilenceEndOfLifeNode()
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "numberrelease-build-")
 		if err != nil {

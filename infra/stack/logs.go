@@ -20,7 +20,9 @@ var retentionByDays = map[int]awslogs.RetentionDays{
 }
 
 // newLogGroup declares a log group with the stage's retention, kept on
-// deletion in production. name may be nil (CloudFormation names it).
+// deletion in production. name is nil (CloudFormation names it) unless a
+// service dictates the name; a fixed name on a kept log group would stop
+// the stack from being created again (TestRetainedResourcesHaveNoFixedNames).
 func newLogGroup(scope constructs.Construct, id string, name *string, cfg Config) awslogs.LogGroup {
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
 		LogGroupName:  name,

@@ -13,21 +13,27 @@ import (
 	"numberrelease/shared/notify"
 )
 
-// newZoomSecret declares the Zoom credentials secret. No credential is in the
-// code or the template: the stack creates the secret with empty client fields
-// and a random webhook token (so no webhook verifies until it is set), and
-// operators store the real JSON with `aws secretsmanager put-secret-value`
-// (see the ZoomSecretArn output).
+// zoomSecretPlaceholder is the Zoom secret's value when the stack creates
+// it: the JSON members the functions read, all empty, and no credential.
+// Operators put the real values with `aws secretsmanager put-secret-value`
+// (the ZoomSecretArn output, docs/DEPLOY.md), and no later deploy touches
+// them: CloudFormation writes SecretString again only when the template's
+// value changes. So this string must NEVER change (not even its spacing or
+// member order), and the secret must never go back to GenerateSecretString,
+// whose settings, once changed, make CloudFormation generate a new value:
+// either would overwrite the operators' Zoom credentials on the next deploy.
+// Until the real values are there, release-tasks fails with Zoom
+// BadCredentials ("no client ID and client secret") and the webhook answers
+// 503, logging that "webhook_secret_token" is empty.
+const zoomSecretPlaceholder = `{"client_id":"","client_secret":"","webhook_secret_token":""}`
+
+// newZoomSecret declares the Zoom credentials secret with the placeholder.
 func newZoomSecret(scope constructs.Construct, cfg Config) awssecretsmanager.Secret {
 	return awssecretsmanager.NewSecret(scope, jsii.String("ZoomCredentials"), &awssecretsmanager.SecretProps{
 		Description: jsii.String("Number Release (" + cfg.Stage + `): Zoom Server-to-Server OAuth app and webhook secret, JSON {"client_id","client_secret","webhook_secret_token"}`),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			SecretStringTemplate: jsii.String(`{"client_id":"","client_secret":""}`),
-			GenerateStringKey:    jsii.String("webhook_secret_token"),
-			ExcludePunctuation:   jsii.Bool(true),
-			PasswordLength:       jsii.Number(32),
-		},
-		RemovalPolicy: removalPolicy(cfg),
+		// Not a secret: the credential-free placeholder (see above).
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(zoomSecretPlaceholder)),
+		RemovalPolicy:     removalPolicy(cfg),
 	})
 }
 
@@ -147,16 +153,19 @@ func routeEvents(st awscdk.Stack, cfg Config, bus awsevents.EventBus) EventRouti
 
 // newNotifyDLQ declares where the notify function's failed stream records go
 // once their retries are exhausted, so no notification is dropped silently.
-func newNotifyDLQ(scope constructs.Construct) awssqs.Queue {
-	return newDeadLetterQueue(scope, "NotifyFailures")
+func newNotifyDLQ(scope constructs.Construct, cfg Config) awssqs.Queue {
+	return newDeadLetterQueue(scope, "NotifyFailures", cfg)
 }
 
 // newDeadLetterQueue declares an on-failure destination of a stream event
-// source: the records a function gave up on wait there for two weeks.
-func newDeadLetterQueue(scope constructs.Construct, id string) awssqs.Queue {
+// source: the records a function gave up on wait there for two weeks. Like
+// the table, production keeps the queue (and what waits in it) when the
+// stack or the queue is deleted; CloudFormation names it.
+func newDeadLetterQueue(scope constructs.Construct, id string, cfg Config) awssqs.Queue {
 	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
+		RemovalPolicy:   removalPolicy(cfg),
 	})
 }

@@ -32,6 +32,8 @@ var wantAlarms = map[string][3]string{
 	"notify-throttles":            {"AWS/Lambda", "Throttles", "Sum"},
 	"reconcile-errors":            {"AWS/Lambda", "Errors", "Sum"},
 	"reconcile-throttles":         {"AWS/Lambda", "Throttles", "Sum"},
+	"notify-iterator-age":         {"AWS/Lambda", "IteratorAge", "Maximum"},
+	"start-release-iterator-age":  {"AWS/Lambda", "IteratorAge", "Maximum"},
 }
 
 func TestAlarms(t *testing.T) {
@@ -51,10 +53,14 @@ func TestAlarms(t *testing.T) {
 			if a["Namespace"] != want[0] || a["MetricName"] != want[1] || a["Statistic"] != want[2] {
 				t.Errorf("metric %v/%v (%v), want %v", a["Namespace"], a["MetricName"], a["Statistic"], want)
 			}
-			if a["Threshold"] != float64(1) || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+			threshold := float64(1)
+			if strings.HasSuffix(name, "-iterator-age") {
+				threshold = 3_600_000 // an hour behind, in ms; stream records expire after 24 h
+			}
+			if a["Threshold"] != threshold || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
 				a["Period"] != float64(300) || a["TreatMissingData"] != "notBreaching" {
-				t.Errorf("alarm %v >= %v per %vs (missing data %v), want >= 1 per 300s, notBreaching",
-					a["ComparisonOperator"], a["Threshold"], a["Period"], a["TreatMissingData"])
+				t.Errorf("alarm %v >= %v per %vs (missing data %v), want >= %v per 300s, notBreaching",
+					a["ComparisonOperator"], a["Threshold"], a["Period"], a["TreatMissingData"], threshold)
 			}
 			periods := float64(1)
 			switch name {
@@ -76,9 +82,14 @@ func TestAlarms(t *testing.T) {
 			}
 		})
 	}
-	// Each function's alarms watch that function.
+	// Each function's alarms watch that function; both stream readers have
+	// an iterator age alarm.
 	for _, name := range FunctionNames() {
-		for _, kind := range []string{"-errors", "-throttles"} {
+		kinds := []string{"-errors", "-throttles"}
+		if name == FunctionNotify || name == FunctionStartRelease {
+			kinds = append(kinds, "-iterator-age")
+		}
+		for _, kind := range kinds {
 			dims := jsonString(t, alarms[name+kind]["Dimensions"])
 			if !strings.Contains(dims, `"Ref":"`+s.functionID(t, name)+`"`) {
 				t.Errorf("%s%s watches %s", name, kind, dims)
@@ -101,13 +112,15 @@ func TestAlarmTopicIsEncryptedAndReachable(t *testing.T) {
 		"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{key, "Arn"}},
 	})
 	cloudwatch := map[string]any{"Service": "cloudwatch.amazonaws.com"}
+	// The statement AWS documents for services publishing to an encrypted
+	// topic, exactly: no condition the KMS request may not carry.
 	s.tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
 		"EnableKeyRotation": true,
 		"KeyPolicy": assertions.Match_ObjectLike(&map[string]any{
-			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-				"Effect": "Allow", "Principal": cloudwatch,
-				"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
-			})}),
+			"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+				"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": cloudwatch,
+				"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
+			}}),
 		}),
 	})
 	s.tmpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]any{
@@ -149,6 +162,12 @@ func TestDashboardShowsEveryAlarm(t *testing.T) {
 		for id := range s.ofType("AWS::CloudWatch::Alarm") {
 			if !strings.Contains(body, id) {
 				t.Errorf("the dashboard does not show alarm %s", id)
+			}
+		}
+		// Both stream readers' lag is graphed.
+		for _, fn := range []string{FunctionNotify, FunctionStartRelease} {
+			if !strings.Contains(body, `IteratorAge\",\"FunctionName\",\"",{"Ref":"`+s.functionID(t, fn)+`"}`) {
+				t.Errorf("the dashboard does not graph the %s function's IteratorAge", fn)
 			}
 		}
 	}

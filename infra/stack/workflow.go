@@ -20,9 +20,16 @@ func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction) (aw
 	if err != nil {
 		return nil, fmt.Errorf("release state machine: %w", err)
 	}
-	// The /aws/vendedlogs/ prefix keeps Step Functions from adding this log
-	// group to the account's size-limited CloudWatch Logs resource policy.
-	logs := newLogGroup(st, "ReleaseWorkflowLogs", jsii.String("/aws/vendedlogs/states/"+*st.StackName()+"-release"), cfg)
+	// CloudFormation names the log group (NumberRelease-<stage>-ReleaseWorkflowLogs…):
+	// a fixed name on a log group that production keeps after the stack is
+	// deleted would make re-creating the stack fail with "already exists".
+	// The cost: Step Functions adds a log group outside /aws/vendedlogs/ to
+	// the account's CloudWatch Logs resource policy for log delivery, which
+	// is limited to 5120 characters (Step Functions developer guide,
+	// "Avoiding Amazon CloudWatch Logs resource policy size restrictions",
+	// https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html); one
+	// log group per stack takes about 100 of them (docs/DEPLOY.md).
+	logs := newLogGroup(st, "ReleaseWorkflowLogs", nil, cfg)
 	return awsstepfunctions.NewStateMachine(st, jsii.String("ReleaseWorkflow"), &awsstepfunctions.StateMachineProps{
 		Comment:          jsii.String("Number Release (" + cfg.Stage + "): check Zoom, wait for the unassign, release"),
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(def)),
