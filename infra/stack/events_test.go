@@ -96,7 +96,7 @@ func TestCatchAllRuleToEventLog(t *testing.T) {
 			groups := s.ofType("AWS::Logs::LogGroup")
 			var logID string
 			for id, props := range groups {
-				if props["LogGroupName"] == "/aws/events/number-release-"+cfg.Stage {
+				if name := jsonString(t, props["LogGroupName"]); strings.Contains(name, `"/aws/events/number-release-`+cfg.Stage+`-"`) && strings.Contains(name, "AWS::StackId") {
 					logID = id
 					if props["RetentionInDays"] != float64(cfg.LogRetentionDays) {
 						t.Errorf("event log retention %v, want %d", props["RetentionInDays"], cfg.LogRetentionDays)
@@ -104,7 +104,7 @@ func TestCatchAllRuleToEventLog(t *testing.T) {
 				}
 			}
 			if logID == "" {
-				t.Fatalf("no log group /aws/events/number-release-%s", cfg.Stage)
+				t.Fatalf("no log group /aws/events/number-release-%s-<stack id>", cfg.Stage)
 			}
 			var catchAll []string
 			for id, props := range rulesOnBus(t, s) {

@@ -72,13 +72,20 @@ func routeEvents(st awscdk.Stack, cfg Config, bus awsevents.EventBus) EventRouti
 		EventPattern:   &awsevents.EventPattern{Source: jsii.Strings(notify.Source)},
 		Retention:      awscdk.Duration_Days(jsii.Number(cfg.EventArchiveDays)),
 	})
-	r.DeliveryDLQ = newDeadLetterQueue(st, "EventDeliveryFailures")
+	r.DeliveryDLQ = newDeadLetterQueue(st, "EventDeliveryFailures", cfg)
 	var rules []awsevents.CfnRule
 
 	// The catch-all rule: every event, whoever it is for, into the event
 	// log. EventBridge writes to a log group under the group's resource
 	// policy (not a role).
-	r.Log = newLogGroup(st, "BusEventLog", jsii.String("/aws/events/number-release-"+cfg.Stage), cfg)
+	// EventBridge writes only to log groups under /aws/events/. The name
+	// ends in the first part of the stack's id, so a prod group kept after
+	// the stack is deleted never collides with the next stack's.
+	stackGUID := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), st.StackId(), nil))
+	r.Log = newLogGroup(st, "BusEventLog", awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("/aws/events/number-release-" + cfg.Stage + "-"),
+		awscdk.Fn_Select(jsii.Number(0), awscdk.Fn_Split(jsii.String("-"), stackGUID, nil)),
+	}), cfg)
 	awslogs.NewResourcePolicy(st, jsii.String("BusEventLogPolicy"), &awslogs.ResourcePolicyProps{
 		ResourcePolicyName: jsii.String("number-release-" + cfg.Stage + "-events"),
 		PolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
