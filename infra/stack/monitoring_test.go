@@ -184,7 +184,7 @@ func TestReleaseTasksConcurrency(t *testing.T) {
 	}
 
 	reserved := dev
-	reserved.ReleaseTasksReservedConcurrency = 5
+	reserved.ReleaseTasksReservedConcurrency, reserved.AccountConcurrencyQuota = 5, 1000
 	s := synthStack(t, reserved)
 	for _, name := range FunctionNames() {
 		props := s.resources[s.functionID(t, name)]["Properties"].(map[string]any)

@@ -21,7 +21,7 @@ const CDKFile = "cdk.json"
 // differs between deployments. cdk.json's context "stages" holds one entry
 // per stage; the CDK app (infra/stack) builds the stack from it, and the
 // local harness reads the same entries (LoadStageFile), so a setting such
-// as release-tasks' reserved concurrency has one source for both. The field
+// as release-tasks' concurrency cap has one source for both. The field
 // names of the JSON are a deployed contract: cdk.json files in use carry
 // them.
 type StageConfig struct {
@@ -49,7 +49,8 @@ type StageConfig struct {
 	// concurrent executions for release-tasks (opt-in; default 0, none).
 	// Lambda keeps 100 of an account's concurrency unreserved, so the
 	// deploy then fails unless the account's quota is at least 100 plus
-	// this (docs/DEPLOY.md).
+	// this (docs/DEPLOY.md); Validate refuses a reservation the stage's
+	// AccountConcurrencyQuota cannot hold.
 	ReleaseTasksReservedConcurrency int `json:"releaseTasksReservedConcurrency"`
 	// AccountConcurrencyQuota is the account's Lambda concurrency quota the
 	// stage is sized for (10 on a new account). AWS enforces the real one;
@@ -315,6 +316,10 @@ func (c StageConfig) Validate() error {
 	}
 	if c.ReleaseTasksReservedConcurrency < 0 {
 		bad("releaseTasksReservedConcurrency %d: want 0 (none, the default) or more", c.ReleaseTasksReservedConcurrency)
+	} else if r := c.ReleaseTasksReservedConcurrency; r > 0 && c.AccountConcurrencyQuota < unreservedMinimum+r {
+		bad("releaseTasksReservedConcurrency %d needs an account concurrency quota of at least %d (Lambda keeps %d unreserved), "+
+			"but accountConcurrencyQuota is %d: remove the reservation, or raise the account's quota and set accountConcurrencyQuota to it",
+			r, unreservedMinimum+r, unreservedMinimum, c.AccountConcurrencyQuota)
 	}
 	if c.AccountConcurrencyQuota < 1 {
 		bad("accountConcurrencyQuota %d: want at least 1 (10 on a new account)", c.AccountConcurrencyQuota)
@@ -351,6 +356,10 @@ func (c StageConfig) Validate() error {
 	errs = append(errs, validateEventTargets(c.EventTargets)...)
 	return errors.Join(errs...)
 }
+
+// unreservedMinimum is the concurrency Lambda keeps unreserved in every
+// account: a reservation that leaves less fails to deploy.
+const unreservedMinimum = 100
 
 // MaxReleaseTasksConcurrency bounds releaseTasksConcurrency (and
 // RELEASE_TASKS_CONCURRENCY): a refused acquisition tries every slot once.

@@ -134,9 +134,6 @@ func New(cfg Config) (*Semaphore, error) {
 	return s, nil
 }
 
-// Size returns N.
-func (s *Semaphore) Size() int { return s.size }
-
 // Acquire takes a free slot (or one whose lease has ended) and returns the
 // function that releases it. It does not wait: when every slot is leased
 // it returns an error wrapping ErrBusy; a table error is returned wrapped.
