@@ -19,7 +19,7 @@ import (
 )
 
 // msgThrottled is the Lambda front's (shared/harness/lambdafront) debug record of a
-// synchronous invoke refused over the function's concurrency cap, answered
+// synchronous invoke refused over the account's concurrency quota, answered
 // 429 TooManyRequestsException.
 const msgThrottled = "lambda invoke throttled"
 

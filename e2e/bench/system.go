@@ -51,7 +51,7 @@ type sysOptions struct {
 }
 
 // startSystem starts the local system with devstack's defaults (Zoom Pro
-// limits, demo tenants, the dev stage's release-tasks concurrency cap, the
+// limits, demo tenants, the dev stage's concurrency caps, the
 // reconciler's schedule) on a free port. Its logger is also the default
 // logger until close: shared/zoom logs its retries there.
 func startSystem(ctx context.Context, opts sysOptions) (*system, error) {

@@ -76,9 +76,9 @@ type throughputResult struct {
 	// Zoom simulator: Medium calls admitted, most in one second, 429s.
 	zoomMedium, zoomPeak, zoom429 int
 	// lambda429 is the release-tasks invokes the Lambda front refused over
-	// the concurrency cap (429 TooManyRequestsException).
+	// the account's concurrency quota (429 TooManyRequestsException).
 	lambda429  int
-	capacity   int // the cap
+	capacity   int // the front's cap: the dev stage's account quota
 	executions map[sfntypes.ExecutionStatus]int
 	// history sums the executions' histories (read after the run).
 	history historyTotals
@@ -157,7 +157,7 @@ func runBulk(hog int) *throughputResult {
 		return x
 	}
 	defer sys.close()
-	x.capacity = sys.stack.ReleaseTasksConcurrency
+	x.capacity = sys.stack.AccountConcurrency
 	x.err = sys.releaseBulk(ctx, x)
 	x.lambda429 = sys.logs.count(msgThrottled)
 	x.logRows = sys.logs.rows(slog.LevelDebug)
@@ -492,7 +492,7 @@ func (r *report) mdThroughput(w printer) {
 		return
 	}
 	first := r.bulk[0]
-	w("Each run starts a fresh local system as `make run` does (`shared/harness/devstack` with its defaults: moto with real Step Functions executions, the project's handlers in-process, release-tasks capped at the dev stage's %d concurrent invocations, the workflow started from the table's stream by the starter, the reconciler every %s, the Zoom simulator enforcing Zoom's Pro limits, %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every approved number is in one of them (giving up when none has settled for %s, or after %d× the Zoom bound), then waits for the executions to end and reads every number's status.",
+	w("Each run starts a fresh local system as `make run` does (`shared/harness/devstack` with its defaults: moto with real Step Functions executions, the project's handlers in-process, the Lambda front refusing invocations over the dev stage's account concurrency quota of %d (release-tasks' Zoom work is capped by its lease semaphore at the stage's releaseTasksConcurrency), the workflow started from the table's stream by the starter, the reconciler every %s, the Zoom simulator enforcing Zoom's Pro limits, %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every approved number is in one of them (giving up when none has settled for %s, or after %d× the Zoom bound), then waits for the executions to end and reads every number's status.",
 		first.capacity, devstack.Defaults().ReconcileEvery, first.medium, bulkNumbers, bulkCustomer, bulkProvider, bulkNumbers/bulkPerCall, bulkPerCall, bulkNumbers/bulkPerCall, bulkPerCall, stallLimit, settleFactor)
 	w("")
 	w("The second run is the same beside a CPU hog: %d processes `%s` (one per CPU, `runtime.NumCPU()`), started by the bench just before the provider's first request and killed (by their process ids, also on error or a signal) once the executions have ended; they compete with the system for this machine's %s CPUs at the same priority.", hogProcs(), hogCommand, r.nproc)
@@ -590,7 +590,7 @@ func (r *report) mdThroughput(w printer) {
 	})
 	row("peak Medium calls in one second", func(x *throughputResult) string { return fmt.Sprintf("%d (limit %d)", x.zoomPeak, x.medium) })
 	row("answered 429 by the Zoom simulator", func(x *throughputResult) string { return fmt.Sprint(x.zoom429) })
-	row(fmt.Sprintf("release-tasks invokes refused 429 by the Lambda front (cap %d)", first.capacity), func(x *throughputResult) string { return fmt.Sprint(x.lambda429) })
+	row(fmt.Sprintf("release-tasks invokes refused 429 by the Lambda front (account quota %d)", first.capacity), func(x *throughputResult) string { return fmt.Sprint(x.lambda429) })
 	row("release-tasks invocations (check, release, triage, fail, …)", func(x *throughputResult) string { return invokeCounts(x.calls.Invokes) })
 	row(fmt.Sprintf("**billed state transitions per number** (states entered + retries; minimum %d)", minStates(0)), func(x *throughputResult) string {
 		h := x.history
@@ -642,7 +642,7 @@ func (r *report) mdThroughput(w printer) {
 		mdBulkCalls(w, x.calls, bulkNumbers)
 		x.mdBulkCauses(w)
 	}
-	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). Beyond it, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, and an invoke over the concurrency cap is refused with `Lambda.TooManyRequestsException`; the state machine retries both with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
+	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). Beyond it, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a check or release that finds every release-tasks slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
 		first.medium, ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
 	w("")
 }
@@ -701,7 +701,7 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	if len(failures) > 0 {
 		retried = "each one beyond that is a task that ran, failed and was retried, reading the number again (task failures logged: " + invokeCounts(failures) + ")"
 	}
-	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the cap of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
+	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the account's quota of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
 		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
 	w("")
 	if x.invokeTime > 0 && x.capacity > 0 {
@@ -719,7 +719,7 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 			}
 		}
 		billed := float64(h.entered+h.retries) / float64(h.executions)
-		w("Billed state transitions: the executions entered %.2f states per number (the straight path is %d) and made %.1f task attempts per number beyond one per Task state entered, the retries: the invokes the Lambda front refused (%d in all) and the tasks that failed and were retried (%d logged). AWS bills each retry as a state transition, so this run would be billed %.1f transitions per number, %.1f× the design's minimum; on AWS the same cap (the stage's reserved concurrency) answers Step Functions the same 429s when more executions want release-tasks than it allows.",
+		w("Billed state transitions: the executions entered %.2f states per number (the straight path is %d) and made %.1f task attempts per number beyond one per Task state entered, the retries: the invokes the Lambda front refused (%d in all) and the tasks that failed and were retried (%d logged). AWS bills each retry as a state transition, so this run would be billed %.1f transitions per number, %.1f× the design's minimum; on AWS the account's concurrency quota answers Step Functions the same 429s when more invocations run at once than it allows.",
 			float64(h.entered)/float64(h.executions), minStates(0), float64(h.retries)/float64(h.executions), x.lambda429, failed, billed, billed/float64(minStates(0)))
 		w("")
 	}

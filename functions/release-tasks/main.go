@@ -3,11 +3,15 @@
 // only wires; the logic lives in shared/tasks (the actions), shared/zoom
 // (the Zoom Phone API) and shared/ratelimit (pacing within Zoom's
 // per-second limits, shared by all concurrent invocations through the
-// table); shared/config reads the environment. It starts the successor
-// execution of a long wait (the ContinueAsNew state) through Step Functions.
+// table) and shared/slots (the cap on how many invocations work with Zoom
+// at once, a lease semaphore in the same table); shared/config reads the
+// environment. It starts the successor execution of a long wait (the
+// ContinueAsNew state) through Step Functions.
 //
 // Required environment: TABLE_NAME, ZOOM_SECRET_ARN, ZOOM_API_BASE,
-// ZOOM_OAUTH_URL, RECHECK_SECONDS, MAX_WAIT_SECONDS. Optional:
+// ZOOM_OAUTH_URL, RECHECK_SECONDS, MAX_WAIT_SECONDS,
+// RELEASE_TASKS_CONCURRENCY (1–1000: the most invocations doing Zoom work
+// at once; the stage's releaseTasksConcurrency). Optional:
 // RELEASE_MODE (customer | carrier; default customer), CARRIER_CODE (the
 // carrier's Provider Exchange code; required in carrier mode, 0 or empty
 // otherwise),
@@ -32,6 +36,7 @@ import (
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/secrets"
+	"numberrelease/shared/slots"
 	"numberrelease/shared/store"
 	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
@@ -44,7 +49,12 @@ const secretTTL = 10 * time.Minute
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME", "ZOOM_SECRET_ARN", "ZOOM_API_BASE", "ZOOM_OAUTH_URL", "RECHECK_SECONDS", "MAX_WAIT_SECONDS")
+		vars, err := config.Require("TABLE_NAME", "ZOOM_SECRET_ARN", "ZOOM_API_BASE", "ZOOM_OAUTH_URL", "RECHECK_SECONDS", "MAX_WAIT_SECONDS",
+			"RELEASE_TASKS_CONCURRENCY")
+		if err != nil {
+			return nil, err
+		}
+		concurrency, err := config.Concurrency(vars, "RELEASE_TASKS_CONCURRENCY")
 		if err != nil {
 			return nil, err
 		}
@@ -68,12 +78,17 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		ddb := dynamodb.NewFromConfig(awsCfg)
+		sem, err := slots.New(slots.Config{Client: ddb, Table: vars["TABLE_NAME"], Name: tasks.SlotsName, Size: concurrency,
+			Lease: config.ReleaseTasksSlotLease})
+		if err != nil {
+			return nil, err
+		}
 		cfg := tasks.Config{Recheck: recheck, MaxWait: maxWait, Mode: rel.Mode, CarrierCode: rel.CarrierCode,
-			RetryBudget: budget, RetryPause: pause}
+			RetryBudget: budget, RetryPause: pause, Slots: sem}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		ddb := dynamodb.NewFromConfig(awsCfg)
 		limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: ddb, Table: vars["TABLE_NAME"], Limits: rel.Limits})
 		if err != nil {
 			return nil, err
@@ -92,7 +107,8 @@ func main() {
 				return m["client_id"], m["client_secret"], nil
 			},
 		}
-		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String())
+		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String(),
+			"concurrency", concurrency)
 		// The ContinueAsNew state names its own state machine in its payload,
 		// so the function needs no STATE_MACHINE_ARN (the state machine
 		// already refers to the function).

@@ -132,11 +132,16 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 		specs = append(specs, errs)
 		throttles := alarmSpec{id + "Throttles", name + "-throttles", fn.MetricThrottles(sum), 1, 1,
 			"The " + name + " function was throttled: the account's Lambda concurrency is exhausted."}
-		if name == FunctionReleaseTasks && cfg.ReleaseTasksReservedConcurrency > 0 {
-			// Throttling is how the reservation protects Zoom, and the state
-			// machine retries it; only throttling that lasts is a problem.
+		if name == FunctionReleaseTasks {
+			// The state machine retries Lambda's throttling of its tasks (up
+			// to the overall deadline): during a burst of approvals on a
+			// small account short throttling is expected; only throttling
+			// that lasts is news.
 			throttles.periods = 2
-			throttles.description = "release-tasks stayed throttled for 10 minutes: its reserved concurrency is too small for the approvals in flight, and executions start failing once their Lambda retries run out."
+			throttles.description = "release-tasks stayed throttled for 10 minutes: the account's Lambda concurrency (shared by every function; no reservation) is exhausted, so the API may be refused too. Releases wait and are retried; raise the account's concurrency quota or lower releaseTasksConcurrency."
+			if cfg.ReleaseTasksReservedConcurrency > 0 {
+				throttles.description = "release-tasks stayed throttled for 10 minutes: its reserved concurrency (releaseTasksReservedConcurrency) is smaller than the invocations in flight. Releases wait and are retried; raise the reservation or remove it."
+			}
 		}
 		specs = append(specs, throttles)
 	}

@@ -106,8 +106,9 @@ func TestCdkJSONStages(t *testing.T) {
 			if settings.Production != (name == "prod") {
 				t.Errorf("production = %v", settings.Production)
 			}
-			if name != "local" && settings.ReleaseTasksReservedConcurrency != 10 {
-				t.Errorf("releaseTasksReservedConcurrency = %d, want 10", settings.ReleaseTasksReservedConcurrency)
+			if settings.ReleaseTasksConcurrency != 10 || settings.ReleaseTasksReservedConcurrency != 0 || settings.AccountConcurrencyQuota != 10 {
+				t.Errorf("releaseTasksConcurrency %d, releaseTasksReservedConcurrency %d, accountConcurrencyQuota %d; want 10, 0 (none), 10 (a new account's)",
+					settings.ReleaseTasksConcurrency, settings.ReleaseTasksReservedConcurrency, settings.AccountConcurrencyQuota)
 			}
 		})
 	}

@@ -90,7 +90,8 @@ type functionOptions struct {
 	timeout awscdk.Duration
 	env     map[string]*string
 	// reservedConcurrency, when above 0, reserves (and caps) the function's
-	// concurrent executions.
+	// concurrent executions (opt-in only: the account's quota must then be
+	// at least 100 plus it).
 	reservedConcurrency int
 }
 
@@ -157,38 +158,44 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 
 	// release-tasks is the only caller of Zoom. Zoom's rate limits are per
 	// Zoom account (all of a customer's apps share them), not per caller,
-	// so a 500-number approval must not become 500 concurrent Zoom calls:
-	// the reservation caps the concurrency (and guarantees it, so a busy API
-	// cannot starve the workflow); shared/ratelimit paces the calls within
-	// it. Invocations over the cap fail with Lambda.TooManyRequestsException,
-	// which the state machine retries (shared/workflow/release.asl.json):
-	// the cap is safe only while those retries outlast a burst of approvals
-	// (docs/OPERATIONS.md, release-tasks-throttles).
+	// so a 500-number approval must not become 500 concurrent Zoom calls,
+	// nor 500 invocations waiting for the rate limiter and eating the
+	// account's concurrency. A lease semaphore in the table (shared/slots,
+	// RELEASE_TASKS_CONCURRENCY slots) caps the invocations doing Zoom work;
+	// the others answer Tasks.Busy at once, which the state machine retries
+	// like Zoom's throttling (shared/workflow/release.asl.json).
+	// shared/ratelimit paces the calls within the cap. No concurrency is
+	// reserved unless the stage opts in (releaseTasksReservedConcurrency):
+	// a reservation fails to deploy on an account whose quota is under
+	// 100 plus the reservation.
 	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, functionOptions{
-		timeout: seconds(30),
+		timeout: seconds(config.ReleaseTasksTimeout.Seconds()),
 		env: map[string]*string{
-			"TABLE_NAME":           table.TableName(),
-			"ZOOM_SECRET_ARN":      secret.SecretArn(),
-			"ZOOM_API_BASE":        p.ZoomAPIBase.ValueAsString(),
-			"ZOOM_OAUTH_URL":       p.ZoomOAuthURL.ValueAsString(),
-			"RECHECK_SECONDS":      p.RecheckSeconds.ValueAsString(),
-			"MAX_WAIT_SECONDS":     p.MaxWaitSeconds.ValueAsString(),
-			"RETRY_BUDGET_SECONDS": p.RetryBudgetSeconds.ValueAsString(),
-			"RELEASE_MODE":         jsii.String(cfg.ReleaseMode),
-			"CARRIER_CODE":         jsii.String(strconv.Itoa(cfg.CarrierCode)),
-			"ZOOM_RATE_LIMITS":     jsii.String(cfg.ZoomRateLimits),
+			"TABLE_NAME":                table.TableName(),
+			"ZOOM_SECRET_ARN":           secret.SecretArn(),
+			"ZOOM_API_BASE":             p.ZoomAPIBase.ValueAsString(),
+			"ZOOM_OAUTH_URL":            p.ZoomOAuthURL.ValueAsString(),
+			"RECHECK_SECONDS":           p.RecheckSeconds.ValueAsString(),
+			"MAX_WAIT_SECONDS":          p.MaxWaitSeconds.ValueAsString(),
+			"RETRY_BUDGET_SECONDS":      p.RetryBudgetSeconds.ValueAsString(),
+			"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
+			"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
+			"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
+			"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
 		},
 		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
 	})
 	grantTable(tasks, table, true)
 	// The shared Zoom rate limiter (shared/ratelimit) counts calls per Zoom
-	// account and second with UpdateItem ADD, on its own items only
-	// (partition key "RATE#<account>#<label>").
+	// account and second with UpdateItem ADD, and the concurrency cap
+	// (shared/slots) leases its slots with conditional UpdateItems, each on
+	// its own items only (partition keys "RATE#<account>#<label>" and
+	// "SLOT#release-tasks").
 	tasks.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, slotKeys}},
 		},
 	}))
 	secret.GrantRead(tasks, nil)
@@ -285,16 +292,20 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	return nil
 }
 
-// rateLimitKeys are the partition keys of shared/ratelimit's counters.
-const rateLimitKeys = "RATE#*"
+// rateLimitKeys are the partition keys of shared/ratelimit's counters,
+// slotKeys those of shared/slots' semaphores.
+const (
+	rateLimitKeys = "RATE#*"
+	slotKeys      = "SLOT#*"
+)
 
 // grantTable lets fn make the DynamoDB calls of shared/store, and no other:
 // GetItem, BatchGetItem and Query on the table, Query on each of its
 // indexes (named, not index/*), and with write, PutItem (the store writes
 // only Puts, alone or inside TransactWriteItems, whose Puts IAM authorizes
 // as PutItem). No Scan, UpdateItem, DeleteItem or BatchWriteItem (only the
-// local runner seeds tenants in batches; release-tasks' rate limiter gets
-// UpdateItem on its own keys separately). A store change that calls
+// local runner seeds tenants in batches; release-tasks' rate limiter and
+// concurrency cap get UpdateItem on their own keys separately). A store change that calls
 // something else must be granted here: the emulator does not enforce IAM.
 func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
 	actions := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}

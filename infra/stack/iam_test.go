@@ -132,9 +132,10 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			continue
 		}
 		if slices.Equal(st.actions, []string{"dynamodb:UpdateItem"}) {
-			// The Zoom rate limiter's counters, and nothing else.
-			if got := jsonString(t, st.raw["Condition"]); got != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}` {
-				t.Errorf("policy %s: UpdateItem with condition %s, want the rate limiter's keys only", st.policy, got)
+			// The Zoom rate limiter's counters and the concurrency cap's
+			// slots, and nothing else.
+			if got := jsonString(t, st.raw["Condition"]); got != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*"]}}` {
+				t.Errorf("policy %s: UpdateItem with condition %s, want the rate limiter's and the slots' keys only", st.policy, got)
 			}
 			if !slices.Contains(st.roles, s.logicalID(t, s.stack.Functions.ReleaseTasks.Role())) || len(st.roles) != 1 {
 				t.Errorf("policy %s: UpdateItem for %v, want release-tasks only", st.policy, st.roles)

@@ -65,7 +65,7 @@ func TestAlarms(t *testing.T) {
 			periods := float64(1)
 			switch name {
 			case "release-tasks-throttles":
-				periods = 2 // throttling is how the reservation works; only lasting throttling alarms
+				periods = 2 // the workflow retries Lambda's throttling; only lasting throttling alarms
 			case "release-tasks-errors":
 				periods = 3 // handled outcomes are named errors too; only lasting errors alarm
 			}
@@ -173,29 +173,46 @@ func TestDashboardShowsEveryAlarm(t *testing.T) {
 	}
 }
 
-// release-tasks, the only caller of Zoom, runs at most the stage's reserved
-// concurrency; the other functions reserve nothing.
-func TestReleaseTasksReservedConcurrency(t *testing.T) {
-	s := synthStack(t, dev)
+// No function reserves concurrency in the dev and prod stacks (a
+// reservation fails to deploy on an account whose quota is under 100 plus
+// it); release-tasks gets its concurrency cap, enforced by its lease
+// semaphore, as RELEASE_TASKS_CONCURRENCY. The opt-in reservation still
+// reserves when a stage asks for it.
+func TestReleaseTasksConcurrency(t *testing.T) {
+	for _, stage := range []Config{dev, prod} {
+		t.Run(stage.Stage, func(t *testing.T) {
+			s := synthStack(t, stage)
+			for _, props := range s.ofType("AWS::Lambda::Function") {
+				if got, set := props["ReservedConcurrentExecutions"]; set {
+					t.Errorf("%v: ReservedConcurrentExecutions = %v, want none", props["Description"], got)
+				}
+			}
+			props := s.resources[s.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)
+			vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if got := vars["RELEASE_TASKS_CONCURRENCY"]; got != "10" {
+				t.Errorf("release-tasks RELEASE_TASKS_CONCURRENCY = %v, want \"10\"", got)
+			}
+		})
+	}
+	capped := dev
+	capped.ReleaseTasksConcurrency = 25
+	props := synthStack(t, capped)
+	vars := props.resources[props.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if got := vars["RELEASE_TASKS_CONCURRENCY"]; got != "25" {
+		t.Errorf("RELEASE_TASKS_CONCURRENCY = %v, want the stage's 25", got)
+	}
+
+	reserved := dev
+	reserved.ReleaseTasksReservedConcurrency, reserved.AccountConcurrencyQuota = 5, 1000
+	s := synthStack(t, reserved)
 	for _, name := range FunctionNames() {
 		props := s.resources[s.functionID(t, name)]["Properties"].(map[string]any)
 		got, set := props["ReservedConcurrentExecutions"]
 		switch {
-		case name == FunctionReleaseTasks && got != float64(10):
-			t.Errorf("%s: ReservedConcurrentExecutions = %v, want 10", name, got)
+		case name == FunctionReleaseTasks && got != float64(5):
+			t.Errorf("opt-in: %s ReservedConcurrentExecutions = %v, want 5", name, got)
 		case name != FunctionReleaseTasks && set:
-			t.Errorf("%s: ReservedConcurrentExecutions = %v, want none", name, got)
-		}
-	}
-	none := dev
-	none.ReleaseTasksReservedConcurrency = 0
-	synth(t, none).AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
-		"ReservedConcurrentExecutions": assertions.Match_Absent(),
-	})
-	// Lasting throttling is an alarm; a reservation of 0 has no special case.
-	for _, props := range synthStack(t, none).ofType("AWS::CloudWatch::Alarm") {
-		if props["AlarmName"] == "number-release-dev-release-tasks-throttles" && props["EvaluationPeriods"] != float64(1) {
-			t.Errorf("without a reservation, release-tasks throttles alarm after %v periods", props["EvaluationPeriods"])
+			t.Errorf("opt-in: %s ReservedConcurrentExecutions = %v, want none", name, got)
 		}
 	}
 }

@@ -15,10 +15,10 @@ import (
 )
 
 // nagVariants are the configurations cdk-nag must pass: the stages, an
-// emulator-like one (no reservation, no account role) and one with email.
+// emulator-like one (no account role) and one with email.
 func nagVariants() []Config {
 	local := dev
-	local.Stage, local.ReleaseTasksReservedConcurrency, local.APIGatewayCloudWatchRole = "local", 0, false
+	local.Stage, local.APIGatewayCloudWatchRole = "local", false
 	local.LogRetentionDays, local.RecheckSecondsMin = 1, 5
 	email := prod
 	email.AlarmEmail = "oncall@example.com"

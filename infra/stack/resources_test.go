@@ -72,7 +72,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
 			"RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
-		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro"}},
+		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "RELEASE_TASKS_CONCURRENCY": "10"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
 		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": ""}, nil},
 		{FunctionReconcile, map[string]string{

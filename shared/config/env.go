@@ -59,3 +59,14 @@ func PositiveInt(vars map[string]string, name string) (int, error) {
 	}
 	return n, nil
 }
+
+// Concurrency reads vars[name] as a concurrency cap: a whole number from 1
+// to MaxReleaseTasksConcurrency. The error names the variable.
+func Concurrency(vars map[string]string, name string) (int, error) {
+	v := strings.TrimSpace(vars[name])
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxReleaseTasksConcurrency {
+		return 0, fmt.Errorf("environment variable %s=%q is not a whole number from 1 to %d", name, v, MaxReleaseTasksConcurrency)
+	}
+	return n, nil
+}

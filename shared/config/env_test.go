@@ -95,3 +95,27 @@ func TestPositiveInt(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrency(t *testing.T) {
+	vars := map[string]string{"TEN": "10", "MAX": "1000", "OVER": "1001", "ZERO": "0", "WORD": "ten"}
+	tests := []struct {
+		name string
+		want int // 0 means an error
+	}{
+		{"TEN", 10}, {"MAX", 1000}, {"OVER", 0}, {"ZERO", 0}, {"WORD", 0}, {"MISSING", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Concurrency(vars, tt.name)
+			if tt.want == 0 {
+				if err == nil || !strings.Contains(err.Error(), tt.name) {
+					t.Fatalf("Concurrency = %d, %v; want an error naming %s", got, err, tt.name)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Concurrency = %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -21,7 +21,7 @@ const CDKFile = "cdk.json"
 // differs between deployments. cdk.json's context "stages" holds one entry
 // per stage; the CDK app (infra/stack) builds the stack from it, and the
 // local harness reads the same entries (LoadStageFile), so a setting such
-// as release-tasks' reserved concurrency has one source for both. The field
+// as release-tasks' concurrency cap has one source for both. The field
 // names of the JSON are a deployed contract: cdk.json files in use carry
 // them.
 type StageConfig struct {
@@ -38,11 +38,25 @@ type StageConfig struct {
 	// WorkflowLogLevel is the state machine's log level: ALL, ERROR, FATAL
 	// or OFF. Execution data (task tokens, numbers) is never logged.
 	WorkflowLogLevel string `json:"workflowLogLevel"`
-	// ReleaseTasksReservedConcurrency caps (and reserves) the concurrent
-	// executions of release-tasks, the only function calling Zoom; 0 means no
-	// reservation (the account's unreserved pool). The local Lambda front
-	// enforces the same cap.
+	// ReleaseTasksConcurrency is N, the most release-tasks invocations that
+	// work with Zoom at once (check, release): the size of the lease
+	// semaphore in the table (shared/slots), passed to the function as
+	// RELEASE_TASKS_CONCURRENCY; 1 to MaxReleaseTasksConcurrency. It needs
+	// no reserved Lambda concurrency, and the local system enforces it with
+	// the same code.
+	ReleaseTasksConcurrency int `json:"releaseTasksConcurrency"`
+	// ReleaseTasksReservedConcurrency, when above 0, also reserves that many
+	// concurrent executions for release-tasks (opt-in; default 0, none).
+	// Lambda keeps 100 of an account's concurrency unreserved, so the
+	// deploy then fails unless the account's quota is at least 100 plus
+	// this (docs/DEPLOY.md); Validate refuses a reservation the stage's
+	// AccountConcurrencyQuota cannot hold.
 	ReleaseTasksReservedConcurrency int `json:"releaseTasksReservedConcurrency"`
+	// AccountConcurrencyQuota is the account's Lambda concurrency quota the
+	// stage is sized for (10 on a new account). AWS enforces the real one;
+	// the local Lambda front enforces this value on all the functions it
+	// runs together, as Lambda does, answering 429 above it.
+	AccountConcurrencyQuota int `json:"accountConcurrencyQuota"`
 	// APIRateLimit (requests per second, steady) and APIBurstLimit are the
 	// API stage's default throttle. API Gateway applies it to each method
 	// on its own: every method has a token bucket of this size.
@@ -120,22 +134,23 @@ func (t EventTarget) Account() string {
 // override: production settings when production is true.
 func DefaultStage(name string, production bool) StageConfig {
 	c := StageConfig{
-		Stage:                           name,
-		Production:                      production,
-		LogRetentionDays:                30,
-		WorkflowLogLevel:                "ALL",
-		ReleaseTasksReservedConcurrency: 10,
-		APIRateLimit:                    50,
-		APIBurstLimit:                   100,
-		WebhookRateLimit:                20,
-		WebhookBurstLimit:               40,
-		TenantRateLimit:                 10,
-		TenantBurst:                     20,
-		APIGatewayCloudWatchRole:        true,
-		RecheckSecondsMin:               60,
-		ReleaseMode:                     string(domain.ModeCustomer),
-		ZoomRateLimits:                  "pro",
-		EventArchiveDays:                30,
+		Stage:                    name,
+		Production:               production,
+		LogRetentionDays:         30,
+		WorkflowLogLevel:         "ALL",
+		ReleaseTasksConcurrency:  10,
+		AccountConcurrencyQuota:  10,
+		APIRateLimit:             50,
+		APIBurstLimit:            100,
+		WebhookRateLimit:         20,
+		WebhookBurstLimit:        40,
+		TenantRateLimit:          10,
+		TenantBurst:              20,
+		APIGatewayCloudWatchRole: true,
+		RecheckSecondsMin:        60,
+		ReleaseMode:              string(domain.ModeCustomer),
+		ZoomRateLimits:           "pro",
+		EventArchiveDays:         30,
 	}
 	if production {
 		c.LogRetentionDays = 90
@@ -296,8 +311,18 @@ func (c StageConfig) Validate() error {
 	if !slices.Contains(logLevels, c.WorkflowLogLevel) {
 		bad("workflowLogLevel %q: want one of %v", c.WorkflowLogLevel, logLevels)
 	}
+	if c.ReleaseTasksConcurrency < 1 || c.ReleaseTasksConcurrency > MaxReleaseTasksConcurrency {
+		bad("releaseTasksConcurrency %d: want 1 to %d", c.ReleaseTasksConcurrency, MaxReleaseTasksConcurrency)
+	}
 	if c.ReleaseTasksReservedConcurrency < 0 {
-		bad("releaseTasksReservedConcurrency %d: want 0 (none) or more", c.ReleaseTasksReservedConcurrency)
+		bad("releaseTasksReservedConcurrency %d: want 0 (none, the default) or more", c.ReleaseTasksReservedConcurrency)
+	} else if r := c.ReleaseTasksReservedConcurrency; r > 0 && c.AccountConcurrencyQuota < unreservedMinimum+r {
+		bad("releaseTasksReservedConcurrency %d needs an account concurrency quota of at least %d (Lambda keeps %d unreserved), "+
+			"but accountConcurrencyQuota is %d: remove the reservation, or raise the account's quota and set accountConcurrencyQuota to it",
+			r, unreservedMinimum+r, unreservedMinimum, c.AccountConcurrencyQuota)
+	}
+	if c.AccountConcurrencyQuota < 1 {
+		bad("accountConcurrencyQuota %d: want at least 1 (10 on a new account)", c.AccountConcurrencyQuota)
 	}
 	if c.APIRateLimit < 1 || c.APIBurstLimit < 1 {
 		bad("apiRateLimit %d, apiBurstLimit %d: want both at least 1", c.APIRateLimit, c.APIBurstLimit)
@@ -331,6 +356,14 @@ func (c StageConfig) Validate() error {
 	errs = append(errs, validateEventTargets(c.EventTargets)...)
 	return errors.Join(errs...)
 }
+
+// unreservedMinimum is the concurrency Lambda keeps unreserved in every
+// account: a reservation that leaves less fails to deploy.
+const unreservedMinimum = 100
+
+// MaxReleaseTasksConcurrency bounds releaseTasksConcurrency (and
+// RELEASE_TASKS_CONCURRENCY): a refused acquisition tries every slot once.
+const MaxReleaseTasksConcurrency = 1000
 
 // maxArchiveDays bounds eventArchiveDays at ten years, the longest log
 // retention too.

@@ -17,12 +17,19 @@ func TestValidate(t *testing.T) {
 	}{
 		{"dev defaults", func(*StageConfig) {}, ""},
 		{"prod defaults", func(c *StageConfig) { *c = DefaultStage("prod", true) }, ""},
-		{"no reservation, no account role", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = 0; c.APIGatewayCloudWatchRole = false }, ""},
+		{"no account role", func(c *StageConfig) { c.APIGatewayCloudWatchRole = false }, ""},
 		{"empty stage", func(c *StageConfig) { c.Stage = "" }, "stage"},
 		{"stage with space", func(c *StageConfig) { c.Stage = "Dev Stage" }, "stage"},
 		{"retention CloudWatch lacks", func(c *StageConfig) { c.LogRetentionDays = 31 }, "logRetentionDays 31"},
 		{"lower-case log level", func(c *StageConfig) { c.WorkflowLogLevel = "all" }, "workflowLogLevel"},
-		{"negative concurrency", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = -1 }, "releaseTasksReservedConcurrency"},
+		{"negative reservation", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = -1 }, "releaseTasksReservedConcurrency -1"},
+		{"opt-in reservation on a new account", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency = 10 },
+			"releaseTasksReservedConcurrency 10 needs an account concurrency quota of at least 110 (Lambda keeps 100 unreserved), but accountConcurrencyQuota is 10"},
+		{"opt-in reservation on a raised quota", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency, c.AccountConcurrencyQuota = 10, 110 }, ""},
+		{"no tasks concurrency", func(c *StageConfig) { c.ReleaseTasksConcurrency = 0 }, "releaseTasksConcurrency 0: want 1 to 1000"},
+		{"tasks concurrency 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency = 1000 }, ""},
+		{"tasks concurrency over 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency = 1001 }, "releaseTasksConcurrency 1001"},
+		{"no account quota", func(c *StageConfig) { c.AccountConcurrencyQuota = 0 }, "accountConcurrencyQuota 0"},
 		{"no rate", func(c *StageConfig) { c.APIRateLimit = 0 }, "apiRateLimit"},
 		{"no burst", func(c *StageConfig) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
 		{"no recheck", func(c *StageConfig) { c.RecheckSecondsMin = 0 }, "recheckSecondsMin"},
@@ -111,14 +118,14 @@ func TestLoad(t *testing.T) {
 			map[string]any{"providerId": "pxc", "busArn": "arn:aws:events:eu-west-1:210987654321:event-bus/nr"},
 		}},
 		"prod":    map[string]any{"production": true, "alarmEmail": "ops@example.com"},
-		"staging": map[string]any{"production": true, "releaseTasksReservedConcurrency": float64(25), "workflowLogLevel": "ALL"},
+		"staging": map[string]any{"production": true, "releaseTasksConcurrency": float64(25), "workflowLogLevel": "ALL"},
 		"typo":    map[string]any{"logRetentionDay": float64(7)},
 	}
 	prodWithEmail := DefaultStage("prod", true)
 	prodWithEmail.AlarmEmail = "ops@example.com"
 	// "production" picks the production defaults; other keys override them.
 	staging := DefaultStage("staging", true)
-	staging.ReleaseTasksReservedConcurrency, staging.WorkflowLogLevel = 25, "ALL"
+	staging.ReleaseTasksConcurrency, staging.WorkflowLogLevel = 25, "ALL"
 	carrier := DefaultStage("carrier", false)
 	carrier.EventArchiveDays = 90
 	carrier.EventTargets = []EventTarget{{ProviderID: "pxc", BusARN: "arn:aws:events:eu-west-1:210987654321:event-bus/nr"}}
@@ -165,7 +172,7 @@ func TestLoadStageFile(t *testing.T) {
 		return p
 	}
 	good := write("good.json", `{"app":"x","context":{"stage":"dev","stages":{
-		"dev":{"releaseTasksReservedConcurrency":3},
+		"dev":{"releaseTasksConcurrency":3},
 		"prod":{"production":true},
 		"broken":{"logRetentionDays":2}}}}`)
 	tests := []struct {
@@ -194,8 +201,8 @@ func TestLoadStageFile(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadFile: %v", err)
 			}
-			if cfg.ReleaseTasksReservedConcurrency != tt.wantConcurrency {
-				t.Errorf("releaseTasksReservedConcurrency = %d, want %d", cfg.ReleaseTasksReservedConcurrency, tt.wantConcurrency)
+			if cfg.ReleaseTasksConcurrency != tt.wantConcurrency {
+				t.Errorf("releaseTasksConcurrency = %d, want %d", cfg.ReleaseTasksConcurrency, tt.wantConcurrency)
 			}
 		})
 	}
@@ -244,8 +251,9 @@ func TestRepositoryFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Stage != "dev" || cfg.ReleaseTasksReservedConcurrency != 10 {
-		t.Errorf("default stage = %s with releaseTasksReservedConcurrency %d, want dev with 10", cfg.Stage, cfg.ReleaseTasksReservedConcurrency)
+	if cfg.Stage != "dev" || cfg.ReleaseTasksConcurrency != 10 || cfg.ReleaseTasksReservedConcurrency != 0 || cfg.AccountConcurrencyQuota != 10 {
+		t.Errorf("default stage = %s with releaseTasksConcurrency %d, reservation %d, account quota %d; want dev with 10, none, 10",
+			cfg.Stage, cfg.ReleaseTasksConcurrency, cfg.ReleaseTasksReservedConcurrency, cfg.AccountConcurrencyQuota)
 	}
 }
 

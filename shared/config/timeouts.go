@@ -8,3 +8,14 @@ import "time"
 // what it would do on AWS: multi-number actions stop in time and say which
 // numbers to send again.
 const APITimeout = 15 * time.Second
+
+// ReleaseTasksTimeout is the release-tasks function's timeout: no
+// invocation runs longer, so a concurrency slot leased for longer than this
+// (ReleaseTasksSlotLease) outlives its holder.
+const ReleaseTasksTimeout = 30 * time.Second
+
+// ReleaseTasksSlotLease is how long a release-tasks invocation leases its
+// concurrency slot (shared/slots): the function's timeout plus a margin
+// for clock skew between hosts. A crashed invocation's slot is free again
+// after it.
+const ReleaseTasksSlotLease = ReleaseTasksTimeout + 15*time.Second

@@ -42,6 +42,11 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	if err != nil {
 		return out, err
 	}
+	done, err := t.takeSlot(ctx)
+	if err != nil {
+		return out, err
+	}
+	defer done()
 	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 	defer cancel()
 	pn, err := t.zoom.FindNumber(zctx, account, n.Number)
@@ -161,6 +166,13 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		if err != nil {
 			return err
 		}
+		// The slot is taken before the claim: a busy release leaves the
+		// number as it was (still cancellable while it waits).
+		done, err := t.takeSlot(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
 		if cur.Status != domain.Releasing || !cur.RemovalStarted {
 			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c domain.Number) domain.Number {
 				next := c
@@ -280,8 +292,10 @@ func (t *Tasks) failureReason(e *StateError) string {
 		detail = cause.Message
 	}
 	switch e.Error {
-	case ErrZoomThrottled, "Lambda.TooManyRequestsException":
+	case ErrZoomThrottled:
 		return fmt.Sprintf("Zoom kept rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) until the overall deadline of %s; approve it again to retry", t.cfg.MaxWait)
+	case ErrTasksBusy, "Lambda.TooManyRequestsException":
+		return fmt.Sprintf("the service stayed too busy with other releases (its concurrency cap) until the overall deadline of %s; approve it again to retry", t.cfg.MaxWait)
 	case ErrZoomUnavailable:
 		return fmt.Sprintf("Zoom was unavailable for more than %s (%s); approve it again to retry", t.cfg.RetryBudget, detail)
 	case ErrStoreUnavailable:

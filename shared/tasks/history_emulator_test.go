@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,10 +28,12 @@ import (
 )
 
 // moto runs the real state machine; it calls Lambda at the front (its
-// MOTO_PORT), which answers with the real tasks handler.
+// MOTO_PORT), which answers with the real tasks handler. One server listens
+// there for the whole test binary; each test puts its own front behind it
+// (serveFront).
 var (
-	moto    = &emulatortest.Shared{}
-	frontLn net.Listener
+	moto  = &emulatortest.Shared{}
+	front atomic.Pointer[lambdafront.Front]
 )
 
 func TestMain(m *testing.M) {
@@ -39,11 +42,26 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	frontLn = ln
+	hs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := front.Load()
+		if f == nil {
+			http.Error(w, "no Lambda front for this test", http.StatusServiceUnavailable)
+			return
+		}
+		f.ServeHTTP(w, r)
+	})}
+	go func() { _ = hs.Serve(ln) }()
 	moto.Options = emulator.Options{ExecuteStateMachines: true, MotoPort: ln.Addr().(*net.TCPAddr).Port}
 	code := emulatortest.Run(m, moto)
-	_ = ln.Close()
+	_ = hs.Close()
 	os.Exit(code)
+}
+
+// serveFront answers moto's Lambda calls with f until t ends.
+func serveFront(t *testing.T, f *lambdafront.Front) {
+	t.Helper()
+	front.Store(f)
+	t.Cleanup(func() { front.Store(nil); f.Wait() })
 }
 
 // scriptedZoom keeps the number assigned until unassign, and throttles the
@@ -102,14 +120,12 @@ func TestLongWaitContinuesInFreshExecutions(t *testing.T) {
 	z := &scriptedZoom{throttle: map[int]bool{2: true}}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	tk := New(st, z, &workflow.Successors{Client: client}, Config{Recheck: time.Second, MaxWait: time.Hour}, log)
-	front, err := lambdafront.New(srv.Endpoint(), log)
+	f, err := lambdafront.New(srv.Endpoint(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	front.Register("release-tasks", tk.Handle)
-	hs := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(frontLn) }()
-	t.Cleanup(func() { _ = hs.Close(); front.Wait() })
+	f.Register("release-tasks", tk.Handle)
+	serveFront(t, f)
 
 	params := workflow.Params{TasksFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:release-tasks",
 		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 2, ZoomThrottleMaxAttempts: 3, ZoomThrottleMaxDelaySeconds: 1, MaxRounds: 2}

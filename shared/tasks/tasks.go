@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/slots"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -37,6 +38,11 @@ const (
 	// repeat (ownership check, conditional writes).
 	ErrStoreUnavailable = "Store.Unavailable"
 	ErrMisconfigured    = "Release.Misconfigured"
+	// ErrTasksBusy: every concurrency slot of release-tasks is held
+	// (shared/slots), so this invocation did no Zoom work. It means "wait
+	// your turn", like Zoom.Throttled: the state machine retries it with
+	// the throttling budget and the triage until the overall deadline.
+	ErrTasksBusy = "Tasks.Busy"
 	// ErrWorkflowUnavailable is a Step Functions call (starting the
 	// successor execution) that failed after the SDK's own retries:
 	// transient, and safe to repeat (the start is idempotent by name).
@@ -66,6 +72,19 @@ type Zoom interface {
 	RemoveNumbers(ctx context.Context, accountID string, ids []string) error
 	RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]zoom.PeeringFailure, error)
 }
+
+// Slots caps how many invocations work with Zoom at once (*slots.Semaphore):
+// Acquire returns at once, with an error wrapping slots.ErrBusy when every
+// slot is held, and a release to call when the Zoom work is done.
+type Slots interface {
+	Acquire(ctx context.Context) (release func(context.Context) error, err error)
+}
+
+var _ Slots = (*slots.Semaphore)(nil)
+
+// SlotsName names release-tasks' semaphore (shared/slots): its items are
+// SLOT#release-tasks.
+const SlotsName = "release-tasks"
 
 // DefaultZoomTimeout bounds the Zoom part of one action by default: the
 // limiter's wait (at most 10 s), the call and the client's own short
@@ -97,6 +116,10 @@ type Config struct {
 	// state's own retries are used up (each pause is drawn between half of
 	// it and all of it); default DefaultRetryPause.
 	RetryPause time.Duration
+	// Slots, when set, caps the check and release actions' Zoom work at its
+	// size across every invocation (the function's concurrency cap); nil
+	// means no cap.
+	Slots Slots
 }
 
 // Defaults of Config's retry settings.
@@ -309,6 +332,27 @@ func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, err
 	t.accounts[customerID] = cachedAccount{id: c.ZoomAccountID, expires: t.now().Add(accountTTL)}
 	t.mu.Unlock()
 	return c.ZoomAccountID, nil
+}
+
+// takeSlot takes one of the function's concurrency slots for the Zoom work
+// of an action, at once or not at all (Tasks.Busy); a table error is
+// Store.Unavailable. The returned function gives the slot back.
+func (t *Tasks) takeSlot(ctx context.Context) (func(), error) {
+	if t.cfg.Slots == nil {
+		return func() {}, nil
+	}
+	release, err := t.cfg.Slots.Acquire(ctx)
+	switch {
+	case errors.Is(err, slots.ErrBusy):
+		return nil, stateErr(ErrTasksBusy, "no release-tasks slot free for Zoom work: %v", err)
+	case err != nil:
+		return nil, storeErr("take a release-tasks slot", err)
+	}
+	return func() {
+		if err := release(ctx); err != nil {
+			t.log.WarnContext(ctx, "release-tasks slot not given back", "err", err)
+		}
+	}, nil
 }
 
 // zoomErr names a Zoom failure for the state machine.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/storetest"
+	"numberrelease/shared/slots"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -247,6 +249,7 @@ func TestExpireAndFail(t *testing.T) {
 		{StateError{Error: ErrZoomUnavailable, Cause: `{"errorMessage":"HTTP 503","errorType":"Zoom.Unavailable"}`}, "Zoom was unavailable for more than 15m0s (HTTP 503)"},
 		{StateError{Error: ErrZoomThrottled}, "rate-limiting the release (HTTP 429, or the service's own pacing within Zoom's per-second limits) until the overall deadline of 1h0m0s"},
 		{StateError{Error: ErrZoomBadCredentials}, "credentials"},
+		{StateError{Error: ErrTasksBusy}, "too busy with other releases (its concurrency cap) until the overall deadline of 1h0m0s"},
 		{StateError{Error: ErrStoreUnavailable, Cause: `{"errorMessage":"read number: timeout"}`}, "database was unavailable for more than 15m0s (read number: timeout)"},
 		{StateError{Error: "States.Timeout", Cause: "task timed out"}, "(States.Timeout): task timed out"},
 	}
@@ -403,6 +406,9 @@ func TestTriage(t *testing.T) {
 		{"throttled early", ErrZoomThrottled, -time.Minute, "", true, at(0)},
 		{"lambda throttled long, before the deadline", "Lambda.TooManyRequestsException", -59 * time.Minute, at(-50 * time.Minute), true, at(-50 * time.Minute)},
 		{"throttled past the deadline", ErrZoomThrottled, -61 * time.Minute, at(-time.Minute), false, at(-time.Minute)},
+		{"busy long, before the deadline", ErrTasksBusy, -59 * time.Minute, at(-50 * time.Minute), true, at(-50 * time.Minute)},
+		{"busy past the retry budget is still retried", ErrTasksBusy, -30 * time.Minute, at(-20 * time.Minute), true, at(-20 * time.Minute)},
+		{"busy past the deadline", ErrTasksBusy, -61 * time.Minute, at(-time.Minute), false, at(-time.Minute)},
 		{"zoom down: first round", ErrZoomUnavailable, -time.Minute, "", true, at(0)},
 		{"store down within the budget", ErrStoreUnavailable, -time.Hour, at(-14 * time.Minute), true, at(-14 * time.Minute)},
 		{"lambda service error within the budget", "Lambda.ServiceException", -time.Hour, at(-time.Minute), true, at(-time.Minute)},
@@ -564,6 +570,78 @@ func TestDeadlineCountsFromTheFirstExecution(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// fakeSlots hands out up to free slots and counts what it is asked.
+type fakeSlots struct {
+	free              int
+	err               error // answers every Acquire when set
+	acquired, returns int
+}
+
+func (f *fakeSlots) Acquire(context.Context) (func(context.Context) error, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	if f.free == 0 {
+		return nil, fmt.Errorf("slots release-tasks: %w", slots.ErrBusy)
+	}
+	f.free--
+	f.acquired++
+	return func(context.Context) error { f.free++; f.returns++; return nil }, nil
+}
+
+// TestConcurrencySlots: the actions that work with Zoom (check, release)
+// hold a concurrency slot while they do; with none free they answer
+// Tasks.Busy at once and touch neither Zoom nor the number (a release is
+// not claimed, so the number stays cancellable); a table error taking the
+// slot is Store.Unavailable. The bookkeeping actions take no slot.
+func TestConcurrencySlots(t *testing.T) {
+	started := "2026-11-27T11:59:00Z"
+	tests := []struct {
+		name       string
+		in         Input
+		from       domain.Status
+		slots      *fakeSlots
+		wantErr    string
+		wantZoom   bool // Zoom was asked
+		wantSlot   bool // a slot was taken (and given back)
+		wantStatus domain.Status
+	}{
+		{"check with a free slot", Input{Action: "check", StartedAt: started}, domain.Releasing, &fakeSlots{free: 1}, "", true, true, domain.Releasing},
+		{"check with none free", Input{Action: "check", StartedAt: started}, domain.Releasing, &fakeSlots{}, ErrTasksBusy, false, false, domain.Releasing},
+		{"check, the table fails", Input{Action: "check", StartedAt: started}, domain.Releasing,
+			&fakeSlots{err: errors.New("ProvisionedThroughputExceededException")}, ErrStoreUnavailable, false, false, domain.Releasing},
+		{"check of a superseded number takes no slot", Input{Action: "check", StartedAt: started}, domain.Cancelled, &fakeSlots{}, "", false, false, domain.Cancelled},
+		{"release with a free slot", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, &fakeSlots{free: 1}, "", true, true, domain.Released},
+		{"release with none free is not claimed", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, &fakeSlots{}, ErrTasksBusy, false, false, domain.WaitingForUnassign},
+		{"release without a Zoom id takes no slot", Input{Action: "release"}, domain.Releasing, &fakeSlots{}, "", false, false, domain.Released},
+		{"wait takes no slot", Input{Action: "wait", TaskToken: "tok"}, domain.Releasing, &fakeSlots{}, "", false, false, domain.WaitingForUnassign},
+		{"expire takes no slot", Input{Action: "expire"}, domain.WaitingForUnassign, &fakeSlots{}, "", false, false, domain.PendingApproval},
+		{"fail takes no slot", Input{Action: "fail", Error: &StateError{Error: ErrTasksBusy}}, domain.Releasing, &fakeSlots{}, "", false, false, domain.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Number: num}}
+			tk, st := setup(tt.from, 1, z)
+			tk.cfg.Slots = tt.slots
+			in := tt.in
+			in.CustomerID, in.Number, in.Attempt = "acme", num, 1
+			_, err := tk.Handle(context.Background(), in)
+			if errType(err) != tt.wantErr {
+				t.Fatalf("%s: err %v, want %q", in.Action, err, tt.wantErr)
+			}
+			if asked := z.finds+len(z.removed) > 0; asked != tt.wantZoom {
+				t.Errorf("Zoom asked: %v, want %v", asked, tt.wantZoom)
+			}
+			if took := tt.slots.acquired == 1 && tt.slots.returns == 1; took != tt.wantSlot || tt.slots.acquired != tt.slots.returns {
+				t.Errorf("slots taken %d, given back %d; want a slot taken and given back: %v", tt.slots.acquired, tt.slots.returns, tt.wantSlot)
+			}
+			if got := cur(st); got.Status != tt.wantStatus || (tt.wantErr != "" && got.RemovalStarted) {
+				t.Errorf("number %s, removal started %v; want %s, not started", got.Status, got.RemovalStarted, tt.wantStatus)
 			}
 		})
 	}

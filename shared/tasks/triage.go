@@ -17,7 +17,7 @@ type TriageOutput struct {
 }
 
 // throttling errors mean "wait your turn": retried until the overall deadline.
-var throttling = map[string]bool{ErrZoomThrottled: true, "Lambda.TooManyRequestsException": true}
+var throttling = map[string]bool{ErrZoomThrottled: true, ErrTasksBusy: true, "Lambda.TooManyRequestsException": true}
 
 // transient errors mean "something is down for now": retried for the budget.
 var transient = map[string]bool{

@@ -27,7 +27,8 @@ type Params struct {
 	ZoomRetryMaxAttempts int
 	// ZoomThrottleMaxAttempts and ZoomThrottleMaxDelaySeconds shape the
 	// retries of throttling: Zoom.Throttled (a 429 the client did not
-	// absorb, or no slot within the client-side pacing's wait), and in every
+	// absorb, or no slot within the client-side pacing's wait), Tasks.Busy
+	// (every release-tasks concurrency slot held, shared/slots), and in every
 	// task state Lambda.TooManyRequestsException (the release-tasks
 	// function's concurrency is capped). Throttling means "wait your turn",
 	// not "something is down", so it gets its own, larger budget.
@@ -45,7 +46,7 @@ type Params struct {
 // Unavailability: 2, 4, 8, ... s (jittered), 6 attempts, about two minutes
 // before a release is given up as FAILED, as before.
 //
-// Throttling (Zoom.Throttled, Lambda.TooManyRequestsException): 2, 4, 8,
+// Throttling (Zoom.Throttled, Tasks.Busy, Lambda.TooManyRequestsException): 2, 4, 8,
 // 16, 32, then 60 s caps (full jitter), 20 attempts. Sizing: a 500-number
 // approval (the largest) at Pro limits needs 1000 Medium calls (a list and
 // a delete per number), at least 100 s of the account's budget, with 500

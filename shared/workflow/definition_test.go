@@ -68,13 +68,30 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	for _, name := range []string{"CheckAssignment", "Release"} {
 		retry := def.States[name]["Retry"].([]any)
 		throttled, unavailable := retry[0].(map[string]any), retry[1].(map[string]any)
-		if errs := throttled["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Throttled" || errs[1] != "Lambda.TooManyRequestsException" || throttled["JitterStrategy"] != "FULL" ||
+		if errs := throttled["ErrorEquals"].([]any); len(errs) != 3 || errs[0] != "Zoom.Throttled" || errs[1] != "Tasks.Busy" || errs[2] != "Lambda.TooManyRequestsException" || throttled["JitterStrategy"] != "FULL" ||
 			throttled["MaxAttempts"] != float64(20) || throttled["MaxDelaySeconds"] != float64(60) || throttled["IntervalSeconds"] != float64(2) {
 			t.Errorf("%s throttling retry = %v", name, throttled)
 		}
 		if errs := unavailable["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Unavailable" || errs[1] != "Store.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
 			unavailable["MaxAttempts"] != float64(6) {
 			t.Errorf("%s unavailability retry = %v", name, unavailable)
+		}
+	}
+	// Tasks.Busy (no release-tasks concurrency slot) is throttling: once the
+	// state's retries are used up it goes to Triage, which retries it until
+	// the overall deadline, never straight to RecordFailure.
+	for _, name := range []string{"CheckAssignment", "Release"} {
+		next := ""
+		for _, c := range def.States[name]["Catch"].([]any) {
+			c := c.(map[string]any)
+			for _, e := range c["ErrorEquals"].([]any) {
+				if next == "" && (e == "Tasks.Busy" || e == "States.ALL") {
+					next = c["Next"].(string)
+				}
+			}
+		}
+		if next != "Triage" {
+			t.Errorf("%s sends Tasks.Busy to %q, want Triage", name, next)
 		}
 	}
 	// A DynamoDB failure (Store.Unavailable, after the SDK's own retries)

@@ -62,8 +62,10 @@ type Config struct {
 	// (tasks.Config).
 	RetryBudget, RetryPause time.Duration
 	// Stage names the cdk.json stage whose settings the local system shares
-	// with the deployed one: release-tasks' concurrency cap, which the
-	// Lambda front enforces as Lambda does (config.StageConfig); "" for none.
+	// with the deployed one (config.StageConfig): release-tasks'
+	// concurrency cap (its lease semaphore, the same code as on AWS) and the
+	// account's concurrency quota, which the Lambda front enforces on every
+	// invocation as Lambda does; "" for neither.
 	Stage string
 	// ReconcileEvery is how often the reconciler runs (0: never), and
 	// ReconcileGrace how long a number may go unchanged before it checks
@@ -153,9 +155,12 @@ type Stack struct {
 	SFN             *sfn.Client
 	// Events is an EventBridge client for the emulator (EventBus).
 	Events *eventbridge.Client
-	// ReleaseTasksConcurrency is the cap on concurrent release-tasks
-	// invocations, from the stage (0: none).
-	ReleaseTasksConcurrency int
+	// ReleaseTasksConcurrency is the cap on release-tasks invocations doing
+	// Zoom work at once (the stage's releaseTasksConcurrency, enforced by
+	// shared/slots), and AccountConcurrency the cap on all invocations the
+	// Lambda front runs at once (the stage's accountConcurrencyQuota); 0:
+	// none.
+	ReleaseTasksConcurrency, AccountConcurrency int
 
 	moto    *emulator.Server
 	front   *lambdafront.Front
@@ -261,9 +266,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return s, nil
 }
 
-// capConcurrency makes the Lambda front refuse release-tasks invocations
-// over the stage's cap, as Lambda does (429 TooManyRequestsException, which
-// the state machine retries).
+// capConcurrency reads the stage's caps: the Lambda front refuses
+// invocations over the account's quota, as Lambda does (429
+// TooManyRequestsException, which the state machine retries), and
+// release-tasks gets its concurrency cap (wire).
 func (s *Stack) capConcurrency(name string) error {
 	if name == "" {
 		return nil
@@ -276,8 +282,8 @@ func (s *Stack) capConcurrency(name string) error {
 	if err != nil {
 		return err
 	}
-	s.ReleaseTasksConcurrency = st.ReleaseTasksReservedConcurrency
-	return s.front.SetConcurrency(tasksFunction, st.ReleaseTasksReservedConcurrency)
+	s.ReleaseTasksConcurrency, s.AccountConcurrency = st.ReleaseTasksConcurrency, st.AccountConcurrencyQuota
+	return s.front.SetAccountConcurrency(st.AccountConcurrencyQuota)
 }
 
 // startNotifications publishes status changes on the local bus, reading the

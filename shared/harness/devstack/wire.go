@@ -15,6 +15,7 @@ import (
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/release"
+	"numberrelease/shared/slots"
 	"numberrelease/shared/store"
 	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
@@ -66,6 +67,15 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
 		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
+	if s.ReleaseTasksConcurrency > 0 {
+		// The same lease semaphore, in the emulator's table, as on AWS.
+		sem, err := slots.New(slots.Config{Client: s.ddb, Table: TableName, Name: tasks.SlotsName,
+			Size: s.ReleaseTasksConcurrency, Lease: config.ReleaseTasksSlotLease})
+		if err != nil {
+			return nil, fmt.Errorf("release-tasks concurrency: %w", err)
+		}
+		tcfg.Slots = sem
+	}
 	if tcfg.Mode == domain.ModeCarrier {
 		s.carrierCode = cfg.CarrierCode
 	}

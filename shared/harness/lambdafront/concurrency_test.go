@@ -52,15 +52,17 @@ func invokeRequest(fn string, event bool) *http.Request {
 	return r
 }
 
-// TestConcurrencyCap runs invocations of one function at once against its
-// cap: no more than the cap run together; a synchronous invocation over it
-// is refused at once, an asynchronous (Event) one waits and runs later.
-// Event invocations are sent first, then the synchronous ones.
+// TestConcurrencyCap runs invocations at once against the account's cap,
+// which every function counts against together: no more than the cap run
+// together; a synchronous invocation over it is refused at once, an
+// asynchronous (Event) one waits and runs later. Event invocations (of fn)
+// are sent first, then the synchronous ones (of syncFn, fn by default).
 func TestConcurrencyCap(t *testing.T) {
 	tests := []struct {
 		name          string
 		limit         int
 		events, syncs int
+		syncFn        string
 		wantRunning   int // handlers running once every invocation arrived
 		wantThrottled int // synchronous invocations answered 429
 	}{
@@ -70,6 +72,9 @@ func TestConcurrencyCap(t *testing.T) {
 		{name: "events over the cap are queued", limit: 2, events: 6, wantRunning: 2},
 		{name: "running events fill the cap, sync calls are refused", limit: 3, events: 5, syncs: 2, wantRunning: 3, wantThrottled: 2},
 		{name: "events take the free slots, sync calls the rest", limit: 4, events: 2, syncs: 3, wantRunning: 4, wantThrottled: 1},
+		{name: "another function's events fill the account", limit: 3, events: 5, syncs: 2, syncFn: "other", wantRunning: 3, wantThrottled: 2},
+		{name: "two functions share the account's cap", limit: 4, events: 2, syncs: 3, syncFn: "other", wantRunning: 4, wantThrottled: 1},
+		{name: "two functions under the cap", limit: 10, events: 3, syncs: 6, syncFn: "other", wantRunning: 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,8 +85,13 @@ func TestConcurrencyCap(t *testing.T) {
 				}
 				g := &gatedHandler{gate: make(chan struct{})}
 				f.Register("fn", g.handle)
-				if err := f.SetConcurrency("fn", tt.limit); err != nil {
+				f.Register("other", g.handle)
+				if err := f.SetAccountConcurrency(tt.limit); err != nil {
 					t.Fatal(err)
+				}
+				syncFn := tt.syncFn
+				if syncFn == "" {
+					syncFn = "fn"
 				}
 
 				for range tt.events {
@@ -99,7 +109,7 @@ func TestConcurrencyCap(t *testing.T) {
 				for range tt.syncs {
 					calls.Go(func() {
 						rec := httptest.NewRecorder()
-						f.ServeHTTP(rec, invokeRequest("fn", false))
+						f.ServeHTTP(rec, invokeRequest(syncFn, false))
 						mu.Lock()
 						codes[rec.Code]++
 						mu.Unlock()
@@ -135,8 +145,9 @@ func TestConcurrencyCap(t *testing.T) {
 	}
 }
 
-// A refused synchronous invoke is answered exactly as Lambda answers it, so
-// SDKs and moto's Step Functions name it TooManyRequestsException.
+// A refused synchronous invoke is answered exactly as Lambda answers one
+// over the account's concurrency, so SDKs and moto's Step Functions name it
+// TooManyRequestsException.
 func TestThrottledAnswer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, err := New("http://127.0.0.1:1", slog.New(slog.NewJSONHandler(io.Discard, nil)))
@@ -145,7 +156,7 @@ func TestThrottledAnswer(t *testing.T) {
 		}
 		g := &gatedHandler{gate: make(chan struct{})}
 		f.Register("fn", g.handle)
-		if err := f.SetConcurrency("fn", 1); err != nil {
+		if err := f.SetAccountConcurrency(1); err != nil {
 			t.Fatal(err)
 		}
 		go f.ServeHTTP(httptest.NewRecorder(), invokeRequest("fn", false))
@@ -168,13 +179,13 @@ func TestThrottledAnswer(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatalf("body %q: %v", rec.Body, err)
 		}
-		_ = json.Unmarshal([]byte(`{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}`), &want)
+		_ = json.Unmarshal([]byte(`{"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}`), &want)
 		if fmt.Sprint(body) != fmt.Sprint(want) {
 			t.Errorf("body %s, want Lambda's TooManyRequestsException document", bytes.TrimSpace(rec.Body.Bytes()))
 		}
 
 		// Lifting the cap lets the next call through at once.
-		if err := f.SetConcurrency("fn", 0); err != nil {
+		if err := f.SetAccountConcurrency(0); err != nil {
 			t.Fatal(err)
 		}
 		go f.ServeHTTP(httptest.NewRecorder(), invokeRequest("fn", false))
@@ -186,12 +197,12 @@ func TestThrottledAnswer(t *testing.T) {
 	})
 }
 
-func TestSetConcurrencyRefusesNegative(t *testing.T) {
+func TestSetAccountConcurrencyRefusesNegative(t *testing.T) {
 	f, err := New("http://127.0.0.1:1", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.SetConcurrency("fn", -1); err == nil || !strings.Contains(err.Error(), "fn") {
-		t.Errorf("SetConcurrency(-1) = %v, want an error naming the function", err)
+	if err := f.SetAccountConcurrency(-1); err == nil || !strings.Contains(err.Error(), "account concurrency -1") {
+		t.Errorf("SetAccountConcurrency(-1) = %v, want an error naming the value", err)
 	}
 }

@@ -4,11 +4,13 @@
 // Invoke by running the registered handler in-process, and forwards every
 // other request to moto unchanged.
 //
-// A function may have a concurrency cap (SetConcurrency), as reserved
-// concurrency caps it on AWS: above it, a synchronous Invoke is refused with
-// Lambda's own throttling answer (HTTP 429, TooManyRequestsException), which
-// a state machine sees as Lambda.TooManyRequestsException and may retry; an
-// asynchronous (Event) Invoke waits for a free slot, as Lambda queues it.
+// The front may model the account's concurrency quota (SetAccountConcurrency):
+// every invocation of every function it serves counts against one cap, as
+// Lambda counts an account's functions without reserved concurrency. Above
+// it, a synchronous Invoke is refused with Lambda's own throttling answer
+// (HTTP 429, TooManyRequestsException), which a state machine sees as
+// Lambda.TooManyRequestsException and may retry; an asynchronous (Event)
+// Invoke waits for a free slot, as Lambda queues it.
 package lambdafront
 
 import (
@@ -37,9 +39,9 @@ const invokePrefix = "/2015-03-31/functions/"
 type Front struct {
 	mu       sync.RWMutex
 	handlers map[string]lambda.Handler
-	// slots holds one token per running invocation of a capped function
-	// (SetConcurrency); a function without an entry has no cap.
-	slots map[string]chan struct{}
+	// slots holds one token per running invocation of any function, up to
+	// the account's cap (SetAccountConcurrency); nil: no cap.
+	slots chan struct{}
 	proxy *httputil.ReverseProxy
 	log   *slog.Logger
 	// Timeout bounds one invocation, as a function's timeout does.
@@ -55,7 +57,6 @@ func New(upstream string, log *slog.Logger) (*Front, error) {
 	}
 	return &Front{
 		handlers: map[string]lambda.Handler{},
-		slots:    map[string]chan struct{}{},
 		proxy:    httputil.NewSingleHostReverseProxy(u),
 		log:      log,
 		Timeout:  30 * time.Second,
@@ -70,21 +71,22 @@ func (f *Front) Register(name string, handler any) {
 	f.handlers[name] = lambda.NewHandler(handler)
 }
 
-// SetConcurrency caps the concurrent invocations of function name at n, as
-// the function's reserved concurrency does on AWS (for the stack's
-// release-tasks: config.StageConfig's ReleaseTasksReservedConcurrency). 0 removes
-// the cap. Invocations already running keep their slot until they end.
-func (f *Front) SetConcurrency(name string, n int) error {
+// SetAccountConcurrency caps the concurrent invocations of all the functions
+// the front serves, together, at n, as the account's concurrency quota does
+// on AWS (the stage's accountConcurrencyQuota, config.StageConfig). 0
+// removes the cap. Invocations already running keep their slot until they
+// end, without counting against the new cap.
+func (f *Front) SetAccountConcurrency(n int) error {
 	if n < 0 {
-		return fmt.Errorf("concurrency of %s: %d, want 0 (no cap) or more", name, n)
+		return fmt.Errorf("account concurrency %d: want 0 (no cap) or more", n)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if n == 0 {
-		delete(f.slots, name)
+		f.slots = nil
 		return nil
 	}
-	f.slots[name] = make(chan struct{}, n)
+	f.slots = make(chan struct{}, n)
 	return nil
 }
 
@@ -117,7 +119,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fn := FunctionName(name)
 	f.mu.RLock()
 	h, found := f.handlers[fn]
-	slots := f.slots[fn]
+	slots := f.slots
 	f.mu.RUnlock()
 	// Lambda names every answer of the Invoke API with a request id, and
 	// moto's Step Functions reads it when it reports an Invoke error.
@@ -149,7 +151,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()
 		default:
-			f.log.Debug("lambda invoke throttled", "function", fn, "reserved_concurrency", cap(slots))
+			f.log.Debug("lambda invoke throttled", "function", fn, "account_concurrency", cap(slots))
 			writeJSON(w, http.StatusTooManyRequests, throttled, "TooManyRequestsException")
 			return
 		}
@@ -168,13 +170,13 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // throttled is Lambda's answer body to a synchronous Invoke over the
-// function's reserved concurrency (Lambda API reference, Invoke,
-// TooManyRequestsException).
+// account's concurrency (Lambda API reference, Invoke,
+// TooManyRequestsException, reason ConcurrentInvocationLimitExceeded).
 var throttled = struct {
 	Reason  string `json:"Reason"`
 	Type    string `json:"Type"`
 	Message string `json:"message"`
-}{Reason: "ReservedFunctionConcurrentInvocationLimitExceeded", Type: "User", Message: "Rate Exceeded."}
+}{Reason: "ConcurrentInvocationLimitExceeded", Type: "User", Message: "Rate Exceeded."}
 
 // invoke runs the handler the way the Lambda runtime does, including its
 // naming of errors (aws-lambda-go's rules) and recovery from panics.

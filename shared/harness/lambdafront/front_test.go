@@ -202,7 +202,7 @@ func compact(s string) string {
 }
 
 // TestThrottledInvokeOnStepFunctions proves on moto's real Step Functions
-// that the front's answer over a function's cap is what Lambda's is to a
+// that the front's answer over the account's cap is what Lambda's is to a
 // state machine: the task fails with Lambda.TooManyRequestsException, which
 // a Retry on that name retries, and which fails an execution without one.
 // One execution holds the only slot (its handler blocks) while a second
@@ -232,9 +232,10 @@ func TestThrottledInvokeOnStepFunctions(t *testing.T) {
 				<-gate
 				return "done", nil
 			})
-			if err := theFront(t).SetConcurrency(fn, 1); err != nil {
+			if err := theFront(t).SetAccountConcurrency(1); err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { _ = theFront(t).SetAccountConcurrency(0) })
 			released := false
 			release := func() {
 				if !released {

@@ -82,10 +82,11 @@ Number Release is running at %[1]s
 
 Demo: acme's numbers +97239754571 (unassigned) and +97239754569 (assigned to a user)
 await approval. Zoom re-check every %[2]s; release mode %[3]s; Zoom limits %[4]s;
-release-tasks capped at %[5]d concurrent invocations (cdk.json, stage %[6]s);
+release-tasks' Zoom work capped at %[5]d invocations at once, all invocations at the account quota of %[8]d
+(cdk.json, stage %[6]s);
 reconciler every %[7]s.
 Ctrl-C stops everything.
-`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery)
+`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery, st.AccountConcurrency)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	if err := st.Close(); err != nil {
