@@ -150,19 +150,7 @@ func TestLongWaitContinuesInFreshExecutions(t *testing.T) {
 	if err := st.PutTenants(ctx, []domain.Customer{{ID: "acme", ZoomAccountID: "zoom-acme"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	pending, err := st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: "acme", Number: num, ProviderID: "pxc",
-		Status: domain.PendingApproval}, Actor: "provider:pxc", Why: "requested"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	approved := pending
-	approved.Status, approved.Attempt, approved.Execution = domain.Releasing, 1, rel.ExecutionName()
-	if _, err := st.Apply(ctx, domain.Change{Prev: pending, Next: approved, Actor: "customer:acme/u", Why: "approved"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := wf.Start(ctx, rel); err != nil {
-		t.Fatal(err)
-	}
+	approveAndStart(ctx, t, st, wf, rel)
 
 	// Two generations end after two rounds each; the third waits.
 	gen := func(g int) string { r := rel; r.Generation = g; return r.ExecutionName() }
@@ -322,5 +310,25 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 			t.Fatalf("waited %s for %s; last saw %s", timeout, what, seen)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// approveAndStart records rel's number requested and approved (RELEASING,
+// its execution named), as a provider's request and an approval write it,
+// then starts its execution, as start-release does.
+func approveAndStart(ctx context.Context, t *testing.T, st *store.Store, wf *workflow.StepFunctions, rel workflow.Release) {
+	t.Helper()
+	pending, err := st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: rel.CustomerID, Number: rel.Number, ProviderID: "pxc",
+		Status: domain.PendingApproval}, Actor: "provider:pxc", Why: "requested"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := pending
+	approved.Status, approved.Attempt, approved.Execution = domain.Releasing, rel.Attempt, rel.ExecutionName()
+	if _, err := st.Apply(ctx, domain.Change{Prev: pending, Next: approved, Actor: "customer:acme/u", Why: "approved"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wf.Start(ctx, rel); err != nil {
+		t.Fatal(err)
 	}
 }

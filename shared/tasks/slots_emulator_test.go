@@ -121,20 +121,7 @@ func TestConcurrencyCapOnTheEmulator(t *testing.T) {
 	numbers := make([]string, releases)
 	for i := range numbers {
 		numbers[i] = fmt.Sprintf("+9723975%04d", i)
-		rel := workflow.Release{CustomerID: "acme", Number: numbers[i], Attempt: 1}
-		pending, err := st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: "acme", Number: numbers[i], ProviderID: "pxc",
-			Status: domain.PendingApproval}, Actor: "provider:pxc", Why: "requested"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		approved := pending
-		approved.Status, approved.Attempt, approved.Execution = domain.Releasing, 1, rel.ExecutionName()
-		if _, err := st.Apply(ctx, domain.Change{Prev: pending, Next: approved, Actor: "customer:acme/u", Why: "approved"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := wf.Start(ctx, rel); err != nil {
-			t.Fatal(err)
-		}
+		approveAndStart(ctx, t, st, wf, workflow.Release{CustomerID: "acme", Number: numbers[i], Attempt: 1})
 	}
 
 	// Zoom holds the first calls: N of them take every slot, and the
