@@ -16,16 +16,18 @@
 //
 // # Acquire and release
 //
-// Acquire tries the N slots in a random order, each with one conditional
-// UpdateItem (attribute_not_exists(lease_until) OR lease_until < :now) that
-// sets the lease (now + Lease) and the owner; the first write that succeeds
-// wins. When every slot refused (each tried once), Acquire returns ErrBusy at
-// once, without waiting: the caller (the state machine) retries later with
+// Acquire first reads the semaphore's items (one strongly consistent Query
+// of its partition, at most N small items) and, when every slot is leased,
+// returns ErrBusy at once: a refused acquisition costs one read and no
+// write, which matters when hundreds of waiting releases retry. Otherwise
+// it tries the slots the read found free, in a random order, each with one
+// conditional UpdateItem (attribute_not_exists(lease_until) OR lease_until
+// < :now) that sets the lease (now + Lease) and the owner; the first write
+// that succeeds wins, and when all of them lose a race it returns ErrBusy.
+// It never waits: the caller (the state machine) retries later with
 // backoff and jitter. Any other table error is returned wrapped, for the
-// caller to treat as the table being unavailable. With free slots an
-// acquisition costs one write, or a few when most slots are held; a refused
-// one costs N conditional writes (no read, no scan).
-//
+// caller to treat as the table being unavailable.
+
 // The release is one conditional UpdateItem (owner = the token) removing
 // the lease, so a holder whose lease ran out and was taken over cannot free
 // its successor's slot. A holder that crashes, times out or never releases
@@ -77,17 +79,18 @@ var ErrBusy = errors.New("every slot is leased")
 // caller's: its lease ended and another caller took it over.
 var ErrNotHeld = errors.New("the slot's lease ended and was taken over")
 
-// UpdateItemAPI is the DynamoDB call the semaphore makes; *dynamodb.Client
-// has it.
-type UpdateItemAPI interface {
+// API is the DynamoDB calls the semaphore makes; *dynamodb.Client has
+// them.
+type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
-var _ UpdateItemAPI = (*dynamodb.Client)(nil)
+var _ API = (*dynamodb.Client)(nil)
 
 // Config configures a semaphore.
 type Config struct {
-	Client UpdateItemAPI
+	Client API
 	// Table is the project's table (shared/table's schema).
 	Table string
 	// Name names the semaphore (the function it caps, e.g. release-tasks).
@@ -104,7 +107,7 @@ type Config struct {
 // Semaphore is a lease semaphore in DynamoDB, shared by every process that
 // uses the same table and name. It is safe for concurrent use.
 type Semaphore struct {
-	client UpdateItemAPI
+	client API
 	table  string
 	name   string
 	size   int
@@ -141,9 +144,13 @@ func New(cfg Config) (*Semaphore, error) {
 // own); it returns ErrNotHeld, wrapped, when the lease had ended and
 // another caller took the slot over (the slot is then left alone).
 func (s *Semaphore) Acquire(ctx context.Context) (release func(context.Context) error, err error) {
+	free, err := s.free(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("slots %s: read the slots: %w", s.name, err)
+	}
 	owner := rand.Text()
-	for _, i := range mrand.Perm(s.size) {
-		k := i + 1
+	mrand.Shuffle(len(free), func(i, j int) { free[i], free[j] = free[j], free[i] })
+	for _, k := range free {
 		err := s.take(ctx, k, owner)
 		var refused *types.ConditionalCheckFailedException
 		switch {
@@ -155,6 +162,52 @@ func (s *Semaphore) Acquire(ctx context.Context) (release func(context.Context) 
 		return func(ctx context.Context) error { return s.release(ctx, k, owner) }, nil
 	}
 	return nil, fmt.Errorf("slots %s: %w (%d of %d)", s.name, ErrBusy, s.size, s.size)
+}
+
+// free returns the slots (1 to N) that no lease holds now, as one
+// strongly consistent read of the semaphore's partition sees them.
+func (s *Semaphore) free(ctx context.Context) ([]int, error) {
+	now := s.now().UnixMilli()
+	held := map[int]bool{}
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ProjectionExpression:     aws.String("#sk, #until"),
+		ExpressionAttributeNames: map[string]string{"#pk": table.AttrPK, "#sk": table.AttrSK, "#until": attrLeaseUntil},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: keyPrefix + s.name},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range out.Items {
+			sk, _ := item[table.AttrSK].(*types.AttributeValueMemberS)
+			until, _ := item[attrLeaseUntil].(*types.AttributeValueMemberN)
+			if sk == nil || until == nil {
+				continue
+			}
+			k, err1 := strconv.Atoi(sk.Value)
+			ms, err2 := strconv.ParseInt(until.Value, 10, 64)
+			if err1 == nil && err2 == nil && ms >= now {
+				held[k] = true
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	var free []int
+	for k := 1; k <= s.size; k++ {
+		if !held[k] {
+			free = append(free, k)
+		}
+	}
+	return free, nil
 }
 
 // take leases slot k to owner if it is free or its lease has ended.
