@@ -350,6 +350,12 @@ _lambda_clients_lock = threading.Lock()
 def _lambda_client_for(region, service, state_credentials=None):
     if service != "lambda":
         return _original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
+    # The lock only guards the first creation: hundreds of executions'
+    # threads invoking at once queued on it (half of moto's samples under a
+    # 1,000-number approval), so a client already made is taken without it.
+    client = _lambda_clients.get(region)
+    if client is not None:
+        return client
     with _lambda_clients_lock:
         client = _lambda_clients.get(region)
         if client is None:
