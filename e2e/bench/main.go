@@ -424,6 +424,7 @@ func runtimeEnv(api string) []string {
 		"RECHECK_SECONDS=600", "MAX_WAIT_SECONDS=604800",
 		"EVENT_BUS_NAME=number-release", "GRACE_SECONDS=900",
 		"RETRY_BUDGET_SECONDS=900", "RETRY_PAUSE_SECONDS=60",
+		"RELEASE_TASKS_CONCURRENCY=10",
 	}
 	return env
 }
