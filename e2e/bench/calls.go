@@ -38,11 +38,11 @@ type minimum struct {
 }
 
 // minStates is the fewest states an execution enters for a release with
-// waits waits: Begin and Init; per round (one per check) NextRound,
+// waits waits: Begin, Queued (the paced start) and Init; per round (one per check) NextRound,
 // Budget, CheckAssignment, Checked and Route; WaitForUnassign per wait;
 // Release and Released.
 func minStates(waits int) int {
-	return 2 + 5*(1+waits) + waits + 2
+	return 3 + 5*(1+waits) + waits + 2
 }
 
 // minimums is the design's minimum for one number approved once: checks
@@ -77,8 +77,8 @@ func minimums(waits, hints int) []minimum {
 			why: "api: the state of the requested numbers, then of the approved ones, before their conditional writes (1 per 100 numbers each)"},
 		{call: ddb("TransactWriteItems"), n: writes,
 			why: fmt.Sprintf("api: the request's PENDING_APPROVAL (1) and the approval's RELEASING (1), each with its history entry (up to 50 numbers per transaction); release-tasks: %sthe release's claim before it asks Zoom (1: %s), so that a cancel cannot win after Zoom removed the number; RELEASED with its history entry (1). %d status changes in all", waited, claim, changes)},
-		{call: ddb("UpdateItem"), n: checks + 1,
-			why: fmt.Sprintf("release-tasks' rate limiter: one slot per Zoom call, each check's lookup (%d) and the delete (1)", checks),
+		{call: ddb("UpdateItem"), n: checks + 2,
+			why: fmt.Sprintf("start-release's pacing: the customer's start queue, one reservation per stream batch (1); release-tasks' rate limiter: one slot per Zoom call, each check's lookup (%d) and the delete (1)", checks),
 			above: func(measured int) string {
 				return "the rate limiter (shared/ratelimit) makes a second UpdateItem for a call only when its first answers after the one-second window it counted in has ended (a slow table: here the emulator) or finds that window full; the bench does not see which"
 			}},

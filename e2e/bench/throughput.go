@@ -648,13 +648,13 @@ func (r *report) mdThroughput(w printer) {
 }
 
 // offPath counts the entries of states an unassigned number's straight
-// path (Begin, Init, NextRound, Budget, CheckAssignment, Checked, Route,
+// path (Begin, Queued, Init, NextRound, Budget, CheckAssignment, Checked, Route,
 // Release, Released, once each) does not have.
 func offPath(h historyTotals) string {
 	extra := map[string]int{}
 	for st, n := range h.byState {
 		switch st {
-		case "Begin", "Init", "NextRound", "Budget", "CheckAssignment", "Checked", "Route", "Release", "Released":
+		case "Begin", "Queued", "Init", "NextRound", "Budget", "CheckAssignment", "Checked", "Route", "Release", "Released":
 			if n > h.executions {
 				extra[st] = n - h.executions
 			}

@@ -34,6 +34,7 @@ import (
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
+	"numberrelease/shared/pacing"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/secrets"
 	"numberrelease/shared/slots"
@@ -84,8 +85,12 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		queue, err := pacing.New(pacing.Config{Client: ddb, Table: vars["TABLE_NAME"], Interval: pacing.Interval(rel.Limits)})
+		if err != nil {
+			return nil, err
+		}
 		cfg := tasks.Config{Recheck: recheck, MaxWait: maxWait, Mode: rel.Mode, CarrierCode: rel.CarrierCode,
-			RetryBudget: budget, RetryPause: pause, Slots: sem}
+			RetryBudget: budget, RetryPause: pause, Slots: sem, Queue: queue}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}

@@ -106,8 +106,8 @@ func TestCdkJSONStages(t *testing.T) {
 			if settings.Production != (name == "prod") {
 				t.Errorf("production = %v", settings.Production)
 			}
-			if settings.ReleaseTasksConcurrency != 10 || settings.ReleaseTasksReservedConcurrency != 0 || settings.AccountConcurrencyQuota != 10 {
-				t.Errorf("releaseTasksConcurrency %d, releaseTasksReservedConcurrency %d, accountConcurrencyQuota %d; want 10, 0 (none), 10 (a new account's)",
+			if settings.ReleaseTasksConcurrency != 5 || settings.ReleaseTasksReservedConcurrency != 0 || settings.AccountConcurrencyQuota != 10 {
+				t.Errorf("releaseTasksConcurrency %d, releaseTasksReservedConcurrency %d, accountConcurrencyQuota %d; want 5 (half the quota), 0 (none), 10 (a new account's)",
 					settings.ReleaseTasksConcurrency, settings.ReleaseTasksReservedConcurrency, settings.AccountConcurrencyQuota)
 			}
 		})

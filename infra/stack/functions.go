@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/shared/config"
+	"numberrelease/shared/pacing"
 	tableschema "numberrelease/shared/table"
 )
 
@@ -187,15 +188,17 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	})
 	grantTable(tasks, table, true)
 	// The shared Zoom rate limiter (shared/ratelimit) counts calls per Zoom
-	// account and second with UpdateItem ADD, and the concurrency cap
-	// (shared/slots) leases its slots with conditional UpdateItems, each on
-	// its own items only (partition keys "RATE#<account>#<label>" and
-	// "SLOT#release-tasks").
+	// account and second with UpdateItem ADD, the concurrency cap
+	// (shared/slots) leases its slots with conditional UpdateItems, and a
+	// check that finds every slot held takes its next turn from the
+	// customer's start queue (shared/pacing), each on its own items only
+	// (partition keys "RATE#<account>#<label>", "SLOT#release-tasks" and
+	// "PACE#<customer>").
 	tasks.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, slotKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, slotKeys, paceKeys}},
 		},
 	}))
 	secret.GrantRead(tasks, nil)
@@ -270,9 +273,20 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// an approval that was recorded is always started, however the API call
 	// ended. Its own event source mapping (and iterator): publishing
 	// trouble never holds up starts, nor the other way round.
+	// It paces each customer's starts (shared/pacing) with a queue item per
+	// customer, UpdateItem on its own keys only ("PACE#<customer>").
 	start := newGoFunction(nr.Stack, FunctionStartRelease, cfg, functionOptions{timeout: seconds(60), env: map[string]*string{
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
+		"TABLE_NAME":        table.TableName(),
+		"ZOOM_RATE_LIMITS":  jsii.String(cfg.ZoomRateLimits),
 	}})
+	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:UpdateItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{paceKeys}},
+		},
+	}))
 	nr.StartReleaseDLQ = newDeadLetterQueue(nr.Stack, "StartReleaseFailures", cfg)
 	start.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_LATEST,
@@ -293,10 +307,12 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 }
 
 // rateLimitKeys are the partition keys of shared/ratelimit's counters,
-// slotKeys those of shared/slots' semaphores.
+// slotKeys those of shared/slots' semaphores, paceKeys those of
+// shared/pacing's queues.
 const (
 	rateLimitKeys = "RATE#*"
 	slotKeys      = "SLOT#*"
+	paceKeys      = pacing.KeyPrefix + "*"
 )
 
 // grantTable lets fn make the DynamoDB calls of shared/store, and no other:

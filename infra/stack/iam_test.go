@@ -119,8 +119,9 @@ func TestStateMachineMayInvokeOnlyTasks(t *testing.T) {
 // The store (shared/store) makes GetItem, BatchGetItem, Query and PutItem
 // calls (transactions hold Puts only): a function may make those on the
 // table, Query its named indexes, and nothing else on table data, except
-// release-tasks' Zoom rate limiter (shared/ratelimit), which may update its
-// own counters.
+// release-tasks' Zoom rate limiter (shared/ratelimit) and concurrency cap
+// (shared/slots), and start-release's pacing (shared/pacing), which may
+// update their own items.
 func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	s := synthStack(t, dev)
 	table := s.logicalID(t, s.stack.Table)
@@ -132,13 +133,18 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			continue
 		}
 		if slices.Equal(st.actions, []string{"dynamodb:UpdateItem"}) {
-			// The Zoom rate limiter's counters and the concurrency cap's
-			// slots, and nothing else.
-			if got := jsonString(t, st.raw["Condition"]); got != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*"]}}` {
-				t.Errorf("policy %s: UpdateItem with condition %s, want the rate limiter's and the slots' keys only", st.policy, got)
-			}
-			if !slices.Contains(st.roles, s.logicalID(t, s.stack.Functions.ReleaseTasks.Role())) || len(st.roles) != 1 {
-				t.Errorf("policy %s: UpdateItem for %v, want release-tasks only", st.policy, st.roles)
+			// Each UpdateItem grant names one function and only its own
+			// items: release-tasks the Zoom rate limiter's counters, the
+			// concurrency cap's slots and the start queues (a busy check's
+			// next turn), start-release the start queues.
+			want, ok := map[string]string{
+				s.logicalID(t, s.stack.Functions.ReleaseTasks.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*","PACE#*"]}}`,
+				s.logicalID(t, s.stack.Functions.StartRelease.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["PACE#*"]}}`,
+			}[strings.Join(st.roles, ",")]
+			if !ok {
+				t.Errorf("policy %s: UpdateItem for %v, want release-tasks or start-release alone", st.policy, st.roles)
+			} else if got := jsonString(t, st.raw["Condition"]); got != want {
+				t.Errorf("policy %s: UpdateItem with condition %s, want %s", st.policy, got, want)
 			}
 			updates++
 			continue
@@ -167,8 +173,8 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	if indexes != 4 {
 		t.Errorf("%d index grants, want 4", indexes)
 	}
-	if updates != 1 {
-		t.Errorf("%d UpdateItem grants, want 1 (release-tasks' rate limiter)", updates)
+	if updates != 2 {
+		t.Errorf("%d UpdateItem grants, want 2 (release-tasks' rate limiter and slots, start-release's pacing)", updates)
 	}
 }
 

@@ -189,13 +189,13 @@ func TestReleaseTasksConcurrency(t *testing.T) {
 			}
 			props := s.resources[s.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)
 			vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if got := vars["RELEASE_TASKS_CONCURRENCY"]; got != "10" {
-				t.Errorf("release-tasks RELEASE_TASKS_CONCURRENCY = %v, want \"10\"", got)
+			if got := vars["RELEASE_TASKS_CONCURRENCY"]; got != "5" {
+				t.Errorf("release-tasks RELEASE_TASKS_CONCURRENCY = %v, want \"5\"", got)
 			}
 		})
 	}
 	capped := dev
-	capped.ReleaseTasksConcurrency = 25
+	capped.ReleaseTasksConcurrency, capped.AccountConcurrencyQuota = 25, 1000
 	props := synthStack(t, capped)
 	vars := props.resources[props.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
 	if got := vars["RELEASE_TASKS_CONCURRENCY"]; got != "25" {

@@ -43,7 +43,9 @@ type StageConfig struct {
 	// semaphore in the table (shared/slots), passed to the function as
 	// RELEASE_TASKS_CONCURRENCY; 1 to MaxReleaseTasksConcurrency. It needs
 	// no reserved Lambda concurrency, and the local system enforces it with
-	// the same code.
+	// the same code. At most half of AccountConcurrencyQuota: the other half
+	// serves everything else, including the quick answers of the checks
+	// that find every slot held.
 	ReleaseTasksConcurrency int `json:"releaseTasksConcurrency"`
 	// ReleaseTasksReservedConcurrency, when above 0, also reserves that many
 	// concurrent executions for release-tasks (opt-in; default 0, none).
@@ -138,7 +140,7 @@ func DefaultStage(name string, production bool) StageConfig {
 		Production:               production,
 		LogRetentionDays:         30,
 		WorkflowLogLevel:         "ALL",
-		ReleaseTasksConcurrency:  10,
+		ReleaseTasksConcurrency:  5,
 		AccountConcurrencyQuota:  10,
 		APIRateLimit:             50,
 		APIBurstLimit:            100,
@@ -323,6 +325,10 @@ func (c StageConfig) Validate() error {
 	}
 	if c.AccountConcurrencyQuota < 1 {
 		bad("accountConcurrencyQuota %d: want at least 1 (10 on a new account)", c.AccountConcurrencyQuota)
+	} else if most := max(1, c.AccountConcurrencyQuota/2); c.ReleaseTasksConcurrency > most {
+		bad("releaseTasksConcurrency %d is more than half of accountConcurrencyQuota %d: slot holders could take the whole quota, "+
+			"and Lambda would refuse the API, the webhook, the stream consumers and the busy checks' quick answers; want at most %d",
+			c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota, most)
 	}
 	if c.APIRateLimit < 1 || c.APIBurstLimit < 1 {
 		bad("apiRateLimit %d, apiBurstLimit %d: want both at least 1", c.APIRateLimit, c.APIBurstLimit)

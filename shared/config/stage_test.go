@@ -27,8 +27,12 @@ func TestValidate(t *testing.T) {
 			"releaseTasksReservedConcurrency 10 needs an account concurrency quota of at least 110 (Lambda keeps 100 unreserved), but accountConcurrencyQuota is 10"},
 		{"opt-in reservation on a raised quota", func(c *StageConfig) { c.ReleaseTasksReservedConcurrency, c.AccountConcurrencyQuota = 10, 110 }, ""},
 		{"no tasks concurrency", func(c *StageConfig) { c.ReleaseTasksConcurrency = 0 }, "releaseTasksConcurrency 0: want 1 to 1000"},
-		{"tasks concurrency 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency = 1000 }, ""},
-		{"tasks concurrency over 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency = 1001 }, "releaseTasksConcurrency 1001"},
+		{"tasks concurrency 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1000, 2000 }, ""},
+		{"tasks concurrency half the quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 5, 10 }, ""},
+		{"tasks concurrency over half the quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 6, 10 },
+			"releaseTasksConcurrency 6 is more than half of accountConcurrencyQuota 10"},
+		{"tasks concurrency 1 on a quota of 1", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1, 1 }, ""},
+		{"tasks concurrency over 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1001, 2002 }, "releaseTasksConcurrency 1001"},
 		{"no account quota", func(c *StageConfig) { c.AccountConcurrencyQuota = 0 }, "accountConcurrencyQuota 0"},
 		{"no rate", func(c *StageConfig) { c.APIRateLimit = 0 }, "apiRateLimit"},
 		{"no burst", func(c *StageConfig) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
@@ -180,7 +184,7 @@ func TestLoadStageFile(t *testing.T) {
 		wantConcurrency   int
 		wantErr           string
 	}{
-		{name: "named stage", path: good, stage: "prod", wantConcurrency: 10},
+		{name: "named stage", path: good, stage: "prod", wantConcurrency: 5},
 		{name: "default stage", path: good, stage: "", wantConcurrency: 3},
 		{name: "unknown stage", path: good, stage: "qa", wantErr: `unknown stage "qa"`},
 		{name: "invalid stage", path: good, stage: "broken", wantErr: "logRetentionDays 2"},
@@ -251,8 +255,8 @@ func TestRepositoryFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Stage != "dev" || cfg.ReleaseTasksConcurrency != 10 || cfg.ReleaseTasksReservedConcurrency != 0 || cfg.AccountConcurrencyQuota != 10 {
-		t.Errorf("default stage = %s with releaseTasksConcurrency %d, reservation %d, account quota %d; want dev with 10, none, 10",
+	if cfg.Stage != "dev" || cfg.ReleaseTasksConcurrency != 5 || cfg.ReleaseTasksReservedConcurrency != 0 || cfg.AccountConcurrencyQuota != 10 {
+		t.Errorf("default stage = %s with releaseTasksConcurrency %d, reservation %d, account quota %d; want dev with 5, none, 10",
 			cfg.Stage, cfg.ReleaseTasksConcurrency, cfg.ReleaseTasksReservedConcurrency, cfg.AccountConcurrencyQuota)
 	}
 }

@@ -5,6 +5,11 @@
 // approval that was recorded gets its execution started, however the API
 // call that recorded it ended (answered, cut off, or its process killed).
 //
+// Starts are paced: each customer's approvals take consecutive start times
+// from its queue (shared/pacing), and each execution waits for its own
+// before it calls Zoom. A pacing failure starts them at once instead, which
+// the rate limiter still keeps within Zoom's limits.
+//
 // A start is idempotent by the execution's name (customer, number,
 // attempt): stream records delivered twice, and the customer approving a
 // RELEASING number again, start nothing new. The reconciler
@@ -16,6 +21,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,10 +33,17 @@ import (
 // parallelism bounds the starts in flight for one batch of records.
 const parallelism = 8
 
+// Pacer hands out start times from a customer's queue (*pacing.Pacer).
+type Pacer interface {
+	Reserve(ctx context.Context, customerID string, n int) ([]time.Time, error)
+}
+
 // Starter starts the workflows of the approvals in stream records.
 type Starter struct {
 	Workflow workflow.Starter
-	Log      *slog.Logger
+	// Pacer, when set, paces each customer's starts.
+	Pacer Pacer
+	Log   *slog.Logger
 }
 
 // Approval reports whether a status change begins an approval attempt: the
@@ -70,6 +83,11 @@ func (s *Starter) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (ev
 			jobs = append(jobs, job{seq: rec.Change.SequenceNumber, rel: workflow.Release{CustomerID: h.CustomerID, Number: h.Number, Attempt: h.Attempt}})
 		}
 	}
+	rels := make([]*workflow.Release, len(jobs))
+	for i := range jobs {
+		rels[i] = &jobs[i].rel
+	}
+	s.pace(ctx, rels)
 	failed := make([]bool, len(jobs))
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
@@ -82,7 +100,7 @@ func (s *Starter) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (ev
 			err := s.Workflow.Start(ctx, j.rel)
 			switch {
 			case err == nil:
-				s.Log.InfoContext(ctx, "release workflow started", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName())
+				s.Log.InfoContext(ctx, "release workflow started", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName(), "not_before", j.rel.NotBefore)
 			case errors.Is(err, workflow.ErrEnded):
 				s.Log.InfoContext(ctx, "release workflow already ran", "customer_id", j.rel.CustomerID, "number", j.rel.Number, "execution", j.rel.ExecutionName())
 			default:
@@ -99,4 +117,32 @@ func (s *Starter) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (ev
 	}
 	s.Log.InfoContext(ctx, "stream batch handled", "records", len(ev.Records), "approvals", len(jobs), "failed", len(failures))
 	return events.DynamoDBEventResponse{BatchItemFailures: failures}, nil
+}
+
+// pace gives each release its start time (NotBefore), one reservation per
+// customer in the records' order. When a reservation fails, that customer's
+// releases start at once.
+func (s *Starter) pace(ctx context.Context, rels []*workflow.Release) {
+	if s.Pacer == nil {
+		return
+	}
+	var customers []string
+	byCustomer := map[string][]*workflow.Release{}
+	for _, r := range rels {
+		if _, ok := byCustomer[r.CustomerID]; !ok {
+			customers = append(customers, r.CustomerID)
+		}
+		byCustomer[r.CustomerID] = append(byCustomer[r.CustomerID], r)
+	}
+	for _, c := range customers {
+		rs := byCustomer[c]
+		starts, err := s.Pacer.Reserve(ctx, c, len(rs))
+		if err != nil {
+			s.Log.WarnContext(ctx, "pacing unavailable: starting at once", "customer_id", c, "releases", len(rs), "err", err)
+			continue
+		}
+		for i, r := range rs {
+			r.NotBefore = workflow.NotBefore(starts[i])
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -105,6 +106,85 @@ func TestHandleStream(t *testing.T) {
 			}
 			if fmt.Sprint(slices.Sorted(slices.Values(starts))) != fmt.Sprint(tt.wantStarts) || fmt.Sprint(failed) != fmt.Sprint(tt.wantFailed) {
 				t.Fatalf("starts %v, failed %v; want %v, %v", starts, failed, tt.wantStarts, tt.wantFailed)
+			}
+		})
+	}
+}
+
+// fakePacer hands out starts a second apart from t0, per customer, or
+// fails.
+type fakePacer struct {
+	t0    time.Time
+	err   error
+	asked map[string]int
+	next  map[string]int
+}
+
+func (f *fakePacer) Reserve(_ context.Context, customerID string, n int) ([]time.Time, error) {
+	if f.asked == nil {
+		f.asked, f.next = map[string]int{}, map[string]int{}
+	}
+	f.asked[customerID] += n
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []time.Time
+	for range n {
+		out = append(out, f.t0.Add(time.Duration(f.next[customerID])*time.Second))
+		f.next[customerID]++
+	}
+	return out, nil
+}
+
+// TestPacing: each customer's approvals in a batch take consecutive starts
+// from its own queue, in the records' order; when pacing fails they start
+// at once rather than not at all.
+func TestPacing(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC)
+	record := func(seq int, customer, number string) events.DynamoDBEventRecord {
+		r := historyRecord(seq, number, "PENDING_APPROVAL", "RELEASING", 1)
+		r.Change.NewImage["customer_id"] = events.NewStringAttribute(customer)
+		return r
+	}
+	records := []events.DynamoDBEventRecord{
+		record(1, "acme", "+14155550001"),
+		record(2, "globex", "+14155550002"),
+		record(3, "acme", "+14155550003"),
+		historyRecord(4, "+14155550004", "RELEASING", "RELEASED", 1), // not an approval: no start taken
+		record(5, "acme", "+14155550005"),
+	}
+	tests := []struct {
+		name  string
+		err   error
+		want  map[string]string // number -> NotBefore
+		asked map[string]int
+	}{
+		{"paced per customer in order", nil, map[string]string{
+			"+14155550001": "2026-12-02T04:00:00Z", "+14155550003": "2026-12-02T04:00:01Z", "+14155550005": "2026-12-02T04:00:02Z",
+			"+14155550002": "2026-12-02T04:00:00Z",
+		}, map[string]int{"acme": 3, "globex": 1}},
+		{"pacing unavailable starts at once", errors.New("table throttled"), map[string]string{
+			"+14155550001": "", "+14155550003": "", "+14155550005": "", "+14155550002": "",
+		}, map[string]int{"acme": 3, "globex": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wf := &fakeWorkflow{}
+			p := &fakePacer{t0: t0, err: tt.err}
+			s := &Starter{Workflow: wf, Pacer: p, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+			resp, err := s.HandleStream(context.Background(), events.DynamoDBEvent{Records: records})
+			if err != nil || len(resp.BatchItemFailures) > 0 {
+				t.Fatalf("HandleStream: %v, failures %v", err, resp.BatchItemFailures)
+			}
+			got := map[string]string{}
+			for _, r := range wf.starts {
+				got[r.Number] = r.NotBefore
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("starts %v, want %v", got, tt.want)
+			}
+			if fmt.Sprint(p.asked) != fmt.Sprint(tt.asked) {
+				t.Errorf("reserved %v, want %v", p.asked, tt.asked)
 			}
 		})
 	}

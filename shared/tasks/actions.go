@@ -44,6 +44,10 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	}
 	done, err := t.takeSlot(ctx)
 	if err != nil {
+		if at, ok := t.requeue(ctx, n.CustomerID, err); ok {
+			out.Outcome, out.RetryAt = OutcomeBusy, at
+			return out, nil
+		}
 		return out, err
 	}
 	defer done()
@@ -61,6 +65,26 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
 	}
 	return out, nil
+}
+
+// requeue gives a check that found every slot held (err is Tasks.Busy)
+// its next turn from the customer's start queue. Under a backlog, turns
+// come at the pace Zoom's budget allows, however many releases wait, where
+// retries with backoff would come at a rate that grows with the backlog
+// (each one an invocation and a state transition). ok is false for any
+// other error, without a queue, or when the queue cannot be written: the
+// caller then answers err.
+func (t *Tasks) requeue(ctx context.Context, customerID string, err error) (string, bool) {
+	var named messages.InvokeResponse_Error
+	if t.cfg.Queue == nil || !errors.As(err, &named) || named.Type != ErrTasksBusy {
+		return "", false
+	}
+	turns, qerr := t.cfg.Queue.Reserve(ctx, customerID, 1)
+	if qerr != nil {
+		t.log.WarnContext(ctx, "start queue unavailable: retrying a busy check with backoff", "customer_id", customerID, "err", qerr)
+		return "", false
+	}
+	return workflow.NotBefore(turns[0]), true
 }
 
 // zoomAssignee is a number's recorded assignee as the state machine

@@ -55,6 +55,9 @@ const (
 	OutcomeAssigned   = "assigned"
 	OutcomeExpired    = "expired"
 	OutcomeSuperseded = "superseded"
+	// OutcomeBusy: every concurrency slot was held; the release takes its
+	// turn again at RetryAt, from the back of its customer's start queue.
+	OutcomeBusy = "busy"
 )
 
 // Store is what the tasks need from storage.
@@ -120,6 +123,17 @@ type Config struct {
 	// size across every invocation (the function's concurrency cap); nil
 	// means no cap.
 	Slots Slots
+	// Queue, when set, gives a check that found every slot held its next
+	// turn, at the back of the customer's start queue (*pacing.Pacer), so
+	// that it waits for it (OutcomeBusy) instead of retrying blindly. nil,
+	// or a queue that fails, answers Tasks.Busy, which the state machine
+	// retries with backoff.
+	Queue Queue
+}
+
+// Queue hands out turns from a customer's start queue (*pacing.Pacer).
+type Queue interface {
+	Reserve(ctx context.Context, customerID string, n int) ([]time.Time, error)
 }
 
 // Defaults of Config's retry settings.
@@ -208,6 +222,9 @@ type CheckOutput struct {
 	// ZoomID is the number's Zoom id, "" when the number is not in the
 	// customer's account (or the check did not look).
 	ZoomID string `json:"zoom_id"`
+	// RetryAt is when a busy check takes its turn again (OutcomeBusy;
+	// workflow.NotBefore's form), "" otherwise.
+	RetryAt string `json:"retry_at"`
 }
 
 // accountTTL is how long a warm function trusts a customer's Zoom account

@@ -455,9 +455,9 @@ func TestPayloadJSON(t *testing.T) {
 		want string
 	}{
 		{"check output", CheckOutput{Outcome: OutcomeAssigned, Assignee: a, RecheckSeconds: 10, ZoomID: "pn_1"},
-			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1"}`},
+			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1","retry_at":""}`},
 		{"check output, unassigned", CheckOutput{Outcome: OutcomeUnassigned, RecheckSeconds: 10},
-			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":""}`},
+			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":"","retry_at":""}`},
 		{"wait input", Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 2, StartedAt: "2026-11-27T11:59:00Z", Assignee: a, ZoomID: "pn_1", TaskToken: "tok"},
 			`{"action":"wait","customer_id":"acme","number":"+97239754569","attempt":2,"started_at":"2026-11-27T11:59:00Z","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"zoom_id":"pn_1","task_token":"tok"}`},
 	}
@@ -642,6 +642,69 @@ func TestConcurrencySlots(t *testing.T) {
 			}
 			if got := cur(st); got.Status != tt.wantStatus || (tt.wantErr != "" && got.RemovalStarted) {
 				t.Errorf("number %s, removal started %v; want %s, not started", got.Status, got.RemovalStarted, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// fakeQueue hands out turns a second apart from t0, or fails.
+type fakeQueue struct {
+	t0    time.Time
+	err   error
+	asked []string
+}
+
+func (f *fakeQueue) Reserve(_ context.Context, customerID string, n int) ([]time.Time, error) {
+	f.asked = append(f.asked, fmt.Sprintf("%s×%d", customerID, n))
+	if f.err != nil {
+		return nil, f.err
+	}
+	return []time.Time{f.t0.Add(time.Duration(len(f.asked)-1) * time.Second)}, nil
+}
+
+// TestBusyCheckTakesATurn: a check that finds every slot held takes a turn
+// at the back of the customer's start queue and answers when (busy), so
+// the workflow waits for it rather than retrying blindly; without a queue,
+// or when the queue fails, it answers Tasks.Busy as before. A busy release
+// keeps answering Tasks.Busy (the state machine retries it).
+func TestBusyCheckTakesATurn(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		action    Input
+		free      int
+		queue     *fakeQueue
+		wantErr   string
+		wantOut   string // the check's outcome and retry_at
+		wantAsked string
+	}{
+		{"busy check takes a turn", Input{Action: "check"}, 0, &fakeQueue{t0: t0}, "", "busy 2026-12-02T05:00:00Z", "[acme×1]"},
+		{"busy check without a queue", Input{Action: "check"}, 0, nil, ErrTasksBusy, "", ""},
+		{"busy check, the queue fails", Input{Action: "check"}, 0, &fakeQueue{err: errors.New("throttled")}, ErrTasksBusy, "", "[acme×1]"},
+		{"a check with a slot takes no turn", Input{Action: "check"}, 1, &fakeQueue{t0: t0}, "", "unassigned ", "[]"},
+		{"busy release retries", Input{Action: "release", ZoomID: "pn_1"}, 0, &fakeQueue{t0: t0}, ErrTasksBusy, "", "[]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Number: num}}
+			tk, _ := setup(domain.Releasing, 1, z)
+			tk.cfg.Slots = &fakeSlots{free: tt.free}
+			if tt.queue != nil {
+				tk.cfg.Queue = tt.queue
+			}
+			in := tt.action
+			in.CustomerID, in.Number, in.Attempt, in.StartedAt = "acme", num, 1, "2026-11-27T11:59:00Z"
+			out, err := tk.Handle(context.Background(), in)
+			if errType(err) != tt.wantErr {
+				t.Fatalf("err %v, want %q", err, tt.wantErr)
+			}
+			if c, ok := out.(CheckOutput); ok && err == nil {
+				if got := c.Outcome + " " + c.RetryAt; got != tt.wantOut {
+					t.Errorf("check answered %q, want %q", got, tt.wantOut)
+				}
+			}
+			if tt.queue != nil && fmt.Sprint(tt.queue.asked) != tt.wantAsked && !(tt.wantAsked == "[]" && len(tt.queue.asked) == 0) {
+				t.Errorf("queue asked %v, want %s", tt.queue.asked, tt.wantAsked)
 			}
 		})
 	}

@@ -92,6 +92,17 @@ func (s *StepFunctions) Start(ctx context.Context, r Release) error {
 	})
 	var exists *types.ExecutionAlreadyExists
 	if errors.As(err, &exists) {
+		// Step Functions answers a start of a running execution with the
+		// same input as success, and this when the input differs (a paced
+		// start carries its NotBefore, a repair start does not) or the
+		// execution has ended: only its status tells which.
+		ex, derr := s.Describe(ctx, r.ExecutionName())
+		switch {
+		case derr != nil:
+			return fmt.Errorf("start execution %s: it exists, but: %w", r.ExecutionName(), derr)
+		case ex.Running:
+			return nil
+		}
 		return fmt.Errorf("start execution %s: %w", r.ExecutionName(), ErrEnded)
 	}
 	if err != nil {

@@ -40,6 +40,14 @@ func TestStartIsIdempotent(t *testing.T) {
 			t.Fatalf("start %d: %v", i+1, err)
 		}
 	}
+	// A running execution started with another input (a paced start
+	// carries its NotBefore, a repair start does not): Step Functions
+	// answers ExecutionAlreadyExists, and Start finds it running.
+	paced := rel
+	paced.NotBefore = NotBefore(time.Now())
+	if err := wf.Start(ctx, paced); err != nil {
+		t.Fatalf("start with another input while it runs: %v", err)
+	}
 	if err := wf.Start(ctx, Release{CustomerID: "acme", Number: "+97239754571", Attempt: 2}); err != nil {
 		t.Fatal(err)
 	}

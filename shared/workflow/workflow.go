@@ -19,7 +19,7 @@ import (
 
 // Release identifies one approval attempt of one number, and is the input of
 // its executions. An approval starts generation 0 with the first three
-// fields only; the fields after them are set for a successor execution
+// fields (and NotBefore when paced); the fields after them are set for a successor execution
 // (ContinueAsNew in the definition), which carries on the same release.
 type Release struct {
 	CustomerID string `json:"customer_id"`
@@ -33,6 +33,17 @@ type Release struct {
 	// Trouble is the trouble record the predecessor ended with, so a
 	// successor does not grant the retry budget anew.
 	Trouble *Trouble `json:"trouble,omitempty"`
+	// NotBefore, on a first execution, is the start its pacing gave it
+	// (RFC 3339, whole seconds, UTC): the execution waits until then before
+	// it calls Zoom (shared/pacing). Empty: at once.
+	NotBefore string `json:"not_before,omitempty"`
+}
+
+// NotBefore formats a paced start for Release.NotBefore: Step Functions'
+// Wait timestamp, in whole seconds (the second it falls in; the rate
+// limiter absorbs the starts of one second).
+func NotBefore(t time.Time) string {
+	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
 }
 
 // Trouble is the execution's record of transient trouble.
@@ -74,7 +85,8 @@ func (r Release) ExecutionName() string {
 var ErrEnded = errors.New("the execution of this approval attempt has already ended")
 
 // Starter starts the release workflow of one approval attempt: idempotent
-// while it runs, ErrEnded once it has ended.
+// while it runs (whatever the input it was started with), ErrEnded once it
+// has ended.
 type Starter interface {
 	Start(ctx context.Context, r Release) error
 }

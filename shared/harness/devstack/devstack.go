@@ -34,6 +34,7 @@ import (
 	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/notify"
+	"numberrelease/shared/pacing"
 	"numberrelease/shared/reconcile"
 	"numberrelease/shared/starter"
 	"numberrelease/shared/store"
@@ -174,6 +175,8 @@ type Stack struct {
 
 	// ddb is the emulator's DynamoDB (the Zoom rate limiter's table).
 	ddb *dynamodb.Client
+	// pacer is the customers' start queues (shared/pacing).
+	pacer *pacing.Pacer
 	// carrierCode is carrier mode's code: the demo numbers are its peering
 	// numbers (0 in customer mode).
 	carrierCode int
@@ -349,7 +352,7 @@ func (s *Stack) startWorkflowStarter(ctx context.Context, awsCfg aws.Config, fau
 	if faults != nil && faults.StarterSFN != nil {
 		client = faults.StarterSFN(client)
 	}
-	st := &starter.Starter{Workflow: &workflow.StepFunctions{Client: client, StateMachineARN: s.StateMachineARN}, Log: s.log}
+	st := &starter.Starter{Workflow: &workflow.StepFunctions{Client: client, StateMachineARN: s.StateMachineARN}, Pacer: s.pacer, Log: s.log}
 	s.pollStream(ctx, awsCfg, "start-release", st.HandleStream)
 }
 

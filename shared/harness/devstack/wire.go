@@ -13,6 +13,7 @@ import (
 	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/httpapi"
+	"numberrelease/shared/pacing"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/release"
 	"numberrelease/shared/slots"
@@ -76,6 +77,13 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 		}
 		tcfg.Slots = sem
 	}
+	// One start queue per customer (shared/pacing), as on AWS: start-release
+	// takes the approvals' turns from it, a busy check its next turn.
+	pacer, err := pacing.New(pacing.Config{Client: s.ddb, Table: TableName, Interval: pacing.Interval(cfg.ZoomLimits)})
+	if err != nil {
+		return nil, fmt.Errorf("start queue: %w", err)
+	}
+	s.pacer, tcfg.Queue = pacer, pacer
 	if tcfg.Mode == domain.ModeCarrier {
 		s.carrierCode = cfg.CarrierCode
 	}

@@ -39,14 +39,45 @@ a cheaper transaction rollback.
    state. Under a few hundred executions that retry throttled invokes, that
    was a quarter of moto's time (measured with py-spy), and it slowed every
    other request of the one Python process, DynamoDB's included. The
-   wrapper hands the interpreter one client per region, with moto's own
-   settings (no retries, long timeouts) and a pool as large as the number of
-   executions that may invoke at once. Nothing observable changes.
+   wrapper hands the interpreter a few clients per region (threads are
+   spread over them, so that no single connection pool's lock becomes a
+   queue), with moto's own settings (no retries, long timeouts). Nothing
+   observable changes.
 
 5. Request dispatch. moto's server finds the backend of every request
    under one global lock, listing moto's package directory (about 150
    isdir calls) each time. The wrapper lists it once: the directory does
    not change while the server runs.
+
+6. One parse per definition. moto parses the state machine's definition
+   again (ANTLR, about 0.12 s of CPU on a quiet machine for the release
+   workflow) at the start of every execution, so a 1,000-number approval
+   cost two minutes of the one Python process at once. The wrapper keeps the
+   parsed program of each definition and hands it to every execution of it.
+   moto's parsed components keep no execution's state on themselves (that
+   lives in the execution's environment, keyed by each component's
+   heap_key, which the wrapper fixes before the first use so that two
+   executions can never draw two keys for one component). Map and Parallel
+   states do keep workers on themselves, so a definition with either is
+   parsed per execution, as before. Nothing observable changes.
+
+7. One parse per JSONPath. moto's interpreter parses every JSONPath it
+   evaluates (a state's Parameters, InputPath, ResultPath, a Choice's
+   Variable) with jsonpath_ng, whose parse builds a new ply parser each
+   time, tables and all: under a 1,000-number release that was most of
+   the time the interpreter held the GIL (py-spy --gil). The wrapper keeps
+   each path's parsed expression (they are immutable: finding and updating
+   never change them) in a bounded cache. moto's EventBridge parses its
+   targets' input paths the same way, and shares the cache. Nothing
+   observable changes.
+
+8. Query by partition. moto answers a Query on the table's own key by
+   listing and sorting every item of the table, then keeping those of the
+   partition asked for. Under a 1,000-number release (ten thousand items)
+   that was a third of moto's time, and every check and release makes one
+   (the concurrency slots' read). The wrapper hands such a Query the
+   partition's items only, in the same order. Index queries are unchanged.
+   Nothing observable changes.
 
 shared/harness/emulator's tests prove the first three (locking_test.go,
 rollback_test.go).
@@ -64,6 +95,7 @@ import threading
 import time
 
 import boto3
+import jsonpath_ng.ext
 from botocore.config import Config as BotoConfig
 import moto
 from moto import backends
@@ -78,6 +110,13 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.server import main
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
+from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 
@@ -342,22 +381,31 @@ for _name in _READS:
     setattr(DynamoHandler, _name, _shared(getattr(DynamoHandler, _name)))
 DynamoDBStreamsHandler.get_records = _shared(DynamoDBStreamsHandler.get_records)
 
-# 4. One Lambda client per region for the Step Functions interpreter.
-_lambda_clients = {}
+# 4. A few Lambda clients per region for the Step Functions interpreter.
+#
+# One client would do for correctness, but its connection pool is one queue
+# behind one mutex: with a thousand executions invoking (most of them
+# answered 429 over the account's concurrency quota and retrying), 800
+# threads queued on that mutex (py-spy). Each thread takes the client of its
+# own stripe.
+_LAMBDA_STRIPES = 16
+_lambda_clients = {}  # (region, stripe) -> client
 _lambda_clients_lock = threading.Lock()
 
 
 def _lambda_client_for(region, service, state_credentials=None):
     if service != "lambda":
         return _original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
-    # The lock only guards the first creation: hundreds of executions'
-    # threads invoking at once queued on it (half of moto's samples under a
-    # 1,000-number approval), so a client already made is taken without it.
-    client = _lambda_clients.get(region)
+    key = (region, threading.get_native_id() % _LAMBDA_STRIPES)
+    # The lock only guards a client's first creation: hundreds of
+    # executions' threads invoking at once queued on it (half of moto's
+    # samples under a 1,000-number approval), so a client already made is
+    # taken without it.
+    client = _lambda_clients.get(key)
     if client is not None:
         return client
     with _lambda_clients_lock:
-        client = _lambda_clients.get(region)
+        client = _lambda_clients.get(key)
         if client is None:
             client = boto3.client(
                 "lambda",
@@ -370,15 +418,102 @@ def _lambda_client_for(region, service, state_credentials=None):
                     retries={"max_attempts": 0, "total_max_attempts": 1},
                     connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
                     read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-                    max_pool_connections=1024,
+                    max_pool_connections=128,
                 ),
             )
-            _lambda_clients[region] = client
+            _lambda_clients[key] = client
         return client
 
 
 _original_boto_client_for = lambda_eval_utils.boto_client_for
 lambda_eval_utils.boto_client_for = _lambda_client_for
+
+# 6. One parse per definition.
+_programs = {}  # definition -> its parsed program, or None when it may not be shared
+_programs_lock = threading.Lock()
+
+
+def _fix_heap_keys(root):
+    """Gives every component of the tree its heap_key now, and reports whether
+    the tree may be shared (no Map or Parallel state)."""
+    shareable = True
+    seen = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple, set)):
+            stack.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+            continue
+        if not isinstance(obj, Component):
+            continue
+        if isinstance(obj, (StateMap, StateParallel)):
+            shareable = False
+        if isinstance(obj, EvalComponent):
+            obj.heap_key  # noqa: B018 -- assigns it once, before any execution runs
+        stack.extend(vars(obj).values())
+    return shareable
+
+
+def _shared_entrypoint(self):
+    definition = self._evaluation_details.state_machine_details.definition
+    if definition not in _programs:
+        with _programs_lock:
+            if definition not in _programs:
+                program = _original_entrypoint(self)
+                _programs[definition] = program if _fix_heap_keys(program) else None
+                return program
+    program = _programs[definition]
+    return program if program is not None else _original_entrypoint(self)
+
+
+_original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+ExecutionWorker._get_evaluation_entrypoint = _shared_entrypoint
+
+# 7. One parse per JSONPath.
+json_path_module.parse = functools.lru_cache(maxsize=4096)(json_path_module.parse)
+result_path_module.parse = functools.lru_cache(maxsize=4096)(result_path_module.parse)
+# moto.events imports jsonpath_ng.ext's parse at each call: patch it there.
+jsonpath_ng.ext.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
+
+# 8. Query by partition.
+_original_all_items = table_module.Table.all_items
+_original_query = table_module.Table.query
+
+
+def _all_items(self):
+    hash_key = getattr(_state, "query_partition", None)
+    if hash_key is None:
+        return _original_all_items(self)
+    bucket = self.items.get(hash_key)
+    if bucket is None:
+        return []
+    if self.range_key_attr:
+        return sorted(bucket.values(), key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+    return [bucket]
+
+
+_QUERY_INDEX_ARG = 6  # index_name's place among query's arguments after hash_key
+
+
+def _query(self, hash_key, *args, **kwargs):
+    index_name = args[_QUERY_INDEX_ARG] if len(args) > _QUERY_INDEX_ARG else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return _original_query(self, hash_key, *args, **kwargs)
+    _state.query_partition = hash_key
+    try:
+        return _original_query(self, hash_key, *args, **kwargs)
+    finally:
+        _state.query_partition = None
+
+
+table_module.Table.all_items = _all_items
+table_module.Table.query = _query
 
 # 5. moto's modules, listed once.
 _moto_modules = tuple(backends.list_of_moto_modules())
