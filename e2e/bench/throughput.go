@@ -24,6 +24,7 @@ import (
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
 	"numberrelease/shared/harness/zoomsim"
+	"numberrelease/shared/pacing"
 	"numberrelease/shared/ratelimit"
 	"numberrelease/shared/zoom"
 )
@@ -599,7 +600,7 @@ func (r *report) mdThroughput(w printer) {
 		}
 		return fmt.Sprintf("**%.1f** (%.2f entered + %.1f retries)", float64(h.entered+h.retries)/float64(h.executions), float64(h.entered)/float64(h.executions), float64(h.retries)/float64(h.executions))
 	})
-	row("states entered beyond the straight path (Triage, AfterTriage, Pause, RecordFailure, or a second check)", func(x *throughputResult) string {
+	row("states entered beyond the straight path (Requeued, Triage, AfterTriage, Pause, RecordFailure, or a second check)", func(x *throughputResult) string {
 		if x.history.executions == 0 {
 			return "—"
 		}
@@ -642,8 +643,8 @@ func (r *report) mdThroughput(w printer) {
 		mdBulkCalls(w, x.calls, bulkNumbers)
 		x.mdBulkCauses(w)
 	}
-	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). Beyond it, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a check or release that finds every release-tasks slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
-		first.medium, ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
+	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). The starts are paced to it: the customer's start queue (`shared/pacing`) gives the approvals turns %s apart, and each execution waits for its own (`Queued`); a check that finds every release-tasks slot held takes a new turn at the back of the queue and waits again (`Requeued`, counted in the states beyond the straight path). Beyond that, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a release that finds every slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (one Python process, which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
+		first.medium, pacing.Interval(devstack.Defaults().ZoomLimits), ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
 	w("")
 }
 

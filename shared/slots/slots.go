@@ -144,9 +144,27 @@ func New(cfg Config) (*Semaphore, error) {
 // own); it returns ErrNotHeld, wrapped, when the lease had ended and
 // another caller took the slot over (the slot is then left alone).
 func (s *Semaphore) Acquire(ctx context.Context) (release func(context.Context) error, err error) {
+	l, err := s.Take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return s.Release(ctx, l) }, nil
+}
+
+// Lease is a held slot: which one, and the holder's token. It may be
+// handed from one invocation to the next (a check hands its slot to the
+// release that follows it), which renews it.
+type Lease struct {
+	Slot  int    `json:"slot"`
+	Owner string `json:"owner"`
+}
+
+// Take is Acquire, returning the lease itself, for a holder that hands it
+// on (Renew, Release).
+func (s *Semaphore) Take(ctx context.Context) (Lease, error) {
 	free, err := s.free(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("slots %s: read the slots: %w", s.name, err)
+		return Lease{}, fmt.Errorf("slots %s: read the slots: %w", s.name, err)
 	}
 	owner := rand.Text()
 	mrand.Shuffle(len(free), func(i, j int) { free[i], free[j] = free[j], free[i] })
@@ -157,11 +175,46 @@ func (s *Semaphore) Acquire(ctx context.Context) (release func(context.Context) 
 		case errors.As(err, &refused):
 			continue
 		case err != nil:
-			return nil, fmt.Errorf("slots %s: take slot %d: %w", s.name, k, err)
+			return Lease{}, fmt.Errorf("slots %s: take slot %d: %w", s.name, k, err)
 		}
-		return func(ctx context.Context) error { return s.release(ctx, k, owner) }, nil
+		return Lease{Slot: k, Owner: owner}, nil
 	}
-	return nil, fmt.Errorf("slots %s: %w (%d of %d)", s.name, ErrBusy, s.size, s.size)
+	return Lease{}, fmt.Errorf("slots %s: %w (%d of %d)", s.name, ErrBusy, s.size, s.size)
+}
+
+// Renew extends a lease to a full Lease from now, if its holder still holds
+// it; ErrNotHeld, wrapped, when it ended and another caller took the slot
+// over (or the lease is not one of this semaphore's slots).
+func (s *Semaphore) Renew(ctx context.Context, l Lease) error {
+	if l.Slot < 1 || l.Slot > s.size || l.Owner == "" {
+		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, ErrNotHeld)
+	}
+	until := s.now().Add(s.lease)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      Key(s.name, l.Slot),
+		UpdateExpression:         aws.String("SET #until = :until, #ttl = :ttl"),
+		ConditionExpression:      aws.String("#owner = :owner"),
+		ExpressionAttributeNames: map[string]string{"#until": attrLeaseUntil, "#owner": attrOwner, "#ttl": table.AttrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":until": millis(until),
+			":owner": &types.AttributeValueMemberS{Value: l.Owner},
+			":ttl":   &types.AttributeValueMemberN{Value: strconv.FormatInt(until.Add(itemTTL).Unix(), 10)},
+		},
+	})
+	var refused *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &refused):
+		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, ErrNotHeld)
+	case err != nil:
+		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, err)
+	}
+	return nil
+}
+
+// Release ends the lease, if its holder still holds it (see Acquire).
+func (s *Semaphore) Release(ctx context.Context, l Lease) error {
+	return s.release(ctx, l.Slot, l.Owner)
 }
 
 // free returns the slots (1 to N) that no lease holds now, as one

@@ -100,6 +100,11 @@ func (f *fakeTable) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput
 		if cur.owner != val(":owner") {
 			return nil, refused
 		}
+		if strings.HasPrefix(aws.ToString(in.UpdateExpression), "SET") { // a renewal
+			until, _ := strconv.ParseInt(val(":until"), 10, 64)
+			f.items[key] = fakeSlot{until: until, owner: cur.owner}
+			break
+		}
 		f.items[key] = fakeSlot{}
 	default:
 		return nil, fmt.Errorf("fake table: unexpected condition %q", aws.ToString(in.ConditionExpression))
@@ -398,5 +403,50 @@ func TestOnTheEmulator(t *testing.T) {
 	}
 	if pk := out.Item[table.AttrPK].(*types.AttributeValueMemberS).Value; pk != "SLOT#release-tasks" {
 		t.Errorf("slot item PK %q, want SLOT#release-tasks", pk)
+	}
+}
+
+// TestLeaseHandedOn: a lease taken by one invocation is renewed and
+// released by the next (a check hands its slot to its release); once it
+// ended and another caller took the slot over, renewing it fails with
+// ErrNotHeld, as does a lease that names no slot of this semaphore. On the
+// emulator: the conditions are DynamoDB's.
+func TestLeaseHandedOn(t *testing.T) {
+	client, name := emulatortest.NewTable(t)
+	ctx := context.Background()
+	s := newSemaphore(t, client, name, 1)
+	l, err := s.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Renew(ctx, l); err != nil {
+		t.Fatalf("Renew of a held lease: %v", err)
+	}
+	if _, err := s.Take(ctx); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Take while the renewed lease holds = %v, want ErrBusy", err)
+	}
+	for _, bad := range []Lease{{Slot: 2, Owner: l.Owner}, {Slot: 0, Owner: l.Owner}, {Slot: 1, Owner: ""}, {Slot: 1, Owner: "someone else"}} {
+		if err := s.Renew(ctx, bad); !errors.Is(err, ErrNotHeld) {
+			t.Errorf("Renew(%+v) = %v, want ErrNotHeld", bad, err)
+		}
+	}
+	if err := s.Release(ctx, l); err != nil {
+		t.Fatalf("Release of the handed-on lease: %v", err)
+	}
+	l, err = s.Take(ctx)
+	if err != nil {
+		t.Fatalf("Take after the release: %v", err)
+	}
+	late := time.Now().Add(time.Minute)
+	later, err := New(Config{Client: client, Table: name, Name: "release-tasks", Size: 1, Lease: 45 * time.Second,
+		Now: func() time.Time { return late }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := later.Take(ctx); err != nil {
+		t.Fatalf("taking over the ended lease: %v", err)
+	}
+	if err := s.Renew(ctx, l); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("Renew of a lease taken over = %v, want ErrNotHeld", err)
 	}
 }

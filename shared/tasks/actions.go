@@ -42,7 +42,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	if err != nil {
 		return out, err
 	}
-	done, err := t.takeSlot(ctx)
+	lease, err := t.takeSlot(ctx, nil)
 	if err != nil {
 		if at, ok := t.requeue(ctx, n.CustomerID, err); ok {
 			out.Outcome, out.RetryAt = OutcomeBusy, at
@@ -50,7 +50,6 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		}
 		return out, err
 	}
-	defer done()
 	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 	defer cancel()
 	pn, err := t.zoom.FindNumber(zctx, account, n.Number)
@@ -58,12 +57,19 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	case zoom.KindOf(err) == zoom.NotFound:
 		out.Outcome = OutcomeUnassigned // gone from the account already: release is a no-op on Zoom
 	case err != nil:
+		t.giveBack(ctx, lease)
 		return out, zoomErr("find number in Zoom", err)
 	case pn.Assignee != nil:
 		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, pn.ID, pn.Assignee
 	default:
-		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
+		// The release comes next and deletes in Zoom: it gets this slot,
+		// so a number found free never queues for a slot twice (under a
+		// backlog, releases starved behind new checks). Should it never
+		// come, the lease ends by itself.
+		out.Outcome, out.ZoomID, out.Lease = OutcomeUnassigned, pn.ID, lease
+		return out, nil
 	}
+	t.giveBack(ctx, lease)
 	return out, nil
 }
 
@@ -177,6 +183,10 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 // and a started removal cannot be withdrawn. So the record never says
 // CANCELLED for a number Zoom has removed.
 func (t *Tasks) release(ctx context.Context, in Input) error {
+	// A slot the check handed on is given back on every path that does not
+	// take it over for the Zoom work (superseded, or nothing to delete).
+	handed := in.Lease
+	defer func() { t.giveBack(ctx, handed) }()
 	cur, own, err := t.owned(ctx, in)
 	if err != nil {
 		return err
@@ -190,13 +200,15 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		if err != nil {
 			return err
 		}
-		// The slot is taken before the claim: a busy release leaves the
-		// number as it was (still cancellable while it waits).
-		done, err := t.takeSlot(ctx)
+		// The slot (the check's, handed on, or a new one) is taken before
+		// the claim: a busy release leaves the number as it was (still
+		// cancellable while it waits).
+		handed = nil // takeSlot renews it, or finds it taken over
+		lease, err := t.takeSlot(ctx, in.Lease)
 		if err != nil {
 			return err
 		}
-		defer done()
+		defer t.giveBack(ctx, lease)
 		if cur.Status != domain.Releasing || !cur.RemovalStarted {
 			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c domain.Number) domain.Number {
 				next := c

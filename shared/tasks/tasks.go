@@ -77,10 +77,13 @@ type Zoom interface {
 }
 
 // Slots caps how many invocations work with Zoom at once (*slots.Semaphore):
-// Acquire returns at once, with an error wrapping slots.ErrBusy when every
-// slot is held, and a release to call when the Zoom work is done.
+// Take returns at once, with an error wrapping slots.ErrBusy when every
+// slot is held; Renew extends a lease handed on from an earlier invocation
+// (slots.ErrNotHeld when it was taken over); Release gives it back.
 type Slots interface {
-	Acquire(ctx context.Context) (release func(context.Context) error, err error)
+	Take(ctx context.Context) (slots.Lease, error)
+	Renew(ctx context.Context, l slots.Lease) error
+	Release(ctx context.Context, l slots.Lease) error
 }
 
 var _ Slots = (*slots.Semaphore)(nil)
@@ -181,8 +184,11 @@ type Input struct {
 	Assignee *zoom.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
 	// not in the account); the release deletes by it without a lookup.
-	ZoomID    string      `json:"zoom_id,omitempty"`
-	TaskToken string      `json:"task_token,omitempty"`
+	ZoomID string `json:"zoom_id,omitempty"`
+	// Lease is the concurrency slot the check handed on to the release
+	// (nil: none).
+	Lease     *slots.Lease `json:"lease,omitempty"`
+	TaskToken string       `json:"task_token,omitempty"`
 	Error     *StateError `json:"error,omitempty"`
 	// TroubleSince is when the transient trouble the triage action weighs
 	// began (RFC 3339; "" when this is its first round).
@@ -225,6 +231,10 @@ type CheckOutput struct {
 	// RetryAt is when a busy check takes its turn again (OutcomeBusy;
 	// workflow.NotBefore's form), "" otherwise.
 	RetryAt string `json:"retry_at"`
+	// Lease is the concurrency slot an unassigned check keeps for the
+	// release that follows it (nil: none), so that a number found free is
+	// removed without queueing for a slot again.
+	Lease *slots.Lease `json:"lease"`
 }
 
 // accountTTL is how long a warm function trusts a customer's Zoom account
@@ -353,23 +363,40 @@ func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, err
 
 // takeSlot takes one of the function's concurrency slots for the Zoom work
 // of an action, at once or not at all (Tasks.Busy); a table error is
-// Store.Unavailable. The returned function gives the slot back.
-func (t *Tasks) takeSlot(ctx context.Context) (func(), error) {
+// Store.Unavailable. nil without a cap. handed is a lease an earlier
+// action handed on: renewed and used when its holder still holds it.
+func (t *Tasks) takeSlot(ctx context.Context, handed *slots.Lease) (*slots.Lease, error) {
 	if t.cfg.Slots == nil {
-		return func() {}, nil
+		return nil, nil
 	}
-	release, err := t.cfg.Slots.Acquire(ctx)
+	if handed != nil {
+		err := t.cfg.Slots.Renew(ctx, *handed)
+		switch {
+		case err == nil:
+			return handed, nil
+		case !errors.Is(err, slots.ErrNotHeld):
+			return nil, storeErr("renew the release-tasks slot the check handed on", err)
+		}
+		// Its lease ended and was taken over meanwhile: take another.
+	}
+	l, err := t.cfg.Slots.Take(ctx)
 	switch {
 	case errors.Is(err, slots.ErrBusy):
 		return nil, stateErr(ErrTasksBusy, "no release-tasks slot free for Zoom work: %v", err)
 	case err != nil:
 		return nil, storeErr("take a release-tasks slot", err)
 	}
-	return func() {
-		if err := release(ctx); err != nil {
-			t.log.WarnContext(ctx, "release-tasks slot not given back", "err", err)
-		}
-	}, nil
+	return &l, nil
+}
+
+// giveBack releases a slot takeSlot returned (nil: nothing to do).
+func (t *Tasks) giveBack(ctx context.Context, l *slots.Lease) {
+	if l == nil {
+		return
+	}
+	if err := t.cfg.Slots.Release(ctx, *l); err != nil {
+		t.log.WarnContext(ctx, "release-tasks slot not given back", "err", err)
+	}
 }
 
 // zoomErr names a Zoom failure for the state machine.

@@ -455,9 +455,9 @@ func TestPayloadJSON(t *testing.T) {
 		want string
 	}{
 		{"check output", CheckOutput{Outcome: OutcomeAssigned, Assignee: a, RecheckSeconds: 10, ZoomID: "pn_1"},
-			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1","retry_at":""}`},
+			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1","retry_at":"","lease":null}`},
 		{"check output, unassigned", CheckOutput{Outcome: OutcomeUnassigned, RecheckSeconds: 10},
-			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":"","retry_at":""}`},
+			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":"","retry_at":"","lease":null}`},
 		{"wait input", Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 2, StartedAt: "2026-11-27T11:59:00Z", Assignee: a, ZoomID: "pn_1", TaskToken: "tok"},
 			`{"action":"wait","customer_id":"acme","number":"+97239754569","attempt":2,"started_at":"2026-11-27T11:59:00Z","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"zoom_id":"pn_1","task_token":"tok"}`},
 	}
@@ -575,23 +575,49 @@ func TestDeadlineCountsFromTheFirstExecution(t *testing.T) {
 	}
 }
 
-// fakeSlots hands out up to free slots and counts what it is asked.
+// fakeSlots hands out up to free slots and counts what it is asked. Leases
+// it handed out are held until released; renewing one it holds succeeds.
 type fakeSlots struct {
 	free              int
-	err               error // answers every Acquire when set
+	err               error // answers every Take when set
 	acquired, returns int
+	renewed           int
+	held              map[string]bool // owner -> held
 }
 
-func (f *fakeSlots) Acquire(context.Context) (func(context.Context) error, error) {
+func (f *fakeSlots) Take(context.Context) (slots.Lease, error) {
 	if f.err != nil {
-		return nil, f.err
+		return slots.Lease{}, f.err
 	}
 	if f.free == 0 {
-		return nil, fmt.Errorf("slots release-tasks: %w", slots.ErrBusy)
+		return slots.Lease{}, fmt.Errorf("slots release-tasks: %w", slots.ErrBusy)
 	}
 	f.free--
 	f.acquired++
-	return func(context.Context) error { f.free++; f.returns++; return nil }, nil
+	if f.held == nil {
+		f.held = map[string]bool{}
+	}
+	l := slots.Lease{Slot: f.acquired, Owner: fmt.Sprintf("owner-%d", f.acquired)}
+	f.held[l.Owner] = true
+	return l, nil
+}
+
+func (f *fakeSlots) Renew(_ context.Context, l slots.Lease) error {
+	if !f.held[l.Owner] {
+		return fmt.Errorf("slots release-tasks: %w", slots.ErrNotHeld)
+	}
+	f.renewed++
+	return nil
+}
+
+func (f *fakeSlots) Release(_ context.Context, l slots.Lease) error {
+	if !f.held[l.Owner] {
+		return fmt.Errorf("slots release-tasks: %w", slots.ErrNotHeld)
+	}
+	delete(f.held, l.Owner)
+	f.free++
+	f.returns++
+	return nil
 }
 
 // TestConcurrencySlots: the actions that work with Zoom (check, release)
@@ -605,43 +631,110 @@ func TestConcurrencySlots(t *testing.T) {
 		name       string
 		in         Input
 		from       domain.Status
+		assigned   bool // Zoom has the number assigned
 		slots      *fakeSlots
 		wantErr    string
-		wantZoom   bool // Zoom was asked
-		wantSlot   bool // a slot was taken (and given back)
+		wantZoom   bool   // Zoom was asked
+		wantSlot   string // "": none taken; "returned": taken and given back; "kept": handed on to the release
 		wantStatus domain.Status
 	}{
-		{"check with a free slot", Input{Action: "check", StartedAt: started}, domain.Releasing, &fakeSlots{free: 1}, "", true, true, domain.Releasing},
-		{"check with none free", Input{Action: "check", StartedAt: started}, domain.Releasing, &fakeSlots{}, ErrTasksBusy, false, false, domain.Releasing},
-		{"check, the table fails", Input{Action: "check", StartedAt: started}, domain.Releasing,
-			&fakeSlots{err: errors.New("ProvisionedThroughputExceededException")}, ErrStoreUnavailable, false, false, domain.Releasing},
-		{"check of a superseded number takes no slot", Input{Action: "check", StartedAt: started}, domain.Cancelled, &fakeSlots{}, "", false, false, domain.Cancelled},
-		{"release with a free slot", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, &fakeSlots{free: 1}, "", true, true, domain.Released},
-		{"release with none free is not claimed", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, &fakeSlots{}, ErrTasksBusy, false, false, domain.WaitingForUnassign},
-		{"release without a Zoom id takes no slot", Input{Action: "release"}, domain.Releasing, &fakeSlots{}, "", false, false, domain.Released},
-		{"wait takes no slot", Input{Action: "wait", TaskToken: "tok"}, domain.Releasing, &fakeSlots{}, "", false, false, domain.WaitingForUnassign},
-		{"expire takes no slot", Input{Action: "expire"}, domain.WaitingForUnassign, &fakeSlots{}, "", false, false, domain.PendingApproval},
-		{"fail takes no slot", Input{Action: "fail", Error: &StateError{Error: ErrTasksBusy}}, domain.Releasing, &fakeSlots{}, "", false, false, domain.Failed},
+		{"check of a free number keeps its slot for the release", Input{Action: "check", StartedAt: started}, domain.Releasing, false, &fakeSlots{free: 1}, "", true, "kept", domain.Releasing},
+		{"check of an assigned number gives its slot back", Input{Action: "check", StartedAt: started}, domain.Releasing, true, &fakeSlots{free: 1}, "", true, "returned", domain.Releasing},
+		{"check with none free", Input{Action: "check", StartedAt: started}, domain.Releasing, false, &fakeSlots{}, ErrTasksBusy, false, "", domain.Releasing},
+		{"check, the table fails", Input{Action: "check", StartedAt: started}, domain.Releasing, false,
+			&fakeSlots{err: errors.New("ProvisionedThroughputExceededException")}, ErrStoreUnavailable, false, "", domain.Releasing},
+		{"check of a superseded number takes no slot", Input{Action: "check", StartedAt: started}, domain.Cancelled, false, &fakeSlots{}, "", false, "", domain.Cancelled},
+		{"release with a free slot", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, false, &fakeSlots{free: 1}, "", true, "returned", domain.Released},
+		{"release with none free is not claimed", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, false, &fakeSlots{}, ErrTasksBusy, false, "", domain.WaitingForUnassign},
+		{"release without a Zoom id takes no slot", Input{Action: "release"}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.Released},
+		{"wait takes no slot", Input{Action: "wait", TaskToken: "tok"}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.WaitingForUnassign},
+		{"expire takes no slot", Input{Action: "expire"}, domain.WaitingForUnassign, false, &fakeSlots{}, "", false, "", domain.PendingApproval},
+		{"fail takes no slot", Input{Action: "fail", Error: &StateError{Error: ErrTasksBusy}}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.Failed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Number: num}}
+			if tt.assigned {
+				z.pn.Assignee = &zoom.Assignee{ID: "u1", Name: "Dana Levi", Type: "user"}
+			}
 			tk, st := setup(tt.from, 1, z)
 			tk.cfg.Slots = tt.slots
 			in := tt.in
 			in.CustomerID, in.Number, in.Attempt = "acme", num, 1
-			_, err := tk.Handle(context.Background(), in)
+			out, err := tk.Handle(context.Background(), in)
 			if errType(err) != tt.wantErr {
 				t.Fatalf("%s: err %v, want %q", in.Action, err, tt.wantErr)
 			}
 			if asked := z.finds+len(z.removed) > 0; asked != tt.wantZoom {
 				t.Errorf("Zoom asked: %v, want %v", asked, tt.wantZoom)
 			}
-			if took := tt.slots.acquired == 1 && tt.slots.returns == 1; took != tt.wantSlot || tt.slots.acquired != tt.slots.returns {
-				t.Errorf("slots taken %d, given back %d; want a slot taken and given back: %v", tt.slots.acquired, tt.slots.returns, tt.wantSlot)
+			slot := ""
+			switch {
+			case tt.slots.acquired == 1 && tt.slots.returns == 1:
+				slot = "returned"
+			case tt.slots.acquired == 1 && tt.slots.returns == 0:
+				slot = "kept"
+				if c, _ := out.(CheckOutput); c.Lease == nil || !tt.slots.held[c.Lease.Owner] {
+					t.Errorf("slot kept, but the check's answer hands on %+v", c.Lease)
+				}
+			case tt.slots.acquired != 0 || tt.slots.returns != 0:
+				slot = fmt.Sprintf("taken %d, given back %d", tt.slots.acquired, tt.slots.returns)
+			}
+			if slot != tt.wantSlot {
+				t.Errorf("slot %q, want %q", slot, tt.wantSlot)
 			}
 			if got := cur(st); got.Status != tt.wantStatus || (tt.wantErr != "" && got.RemovalStarted) {
 				t.Errorf("number %s, removal started %v; want %s, not started", got.Status, got.RemovalStarted, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// TestReleaseUsesTheChecksSlot: the release renews and uses the slot its
+// check handed on (no second Take, so it never waits behind new checks);
+// one taken over meanwhile is replaced by a new one; a release with
+// nothing to do gives the handed slot back.
+func TestReleaseUsesTheChecksSlot(t *testing.T) {
+	tests := []struct {
+		name                    string
+		from                    domain.Status
+		zoomID                  string
+		takenOver               bool
+		wantTakes, wantRenewals int
+		wantStatus              domain.Status
+	}{
+		{"the check's slot is used", domain.Releasing, "pn_1", false, 0, 1, domain.Released},
+		{"a slot taken over is replaced", domain.Releasing, "pn_1", true, 1, 0, domain.Released},
+		{"nothing to delete: given back", domain.Releasing, "", false, 0, 0, domain.Released},
+		{"superseded: given back", domain.Cancelled, "pn_1", false, 0, 0, domain.Cancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Number: num}}
+			tk, st := setup(tt.from, 1, z)
+			sl := &fakeSlots{free: 2}
+			tk.cfg.Slots = sl
+			handed, err := sl.Take(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.takenOver {
+				delete(sl.held, handed.Owner)
+				sl.free++
+			}
+			sl.acquired, sl.returns = 0, 0
+			_, err = tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID, Lease: &handed})
+			if err != nil && tt.from != domain.Cancelled {
+				t.Fatal(err)
+			}
+			if sl.acquired != tt.wantTakes || sl.renewed != tt.wantRenewals {
+				t.Errorf("takes %d, renewals %d; want %d, %d", sl.acquired, sl.renewed, tt.wantTakes, tt.wantRenewals)
+			}
+			if len(sl.held) != 0 {
+				t.Errorf("slots still held after the release: %v", sl.held)
+			}
+			if got := cur(st); got.Status != tt.wantStatus {
+				t.Errorf("number %s, want %s", got.Status, tt.wantStatus)
 			}
 		})
 	}
