@@ -189,7 +189,7 @@ type Input struct {
 	// (nil: none).
 	Lease     *slots.Lease `json:"lease,omitempty"`
 	TaskToken string       `json:"task_token,omitempty"`
-	Error     *StateError `json:"error,omitempty"`
+	Error     *StateError  `json:"error,omitempty"`
 	// TroubleSince is when the transient trouble the triage action weighs
 	// began (RFC 3339; "" when this is its first round).
 	TroubleSince string `json:"trouble_since,omitempty"`
