@@ -689,8 +689,9 @@ func invokeCounts(m map[string]int) string {
 func (x *throughputResult) mdBulkCauses(w printer) {
 	updates := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "UpdateItem"}]
 	checks, releases := x.calls.Invokes["check"], x.calls.Invokes["release"]
-	w("Beyond one number's cost: the rate limiter, the only caller of `UpdateItem`, made %d of them for %d admitted Medium calls (%.2f each, against one): a caller that finds its window full takes a slot in a later one, one more `UpdateItem`, and a task that finds no slot within its wait gives up and takes again when the state machine retries it.",
-		updates, x.zoomMedium, float64(updates)/float64(max(1, x.zoomMedium)))
+	requeued := x.history.byState["Requeued"]
+	w("Beyond one number's cost: `UpdateItem` is the rate limiter's (one per Zoom call admitted, more when a caller finds its window full and takes a slot in a later one), the concurrency slots' (taking a slot, renewing the one a check hands to its release, giving it back) and the start queues' (one reservation per stream batch, one per busy check that took a new turn): %d of them for %d admitted Medium calls (%.2f each) and %d turns taken again.",
+		updates, x.zoomMedium, float64(updates)/float64(max(1, x.zoomMedium)), requeued)
 	w("")
 	failures := map[string]int{}
 	for _, lr := range x.logRows {
@@ -701,6 +702,9 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	retried := "no task had to run again"
 	if len(failures) > 0 {
 		retried = "each one beyond that is a task that ran, failed and was retried, reading the number again (task failures logged: " + invokeCounts(failures) + ")"
+	}
+	if requeued > 0 {
+		retried = fmt.Sprintf("%d checks found every slot held and took a new turn (Requeued) instead of retrying; %s", requeued, retried)
 	}
 	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the account's quota of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
 		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
