@@ -185,8 +185,17 @@ func TestConcurrentConditionalWritesToOneItem(t *testing.T) {
 			for r := range rounds {
 				ctx := ctxT(t)
 				errs := race(racers, func(i int) error { return tt.write(ctx, db, table, r, i) })
-				if n := winners(t, errs); n != 1 {
+				// Two successes would be the bug. None is possible: the
+				// SDK retries a write whose answer it lost (a connection
+				// the server closed), and the retry finds the condition
+				// already false; the check below still requires that one
+				// write landed.
+				n := winners(t, errs)
+				if n > 1 {
 					t.Fatalf("round %d: %d of %d conditional writes succeeded, want exactly 1", r, n, racers)
+				}
+				if n == 0 {
+					t.Logf("round %d: every racer was refused; the winner's retry must have been (checked next)", r)
 				}
 				tt.check(t, db, table, r)
 			}
