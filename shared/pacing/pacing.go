@@ -149,68 +149,55 @@ func (p *Pacer) Reserve(ctx context.Context, customerID string, n int) ([]time.T
 	return nil, fmt.Errorf("pacing: reserve %d starts for customer %q: the queue kept changing under %d attempts", n, customerID, attempts)
 }
 
-func (p *Pacer) key(customerID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		table.AttrPK: &types.AttributeValueMemberS{Value: KeyPrefix + customerID},
-		table.AttrSK: &types.AttributeValueMemberS{Value: sortKey},
+// update makes one conditional write of customerID's queue item (#next is
+// next_at, #ttl expires_at): ok is false when its condition did not hold.
+func (p *Pacer) update(ctx context.Context, customerID, op, expr, cond string, values map[string]types.AttributeValue) (map[string]types.AttributeValue, bool, error) {
+	out, err := p.cfg.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(p.cfg.Table),
+		Key: map[string]types.AttributeValue{
+			table.AttrPK: &types.AttributeValueMemberS{Value: KeyPrefix + customerID},
+			table.AttrSK: &types.AttributeValueMemberS{Value: sortKey},
+		},
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#next": attrNext, "#ttl": table.AttrTTL},
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	var refused *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return out.Attributes, true, nil
+	case errors.As(err, &refused):
+		return nil, false, nil
+	default:
+		return nil, false, fmt.Errorf("pacing: %s the queue of customer %q: %w", op, customerID, err)
 	}
 }
 
 // restart starts an idle queue at now; ok is false when the queue is busy.
 func (p *Pacer) restart(ctx context.Context, customerID string, now time.Time, span time.Duration) (time.Time, bool, error) {
 	end := now.Add(span)
-	_, err := p.cfg.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(p.cfg.Table),
-		Key:                 p.key(customerID),
-		UpdateExpression:    aws.String("SET #next = :end, #ttl = :ttl"),
-		ConditionExpression: aws.String("attribute_not_exists(#next) OR #next <= :now"),
-		ExpressionAttributeNames: map[string]string{
-			"#next": attrNext, "#ttl": table.AttrTTL,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":end": millis(end), ":now": millis(now), ":ttl": unix(end.Add(itemTTL)),
-		},
-	})
-	var refused *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return now, true, nil
-	case errors.As(err, &refused):
-		return time.Time{}, false, nil
-	default:
-		return time.Time{}, false, fmt.Errorf("pacing: restart the queue of customer %q: %w", customerID, err)
-	}
+	_, ok, err := p.update(ctx, customerID, "restart", "SET #next = :end, #ttl = :ttl", "attribute_not_exists(#next) OR #next <= :now",
+		map[string]types.AttributeValue{":end": millis(end), ":now": millis(now), ":ttl": unix(end.Add(itemTTL))})
+	return now, ok, err
 }
 
 // extend appends span to a busy queue; ok is false when the queue is idle.
 func (p *Pacer) extend(ctx context.Context, customerID string, now time.Time, span time.Duration) (time.Time, bool, error) {
-	out, err := p.cfg.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(p.cfg.Table),
-		Key:                 p.key(customerID),
-		UpdateExpression:    aws.String("ADD #next :span SET #ttl = :ttl"),
-		ConditionExpression: aws.String("#next > :now"),
-		ExpressionAttributeNames: map[string]string{
-			"#next": attrNext, "#ttl": table.AttrTTL,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	attrs, ok, err := p.update(ctx, customerID, "extend", "ADD #next :span SET #ttl = :ttl", "#next > :now",
+		map[string]types.AttributeValue{
 			":span": &types.AttributeValueMemberN{Value: strconv.FormatInt(span.Milliseconds(), 10)},
 			":now":  millis(now),
 			// The item lives a day past the end, wherever the end lands:
 			// an underestimate by the queue's length, which is short.
 			":ttl": unix(now.Add(span).Add(itemTTL)),
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
-	})
-	var refused *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-	case errors.As(err, &refused):
-		return time.Time{}, false, nil
-	default:
-		return time.Time{}, false, fmt.Errorf("pacing: extend the queue of customer %q: %w", customerID, err)
+		})
+	if err != nil || !ok {
+		return time.Time{}, ok, err
 	}
-	v, ok := out.Attributes[attrNext].(*types.AttributeValueMemberN)
-	if !ok {
+	v, found := attrs[attrNext].(*types.AttributeValueMemberN)
+	if !found {
 		return time.Time{}, false, fmt.Errorf("pacing: extend the queue of customer %q: the answer has no %s", customerID, attrNext)
 	}
 	ms, err := strconv.ParseInt(v.Value, 10, 64)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"numberrelease/shared/harness/emulatortest"
+	"numberrelease/shared/harness/testclock"
 	"numberrelease/shared/zoom"
 )
 
@@ -29,33 +30,15 @@ func TestInterval(t *testing.T) {
 	}
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // TestReserve runs reservations one after another against DynamoDB on the
 // emulator: an idle queue starts now, a busy one goes on from its end, a
 // drained one starts now again, and customers do not share a queue.
 func TestReserve(t *testing.T) {
 	emulatortest.SkipShort(t)
 	ddb, name := emulatortest.NewTable(t)
-	t0 := time.Now().Truncate(time.Second)
-	clk := &clock{t: t0}
-	p, err := New(Config{Client: ddb, Table: name, Interval: 200 * time.Millisecond, Now: clk.now})
+	clk := testclock.New()
+	t0 := clk.Now()
+	p, err := New(Config{Client: ddb, Table: name, Interval: 200 * time.Millisecond, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +57,7 @@ func TestReserve(t *testing.T) {
 		{"a drained queue starts now again", ms(5000), "acme", 2, []time.Time{ms(5000), ms(5200)}},
 	}
 	for _, s := range steps {
-		clk.set(s.at)
+		clk.Advance(s.at.Sub(clk.Now())) // the steps' times never go back
 		got, err := p.Reserve(context.Background(), s.customer, s.n)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
