@@ -139,7 +139,7 @@ func (r *report) throughput() error {
 // processes (0: none). The result holds whatever was measured, also when
 // the run went wrong.
 func runBulk(hog int) *throughputResult {
-	x := &throughputResult{hog: hog, medium: devstack.Defaults().ZoomLimits.Medium}
+	x := &throughputResult{hog: hog, medium: devstack.Defaults().ZoomBudget().Medium}
 	x.bound = time.Duration(bulkNumbers*bulkZoomCalls/x.medium) * time.Second
 	logf("   -- 1,000 numbers, %s", x.shortLabel())
 	logFile, err := os.CreateTemp("", "bench-throughput-*.log")
@@ -644,7 +644,7 @@ func (r *report) mdThroughput(w printer) {
 		x.mdBulkCauses(w)
 	}
 	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). The starts are paced to it: the customer's start queue (`shared/pacing`) gives the approvals turns %s apart, and each execution waits for its own (`Queued`); a check that finds every release-tasks slot held takes a new turn at the back of the queue and waits again (`Requeued`, counted in the states beyond the straight path). Beyond that, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a release that finds every slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (one Python process, which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
-		first.medium, pacing.Interval(devstack.Defaults().ZoomLimits), ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
+		first.medium, pacing.Interval(devstack.Defaults().ZoomBudget()), ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
 	w("")
 }
 

@@ -16,7 +16,8 @@
 // carrier's Provider Exchange code; required in carrier mode, 0 or empty
 // otherwise),
 // ZOOM_RATE_LIMITS (pro | business | light=N,medium=N,heavy=N; default pro:
-// the customers' Zoom accounts' plan), RETRY_BUDGET_SECONDS (how long
+// the customers' Zoom accounts' plan), ZOOM_RATE_SHARE (the per cent of
+// those limits the service uses; default 50), RETRY_BUDGET_SECONDS (how long
 // transient trouble is retried before FAILED; default 900) and
 // RETRY_PAUSE_SECONDS (the longest pause between rounds; default 60).
 package main
@@ -85,7 +86,7 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		queue, err := pacing.New(pacing.Config{Client: ddb, Table: vars["TABLE_NAME"], Interval: pacing.Interval(rel.Limits)})
+		queue, err := pacing.New(pacing.Config{Client: ddb, Table: vars["TABLE_NAME"], Interval: pacing.Interval(rel.Budget())})
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +95,7 @@ func main() {
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: ddb, Table: vars["TABLE_NAME"], Limits: rel.Limits})
+		limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: ddb, Table: vars["TABLE_NAME"], Limits: rel.Budget()})
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func main() {
 				return m["client_id"], m["client_secret"], nil
 			},
 		}
-		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String(),
+		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String(), "zoom_rate_share", rel.Share, "zoom_budget", rel.Budget().String(),
 			"concurrency", concurrency)
 		// The ContinueAsNew state names its own state machine in its payload,
 		// so the function needs no STATE_MACHINE_ARN (the state machine

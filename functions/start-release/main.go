@@ -26,11 +26,11 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		limits, err := config.ParseZoomLimits(os.Getenv("ZOOM_RATE_LIMITS"))
+		budget, err := config.ZoomBudget(os.Getenv)
 		if err != nil {
 			return nil, err
 		}
-		pacer, err := pacing.New(pacing.Config{Client: dynamodb.NewFromConfig(awsCfg), Table: vars["TABLE_NAME"], Interval: pacing.Interval(limits)})
+		pacer, err := pacing.New(pacing.Config{Client: dynamodb.NewFromConfig(awsCfg), Table: vars["TABLE_NAME"], Interval: pacing.Interval(budget)})
 		if err != nil {
 			return nil, err
 		}

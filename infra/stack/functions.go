@@ -182,6 +182,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 			"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
 			"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
 			"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
+			"ZOOM_RATE_SHARE":           jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
 			"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
 		},
 		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
@@ -279,6 +280,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		"STATE_MACHINE_ARN": sm.StateMachineArn(),
 		"TABLE_NAME":        table.TableName(),
 		"ZOOM_RATE_LIMITS":  jsii.String(cfg.ZoomRateLimits),
+		"ZOOM_RATE_SHARE":   jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
 	}})
 	start.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),

@@ -72,9 +72,9 @@ func TestFunctionEnvironment(t *testing.T) {
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
 			"RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
-		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "RELEASE_TASKS_CONCURRENCY": "5"}},
+		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50", "RELEASE_TASKS_CONCURRENCY": "5"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
-		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": "", "TABLE_NAME": ""}, map[string]string{"ZOOM_RATE_LIMITS": "pro"}},
+		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": "", "TABLE_NAME": ""}, map[string]string{"ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionReconcile, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
 			"MAX_WAIT_SECONDS": "MaxWaitSeconds", "RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",

@@ -15,13 +15,25 @@ import (
 type Release struct {
 	Mode        domain.ReleaseMode
 	CarrierCode int
-	Limits      zoom.Limits
+	// Limits are the Zoom account's own per-second limits.
+	Limits zoom.Limits
+	// Share is the per cent of Limits the service uses (DefaultZoomRateShare).
+	Share int
 }
+
+// Budget is the part of the Zoom account's limits the service paces itself
+// to: Share per cent of Limits. Zoom counts every app of an account against
+// the same limits, so the rest stays for the customer's other integrations.
+func (r Release) Budget() zoom.Limits { return r.Limits.Share(r.Share) }
+
+// DefaultZoomRateShare is the per cent of a Zoom account's limits the
+// service uses unless configured otherwise.
+const DefaultZoomRateShare = 50
 
 // ReadRelease reads RELEASE_MODE (customer | carrier; default customer),
 // CARRIER_CODE (the carrier's Provider Exchange code; 0 or empty: none;
-// required in carrier mode) and ZOOM_RATE_LIMITS (ParseZoomLimits; default
-// pro) through getenv. The error names the variable that is wrong.
+// required in carrier mode), ZOOM_RATE_LIMITS (ParseZoomLimits; default
+// pro) and ZOOM_RATE_SHARE (ParseZoomShare; default 50) through getenv. The error names the variable that is wrong.
 func ReadRelease(getenv func(string) string) (Release, error) {
 	var r Release
 	var err error
@@ -39,7 +51,38 @@ func ReadRelease(getenv func(string) string) (Release, error) {
 	if r.Limits, err = ParseZoomLimits(getenv("ZOOM_RATE_LIMITS")); err != nil {
 		return r, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
 	}
+	if r.Share, err = ParseZoomShare(getenv("ZOOM_RATE_SHARE")); err != nil {
+		return r, fmt.Errorf("ZOOM_RATE_SHARE: %w", err)
+	}
 	return r, nil
+}
+
+// ZoomBudget reads ZOOM_RATE_LIMITS and ZOOM_RATE_SHARE through getenv and
+// returns the part of the Zoom account's limits the service may use.
+func ZoomBudget(getenv func(string) string) (zoom.Limits, error) {
+	limits, err := ParseZoomLimits(getenv("ZOOM_RATE_LIMITS"))
+	if err != nil {
+		return zoom.Limits{}, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
+	}
+	share, err := ParseZoomShare(getenv("ZOOM_RATE_SHARE"))
+	if err != nil {
+		return zoom.Limits{}, fmt.Errorf("ZOOM_RATE_SHARE: %w", err)
+	}
+	return limits.Share(share), nil
+}
+
+// ParseZoomShare reads the per cent of a Zoom account's limits the service
+// uses: "" (DefaultZoomRateShare) or a whole number from 1 to 100.
+func ParseZoomShare(s string) (int, error) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	if s == "" {
+		return DefaultZoomRateShare, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		return 0, fmt.Errorf("zoom rate share %q: want a whole per cent from 1 to 100", s)
+	}
+	return n, nil
 }
 
 // ParseReleaseMode reads a release mode: "" or "customer", or "carrier"

@@ -15,9 +15,10 @@ func TestReadRelease(t *testing.T) {
 		want    Release
 		wantErr string
 	}{
-		{name: "defaults", want: Release{Mode: domain.ModeCustomer, Limits: zoom.ProLimits()}},
-		{name: "carrier", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": " 4242 ", "ZOOM_RATE_LIMITS": "light=5,medium=3,heavy=1"},
-			want: Release{Mode: domain.ModeCarrier, CarrierCode: 4242, Limits: zoom.Limits{Light: 5, Medium: 3, Heavy: 1}}},
+		{name: "defaults", want: Release{Mode: domain.ModeCustomer, Limits: zoom.ProLimits(), Share: 50}},
+		{name: "carrier", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": " 4242 ", "ZOOM_RATE_LIMITS": "light=5,medium=3,heavy=1", "ZOOM_RATE_SHARE": "100"},
+			want: Release{Mode: domain.ModeCarrier, CarrierCode: 4242, Limits: zoom.Limits{Light: 5, Medium: 3, Heavy: 1}, Share: 100}},
+		{name: "bad share", env: map[string]string{"ZOOM_RATE_SHARE": "0"}, wantErr: "ZOOM_RATE_SHARE"},
 		{name: "carrier without code", env: map[string]string{"RELEASE_MODE": "carrier"}, wantErr: "needs CARRIER_CODE"},
 		{name: "carrier with code 0", env: map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "0"}, wantErr: "needs CARRIER_CODE"},
 		{name: "unknown mode", env: map[string]string{"RELEASE_MODE": "account"}, wantErr: "RELEASE_MODE"},
@@ -77,5 +78,36 @@ func TestParseZoomLimits(t *testing.T) {
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("ParseZoomLimits(%q) = %+v, %v; want %+v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+func TestZoomBudget(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    zoom.Limits
+		wantErr string
+	}{
+		{name: "half of pro by default", want: zoom.Limits{Light: 10, Medium: 5, Heavy: 2}},
+		{name: "a quarter of business", env: map[string]string{"ZOOM_RATE_LIMITS": "business", "ZOOM_RATE_SHARE": "25%"}, want: zoom.Limits{Light: 10, Medium: 5, Heavy: 2}},
+		{name: "all of it", env: map[string]string{"ZOOM_RATE_SHARE": " 100 "}, want: zoom.ProLimits()},
+		{name: "never below one call a second", env: map[string]string{"ZOOM_RATE_SHARE": "1"}, want: zoom.Limits{Light: 1, Medium: 1, Heavy: 1}},
+		{name: "over 100", env: map[string]string{"ZOOM_RATE_SHARE": "150"}, wantErr: "ZOOM_RATE_SHARE"},
+		{name: "not a number", env: map[string]string{"ZOOM_RATE_SHARE": "half"}, wantErr: `"half"`},
+		{name: "bad limits", env: map[string]string{"ZOOM_RATE_LIMITS": "fast"}, wantErr: "ZOOM_RATE_LIMITS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ZoomBudget(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ZoomBudget = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
 	}
 }

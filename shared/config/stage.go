@@ -99,6 +99,11 @@ type StageConfig struct {
 	// paces itself to: "pro" (default), "business", or
 	// "light=N,medium=N,heavy=N" (ParseZoomLimits).
 	ZoomRateLimits string `json:"zoomRateLimits"`
+	// ZoomRateShare is the per cent (1–100) of those limits the service
+	// uses. Zoom counts every app of a customer's account against the same
+	// limits, so a release that used them all would starve the customer's
+	// other integrations for minutes.
+	ZoomRateShare int `json:"zoomRateShare"`
 
 	// EventArchiveDays is how long the bus's archive keeps every event for
 	// replay (EventBridge archive retention, in days).
@@ -152,6 +157,7 @@ func DefaultStage(name string, production bool) StageConfig {
 		RecheckSecondsMin:        60,
 		ReleaseMode:              string(domain.ModeCustomer),
 		ZoomRateLimits:           "pro",
+		ZoomRateShare:            DefaultZoomRateShare,
 		EventArchiveDays:         30,
 	}
 	if production {
@@ -355,6 +361,9 @@ func (c StageConfig) Validate() error {
 	}
 	if _, err := ParseZoomLimits(c.ZoomRateLimits); err != nil {
 		bad("zoomRateLimits: %w", err)
+	}
+	if c.ZoomRateShare < 1 || c.ZoomRateShare > 100 {
+		bad("zoomRateShare %d: want a per cent from 1 to 100", c.ZoomRateShare)
 	}
 	if c.EventArchiveDays < 1 || c.EventArchiveDays > maxArchiveDays {
 		bad("eventArchiveDays %d: want 1 to %d", c.EventArchiveDays, maxArchiveDays)

@@ -44,6 +44,8 @@ func TestValidate(t *testing.T) {
 		{"negative carrier code", func(c *StageConfig) { c.CarrierCode = -1 }, "carrierCode -1"},
 		{"business limits", func(c *StageConfig) { c.ZoomRateLimits = "business" }, ""},
 		{"bad limits", func(c *StageConfig) { c.ZoomRateLimits = "light=5,medium=x" }, "zoomRateLimits"},
+		{"no share", func(c *StageConfig) { c.ZoomRateShare = 0 }, "zoomRateShare 0"},
+		{"share over 100", func(c *StageConfig) { c.ZoomRateShare = 101 }, "zoomRateShare 101"},
 		{"no webhook rate", func(c *StageConfig) { c.WebhookRateLimit = 0 }, "webhookRateLimit 0"},
 		{"no webhook burst", func(c *StageConfig) { c.WebhookBurstLimit = -1 }, "webhookBurstLimit -1"},
 		{"no tenant rate", func(c *StageConfig) { c.TenantRateLimit = 0 }, "tenantRateLimit 0"},

@@ -171,3 +171,21 @@ func TestMissing(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestLimitsShare(t *testing.T) {
+	tests := []struct {
+		limits  Limits
+		percent int
+		want    Limits
+	}{
+		{ProLimits(), 50, Limits{Light: 10, Medium: 5, Heavy: 2}},
+		{BusinessLimits(), 50, Limits{Light: 20, Medium: 10, Heavy: 5}},
+		{ProLimits(), 100, ProLimits()},
+		{ProLimits(), 5, Limits{Light: 1, Medium: 1, Heavy: 1}},
+	}
+	for _, tt := range tests {
+		if got := tt.limits.Share(tt.percent); got != tt.want {
+			t.Errorf("%v.Share(%d) = %v, want %v", tt.limits, tt.percent, got, tt.want)
+		}
+	}
+}

@@ -72,6 +72,14 @@ func (l Limits) OrPro() Limits {
 	return l
 }
 
+// Share returns percent per cent of l, each label rounded down but at
+// least 1 call a second: the part of an account's limits one app may use
+// when Zoom counts every app of the account against the same limits.
+func (l Limits) Share(percent int) Limits {
+	part := func(n int) int { return max(1, n*percent/100) }
+	return Limits{Light: part(l.Light), Medium: part(l.Medium), Heavy: part(l.Heavy)}
+}
+
 func (l Limits) String() string {
 	return fmt.Sprintf("light=%d,medium=%d,heavy=%d", l.Light, l.Medium, l.Heavy)
 }

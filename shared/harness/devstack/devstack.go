@@ -76,6 +76,10 @@ type Config struct {
 	// every account and the client's pacing (the DynamoDB limiter) keeps
 	// to; Zoom's Pro limits by default.
 	ZoomLimits zoom.Limits
+	// ZoomShare is the per cent of ZoomLimits the service uses (its
+	// limiter and start queues pace to ZoomBudget); the simulator enforces
+	// the whole of ZoomLimits, as Zoom would for all of an account's apps.
+	ZoomShare int
 	// ReleaseMode and CarrierCode choose how the release removes a number
 	// on the Zoom side (tasks.Config); customer by default.
 	ReleaseMode domain.ReleaseMode
@@ -106,6 +110,16 @@ type Faults struct {
 	StarterSFN func(workflow.SFN) workflow.SFN
 }
 
+// ZoomBudget is the part of the Zoom limits the service paces to:
+// ZoomShare per cent of ZoomLimits (config.DefaultZoomRateShare when unset).
+func (c Config) ZoomBudget() zoom.Limits {
+	share := c.ZoomShare
+	if share <= 0 {
+		share = config.DefaultZoomRateShare
+	}
+	return c.ZoomLimits.OrPro().Share(share)
+}
+
 // Defaults are the local system's settings. Throttling is retried with delays
 // capped at 20 s (not production's 60 s) so that a large approval's tail
 // is short locally; with that cap the retry model
@@ -120,6 +134,7 @@ func Defaults() Config {
 		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
 		Stage:         "dev",
 		ZoomLimits:    zoom.ProLimits(),
+		ZoomShare:     config.DefaultZoomRateShare,
 		ReleaseMode:   domain.ModeCustomer,
 		WebhookSecret: "local-webhook-secret", Demo: true,
 		Log: slog.Default(),

@@ -55,7 +55,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 		WebhookURL: s.URL + "/zoom/webhook", WebhookSecret: []byte(cfg.WebhookSecret),
 		RateLimits: &zoomsim.RateLimits{Limits: cfg.ZoomLimits},
 	})
-	limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: s.ddb, Table: TableName, Limits: cfg.ZoomLimits})
+	limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: s.ddb, Table: TableName, Limits: cfg.ZoomBudget()})
 	if err != nil {
 		return nil, fmt.Errorf("zoom rate limiter: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	}
 	// One start queue per customer (shared/pacing), as on AWS: start-release
 	// takes the approvals' turns from it, a busy check its next turn.
-	pacer, err := pacing.New(pacing.Config{Client: s.ddb, Table: TableName, Interval: pacing.Interval(cfg.ZoomLimits)})
+	pacer, err := pacing.New(pacing.Config{Client: s.ddb, Table: TableName, Interval: pacing.Interval(cfg.ZoomBudget())})
 	if err != nil {
 		return nil, fmt.Errorf("start queue: %w", err)
 	}

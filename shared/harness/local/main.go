@@ -59,7 +59,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomLimits = rel.Mode, rel.CarrierCode, rel.Limits
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomLimits, cfg.ZoomShare = rel.Mode, rel.CarrierCode, rel.Limits, rel.Share
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, cfg)
@@ -81,12 +81,12 @@ Number Release is running at %[1]s
   zoom numbers    curl -s %[1]s/zoom-sim/admin/numbers
 
 Demo: acme's numbers +97239754571 (unassigned) and +97239754569 (assigned to a user)
-await approval. Zoom re-check every %[2]s; release mode %[3]s; Zoom limits %[4]s;
+await approval. Zoom re-check every %[2]s; release mode %[3]s; Zoom limits %[4]s, of which the service uses %[9]d%%;
 release-tasks' Zoom work capped at %[5]d invocations at once, all invocations at the account quota of %[8]d
 (cdk.json, stage %[6]s);
 reconciler every %[7]s.
 Ctrl-C stops everything.
-`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery, st.AccountConcurrency)
+`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery, st.AccountConcurrency, cfg.ZoomShare)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	if err := st.Close(); err != nil {
