@@ -19,6 +19,14 @@ var definition string
 type Params struct {
 	// TasksFunctionARN is the release-tasks Lambda (a CDK token in the stack).
 	TasksFunctionARN string
+	// ReleaseQueueURL is the SQS queue the Release state hands numbers to,
+	// with their task tokens, for the release-batch consumer.
+	ReleaseQueueURL string
+	// ReleaseTimeoutSeconds is how long the Release state waits for the
+	// consumer's answer before it sends the number again (States.Timeout,
+	// retried like unavailability). Keep it above the queue's visibility
+	// timeout, so a message a crashed consumer left is redelivered first.
+	ReleaseTimeoutSeconds int
 	// ZoomRetryIntervalSeconds is the first retry interval of Zoom errors
 	// (then ×2 per attempt, full jitter).
 	ZoomRetryIntervalSeconds int
@@ -59,10 +67,26 @@ type Params struct {
 // the same account's budget and for several large approvals at once; a
 // number throttled through all of them is FAILED after about 8 minutes on
 // average (16 at most) and may be approved again.
-func DefaultParams(tasksFunctionARN string) Params {
-	return Params{TasksFunctionARN: tasksFunctionARN, ZoomRetryIntervalSeconds: 2, ZoomRetryMaxAttempts: 6,
-		ZoomThrottleMaxAttempts: 20, ZoomThrottleMaxDelaySeconds: 60}
+//
+// The Release state waits DefaultReleaseTimeoutSeconds for the consumer.
+func DefaultParams(tasksFunctionARN, releaseQueueURL string) Params {
+	return Params{TasksFunctionARN: tasksFunctionARN, ReleaseQueueURL: releaseQueueURL, ReleaseTimeoutSeconds: DefaultReleaseTimeoutSeconds,
+		ZoomRetryIntervalSeconds: 2, ZoomRetryMaxAttempts: 6, ZoomThrottleMaxAttempts: 20, ZoomThrottleMaxDelaySeconds: 60}
 }
+
+// DefaultReleaseTimeoutSeconds is how long the Release state waits for the
+// release-batch consumer's answer: above the queue's visibility timeout
+// (ReleaseQueueVisibilitySeconds), so a message left by a consumer that
+// crashed is delivered again before the state gives up on it.
+const DefaultReleaseTimeoutSeconds = 600
+
+// ReleaseQueueVisibilitySeconds is the release queue's visibility timeout:
+// six times the consumer's timeout (ReleaseBatchTimeoutSeconds), as AWS
+// advises for a queue behind a Lambda event source mapping.
+const ReleaseQueueVisibilitySeconds = 6 * ReleaseBatchTimeoutSeconds
+
+// ReleaseBatchTimeoutSeconds is the release-batch function's timeout.
+const ReleaseBatchTimeoutSeconds = 60
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
 
@@ -70,7 +94,7 @@ var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
 // an unknown placeholder, a bad value, a result that is not JSON, or
 // MaxRounds beyond what keeps an execution's history within HistoryBudget.
 func Render(p Params) (string, error) {
-	if p.TasksFunctionARN == "" || p.ZoomRetryIntervalSeconds < 1 || p.ZoomRetryMaxAttempts < 0 ||
+	if p.TasksFunctionARN == "" || p.ReleaseQueueURL == "" || p.ReleaseTimeoutSeconds < 1 || p.ZoomRetryIntervalSeconds < 1 || p.ZoomRetryMaxAttempts < 0 ||
 		p.ZoomThrottleMaxAttempts < 1 || p.ZoomThrottleMaxDelaySeconds < 1 || p.MaxRounds < 0 {
 		return "", fmt.Errorf("render state machine: incomplete params %+v", p)
 	}
@@ -107,6 +131,8 @@ func Render(p Params) (string, error) {
 func fill(p Params, rounds int) (string, error) {
 	values := map[string]string{
 		"TasksFunctionArn":            p.TasksFunctionARN,
+		"ReleaseQueueUrl":             p.ReleaseQueueURL,
+		"ReleaseTimeoutSeconds":       strconv.Itoa(p.ReleaseTimeoutSeconds),
 		"ZoomRetryIntervalSeconds":    strconv.Itoa(p.ZoomRetryIntervalSeconds),
 		"ZoomRetryMaxAttempts":        strconv.Itoa(p.ZoomRetryMaxAttempts),
 		"ZoomThrottleMaxAttempts":     strconv.Itoa(p.ZoomThrottleMaxAttempts),

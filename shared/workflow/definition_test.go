@@ -2,13 +2,14 @@ package workflow
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 )
 
 func TestRenderedDefinitionIsComplete(t *testing.T) {
-	out, err := Render(DefaultParams("arn:aws:lambda:us-east-1:123456789012:function:release-tasks"))
+	out, err := Render(DefaultParams("arn:aws:lambda:us-east-1:123456789012:function:release-tasks", "https://sqs.us-east-1.amazonaws.com/123456789012/release"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,33 +66,46 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	}
 	// Zoom retries name the errors, never States.ALL: throttling with its
 	// own budget, unavailability with the usual one, both jittered.
-	for _, name := range []string{"CheckAssignment", "Release"} {
+	for name, throttling := range map[string][]any{
+		"CheckAssignment": {"Zoom.Throttled", "Tasks.Busy", "Lambda.TooManyRequestsException"},
+		// The release's consumer is not a Lambda invoke of the state: only
+		// Zoom's throttling reaches it.
+		"Release": {"Zoom.Throttled"},
+	} {
 		retry := def.States[name]["Retry"].([]any)
 		throttled, unavailable := retry[0].(map[string]any), retry[1].(map[string]any)
-		if errs := throttled["ErrorEquals"].([]any); len(errs) != 3 || errs[0] != "Zoom.Throttled" || errs[1] != "Tasks.Busy" || errs[2] != "Lambda.TooManyRequestsException" || throttled["JitterStrategy"] != "FULL" ||
+		if errs := throttled["ErrorEquals"].([]any); !slices.Equal(errs, throttling) || throttled["JitterStrategy"] != "FULL" ||
 			throttled["MaxAttempts"] != float64(20) || throttled["MaxDelaySeconds"] != float64(60) || throttled["IntervalSeconds"] != float64(2) {
 			t.Errorf("%s throttling retry = %v", name, throttled)
 		}
-		if errs := unavailable["ErrorEquals"].([]any); len(errs) != 2 || errs[0] != "Zoom.Unavailable" || errs[1] != "Store.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
+		if errs := unavailable["ErrorEquals"].([]any); len(errs) < 2 || errs[0] != "Zoom.Unavailable" || errs[1] != "Store.Unavailable" || unavailable["JitterStrategy"] != "FULL" ||
 			unavailable["MaxAttempts"] != float64(6) {
 			t.Errorf("%s unavailability retry = %v", name, unavailable)
 		}
 	}
-	// Tasks.Busy (no release-tasks concurrency slot) is throttling: once the
-	// state's retries are used up it goes to Triage, which retries it until
-	// the overall deadline, never straight to RecordFailure.
-	for _, name := range []string{"CheckAssignment", "Release"} {
-		next := ""
-		for _, c := range def.States[name]["Catch"].([]any) {
-			c := c.(map[string]any)
-			for _, e := range c["ErrorEquals"].([]any) {
-				if next == "" && (e == "Tasks.Busy" || e == "States.ALL") {
-					next = c["Next"].(string)
+	// A release nobody answered in time (States.Timeout: the consumer
+	// crashed, or its message was lost) is sent again, then triaged like
+	// any unavailability: never a silent wait without end.
+	if def.States["Release"]["TimeoutSeconds"] != float64(DefaultReleaseTimeoutSeconds) {
+		t.Errorf("Release TimeoutSeconds = %v", def.States["Release"]["TimeoutSeconds"])
+	}
+	// Throttling (Tasks.Busy: no release-tasks concurrency slot; Zoom's) and
+	// a timed-out release go to Triage once the state's retries are used
+	// up, which retries them, never straight to RecordFailure.
+	for name, errName := range map[string]string{"CheckAssignment": "Tasks.Busy", "Release": "States.Timeout"} {
+		for _, want := range []string{"Zoom.Throttled", errName} {
+			next := ""
+			for _, c := range def.States[name]["Catch"].([]any) {
+				c := c.(map[string]any)
+				for _, e := range c["ErrorEquals"].([]any) {
+					if next == "" && (e == want || e == "States.ALL") {
+						next = c["Next"].(string)
+					}
 				}
 			}
-		}
-		if next != "Triage" {
-			t.Errorf("%s sends Tasks.Busy to %q, want Triage", name, next)
+			if next != "Triage" {
+				t.Errorf("%s sends %s to %q, want Triage", name, want, next)
+			}
 		}
 	}
 	// A DynamoDB failure (Store.Unavailable, after the SDK's own retries)
@@ -114,7 +128,7 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	// concurrency) with the throttling budget, not the 4 tries of a Lambda
 	// service error.
 	for name, st := range def.States {
-		if st["Type"] != "Task" {
+		if st["Type"] != "Task" || !strings.HasPrefix(st["Resource"].(string), "arn:aws:states:::lambda:") {
 			continue
 		}
 		found := false
@@ -137,13 +151,13 @@ func TestRenderedDefinitionIsComplete(t *testing.T) {
 	if sel := def.States["CheckAssignment"]["ResultSelector"].(map[string]any); sel["zoom_id.$"] != "$.Payload.zoom_id" {
 		t.Errorf("CheckAssignment ResultSelector = %v", sel)
 	}
-	if p := def.States["Release"]["Parameters"].(map[string]any)["Payload"].(map[string]any); p["zoom_id.$"] != "$.check.zoom_id" {
+	if p := def.States["Release"]["Parameters"].(map[string]any)["MessageBody"].(map[string]any); p["zoom_id.$"] != "$.check.zoom_id" || p["task_token.$"] != "$$.Task.Token" {
 		t.Errorf("Release payload = %v", p)
 	}
 }
 
 func TestRenderRefusesIncompleteParams(t *testing.T) {
-	full := DefaultParams("x")
+	full := DefaultParams("x", "https://sqs.us-east-1.amazonaws.com/123456789012/release")
 	noThrottle, noDelay := full, full
 	noThrottle.ZoomThrottleMaxAttempts, noDelay.ZoomThrottleMaxDelaySeconds = 0, 0
 	for _, p := range []Params{{}, {TasksFunctionARN: "x"}, {TasksFunctionARN: "x", ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: -1}, noThrottle, noDelay} {

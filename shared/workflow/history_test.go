@@ -15,9 +15,9 @@ var retrySettings = []struct {
 	name   string
 	params Params
 }{
-	{"production", DefaultParams("arn:aws:lambda:us-east-1:123456789012:function:release-tasks")},
-	{"local", Params{TasksFunctionARN: "x", ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3, ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20}},
-	{"e2e", Params{TasksFunctionARN: "x", ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 2, ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20}},
+	{"production", DefaultParams("arn:aws:lambda:us-east-1:123456789012:function:release-tasks", "https://sqs.us-east-1.amazonaws.com/123456789012/release")},
+	{"local", Params{TasksFunctionARN: "x", ReleaseQueueURL: "q", ReleaseTimeoutSeconds: 120, ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 3, ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20}},
+	{"e2e", Params{TasksFunctionARN: "x", ReleaseQueueURL: "q", ReleaseTimeoutSeconds: 120, ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 2, ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20}},
 }
 
 func boundOf(t *testing.T, p Params) (*HistoryModel, HistoryBound) {
@@ -124,7 +124,7 @@ func TestHistoryBoundOfTheDefinition(t *testing.T) {
 // TestEveryLoopIsCounted: a loop that bypasses NextRound has no bound, and
 // the model says which.
 func TestEveryLoopIsCounted(t *testing.T) {
-	def, err := Render(DefaultParams("x"))
+	def, err := Render(DefaultParams("x", "https://sqs.us-east-1.amazonaws.com/123456789012/release"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestEveryLoopIsCounted(t *testing.T) {
 }
 
 func TestRenderMaxRounds(t *testing.T) {
-	_, b := boundOf(t, DefaultParams("x"))
+	_, b := boundOf(t, DefaultParams("x", "https://sqs.us-east-1.amazonaws.com/123456789012/release"))
 	tests := []struct {
 		name    string
 		rounds  int
@@ -159,7 +159,7 @@ func TestRenderMaxRounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := DefaultParams("x")
+			p := DefaultParams("x", "https://sqs.us-east-1.amazonaws.com/123456789012/release")
 			p.MaxRounds = tt.rounds
 			def, err := Render(p)
 			if tt.wantErr != "" {

@@ -25,7 +25,7 @@ import (
 // run must serve every number with retries to spare, near the 100 s bound.
 func TestThrottleRetryBudget(t *testing.T) {
 	local := devstack.Defaults()
-	prod := workflow.DefaultParams("x")
+	prod := workflow.DefaultParams("x", "https://sqs.us-east-1.amazonaws.com/123456789012/release")
 	tests := []struct {
 		name                  string
 		interval, maxDelay, n int
