@@ -23,31 +23,22 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/pacing"
-	"numberrelease/shared/ratelimit"
-	"numberrelease/shared/secrets"
 	"numberrelease/shared/slots"
 	"numberrelease/shared/store"
 	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
-	"numberrelease/shared/zoom"
+	"numberrelease/shared/zoomclient"
 )
-
-// secretTTL is how long a warm function keeps the Zoom credentials before
-// reading them again (so rotated credentials are picked up).
-const secretTTL = 10 * time.Minute
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
@@ -95,23 +86,9 @@ func main() {
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		limiter, err := ratelimit.NewDynamoDB(ratelimit.Config{Client: ddb, Table: vars["TABLE_NAME"], Limits: rel.Budget()})
+		zc, err := zoomclient.FromEnv(awsCfg, ddb, vars["TABLE_NAME"], rel.Budget(), log)
 		if err != nil {
 			return nil, err
-		}
-		// Loaded on the first Zoom call, not at init, and cached.
-		secret := &secrets.Cached{
-			Client: secretsmanager.NewFromConfig(awsCfg), SecretID: vars["ZOOM_SECRET_ARN"], TTL: secretTTL, Log: log,
-		}
-		zc := &zoom.Lazy{
-			Config: zoom.Config{APIBase: vars["ZOOM_API_BASE"], OAuthURL: vars["ZOOM_OAUTH_URL"], Limiter: limiter},
-			Credentials: func(ctx context.Context) (string, string, error) {
-				m, err := secret.Get(ctx)
-				if err != nil {
-					return "", "", err
-				}
-				return m["client_id"], m["client_secret"], nil
-			},
 		}
 		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String(), "zoom_rate_share", rel.Share, "zoom_budget", rel.Budget().String(),
 			"concurrency", concurrency)

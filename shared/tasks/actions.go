@@ -42,7 +42,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	if err != nil {
 		return out, err
 	}
-	lease, err := t.takeSlot(ctx, nil)
+	lease, err := t.takeSlot(ctx)
 	if err != nil {
 		if at, ok := t.requeue(ctx, n.CustomerID, err); ok {
 			out.Outcome, out.RetryAt = OutcomeBusy, at
@@ -62,12 +62,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	case pn.Assignee != nil:
 		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, pn.ID, pn.Assignee
 	default:
-		// The release comes next and deletes in Zoom: it gets this slot,
-		// so a number found free never queues for a slot twice (under a
-		// backlog, releases starved behind new checks). Should it never
-		// come, the lease ends by itself.
-		out.Outcome, out.ZoomID, out.Lease = OutcomeUnassigned, pn.ID, lease
-		return out, nil
+		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
 	}
 	t.giveBack(ctx, lease)
 	return out, nil
@@ -167,116 +162,6 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 		return next
 	})
 	return err
-}
-
-// release removes the number on the Zoom side by the id the check found
-// (no second lookup) and marks it RELEASED. Zoom refuses a number that was
-// assigned again meanwhile (Zoom.Assigned: the state machine checks again);
-// a number already gone, or that the check did not find (empty id), is
-// released without a call.
-//
-// Before it asks Zoom, the release claims the number with a conditional
-// write: a number waiting for its unbind becomes RELEASING again, and the
-// removal is marked started. A cancel or reject that lands first wins (the
-// claim then loses its condition and this execution stops, Zoom untouched);
-// one that comes later is refused, because RELEASING cannot be cancelled
-// and a started removal cannot be withdrawn. So the record never says
-// CANCELLED for a number Zoom has removed.
-func (t *Tasks) release(ctx context.Context, in Input) error {
-	// A slot the check handed on is given back on every path that does not
-	// take it over for the Zoom work (superseded, or nothing to delete).
-	handed := in.Lease
-	defer func() { t.giveBack(ctx, handed) }()
-	cur, own, err := t.owned(ctx, in)
-	if err != nil {
-		return err
-	}
-	if !own {
-		return stateErr(ErrSuperseded, "%s is %s; nothing to release", in.Number, cur.Status)
-	}
-	why := "released: no longer in the customer's Zoom account"
-	if in.ZoomID != "" {
-		account, err := t.zoomAccount(ctx, cur.CustomerID)
-		if err != nil {
-			return err
-		}
-		// The slot (the check's, handed on, or a new one) is taken before
-		// the claim: a busy release leaves the number as it was (still
-		// cancellable while it waits).
-		handed = nil // takeSlot renews it, or finds it taken over
-		lease, err := t.takeSlot(ctx, in.Lease)
-		if err != nil {
-			return err
-		}
-		defer t.giveBack(ctx, lease)
-		if cur.Status != domain.Releasing || !cur.RemovalStarted {
-			if cur, err = t.updateFrom(ctx, in, &cur, "unassigned in Zoom: removing it", func(c domain.Number) domain.Number {
-				next := c
-				next.Status = domain.Releasing
-				next.RemovalStarted = true
-				next.Message, next.TaskToken, next.Assignee = "", "", nil
-				return next
-			}); err != nil {
-				return err
-			}
-		}
-		zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
-		defer cancel()
-		if why, err = t.remove(zctx, account, cur.Number, in.ZoomID); err != nil {
-			var named messages.InvokeResponse_Error
-			if errors.As(err, &named) && named.Type == ErrZoomAssigned {
-				// Zoom kept the number: no removal happened, so it may be
-				// cancelled again while the workflow waits for the unbind.
-				if _, werr := t.updateFrom(ctx, in, &cur, "assigned again in Zoom before removal", func(c domain.Number) domain.Number {
-					next := c
-					next.RemovalStarted = false
-					return next
-				}); werr != nil {
-					return werr
-				}
-			}
-			return err
-		}
-	}
-	_, err = t.updateFrom(ctx, in, &cur, why, func(cur domain.Number) domain.Number {
-		next := cur
-		next.Status = domain.Released
-		next.Message = "released"
-		next.TaskToken, next.Assignee, next.RemovalStarted = "", nil, false
-		return next
-	})
-	return err
-}
-
-// remove removes one number on the Zoom side in the configured mode and
-// says how, for the history. Already removed is success in both modes.
-func (t *Tasks) remove(ctx context.Context, account, e164, zoomID string) (string, error) {
-	if t.cfg.Mode == domain.ModeCarrier {
-		if t.cfg.CarrierCode <= 0 {
-			return "", stateErr(ErrMisconfigured, "carrier release mode without a carrier code")
-		}
-		failures, err := t.zoom.RemovePeeringNumbers(ctx, account, t.cfg.CarrierCode, []string{e164})
-		if err != nil {
-			return "", zoomErr("remove peering number through Zoom's Provider Exchange", err)
-		}
-		for _, f := range failures {
-			if f.Kind == zoom.Assigned {
-				return "", stateErr(ErrZoomAssigned, "%s is assigned in Zoom again: %s", e164, f.Reason)
-			}
-			return "", stateErr(ErrZoomRejected, "Zoom did not remove %s for carrier %d: %s", e164, t.cfg.CarrierCode, f.Reason)
-		}
-		return fmt.Sprintf("released: removed from Zoom by the carrier (Provider Exchange, carrier code %d)", t.cfg.CarrierCode), nil
-	}
-	err := t.zoom.RemoveNumbers(ctx, account, []string{zoomID})
-	switch {
-	case zoom.KindOf(err) == zoom.NotFound:
-		return "released: no longer in the customer's Zoom account", nil
-	case zoom.KindOf(err) == zoom.Assigned:
-		return "", stateErr(ErrZoomAssigned, "%s was assigned again in Zoom before it could be released: %v", e164, err)
-	case err != nil:
-		return "", zoomErr("remove number from Zoom", err)
-	}
-	return "released: removed from the customer's Zoom account", nil
 }
 
 func (t *Tasks) expire(ctx context.Context, in Input) error {

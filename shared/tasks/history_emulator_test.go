@@ -16,12 +16,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/harness/lambdafront"
+	"numberrelease/shared/harness/sqspoll"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
@@ -62,6 +64,29 @@ func serveFront(t *testing.T, f *lambdafront.Front) {
 	t.Helper()
 	front.Store(f)
 	t.Cleanup(func() { front.Store(nil); f.Wait() })
+}
+
+// serveReleaseQueue creates a release queue on the emulator and feeds it to
+// tk's release queue consumer until t ends, as release-batch's event
+// source mapping does on AWS; it returns the queue's URL for the state
+// machine's Release state.
+func serveReleaseQueue(t *testing.T, srv *emulator.Server, tk *Tasks, client *sfn.Client) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	q := sqs.NewFromConfig(srv.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()) })
+	name := fmt.Sprintf("release-%d", time.Now().UnixNano())
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Consumer{Releaser: tk, Tokens: client, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	p := &sqspoll.Poller{Client: q, QueueURL: aws.ToString(created.QueueUrl), BatchSize: workflow.ReleaseBatchSize,
+		Window: workflow.ReleaseBatchWindowSeconds * time.Second, Concurrency: workflow.ReleaseBatchMaxConcurrency,
+		Timeout: workflow.ReleaseBatchTimeoutSeconds * time.Second, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(ctx, c.HandleSQS) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return aws.ToString(created.QueueUrl)
 }
 
 // scriptedZoom keeps the number assigned until unassign, and throttles the
@@ -128,6 +153,7 @@ func TestLongWaitContinuesInFreshExecutions(t *testing.T) {
 	serveFront(t, f)
 
 	params := workflow.Params{TasksFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:release-tasks",
+		ReleaseQueueURL: serveReleaseQueue(t, srv, tk, client), ReleaseTimeoutSeconds: workflow.DefaultReleaseTimeoutSeconds,
 		ZoomRetryIntervalSeconds: 1, ZoomRetryMaxAttempts: 2, ZoomThrottleMaxAttempts: 3, ZoomThrottleMaxDelaySeconds: 1, MaxRounds: 2}
 	def, err := workflow.Render(params)
 	if err != nil {

@@ -93,7 +93,7 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 			if tt.between != nil {
 				tt.between(sim)
 			}
-			_, err = tk.Handle(ctx, Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: check.ZoomID})
+			err = tk.ReleaseBatch(ctx, []Input{{CustomerID: "acme", Number: num, Attempt: 1, ZoomID: check.ZoomID}})[0]
 			if errType(err) != tt.wantErr {
 				t.Fatalf("release: %v; want %q", err, tt.wantErr)
 			}

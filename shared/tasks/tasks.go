@@ -1,6 +1,8 @@
-// Package tasks is the release state machine's Lambda: one handler whose
-// "action" says which state called it (check, wait, release, expire,
-// triage, fail, continue).
+// Package tasks is the release state machine's work: release-tasks'
+// handler, whose "action" says which state called it (check, wait,
+// expire, triage, fail, continue), and the release queue's consumer
+// (release-batch), which releases the numbers the Release states hand over,
+// in batches (queue.go, batch.go).
 // Every action first checks that the number still belongs to the calling
 // execution (same approval attempt, still RELEASING or WAITING_FOR_UNASSIGN),
 // so a cancelled or re-approved number is never touched by a stale workflow.
@@ -78,11 +80,9 @@ type Zoom interface {
 
 // Slots caps how many invocations work with Zoom at once (*slots.Semaphore):
 // Take returns at once, with an error wrapping slots.ErrBusy when every
-// slot is held; Renew extends a lease handed on from an earlier invocation
-// (slots.ErrNotHeld when it was taken over); Release gives it back.
+// slot is held; Release gives it back.
 type Slots interface {
 	Take(ctx context.Context) (slots.Lease, error)
-	Renew(ctx context.Context, l slots.Lease) error
 	Release(ctx context.Context, l slots.Lease) error
 }
 
@@ -184,12 +184,9 @@ type Input struct {
 	Assignee *zoom.Assignee `json:"assignee,omitempty"`
 	// ZoomID is the number's Zoom id as the check found it ("" when it is
 	// not in the account); the release deletes by it without a lookup.
-	ZoomID string `json:"zoom_id,omitempty"`
-	// Lease is the concurrency slot the check handed on to the release
-	// (nil: none).
-	Lease     *slots.Lease `json:"lease,omitempty"`
-	TaskToken string       `json:"task_token,omitempty"`
-	Error     *StateError  `json:"error,omitempty"`
+	ZoomID    string      `json:"zoom_id,omitempty"`
+	TaskToken string      `json:"task_token,omitempty"`
+	Error     *StateError `json:"error,omitempty"`
 	// TroubleSince is when the transient trouble the triage action weighs
 	// began (RFC 3339; "" when this is its first round).
 	TroubleSince string `json:"trouble_since,omitempty"`
@@ -231,10 +228,6 @@ type CheckOutput struct {
 	// RetryAt is when a busy check takes its turn again (OutcomeBusy;
 	// workflow.NotBefore's form), "" otherwise.
 	RetryAt string `json:"retry_at"`
-	// Lease is the concurrency slot an unassigned check keeps for the
-	// release that follows it (nil: none), so that a number found free is
-	// removed without queueing for a slot again.
-	Lease *slots.Lease `json:"lease"`
 }
 
 // accountTTL is how long a warm function trusts a customer's Zoom account
@@ -289,8 +282,6 @@ func (t *Tasks) Handle(ctx context.Context, in Input) (any, error) {
 		out, err = t.check(ctx, in)
 	case "wait":
 		err = t.wait(ctx, in)
-	case "release":
-		err = t.release(ctx, in)
 	case "expire":
 		err = t.expire(ctx, in)
 	case "fail":
@@ -362,22 +353,11 @@ func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, err
 }
 
 // takeSlot takes one of the function's concurrency slots for the Zoom work
-// of an action, at once or not at all (Tasks.Busy); a table error is
-// Store.Unavailable. nil without a cap. handed is a lease an earlier
-// action handed on: renewed and used when its holder still holds it.
-func (t *Tasks) takeSlot(ctx context.Context, handed *slots.Lease) (*slots.Lease, error) {
+// of a check, at once or not at all (Tasks.Busy); a table error is
+// Store.Unavailable. nil without a cap.
+func (t *Tasks) takeSlot(ctx context.Context) (*slots.Lease, error) {
 	if t.cfg.Slots == nil {
 		return nil, nil
-	}
-	if handed != nil {
-		err := t.cfg.Slots.Renew(ctx, *handed)
-		switch {
-		case err == nil:
-			return handed, nil
-		case !errors.Is(err, slots.ErrNotHeld):
-			return nil, storeErr("renew the release-tasks slot the check handed on", err)
-		}
-		// Its lease ended and was taken over meanwhile: take another.
 	}
 	l, err := t.cfg.Slots.Take(ctx)
 	switch {

@@ -73,6 +73,12 @@ func set(st *storetest.Store, change func(*domain.Number)) {
 	st.Put(n)
 }
 
+// releaseOne releases one number the way the release queue's consumer
+// does (ReleaseBatch with a batch of one).
+func releaseOne(tk *Tasks, in Input) error {
+	return tk.ReleaseBatch(context.Background(), []Input{in})[0]
+}
+
 func errType(err error) string {
 	var named messages.InvokeResponse_Error
 	if errors.As(err, &named) {
@@ -197,7 +203,7 @@ func TestRelease(t *testing.T) {
 					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", cur(st).Status, cur(st).RemovalStarted)
 				}
 			}
-			_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID})
+			err := releaseOne(tk, Input{CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID})
 			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || cur(st).Status != tt.wantStatus || cur(st).RemovalStarted != tt.wantStarted {
 				t.Fatalf("release: err %v, removed %v, status %s, removal started %v", err, tt.zoom.removed, cur(st).Status, cur(st).RemovalStarted)
 			}
@@ -306,7 +312,13 @@ func TestStoreFailuresAreRetryable(t *testing.T) {
 			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
 			tk, st := setup(domain.Releasing, 1, z)
 			st.Fail(tt.op, down)
-			_, err := tk.Handle(context.Background(), Input{Action: tt.action, CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1", TaskToken: "tok", StartedAt: "2026-11-27T11:59:00Z"})
+			in := Input{Action: tt.action, CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1", TaskToken: "tok", StartedAt: "2026-11-27T11:59:00Z"}
+			var err error
+			if tt.action == "release" {
+				err = releaseOne(tk, in)
+			} else {
+				_, err = tk.Handle(context.Background(), in)
+			}
 			if errType(err) != ErrStoreUnavailable || !strings.Contains(err.Error(), "context deadline exceeded") {
 				t.Fatalf("err = %v (%s), want %s naming the cause", err, errType(err), ErrStoreUnavailable)
 			}
@@ -332,8 +344,8 @@ func TestReadsPerRelease(t *testing.T) {
 		}
 	}
 	release := in
-	release.Action, release.ZoomID = "release", "pn1"
-	if _, err := tk.Handle(context.Background(), release); err != nil {
+	release.ZoomID = "pn1"
+	if err := releaseOne(tk, release); err != nil {
 		t.Fatal(err)
 	}
 	if gets, customerGets := st.Calls(storetest.OpGetNumber), st.Calls(storetest.OpGetCustomer); cur(st).Status != domain.Released || gets != 3 || customerGets != 1 {
@@ -358,7 +370,7 @@ func TestReleaseAfterConcurrentCancel(t *testing.T) {
 	z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn1", Number: num}}
 	tk, st := setup(domain.WaitingForUnassign, 1, z)
 	st.BeforeWrite(func() { set(st, func(n *domain.Number) { n.Status, n.Version = domain.Cancelled, n.Version+1 }) })
-	_, err := tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
+	err := releaseOne(tk, Input{CustomerID: "acme", Number: num, Attempt: 1, ZoomID: "pn1"})
 	if errType(err) != ErrSuperseded || cur(st).Status != domain.Cancelled || len(st.Changes()) != 0 || len(z.removed) != 0 {
 		t.Fatalf("err %v, status %s, %d writes, removed %v; want Release.Superseded, CANCELLED, none, none", err, cur(st).Status, len(st.Changes()), z.removed)
 	}
@@ -455,9 +467,9 @@ func TestPayloadJSON(t *testing.T) {
 		want string
 	}{
 		{"check output", CheckOutput{Outcome: OutcomeAssigned, Assignee: a, RecheckSeconds: 10, ZoomID: "pn_1"},
-			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1","retry_at":"","lease":null}`},
+			`{"outcome":"assigned","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"recheck_seconds":10,"zoom_id":"pn_1","retry_at":""}`},
 		{"check output, unassigned", CheckOutput{Outcome: OutcomeUnassigned, RecheckSeconds: 10},
-			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":"","retry_at":"","lease":null}`},
+			`{"outcome":"unassigned","assignee":null,"recheck_seconds":10,"zoom_id":"","retry_at":""}`},
 		{"wait input", Input{Action: "wait", CustomerID: "acme", Number: num, Attempt: 2, StartedAt: "2026-11-27T11:59:00Z", Assignee: a, ZoomID: "pn_1", TaskToken: "tok"},
 			`{"action":"wait","customer_id":"acme","number":"+97239754569","attempt":2,"started_at":"2026-11-27T11:59:00Z","assignee":{"id":"u1","name":"Dana Levi","type":"user","extension_number":"1001"},"zoom_id":"pn_1","task_token":"tok"}`},
 	}
@@ -576,12 +588,11 @@ func TestDeadlineCountsFromTheFirstExecution(t *testing.T) {
 }
 
 // fakeSlots hands out up to free slots and counts what it is asked. Leases
-// it handed out are held until released; renewing one it holds succeeds.
+// it handed out are held until released.
 type fakeSlots struct {
 	free              int
 	err               error // answers every Take when set
 	acquired, returns int
-	renewed           int
 	held              map[string]bool // owner -> held
 }
 
@@ -602,14 +613,6 @@ func (f *fakeSlots) Take(context.Context) (slots.Lease, error) {
 	return l, nil
 }
 
-func (f *fakeSlots) Renew(_ context.Context, l slots.Lease) error {
-	if !f.held[l.Owner] {
-		return fmt.Errorf("slots release-tasks: %w", slots.ErrNotHeld)
-	}
-	f.renewed++
-	return nil
-}
-
 func (f *fakeSlots) Release(_ context.Context, l slots.Lease) error {
 	if !f.held[l.Owner] {
 		return fmt.Errorf("slots release-tasks: %w", slots.ErrNotHeld)
@@ -620,11 +623,11 @@ func (f *fakeSlots) Release(_ context.Context, l slots.Lease) error {
 	return nil
 }
 
-// TestConcurrencySlots: the actions that work with Zoom (check, release)
-// hold a concurrency slot while they do; with none free they answer
-// Tasks.Busy at once and touch neither Zoom nor the number (a release is
-// not claimed, so the number stays cancellable); a table error taking the
-// slot is Store.Unavailable. The bookkeeping actions take no slot.
+// TestConcurrencySlots: the check holds a concurrency slot while it works
+// with Zoom; with none free it answers Tasks.Busy at once and touches
+// neither Zoom nor the number; a table error taking the slot is
+// Store.Unavailable. The bookkeeping actions take no slot. (The release
+// runs in the release queue's consumer, whose own concurrency is capped.)
 func TestConcurrencySlots(t *testing.T) {
 	started := "2026-11-27T11:59:00Z"
 	tests := []struct {
@@ -635,18 +638,15 @@ func TestConcurrencySlots(t *testing.T) {
 		slots      *fakeSlots
 		wantErr    string
 		wantZoom   bool   // Zoom was asked
-		wantSlot   string // "": none taken; "returned": taken and given back; "kept": handed on to the release
+		wantSlot   string // "": none taken; "returned": taken and given back
 		wantStatus domain.Status
 	}{
-		{"check of a free number keeps its slot for the release", Input{Action: "check", StartedAt: started}, domain.Releasing, false, &fakeSlots{free: 1}, "", true, "kept", domain.Releasing},
+		{"check of a free number gives its slot back", Input{Action: "check", StartedAt: started}, domain.Releasing, false, &fakeSlots{free: 1}, "", true, "returned", domain.Releasing},
 		{"check of an assigned number gives its slot back", Input{Action: "check", StartedAt: started}, domain.Releasing, true, &fakeSlots{free: 1}, "", true, "returned", domain.Releasing},
 		{"check with none free", Input{Action: "check", StartedAt: started}, domain.Releasing, false, &fakeSlots{}, ErrTasksBusy, false, "", domain.Releasing},
 		{"check, the table fails", Input{Action: "check", StartedAt: started}, domain.Releasing, false,
 			&fakeSlots{err: errors.New("ProvisionedThroughputExceededException")}, ErrStoreUnavailable, false, "", domain.Releasing},
 		{"check of a superseded number takes no slot", Input{Action: "check", StartedAt: started}, domain.Cancelled, false, &fakeSlots{}, "", false, "", domain.Cancelled},
-		{"release with a free slot", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, false, &fakeSlots{free: 1}, "", true, "returned", domain.Released},
-		{"release with none free is not claimed", Input{Action: "release", ZoomID: "pn_1"}, domain.WaitingForUnassign, false, &fakeSlots{}, ErrTasksBusy, false, "", domain.WaitingForUnassign},
-		{"release without a Zoom id takes no slot", Input{Action: "release"}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.Released},
 		{"wait takes no slot", Input{Action: "wait", TaskToken: "tok"}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.WaitingForUnassign},
 		{"expire takes no slot", Input{Action: "expire"}, domain.WaitingForUnassign, false, &fakeSlots{}, "", false, "", domain.PendingApproval},
 		{"fail takes no slot", Input{Action: "fail", Error: &StateError{Error: ErrTasksBusy}}, domain.Releasing, false, &fakeSlots{}, "", false, "", domain.Failed},
@@ -661,7 +661,7 @@ func TestConcurrencySlots(t *testing.T) {
 			tk.cfg.Slots = tt.slots
 			in := tt.in
 			in.CustomerID, in.Number, in.Attempt = "acme", num, 1
-			out, err := tk.Handle(context.Background(), in)
+			_, err := tk.Handle(context.Background(), in)
 			if errType(err) != tt.wantErr {
 				t.Fatalf("%s: err %v, want %q", in.Action, err, tt.wantErr)
 			}
@@ -672,11 +672,6 @@ func TestConcurrencySlots(t *testing.T) {
 			switch {
 			case tt.slots.acquired == 1 && tt.slots.returns == 1:
 				slot = "returned"
-			case tt.slots.acquired == 1 && tt.slots.returns == 0:
-				slot = "kept"
-				if c, _ := out.(CheckOutput); c.Lease == nil || !tt.slots.held[c.Lease.Owner] {
-					t.Errorf("slot kept, but the check's answer hands on %+v", c.Lease)
-				}
 			case tt.slots.acquired != 0 || tt.slots.returns != 0:
 				slot = fmt.Sprintf("taken %d, given back %d", tt.slots.acquired, tt.slots.returns)
 			}
@@ -685,56 +680,6 @@ func TestConcurrencySlots(t *testing.T) {
 			}
 			if got := cur(st); got.Status != tt.wantStatus || (tt.wantErr != "" && got.RemovalStarted) {
 				t.Errorf("number %s, removal started %v; want %s, not started", got.Status, got.RemovalStarted, tt.wantStatus)
-			}
-		})
-	}
-}
-
-// TestReleaseUsesTheChecksSlot: the release renews and uses the slot its
-// check handed on (no second Take, so it never waits behind new checks);
-// one taken over meanwhile is replaced by a new one; a release with
-// nothing to do gives the handed slot back.
-func TestReleaseUsesTheChecksSlot(t *testing.T) {
-	tests := []struct {
-		name                    string
-		from                    domain.Status
-		zoomID                  string
-		takenOver               bool
-		wantTakes, wantRenewals int
-		wantStatus              domain.Status
-	}{
-		{"the check's slot is used", domain.Releasing, "pn_1", false, 0, 1, domain.Released},
-		{"a slot taken over is replaced", domain.Releasing, "pn_1", true, 1, 0, domain.Released},
-		{"nothing to delete: given back", domain.Releasing, "", false, 0, 0, domain.Released},
-		{"superseded: given back", domain.Cancelled, "pn_1", false, 0, 0, domain.Cancelled},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			z := &fakeZoom{pn: zoom.PhoneNumber{ID: "pn_1", Number: num}}
-			tk, st := setup(tt.from, 1, z)
-			sl := &fakeSlots{free: 2}
-			tk.cfg.Slots = sl
-			handed, err := sl.Take(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.takenOver {
-				delete(sl.held, handed.Owner)
-				sl.free++
-			}
-			sl.acquired, sl.returns = 0, 0
-			_, err = tk.Handle(context.Background(), Input{Action: "release", CustomerID: "acme", Number: num, Attempt: 1, ZoomID: tt.zoomID, Lease: &handed})
-			if err != nil && tt.from != domain.Cancelled {
-				t.Fatal(err)
-			}
-			if sl.acquired != tt.wantTakes || sl.renewed != tt.wantRenewals {
-				t.Errorf("takes %d, renewals %d; want %d, %d", sl.acquired, sl.renewed, tt.wantTakes, tt.wantRenewals)
-			}
-			if len(sl.held) != 0 {
-				t.Errorf("slots still held after the release: %v", sl.held)
-			}
-			if got := cur(st); got.Status != tt.wantStatus {
-				t.Errorf("number %s, want %s", got.Status, tt.wantStatus)
 			}
 		})
 	}
@@ -758,8 +703,7 @@ func (f *fakeQueue) Reserve(_ context.Context, customerID string, n int) ([]time
 // TestBusyCheckTakesATurn: a check that finds every slot held takes a turn
 // at the back of the customer's start queue and answers when (busy), so
 // the workflow waits for it rather than retrying blindly; without a queue,
-// or when the queue fails, it answers Tasks.Busy as before. A busy release
-// keeps answering Tasks.Busy (the state machine retries it).
+// or when the queue fails, it answers Tasks.Busy as before.
 func TestBusyCheckTakesATurn(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -775,7 +719,6 @@ func TestBusyCheckTakesATurn(t *testing.T) {
 		{"busy check without a queue", Input{Action: "check"}, 0, nil, ErrTasksBusy, "", ""},
 		{"busy check, the queue fails", Input{Action: "check"}, 0, &fakeQueue{err: errors.New("throttled")}, ErrTasksBusy, "", "[acme×1]"},
 		{"a check with a slot takes no turn", Input{Action: "check"}, 1, &fakeQueue{t0: t0}, "", "unassigned ", "[]"},
-		{"busy release retries", Input{Action: "release", ZoomID: "pn_1"}, 0, &fakeQueue{t0: t0}, ErrTasksBusy, "", "[]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

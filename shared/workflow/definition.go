@@ -157,3 +157,19 @@ func fill(p Params, rounds int) (string, error) {
 	}
 	return out, nil
 }
+
+// The release queue's event source mapping (and the local poller standing
+// in for it, shared/harness/sqspoll).
+const (
+	// ReleaseBatchSize is the most messages one release-batch invocation
+	// gets: a batch holds the numbers of one or a few Zoom deletes (20 per
+	// call in the customer's account, 200 through the Provider Exchange).
+	ReleaseBatchSize = 200
+	// ReleaseBatchWindowSeconds is how long the mapping gathers messages
+	// before it invokes with fewer than ReleaseBatchSize: paced releases
+	// arrive a few a second, so this is what fills a delete.
+	ReleaseBatchWindowSeconds = 5
+	// ReleaseBatchMaxConcurrency caps the release-batch invocations at
+	// once (the mapping's maximum concurrency; 2 is AWS's minimum).
+	ReleaseBatchMaxConcurrency = 2
+)

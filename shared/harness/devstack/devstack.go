@@ -25,12 +25,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/harness/lambdafront"
 	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/sqspoll"
 	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/notify"
@@ -195,6 +197,11 @@ type Stack struct {
 	// carrierCode is carrier mode's code: the demo numbers are its peering
 	// numbers (0 in customer mode).
 	carrierCode int
+	// releaseQueue is the queue the Release state hands numbers to.
+	releaseQueue struct {
+		url, arn string
+		client   *sqs.Client
+	}
 }
 
 // Start brings the system up; Close takes it down.
@@ -249,8 +256,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.SFN = sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	if err := s.createReleaseQueue(ctx, awsCfg); err != nil {
+		return nil, err
+	}
 	def, err := workflow.Render(workflow.Params{
 		TasksFunctionARN:            "arn:aws:lambda:" + awsCfg.Region + ":" + account + ":function:" + tasksFunction,
+		ReleaseQueueURL:             s.releaseQueue.url,
+		ReleaseTimeoutSeconds:       workflow.DefaultReleaseTimeoutSeconds,
 		ZoomRetryIntervalSeconds:    cfg.ZoomRetryIntervalSeconds,
 		ZoomRetryMaxAttempts:        cfg.ZoomRetryMaxAttempts,
 		ZoomThrottleMaxAttempts:     cfg.ZoomThrottleMaxAttempts,
@@ -269,7 +281,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.StateMachineARN = aws.ToString(sm.StateMachineArn)
 	s.Store = store.New(ddb, TableName)
 
-	handler, err := s.wire(ctx, cfg)
+	handler, err := s.wire(ctx, bg, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -369,6 +381,43 @@ func (s *Stack) startWorkflowStarter(ctx context.Context, awsCfg aws.Config, fau
 	}
 	st := &starter.Starter{Workflow: &workflow.StepFunctions{Client: client, StateMachineARN: s.StateMachineARN}, Pacer: s.pacer, Log: s.log}
 	s.pollStream(ctx, awsCfg, "start-release", st.HandleStream)
+}
+
+// createReleaseQueue creates the release queue, with the visibility
+// timeout and dead-letter queue the stack gives it.
+func (s *Stack) createReleaseQueue(ctx context.Context, awsCfg aws.Config) error {
+	q := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
+	if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("release-dlq")}); err != nil {
+		return fmt.Errorf("create the release dead-letter queue: %w", err)
+	}
+	dlqARN := "arn:aws:sqs:" + awsCfg.Region + ":" + account + ":release-dlq"
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("release"), Attributes: map[string]string{
+		"VisibilityTimeout": strconv.Itoa(workflow.ReleaseQueueVisibilitySeconds),
+		"RedrivePolicy":     `{"deadLetterTargetArn":"` + dlqARN + `","maxReceiveCount":"5"}`,
+	}})
+	if err != nil {
+		return fmt.Errorf("create the release queue: %w", err)
+	}
+	s.releaseQueue.url = aws.ToString(created.QueueUrl)
+	s.releaseQueue.arn = "arn:aws:sqs:" + awsCfg.Region + ":" + account + ":release"
+	s.releaseQueue.client = q
+	return nil
+}
+
+// pollReleaseQueue hands the release queue's batches to the release-batch
+// consumer until ctx ends, as the event source mapping does on AWS.
+func (s *Stack) pollReleaseQueue(ctx context.Context, handle sqspoll.Handler) {
+	poller := &sqspoll.Poller{Client: s.releaseQueue.client, QueueURL: s.releaseQueue.url, QueueARN: s.releaseQueue.arn,
+		BatchSize: workflow.ReleaseBatchSize, Window: workflow.ReleaseBatchWindowSeconds * time.Second,
+		Concurrency: workflow.ReleaseBatchMaxConcurrency, Timeout: workflow.ReleaseBatchTimeoutSeconds * time.Second,
+		Log: s.log.With("consumer", "release-batch")}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		if err := poller.Run(ctx, handle); err != nil {
+			s.log.Error("release queue poller stopped", "err", err)
+		}
+	}()
 }
 
 // pollStream reads the table's stream for one consumer until ctx ends.

@@ -28,8 +28,9 @@ import (
 // Audience is the audience of local tokens.
 const Audience = "number-release"
 
-// wire builds the handlers exactly as the Lambdas do and mounts them.
-func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
+// wire builds the handlers exactly as the Lambdas do and mounts them; bg
+// runs the consumers standing in for AWS triggers until the stack closes.
+func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) {
 	log := cfg.Log
 	issuer, err := localauth.New(s.URL+"/local", Audience)
 	if err != nil {
@@ -90,11 +91,15 @@ func (s *Stack) wire(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err := tcfg.Validate(); err != nil {
 		return nil, err
 	}
-	handle := tasks.New(s.Store, zc, &workflow.Successors{Client: s.SFN}, tcfg, log).Handle
+	tk := tasks.New(s.Store, zc, &workflow.Successors{Client: s.SFN}, tcfg, log)
+	handle := tk.Handle
 	if cfg.AWSCalls != nil {
 		handle = cfg.AWSCalls.countInvokes(handle)
 	}
 	s.front.Register(tasksFunction, handle)
+	// release-batch: the release queue's consumer, in-process like the
+	// stream consumers (uncounted by the front's account cap).
+	s.pollReleaseQueue(bg, (&tasks.Consumer{Releaser: tk, Tokens: s.SFN, Log: log.With("function", "release-batch")}).HandleSQS)
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
