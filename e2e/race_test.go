@@ -25,7 +25,7 @@ func TestCancelRacingTheRemovalNeverLies(t *testing.T) {
 	}
 	const iterations, together = 50, 10
 	acme, pxc := customer(t, "acme"), provider(t, "pxc")
-	setFault(t, `{"latency_ms":1500,"count":-1,"path_prefix":"/zoom-sim/v2/phone/numbers"}`)
+	setFault(t, `{"latency_ms":1500,"count":-1,"path_prefix":"/zoom-sim/v2/number_management/numbers"}`)
 	defer setFault(t, "")
 
 	var mu sync.Mutex

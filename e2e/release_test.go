@@ -250,7 +250,7 @@ func TestZoomFailingEndsFailedWithReasonThenRetryWorks(t *testing.T) {
 	const n = "+14155550103"
 	putZoomNumber(t, "zoom-acme", n, "")
 	requestRelease(t, provider(t, "pxc"), "acme", n)
-	setFault(t, `{"status":503,"count":-1,"path_prefix":"/zoom-sim/v2/phone/numbers"}`)
+	setFault(t, `{"status":503,"count":-1,"path_prefix":"/zoom-sim/v2/number_management/numbers"}`)
 	approve(t, acme, n)
 	// Zoom stays down past the retry budget (short in these tests).
 	failed := acme.waitStatus(n, "FAILED", settle()+10*retryBudget)

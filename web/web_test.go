@@ -90,7 +90,7 @@ func TestUnknownAndOtherPathsAre404(t *testing.T) {
 	h := Handler()
 	for _, path := range []string{
 		"/web/", "/web/nope.js", "/web/static/app.css", "/web/../web.go", "/web/./app.css",
-		"/web//app.css", "/portal/", "/index.html", "/zoom-sim/v2/phone/numbers", "/v1/numbers",
+		"/web//app.css", "/portal/", "/index.html", "/zoom-sim/v2/number_management/numbers", "/v1/numbers",
 	} {
 		if res := get(t, h, http.MethodGet, path, nil); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 404", path, res.StatusCode)

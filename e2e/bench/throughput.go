@@ -38,15 +38,32 @@ const (
 	// bulkPrefix + 4 digits are the numbers (the bulk end-to-end test's
 	// block, on a fresh system).
 	bulkPrefix = "+9723977"
-	// bulkZoomCalls is the Medium-label Zoom calls one release needs: the
-	// check's lookup and the delete.
-	bulkZoomCalls = 2
 	// A run waits, from the first approval's answer, for every approved
 	// number to settle while numbers keep settling: it gives up when none
 	// has for stallLimit (stuck), or after settleFactor × the Zoom bound.
 	settleFactor = 10
 	stallLimit   = 3 * time.Minute
 )
+
+// bulkZoomCalls are the Zoom calls one release needs, by rate-limit label:
+// the check's lookup (GET /number_management/numbers, Light) and the delete
+// (DELETE /number_management/numbers, Medium).
+var bulkZoomCalls = map[zoom.Label]int{zoom.Light: 1, zoom.Medium: 1}
+
+// zoomBound is the least time the account's budget allows n releases: for
+// each label, its calls at its limit; the longest of these.
+func zoomBound(n int, limits zoom.Limits) time.Duration {
+	var bound time.Duration
+	for label, calls := range bulkZoomCalls {
+		if l := limits.Of(label); l > 0 {
+			bound = max(bound, time.Duration(n*calls)*time.Second/time.Duration(l))
+		}
+	}
+	return bound
+}
+
+// zoomLabels are the labels the bench reports, in order.
+var zoomLabels = []zoom.Label{zoom.Light, zoom.Medium}
 
 // hogProcs is the number of busy processes beside a run "beside the CPU
 // hog": one per CPU the bench's process may use.
@@ -72,10 +89,12 @@ type throughputResult struct {
 	released int
 	failed   []domain.Number
 	bound    time.Duration
-	medium   int // Zoom's Medium limit per second
+	limits   zoom.Limits // what the Zoom simulator enforces
 	calls    devstack.CallCounts
-	// Zoom simulator: Medium calls admitted, most in one second, 429s.
-	zoomMedium, zoomPeak, zoom429 int
+	// Zoom simulator: calls admitted and most in one second, by label;
+	// 429s.
+	zoomCalls, zoomPeak map[zoom.Label]int
+	zoom429             int
 	// lambda429 is the release-tasks invokes the Lambda front refused over
 	// the account's concurrency quota (429 TooManyRequestsException).
 	lambda429  int
@@ -139,8 +158,8 @@ func (r *report) throughput() error {
 // processes (0: none). The result holds whatever was measured, also when
 // the run went wrong.
 func runBulk(hog int) *throughputResult {
-	x := &throughputResult{hog: hog, medium: devstack.Defaults().ZoomBudget().Medium}
-	x.bound = time.Duration(bulkNumbers*bulkZoomCalls/x.medium) * time.Second
+	x := &throughputResult{hog: hog, limits: devstack.Defaults().ZoomBudget()}
+	x.bound = zoomBound(bulkNumbers, x.limits)
 	logf("   -- 1,000 numbers, %s", x.shortLabel())
 	logFile, err := os.CreateTemp("", "bench-throughput-*.log")
 	if err != nil {
@@ -249,11 +268,15 @@ func (s *system) releaseBulk(ctx context.Context, x *throughputResult) error {
 		return err
 	}
 	zoomAfter := s.stack.Sim.Stats()
-	x.zoomMedium = zoomAfter.Calls[zoom.Medium] - zoomBefore.Calls[zoom.Medium]
-	x.zoomPeak = zoomAfter.PeakPerSecond[zoom.Medium]
+	x.zoomCalls, x.zoomPeak = map[zoom.Label]int{}, map[zoom.Label]int{}
+	for _, l := range zoomLabels {
+		x.zoomCalls[l] = zoomAfter.Calls[l] - zoomBefore.Calls[l]
+		x.zoomPeak[l] = zoomAfter.PeakPerSecond[l]
+	}
 	x.zoom429 = zoomAfter.RateLimited - zoomBefore.RateLimited
-	logf("   %d RELEASED, %d FAILED %s after the first approval answered (bound %s, ratio %.2f); Zoom: %d Medium calls, peak %d/s, %d×429",
-		x.released, len(x.failed), x.settled.Round(time.Second), x.bound, x.settled.Seconds()/x.bound.Seconds(), x.zoomMedium, x.zoomPeak, x.zoom429)
+	logf("   %d RELEASED, %d FAILED %s after the first approval answered (bound %s, ratio %.2f); Zoom: %s calls, peak %s per s, %d×429",
+		x.released, len(x.failed), x.settled.Round(time.Second), x.bound, x.settled.Seconds()/x.bound.Seconds(),
+		byLabel(x.zoomCalls), byLabel(x.zoomPeak), x.zoom429)
 
 	// Executions end a moment after their number's last write.
 	x.executions, err = s.waitExecutionsEnded(ctx, bulkCustomer+"-"+strings.TrimPrefix(bulkPrefix, "+"), 2*time.Minute)
@@ -448,8 +471,12 @@ func (s *system) waitSettled(ctx context.Context, numbers []string, from time.Ti
 		if time.Since(lastLog) >= 15*time.Second {
 			lastLog = time.Now()
 			st := s.stack.Sim.Stats()
-			logf("   after %s: %d RELEASED, %d FAILED, %d Medium calls admitted, %d answered 429 by Zoom, %d invokes refused 429 by the Lambda front",
-				time.Since(from).Round(time.Second), len(released), len(failed), st.Calls[zoom.Medium]-zoomBefore.Calls[zoom.Medium], st.RateLimited-zoomBefore.RateLimited, s.logs.count(msgThrottled))
+			admitted := map[zoom.Label]int{}
+			for _, l := range zoomLabels {
+				admitted[l] = st.Calls[l] - zoomBefore.Calls[l]
+			}
+			logf("   after %s: %d RELEASED, %d FAILED, %s Zoom calls admitted, %d answered 429 by Zoom, %d invokes refused 429 by the Lambda front",
+				time.Since(from).Round(time.Second), len(released), len(failed), byLabel(admitted), st.RateLimited-zoomBefore.RateLimited, s.logs.count(msgThrottled))
 		}
 		time.Sleep(time.Second)
 	}
@@ -484,6 +511,15 @@ func executionCounts(m map[sfntypes.ExecutionStatus]int) string {
 	return strings.Join(append(parts, others...), ", ")
 }
 
+// byLabel shows counts by Zoom label, e.g. "Light 1000, Medium 1000".
+func byLabel(m map[zoom.Label]int) string {
+	parts := make([]string, 0, len(zoomLabels))
+	for _, l := range zoomLabels {
+		parts = append(parts, fmt.Sprintf("%s %d", l, m[l]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (r *report) mdThroughput(w printer) {
 	w("## 6. Throughput: 1,000 numbers at Zoom Pro limits (emulator), alone and beside a CPU hog")
 	w("")
@@ -493,8 +529,8 @@ func (r *report) mdThroughput(w printer) {
 		return
 	}
 	first := r.bulk[0]
-	w("Each run starts a fresh local system as `make run` does (`shared/harness/devstack` with its defaults: moto with real Step Functions executions, the project's handlers in-process, the Lambda front refusing invocations over the dev stage's account concurrency quota of %d (release-tasks' Zoom work is capped by its lease semaphore at the stage's releaseTasksConcurrency), the workflow started from the table's stream by the starter, the reconciler every %s, the Zoom simulator enforcing Zoom's Pro limits, %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every approved number is in one of them (giving up when none has settled for %s, or after %d× the Zoom bound), then waits for the executions to end and reads every number's status.",
-		first.capacity, devstack.Defaults().ReconcileEvery, first.medium, bulkNumbers, bulkCustomer, bulkProvider, bulkNumbers/bulkPerCall, bulkPerCall, bulkNumbers/bulkPerCall, bulkPerCall, stallLimit, settleFactor)
+	w("Each run starts a fresh local system as `make run` does (`shared/harness/devstack` with its defaults: moto with real Step Functions executions, the project's handlers in-process, the Lambda front refusing invocations over the dev stage's account concurrency quota of %d (release-tasks' Zoom work is capped by its lease semaphore at the stage's releaseTasksConcurrency), the workflow started from the table's stream by the starter, the reconciler every %s, the Zoom simulator enforcing Zoom's Pro limits, %d Light-label and %d Medium-label calls per second per account, and the client pacing itself through the DynamoDB rate limiter). %d numbers, unassigned, are added to customer `%s`'s Zoom account in the simulator; provider `%s` requests them in %d requests of %d (`POST /provider/v1/release-requests`), then the customer approves them in %d approvals of %d (`POST /v1/numbers/release`), **back to back**: each request or approval is sent when the one before has answered. The bench then reads the customer's RELEASED and FAILED listings (the index `GET /v1/numbers?status=…` reads, through an uncounted client) every second until every approved number is in one of them (giving up when none has settled for %s, or after %d× the Zoom bound), then waits for the executions to end and reads every number's status.",
+		first.capacity, devstack.Defaults().ReconcileEvery, first.limits.Light, first.limits.Medium, bulkNumbers, bulkCustomer, bulkProvider, bulkNumbers/bulkPerCall, bulkPerCall, bulkNumbers/bulkPerCall, bulkPerCall, stallLimit, settleFactor)
 	w("")
 	w("The second run is the same beside a CPU hog: %d processes `%s` (one per CPU, `runtime.NumCPU()`), started by the bench just before the provider's first request and killed (by their process ids, also on error or a signal) once the executions have ended; they compete with the system for this machine's %s CPUs at the same priority.", hogProcs(), hogCommand, r.nproc)
 	w("")
@@ -573,7 +609,8 @@ func (r *report) mdThroughput(w printer) {
 		}
 		return fmt.Sprintf("**not reached**: every number settled after %s, %d not RELEASED", x.settled.Round(time.Second), bulkNumbers-x.statuses[domain.Released])
 	})
-	row(fmt.Sprintf("bound from Zoom's rate limit (%d Medium calls × %d / %d per s)", bulkZoomCalls, bulkNumbers, first.medium), func(x *throughputResult) string { return x.bound.String() })
+	row(fmt.Sprintf("bound from Zoom's rate limit (%d numbers, each %d Light call at %d per s and %d Medium call at %d per s: the longer)",
+		bulkNumbers, bulkZoomCalls[zoom.Light], first.limits.Light, bulkZoomCalls[zoom.Medium], first.limits.Medium), func(x *throughputResult) string { return x.bound.String() })
 	row("**ratio to the bound**", func(x *throughputResult) string {
 		if x.settled == 0 {
 			return "—"
@@ -586,10 +623,20 @@ func (r *report) mdThroughput(w printer) {
 		}
 		return (x.answered + x.settled).Round(time.Second).String()
 	})
-	row("Zoom Medium calls admitted", func(x *throughputResult) string {
-		return fmt.Sprintf("%d (%.2f per number)", x.zoomMedium, float64(x.zoomMedium)/bulkNumbers)
+	row("Zoom calls admitted", func(x *throughputResult) string {
+		var parts []string
+		for _, l := range zoomLabels {
+			parts = append(parts, fmt.Sprintf("%s %d (%.2f per number)", l, x.zoomCalls[l], float64(x.zoomCalls[l])/bulkNumbers))
+		}
+		return strings.Join(parts, ", ")
 	})
-	row("peak Medium calls in one second", func(x *throughputResult) string { return fmt.Sprintf("%d (limit %d)", x.zoomPeak, x.medium) })
+	row("peak Zoom calls in one second", func(x *throughputResult) string {
+		var parts []string
+		for _, l := range zoomLabels {
+			parts = append(parts, fmt.Sprintf("%s %d (limit %d)", l, x.zoomPeak[l], x.limits.Of(l)))
+		}
+		return strings.Join(parts, ", ")
+	})
 	row("answered 429 by the Zoom simulator", func(x *throughputResult) string { return fmt.Sprint(x.zoom429) })
 	row(fmt.Sprintf("release-tasks invokes refused 429 by the Lambda front (account quota %d)", first.capacity), func(x *throughputResult) string { return fmt.Sprint(x.lambda429) })
 	row("release-tasks invocations (check, release, triage, fail, …)", func(x *throughputResult) string { return invokeCounts(x.calls.Invokes) })
@@ -643,8 +690,8 @@ func (r *report) mdThroughput(w printer) {
 		mdBulkCalls(w, x.calls, bulkNumbers)
 		x.mdBulkCauses(w)
 	}
-	w("What limits these figures: the Zoom budget sets the bound (every release needs two Medium calls and the account takes %d per second). The starts are paced to it: the customer's start queue (`shared/pacing`) gives the approvals turns %s apart, and each execution waits for its own (`Queued`); a check that finds every release-tasks slot held takes a new turn at the back of the queue and waits again (`Requeued`, counted in the states beyond the straight path). Beyond that, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a release that finds every slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (one Python process, which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
-		first.medium, pacing.Interval(devstack.Defaults().ZoomBudget()), ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
+	w("What limits these figures: the Zoom budget sets the bound (every release needs one Light call, the check's lookup, and one Medium call, the delete; the account takes %d Light and %d Medium calls per second). The starts are paced: the customer's start queue (`shared/pacing`) gives the approvals turns %s apart (%s for the %d numbers), and each execution waits for its own (`Queued`); a check that finds every release-tasks slot held takes a new turn at the back of the queue and waits again (`Requeued`, counted in the states beyond the straight path). Beyond that, a task that finds no rate-limiter slot within its %.0f s wait fails with `Zoom.Throttled`, an invoke over the account's concurrency quota is refused with `Lambda.TooManyRequestsException` and a release that finds every slot held answers `Tasks.Busy`; the state machine retries all three with backoff and full jitter (delays capped at %d s locally), and after a state's own retries the Triage task decides on a pause (up to %s locally) and a new round; every retry is one more release-tasks invocation, `GetItem`s included. Everything runs on this machine's %s CPUs, moto (one Python process, which runs every execution and answers every AWS call) and the handlers in-process: the time is the emulator's, not a production latency.",
+		first.limits.Light, first.limits.Medium, pacing.Interval(first.limits), time.Duration(bulkNumbers)*pacing.Interval(first.limits), bulkNumbers, ratelimit.DefaultMaxWait.Seconds(), devstack.Defaults().ZoomThrottleMaxDelaySeconds, devstack.Defaults().RetryPause, r.nproc)
 	w("")
 }
 
@@ -690,8 +737,8 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	updates := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "UpdateItem"}]
 	checks, releases := x.calls.Invokes["check"], x.calls.Invokes["release"]
 	requeued := x.history.byState["Requeued"]
-	w("Beyond one number's cost: `UpdateItem` is the rate limiter's (one per Zoom call admitted, more when a caller finds its window full and takes a slot in a later one), the concurrency slots' (taking a slot, renewing the one a check hands to its release, giving it back) and the start queues' (one reservation per stream batch, one per busy check that took a new turn): %d of them for %d admitted Medium calls (%.2f each) and %d turns taken again.",
-		updates, x.zoomMedium, float64(updates)/float64(max(1, x.zoomMedium)), requeued)
+	w("Beyond one number's cost: `UpdateItem` is the rate limiter's (one per Zoom call admitted, more when a caller finds its window full and takes a slot in a later one), the concurrency slots' (taking a slot, renewing the one a check hands to its release, giving it back) and the start queues' (one reservation per stream batch, one per busy check that took a new turn): %d of them for %d admitted Zoom calls (%.2f each) and %d turns taken again.",
+		updates, total(x.zoomCalls), float64(updates)/float64(max(1, total(x.zoomCalls))), requeued)
 	w("")
 	failures := map[string]int{}
 	for _, lr := range x.logRows {

@@ -88,7 +88,8 @@ type StageConfig struct {
 	AlarmEmail string `json:"alarmEmail"`
 
 	// ReleaseMode is how release-tasks removes a number from Zoom:
-	// "customer" (the customer's account, DELETE /phone/numbers) or
+	// "customer" (the customer's account, DELETE
+	// /number_management/numbers) or
 	// "carrier" (the Provider Exchange, DELETE
 	// /number_management/peering_numbers, which needs CarrierCode).
 	ReleaseMode string `json:"releaseMode"`

@@ -139,7 +139,7 @@ type ReleaseMode string
 
 const (
 	// ModeCustomer removes the number from the customer's account
-	// (DELETE /phone/numbers by id, unassigned numbers only).
+	// (DELETE /number_management/numbers by id, unassigned numbers only).
 	ModeCustomer ReleaseMode = "customer"
 	// ModeCarrier has the carrier remove a number it added through the
 	// Provider Exchange (DELETE /number_management/peering_numbers with

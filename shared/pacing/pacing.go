@@ -4,8 +4,9 @@
 // workflow waits for it (the "Queued" Wait state) before it calls Zoom.
 //
 // Without it, a 1,000-number approval starts 1,000 executions at once.
-// Zoom serves them at its rate (10 Medium calls a second on Pro, two calls a
-// release: five releases a second), so all but a few of them spend minutes
+// Zoom and release-tasks' concurrency cap serve a few releases a second (on
+// Pro, Zoom takes 10 Medium calls a second, one per release), so all but a
+// few of them spend minutes
 // retrying: throttled by the rate limiter, refused a concurrency slot
 // (shared/slots) or refused by Lambda over the account's concurrency. Every
 // retry is a state transition and an invocation that buys nothing. A paced
@@ -69,18 +70,30 @@ const (
 	MaxReserve = 10000
 )
 
-// CallsPerRelease is the Medium-label Zoom calls a release of an unassigned
-// number makes: the check's lookup and the delete.
-const CallsPerRelease = 2
+// mediumCallsApart is how many Medium calls' worth of the account's budget
+// separates two starts.
+//
+// A release of an unassigned number makes one Medium call in customer mode
+// (the delete; the check's lookup is Light) and two Light calls in carrier
+// mode, so Zoom alone would serve a start every Medium call. Before Zoom's
+// Number Management API the lookup was Medium too, and the starts were
+// spaced two Medium calls apart; the spacing is kept: at twice the pace,
+// release-tasks' concurrency cap (shared/slots), not Zoom, is the limit of
+// a large approval (BENCHMARKS.md: the cap alone allows about 17
+// invocations a second, two a release), and checks that find every slot
+// held take new turns (Requeued). A shorter spacing is for make bench to
+// decide.
+const mediumCallsApart = 2
 
-// Interval is the time between two starts that lets Zoom's Medium limit
-// serve every release: CallsPerRelease calls at limits.Medium calls a
-// second (200 ms at Pro limits).
+// Interval is the time between two starts of one customer:
+// mediumCallsApart calls at limits.Medium calls a second (200 ms at Pro
+// limits). It also leaves room for the two Light calls of a carrier-mode
+// release, Zoom's Light limit being twice its Medium one.
 func Interval(limits zoom.Limits) time.Duration {
 	if limits.Medium <= 0 {
 		return 0
 	}
-	return time.Duration(CallsPerRelease) * time.Second / time.Duration(limits.Medium)
+	return time.Duration(mediumCallsApart) * time.Second / time.Duration(limits.Medium)
 }
 
 // API is the DynamoDB call a Pacer makes.

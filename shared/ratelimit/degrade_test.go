@@ -255,7 +255,7 @@ func TestSlowTableManyCallersKeepTheRate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				limits := zoom.Limits{Medium: limit}
+				limits := zoom.Limits{Light: limit} // lookups are Light calls
 				sim := zoomsim.New(zoomsim.Config{ClientID: "id", ClientSecret: "secret", RateLimits: &zoomsim.RateLimits{Limits: limits}})
 				sim.Put("acct", "+97239754571", nil)
 				store := newSlowStore(tt.latency, nil)
@@ -288,15 +288,15 @@ func TestSlowTableManyCallersKeepTheRate(t *testing.T) {
 				wg.Wait()
 				elapsed := time.Since(start)
 				st := sim.Stats()
-				calls := st.Calls[zoom.Medium]
+				calls := st.Calls[zoom.Light]
 				rate := float64(calls) / elapsed.Seconds()
 				t.Logf("%d Zoom calls in %s (%.1f/s, limit %d/s), peak %d in a second, %d answered 429; %d Throttled; %d writes (%.2f per call)",
-					calls, elapsed.Round(time.Millisecond), rate, limit, st.PeakPerSecond[zoom.Medium], st.RateLimited,
+					calls, elapsed.Round(time.Millisecond), rate, limit, st.PeakPerSecond[zoom.Light], st.RateLimited,
 					throttled.Load(), store.writes.Load(), float64(store.writes.Load())/float64(max(calls, 1)))
 				slots, short := store.granted(limit, start.Unix(), start.Add(horizon).Unix())
 				t.Logf("slots granted %d, used %d; windows short of the limit %v", slots, calls, short)
-				if st.RateLimited != 0 || st.PeakPerSecond[zoom.Medium] > limit {
-					t.Errorf("Zoom answered %d 429s, peak %d calls in a second; limit %d", st.RateLimited, st.PeakPerSecond[zoom.Medium], limit)
+				if st.RateLimited != 0 || st.PeakPerSecond[zoom.Light] > limit {
+					t.Errorf("Zoom answered %d 429s, peak %d calls in a second; limit %d", st.RateLimited, st.PeakPerSecond[zoom.Light], limit)
 				}
 				if rate < limit/2 {
 					t.Errorf("admitted %.1f calls per second; want at least %d (half the limit)", rate, limit/2)

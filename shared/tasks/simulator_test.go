@@ -30,41 +30,41 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 		wantGone    bool
 		wantCalls   map[zoom.Label]int // Zoom API calls by label, check and release together
 	}{
-		{"customer: unassigned costs 2 Medium calls", domain.ModeCustomer, 0,
+		{"customer: unassigned costs a Light lookup and a Medium delete", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) }, nil,
-			OutcomeUnassigned, "", "removed from the customer's Zoom account", true, map[zoom.Label]int{zoom.Medium: 2}},
+			OutcomeUnassigned, "", "removed from the customer's Zoom account", true, map[zoom.Label]int{zoom.Light: 1, zoom.Medium: 1}},
 		{"customer: removed in Zoom meanwhile is success", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) },
-			func(s *zoomsim.Sim) { s.Put("zoom-other", num, nil) }, // moved out of the account: Zoom answers 400 "does not exist"
-			OutcomeUnassigned, "", "removed from the customer's Zoom account", false, map[zoom.Label]int{zoom.Medium: 2}},
+			func(s *zoomsim.Sim) { s.Put("zoom-other", num, nil) }, // moved out of the account: Zoom answers 400 100002 "Phone number not found"
+			OutcomeUnassigned, "", "removed from the customer's Zoom account", false, map[zoom.Label]int{zoom.Light: 1, zoom.Medium: 1}},
 		{"customer: assigned meanwhile is refused by Zoom", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, nil) },
 			func(s *zoomsim.Sim) { s.Put("zoom-acme", num, dana) },
-			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Medium: 2}},
+			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Light: 1, zoom.Medium: 1}},
 		{"customer: not in the account costs one call", domain.ModeCustomer, 0,
 			func(s *zoomsim.Sim) {}, nil,
-			OutcomeUnassigned, "", "no longer in the customer's Zoom account", true, map[zoom.Label]int{zoom.Medium: 1}},
-		{"carrier: the carrier's number is removed (Medium + Light)", domain.ModeCarrier, carrier,
+			OutcomeUnassigned, "", "no longer in the customer's Zoom account", true, map[zoom.Label]int{zoom.Light: 1}},
+		{"carrier: the carrier's number is removed (two Light calls)", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) }, nil,
 			OutcomeUnassigned, "", "removed from Zoom by the carrier (Provider Exchange, carrier code 8801)", true,
-			map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
+			map[zoom.Label]int{zoom.Light: 2}},
 		{"carrier: removed meanwhile is success", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) },
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-other", num, carrier, nil) },
-			OutcomeUnassigned, "", "removed from Zoom by the carrier", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
+			OutcomeUnassigned, "", "removed from Zoom by the carrier", false, map[zoom.Label]int{zoom.Light: 2}},
 		{"carrier: assigned meanwhile", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) },
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, dana) },
-			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
+			OutcomeUnassigned, ErrZoomAssigned, "", false, map[zoom.Label]int{zoom.Light: 2}},
 		{"carrier: a number another carrier added is refused with the reason", domain.ModeCarrier, carrier,
 			func(s *zoomsim.Sim) {
 				s.PutPeering("zoom-acme", num, 7700, nil)
 				s.PutPeering("zoom-x", "+97239754570", carrier, nil)
 			}, nil,
-			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
+			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Light: 2}},
 		{"carrier: unknown carrier code is refused", domain.ModeCarrier, 4242,
 			func(s *zoomsim.Sim) { s.PutPeering("zoom-acme", num, carrier, nil) }, nil,
-			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Medium: 1, zoom.Light: 1}},
+			OutcomeUnassigned, ErrZoomRejected, "", false, map[zoom.Label]int{zoom.Light: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

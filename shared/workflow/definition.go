@@ -56,11 +56,13 @@ type Params struct {
 //
 // Throttling (Zoom.Throttled, Tasks.Busy, Lambda.TooManyRequestsException): 2, 4, 8,
 // 16, 32, then 60 s caps (full jitter), 20 attempts. Sizing: a 500-number
-// approval (the largest) at Pro limits needs 1000 Medium calls (a list and
-// a delete per number), at least 100 s of the account's budget, with 500
-// executions contending for it. A model of the client-side pacing (fixed
-// one-second windows, 10 s maximum wait, callers that cannot be served in
-// time give up at once) and of these retries (retrymodel_test.go) served
+// approval (the largest) at Pro limits needs 500 Light calls (the lookups)
+// and 500 Medium calls (the deletes), at least 50 s of the account's
+// Medium budget, with 500 executions contending for it. A model with both
+// calls Medium (as the Phone API's list was: 1000 calls, 100 s, more
+// contention than now) of the client-side pacing (fixed one-second
+// windows, 10 s maximum wait, callers that cannot be served in time give
+// up at once) and of these retries (retrymodel_test.go) served
 // every number in 100 runs, no step needing more than 11 retries, all
 // released within 123 s; with release-tasks capped at 10 concurrent
 // invocations, 12 retries and 150 s. 20 leaves room for other apps using

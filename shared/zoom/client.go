@@ -1,6 +1,8 @@
-// Package zoom is the Zoom Phone API client of Number Release: it finds a
-// phone number and its assignee in a customer's Zoom account and removes
-// unassigned numbers from it, authenticating with server-to-server OAuth.
+// Package zoom is the Zoom API client of Number Release: it finds a phone
+// number and its assignee in a customer's Zoom account and removes
+// unassigned numbers from it (Zoom's Number Management API), or removes a
+// carrier's numbers through the Provider Exchange, authenticating with
+// server-to-server OAuth.
 //
 // Every failure is an *Error whose Kind says what to do about it. The client
 // retries only what is cheap to retry at once: a single 401 (with a fresh
@@ -71,7 +73,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Client calls the Zoom Phone API for any number of accounts. It is safe for
+// Client calls Zoom's API for any number of accounts. It is safe for
 // concurrent use; access tokens are cached per account.
 type Client struct {
 	apiBase  *url.URL
@@ -160,7 +162,7 @@ func (c *Client) endpoint(path string, q url.Values) string {
 
 // call performs one API request for accountID with a cached access token,
 // paced by the Limiter under label. route names the endpoint in errors and
-// logs (e.g. "/phone/numbers/{phoneNumberId}"); path is the one requested.
+// logs (e.g. "/number_management/numbers"); path is the one requested.
 //
 // On a 401 it drops that token, fetches a fresh one and retries once. On a
 // 429 it retries as throttleWait allows. It returns the body of a 2xx

@@ -16,26 +16,43 @@ import (
 	"numberrelease/shared/zoom"
 )
 
-const findCall = "GET /zoom-sim/v2/phone/numbers"
+const (
+	findCall   = "GET /zoom-sim/v2/number_management/numbers"
+	deleteCall = "DELETE /zoom-sim/v2/number_management/numbers"
+)
 
 func TestFindNumber(t *testing.T) {
 	h := newHarness(t, options{})
 	dana := &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user", ExtensionNumber: "1001"}
+	queue := &zoom.Assignee{ID: "cq1", Name: "Support", Type: "callQueue"}
 	h.sim.Put("acct-a", "+97239754569", dana)
 	h.sim.Put("acct-a", "+97239754571", nil)
+	h.sim.Put("acct-a", "+97239754573", queue)
+	// German numbers vary in length, so one can start with another: Zoom's
+	// keyword (a prefix) lists both.
+	h.sim.Put("acct-a", "+493012345678", nil)
+	h.sim.Put("acct-a", "+4930123456789", dana)
+	h.sim.Put("acct-a", "+493012345601", nil) // only a longer number starts with +49301234560
 	h.sim.Put("acct-b", "+97239754572", nil)
 	tests := []struct {
 		name, account, in string
 		want              zoom.PhoneNumber
 		wantKind          zoom.Kind
 	}{
-		{"assigned", "acct-a", "+97239754569",
-			zoom.PhoneNumber{ID: "pn_97239754569", Number: "+97239754569", Status: "available", Assignee: dana}, ""},
+		{"assigned to a user", "acct-a", "+97239754569",
+			zoom.PhoneNumber{ID: "pn_97239754569", Number: "+97239754569", Status: "Normal", Assignee: dana}, ""},
+		{"assigned to a call queue", "acct-a", "+97239754573",
+			zoom.PhoneNumber{ID: "pn_97239754573", Number: "+97239754573", Status: "Normal", Assignee: queue}, ""},
 		{"unassigned", "acct-a", "+97239754571",
-			zoom.PhoneNumber{ID: "pn_97239754571", Number: "+97239754571", Status: "available"}, ""},
+			zoom.PhoneNumber{ID: "pn_97239754571", Number: "+97239754571", Status: "Normal"}, ""},
 		{"input without plus", "acct-a", "97239754571",
-			zoom.PhoneNumber{ID: "pn_97239754571", Number: "+97239754571", Status: "available"}, ""},
-		{"not found", "acct-a", "+97239754570", zoom.PhoneNumber{}, zoom.NotFound},
+			zoom.PhoneNumber{ID: "pn_97239754571", Number: "+97239754571", Status: "Normal"}, ""},
+		{"a longer number listed too is not it", "acct-a", "+493012345678",
+			zoom.PhoneNumber{ID: "pn_493012345678", Number: "+493012345678", Status: "Normal"}, ""},
+		{"the longer number itself", "acct-a", "+4930123456789",
+			zoom.PhoneNumber{ID: "pn_4930123456789", Number: "+4930123456789", Status: "Normal", Assignee: dana}, ""},
+		{"not found", "acct-a", "+97239754574", zoom.PhoneNumber{}, zoom.NotFound},
+		{"only a longer number matches the prefix", "acct-a", "+49301234560", zoom.PhoneNumber{}, zoom.NotFound},
 		{"other account's number", "acct-a", "+97239754572", zoom.PhoneNumber{}, zoom.NotFound},
 		{"not a number", "acct-a", "hello", zoom.PhoneNumber{}, zoom.Rejected},
 	}
@@ -53,41 +70,96 @@ func TestFindNumber(t *testing.T) {
 	}
 }
 
-// TestFindNumberFollowsPages uses a server that ignores the phone_number
-// filter, so the number is only on the second page.
-func TestFindNumberFollowsPages(t *testing.T) {
-	var mu sync.Mutex
-	var queries []string
+// zoomServer answers the token endpoint and sends every API request to api.
+func zoomServer(t *testing.T, api http.HandlerFunc) *zoom.Client {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/oauth/token" {
 			fmt.Fprint(w, `{"access_token":"t1","token_type":"bearer","expires_in":3600}`)
 			return
 		}
-		mu.Lock()
-		queries = append(queries, r.URL.RawQuery)
-		mu.Unlock()
-		if r.URL.Query().Get("next_page_token") == "" {
-			fmt.Fprint(w, `{"next_page_token":"p2","page_size":100,"total_records":2,"phone_numbers":[{"id":"a","number":"+97239754570","status":"available"}]}`)
-			return
-		}
-		fmt.Fprint(w, `{"next_page_token":"","page_size":100,"total_records":2,"phone_numbers":[{"id":"b","number":"+97239754571","status":"available","assignee":{"id":"cq","name":"Q","type":"callQueue","extension_number":801}}]}`)
+		api(w, r)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c, err := zoom.New(zoom.Config{APIBase: srv.URL, OAuthURL: srv.URL + "/oauth/token", ClientID: "i", ClientSecret: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// TestFindNumberReadsZoomsAnswer: what FindNumber makes of the shapes
+// GET /number_management/numbers may answer for +97239754571.
+func TestFindNumberReadsZoomsAnswer(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		want     zoom.PhoneNumber
+		wantKind zoom.Kind
+	}{
+		{"unassigned, no assigned_list", `{"page_size":200,"numbers":[{"id":"a","number":"+97239754571","status":"Normal"}]}`,
+			zoom.PhoneNumber{ID: "a", Number: "+97239754571", Status: "Normal"}, ""},
+		{"unassigned, empty assigned_list", `{"numbers":[{"id":"a","number":"+97239754571","status":"Pending","assigned_list":[]}]}`,
+			zoom.PhoneNumber{ID: "a", Number: "+97239754571", Status: "Pending"}, ""},
+		{"assigned: the first entry is the assignee, its type in the Phone API's spelling",
+			`{"numbers":[{"id":"a","number":"+97239754571","status":"Normal","assigned_list":[` +
+				`{"assigned_to_id":"u1","assigned_to_name":"Dana","assigned_to_type":"User","extension_number":"1001"},` +
+				`{"assigned_to_id":"site","assigned_to_name":"Main","assigned_to_type":"EmergencyNumberPool"}]}]}`,
+			zoom.PhoneNumber{ID: "a", Number: "+97239754571", Status: "Normal",
+				Assignee: &zoom.Assignee{ID: "u1", Name: "Dana", Type: "user", ExtensionNumber: "1001"}}, ""},
+		{"a type the Phone API did not have", `{"numbers":[{"id":"a","number":"+97239754571","assigned_list":[` +
+			`{"assigned_to_id":"r1","assigned_to_name":"Room","assigned_to_type":"CiscoPolycomRoom","extension_number":801}]}]}`,
+			zoom.PhoneNumber{ID: "a", Number: "+97239754571",
+				Assignee: &zoom.Assignee{ID: "r1", Name: "Room", Type: "ciscoPolycomRoom", ExtensionNumber: "801"}}, ""},
+		{"number without plus", `{"numbers":[{"id":"a","number":"97239754571"}]}`,
+			zoom.PhoneNumber{ID: "a", Number: "97239754571"}, ""},
+		{"only other numbers", `{"numbers":[{"id":"b","number":"+972397545710"}]}`, zoom.PhoneNumber{}, zoom.NotFound},
+		{"the Phone API's shape lists nothing", `{"phone_numbers":[{"id":"a","number":"+97239754571"}]}`, zoom.PhoneNumber{}, zoom.NotFound},
+		{"malformed body", `{"numbers":`, zoom.PhoneNumber{}, zoom.Unavailable},
+		{"malformed extension", `{"numbers":[{"id":"a","number":"+97239754571","assigned_list":[{"assigned_to_id":"u1","extension_number":true}]}]}`,
+			zoom.PhoneNumber{}, zoom.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := zoomServer(t, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, tt.body) })
+			got, err := c.FindNumber(context.Background(), "acct", "+97239754571")
+			if zoom.KindOf(err) != tt.wantKind || (tt.wantKind != "") != (err != nil) {
+				t.Fatalf("err = %v (kind %q); want kind %q", err, zoom.KindOf(err), tt.wantKind)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v / %+v; want %+v / %+v", got, got.Assignee, tt.want, tt.want.Assignee)
+			}
+		})
+	}
+}
+
+// TestFindNumberFollowsPages uses a server that lists other numbers first,
+// so the number is only on the second page.
+func TestFindNumberFollowsPages(t *testing.T) {
+	var mu sync.Mutex
+	var queries []string
+	c := zoomServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		if r.URL.Query().Get("next_page_token") == "" {
+			fmt.Fprint(w, `{"next_page_token":"p2","page_size":200,"numbers":[{"id":"a","number":"+972397545710","status":"Normal"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"next_page_token":"","page_size":200,"numbers":[{"id":"b","number":"+97239754571","status":"Normal",`+
+			`"assigned_list":[{"assigned_to_id":"cq","assigned_to_name":"Q","assigned_to_type":"CallQueue","extension_number":"801"}]}]}`)
+	})
 	got, err := c.FindNumber(context.Background(), "acct", "+97239754571")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != "b" || got.Assignee == nil || got.Assignee.ExtensionNumber != "801" {
-		t.Fatalf("got %+v", got)
+	if got.ID != "b" || got.Assignee == nil || *got.Assignee != (zoom.Assignee{ID: "cq", Name: "Q", Type: "callQueue", ExtensionNumber: "801"}) {
+		t.Fatalf("got %+v / %+v", got, got.Assignee)
 	}
 	want := []string{
-		"page_size=100&phone_number=%2B97239754571&type=all",
-		"next_page_token=p2&page_size=100&phone_number=%2B97239754571&type=all",
+		"GET /number_management/numbers?keyword=97239754571&page_size=200",
+		"GET /number_management/numbers?keyword=97239754571&next_page_token=p2&page_size=200",
 	}
 	if fmt.Sprint(queries) != fmt.Sprint(want) {
 		t.Fatalf("queries = %q; want %q", queries, want)
@@ -174,7 +246,6 @@ func TestTokenLifecycle(t *testing.T) {
 }
 
 func TestRemoveNumbers(t *testing.T) {
-	const deleteCall = "DELETE /zoom-sim/v2/phone/numbers"
 	num := func(i int) string { return fmt.Sprintf("+9723975%04d", i) }
 	id := func(i int) string { return fmt.Sprintf("pn_9723975%04d", i) }
 	tests := []struct {
@@ -187,12 +258,13 @@ func TestRemoveNumbers(t *testing.T) {
 		gone      []int
 		kept      []int
 	}{
-		{"45 ids in 3 calls", 45, nil, ids(id, 0, 45), "", 3, seq(0, 45), nil},
-		{"exactly 20 in one call", 20, nil, ids(id, 0, 20), "", 1, seq(0, 20), nil},
+		{"45 ids in 5 calls", 45, nil, ids(id, 0, 45), "", 5, seq(0, 45), nil},
+		{"exactly 10 in one call", 10, nil, ids(id, 0, 10), "", 1, seq(0, 10), nil},
 		{"already removed id", 1, nil, []string{id(7)}, "", 1, nil, []int{0}},
 		{"already removed id in a batch", 3, nil, []string{id(0), id(7), id(2)}, "", 4, []int{0, 2}, []int{1}},
 		{"duplicates collapse", 2, nil, []string{id(0), id(0), id(1)}, "", 1, []int{0, 1}, nil},
 		{"assigned", 3, []int{1}, []string{id(0), id(1)}, zoom.Assigned, 1, nil, []int{0, 1, 2}},
+		{"assigned in a later batch: earlier batches stay removed", 12, []int{11}, ids(id, 0, 12), zoom.Assigned, 2, seq(0, 10), []int{10, 11}},
 		{"nothing to do", 1, nil, nil, "", 0, nil, []int{0}},
 		{"empty id", 1, nil, []string{""}, zoom.Rejected, 0, nil, []int{0}},
 	}
@@ -275,11 +347,11 @@ func TestErrors(t *testing.T) {
 				c = newClient(t, tt.base, clientSecret, time.Now)
 			}
 			ops := map[string]func() error{
-				"GET /zoom-sim/v2/phone/numbers": func() error {
+				findCall: func() error {
 					_, err := c.FindNumber(context.Background(), "acct-a", "+97239754571")
 					return err
 				},
-				"DELETE /zoom-sim/v2/phone/numbers": func() error {
+				deleteCall: func() error {
 					return c.RemoveNumbers(context.Background(), "acct-a", []string{"pn_97239754571"})
 				},
 			}

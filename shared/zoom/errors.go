@@ -42,7 +42,7 @@ type Error struct {
 	Message    string        // Zoom's message, or a description of the failure
 	RetryAfter time.Duration // from Retry-After when Zoom sent it, or the limiter's estimate
 
-	op    string // e.g. "GET /phone/numbers" or "oauth token"
+	op    string // e.g. "GET /number_management/numbers" or "oauth token"
 	cause error  // transport or context error, for errors.Is
 }
 

@@ -31,7 +31,7 @@ func TestNewValidatesConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := c.endpoint("/phone/numbers", nil); got != "https://api.zoom.us/v2/phone/numbers" {
+				if got := c.endpoint(numbersRoute, nil); got != "https://api.zoom.us/v2/number_management/numbers" {
 					t.Fatalf("endpoint = %q", got)
 				}
 				return
@@ -136,8 +136,8 @@ func TestAssigneeUnmarshal(t *testing.T) {
 }
 
 func TestErrorString(t *testing.T) {
-	e := &Error{Kind: Throttled, Status: 429, Code: 429, Message: "slow down", RetryAfter: 3 * time.Second, op: "GET /phone/numbers"}
-	const want = "zoom GET /phone/numbers: throttled (HTTP 429, code 429): slow down (retry after 3s)"
+	e := &Error{Kind: Throttled, Status: 429, Code: 429, Message: "slow down", RetryAfter: 3 * time.Second, op: "GET /number_management/numbers"}
+	const want = "zoom GET /number_management/numbers: throttled (HTTP 429, code 429): slow down (retry after 3s)"
 	if e.Error() != want {
 		t.Fatalf("Error() = %q; want %q", e.Error(), want)
 	}
@@ -153,8 +153,10 @@ func TestMissing(t *testing.T) {
 		want bool
 	}{
 		{"404", &Error{Kind: NotFound, Status: 404}, true},
-		{"400 code 1001 (Zoom's answer for an unknown id)", &Error{Kind: Rejected, Status: 400, Code: CodeNotFound, Message: "x"}, true},
-		{"400 by message only", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Phone number does not exist: pn_1."}, true},
+		{"400 code 100002 (Zoom's answer for an unknown id)", &Error{Kind: Rejected, Status: 400, Code: CodePhoneNumberNotFound, Message: "x"}, true},
+		{"400 by message only", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Phone number not found"}, true},
+		{"400 by the Phone API's message", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Phone number does not exist: pn_1."}, true},
+		{"400 code 1001 is another endpoint's", &Error{Kind: Rejected, Status: 400, Code: 1001, Message: "x"}, false},
 		{"400 other", &Error{Kind: Rejected, Status: 400, Code: 300, Message: "Invalid parameter"}, false},
 		{"assigned", &Error{Kind: Assigned, Status: 400, Code: CodeNumberAssigned, Message: "is assigned"}, false},
 		{"403 with a 'not found' message is not a 400", &Error{Kind: Rejected, Status: 403, Message: "not found"}, false},

@@ -9,24 +9,25 @@ import (
 // Zoom's API reference names. Zoom counts calls per account and label.
 type Label string
 
-// Labels of the Zoom Phone API.
+// Zoom's rate-limit labels.
 const (
 	Light  Label = "Light"
 	Medium Label = "Medium"
 	Heavy  Label = "Heavy"
 )
 
-// Labels of the calls the client makes (Zoom's API reference):
+// Labels of the calls the client makes, from the "Rate Limit Label" of each
+// operation in Zoom's Number Management OpenAPI document (see docs/ZOOM.md):
 //
-//	GET    /phone/numbers                      Medium (list)
-//	DELETE /phone/numbers                      Medium
-//	DELETE /number_management/peering_numbers  Light
+//	GET    /number_management/numbers          LIGHT  (list, FindNumber)
+//	DELETE /number_management/numbers          MEDIUM (RemoveNumbers)
+//	DELETE /number_management/peering_numbers  LIGHT  (RemovePeeringNumbers)
 //
 // The peering removal is labelled LIGHT in both of Zoom's published OpenAPI
 // documents for it (the Phone API's /phone/peering/numbers and the Number
 // Management API's /number_management/peering_numbers).
 const (
-	labelList       = Medium
+	labelList       = Light
 	labelRemove     = Medium
 	labelPeeringDel = Light
 )
@@ -37,7 +38,10 @@ type Limits struct {
 	Light, Medium, Heavy int
 }
 
-// ProLimits are the Zoom Phone API's limits for Pro accounts.
+// ProLimits are the Zoom Phone API's limits for Pro accounts. The client
+// holds its Number Management calls to them too: Zoom's rate-limit page does
+// not say which table that API falls under, and the Phone table is the
+// lower one.
 func ProLimits() Limits { return Limits{Light: 20, Medium: 10, Heavy: 5} }
 
 // BusinessLimits are the Zoom Phone API's limits for Business, Enterprise,

@@ -14,18 +14,24 @@ import (
 	"numberrelease/shared/number"
 )
 
+// The Number Management API's phone-number endpoints (Zoom's changelog of
+// 2 October 2025 deprecates the Phone API's /phone/numbers in their favour).
 const (
-	// MaxRemoveIDs is how many ids one DELETE /phone/numbers accepts.
-	MaxRemoveIDs = 20
+	numbersRoute = "/number_management/numbers"
+	// MaxRemoveIDs is how many ids one DELETE /number_management/numbers
+	// accepts (its numbers parameter has maxItems 10).
+	MaxRemoveIDs = 10
 	// listPageSize is the page size FindNumber asks for (Zoom's maximum).
-	listPageSize = 100
+	listPageSize = 200
 	// maxPages bounds FindNumber's paging against a server that never stops.
 	maxPages = 1000
 )
 
-// Assignee is what a phone number is assigned to in Zoom Phone. Type is one
-// of user, callQueue, autoReceptionist, commonArea, emergencyNumberPool,
-// companyLocation, meetingService, sharedLineGroup.
+// Assignee is what a phone number is assigned to in Zoom. Type keeps the
+// Phone API's spelling (user, callQueue, autoReceptionist, commonArea,
+// emergencyNumberPool, companyLocation, meetingService, sharedLineGroup,
+// ...): the Number Management API's assigned_to_type (User, CallQueue, ...)
+// with its first letter in lower case.
 type Assignee struct {
 	ID              string `json:"id"`
 	Name            string `json:"name"`
@@ -34,7 +40,7 @@ type Assignee struct {
 }
 
 // UnmarshalJSON accepts extension_number as a string or as a JSON number
-// (Zoom sends an integer).
+// (the Phone API sent an integer).
 func (a *Assignee) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		ID              string          `json:"id"`
@@ -45,26 +51,39 @@ func (a *Assignee) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*a = Assignee{ID: raw.ID, Name: raw.Name, Type: raw.Type}
-	ext := bytes.TrimSpace(raw.ExtensionNumber)
-	switch {
-	case len(ext) == 0 || string(ext) == "null":
-	case ext[0] == '"':
-		if err := json.Unmarshal(ext, &a.ExtensionNumber); err != nil {
-			return fmt.Errorf("extension_number: %w", err)
-		}
-	default:
-		var n json.Number
-		if err := json.Unmarshal(ext, &n); err != nil {
-			return fmt.Errorf("extension_number: %w", err)
-		}
-		a.ExtensionNumber = n.String()
+	ext, err := extensionNumber(raw.ExtensionNumber)
+	if err != nil {
+		return err
 	}
+	*a = Assignee{ID: raw.ID, Name: raw.Name, Type: raw.Type, ExtensionNumber: ext}
 	return nil
 }
 
-// PhoneNumber is a Zoom Phone number. Assignee is nil when the number is not
-// assigned; Status (pending, available) says nothing about assignment.
+// extensionNumber reads an extension number given as a JSON string, a
+// JSON number, null or nothing.
+func extensionNumber(raw json.RawMessage) (string, error) {
+	ext := bytes.TrimSpace(raw)
+	switch {
+	case len(ext) == 0 || string(ext) == "null":
+		return "", nil
+	case ext[0] == '"':
+		var s string
+		if err := json.Unmarshal(ext, &s); err != nil {
+			return "", fmt.Errorf("extension_number: %w", err)
+		}
+		return s, nil
+	default:
+		var n json.Number
+		if err := json.Unmarshal(ext, &n); err != nil {
+			return "", fmt.Errorf("extension_number: %w", err)
+		}
+		return n.String(), nil
+	}
+}
+
+// PhoneNumber is a phone number of a Zoom account. Assignee is nil when the
+// number is not assigned; Status (Normal, Pending) says nothing about
+// assignment.
 type PhoneNumber struct {
 	ID       string    `json:"id"`
 	Number   string    `json:"number"`
@@ -72,41 +91,80 @@ type PhoneNumber struct {
 	Assignee *Assignee `json:"assignee,omitempty"`
 }
 
-// listResponse is a page of GET /phone/numbers.
+// listedNumber is a number as GET /number_management/numbers lists it: a
+// number is assigned when assigned_list has an entry.
+type listedNumber struct {
+	ID           string `json:"id"`
+	Number       string `json:"number"`
+	Status       string `json:"status"`
+	AssignedList []struct {
+		ID              string          `json:"assigned_to_id"`
+		Name            string          `json:"assigned_to_name"`
+		Type            string          `json:"assigned_to_type"`
+		ExtensionNumber json.RawMessage `json:"extension_number"`
+	} `json:"assigned_list"`
+}
+
+// phoneNumber returns n with its first assignment as Assignee.
+func (n listedNumber) phoneNumber() (PhoneNumber, error) {
+	pn := PhoneNumber{ID: n.ID, Number: n.Number, Status: n.Status}
+	if len(n.AssignedList) == 0 {
+		return pn, nil
+	}
+	a := n.AssignedList[0]
+	ext, err := extensionNumber(a.ExtensionNumber)
+	if err != nil {
+		return PhoneNumber{}, err
+	}
+	typ := a.Type
+	if typ != "" {
+		typ = strings.ToLower(typ[:1]) + typ[1:]
+	}
+	pn.Assignee = &Assignee{ID: a.ID, Name: a.Name, Type: typ, ExtensionNumber: ext}
+	return pn, nil
+}
+
+// listResponse is a page of GET /number_management/numbers.
 type listResponse struct {
-	PhoneNumbers  []PhoneNumber `json:"phone_numbers"`
-	NextPageToken string        `json:"next_page_token"`
-	PageSize      int           `json:"page_size"`
-	TotalRecords  int           `json:"total_records"`
+	Numbers       []listedNumber `json:"numbers"`
+	NextPageToken string         `json:"next_page_token"`
 }
 
 // FindNumber looks e164 up in the Zoom account accountID and returns it with
-// its assignee. A number Zoom does not list gives an *Error of Kind
-// NotFound.
+// its assignee: GET /number_management/numbers?keyword=<digits>, a Light
+// call per page. Zoom matches keyword as a prefix of the number, so longer
+// numbers may come back too; only the exact number counts. A number Zoom
+// does not list gives an *Error of Kind NotFound.
 func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneNumber, error) {
 	want, err := number.Parse(e164)
 	if err != nil {
 		return PhoneNumber{}, &Error{Kind: Rejected, op: "find number", Message: fmt.Sprintf("%q: %v", e164, err)}
 	}
 	q := url.Values{}
-	q.Set("phone_number", want)
-	q.Set("type", "all")
+	// The keyword is the number's digits, as in Zoom's example ("1205").
+	q.Set("keyword", strings.TrimPrefix(want, "+"))
 	q.Set("page_size", strconv.Itoa(listPageSize))
 	seen := map[string]bool{}
 	for range maxPages {
-		_, body, err := c.call(ctx, accountID, labelList, http.MethodGet, "/phone/numbers", "/phone/numbers", q)
+		_, body, err := c.call(ctx, accountID, labelList, http.MethodGet, numbersRoute, numbersRoute, q)
 		if err != nil {
 			return PhoneNumber{}, fmt.Errorf("find number %s: %w", want, err)
 		}
 		var page listResponse
 		if err := json.Unmarshal(body, &page); err != nil {
 			return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
-				&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET /phone/numbers", Message: "malformed response: " + err.Error()})
+				&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()})
 		}
-		for _, pn := range page.PhoneNumbers {
-			if got, err := number.Parse(pn.Number); err == nil && got == want {
-				return pn, nil
+		for _, n := range page.Numbers {
+			if got, err := number.Parse(n.Number); err != nil || got != want {
+				continue
 			}
+			pn, err := n.phoneNumber()
+			if err != nil {
+				return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
+					&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()})
+			}
+			return pn, nil
 		}
 		next := page.NextPageToken
 		if next == "" || seen[next] {
@@ -119,17 +177,17 @@ func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneN
 		&Error{Kind: NotFound, op: "find number", Message: "number not in the Zoom account"})
 }
 
-// RemoveNumbers removes the unassigned numbers ids from the Zoom account
-// (DELETE /phone/numbers, Medium), at most MaxRemoveIDs per call. An id
-// that no longer exists counts as removed, so a retry after a partial
-// failure is safe. A still-assigned number stops the removal with an *Error
-// of Kind Assigned (Zoom removes nothing of that call; earlier calls stay
-// done).
+// RemoveNumbers removes the unassigned numbers ids from the Zoom account:
+// DELETE /number_management/numbers, a Medium call, at most MaxRemoveIDs
+// ids per call. An id that no longer exists counts as removed, so a retry
+// after a partial failure is safe. A still-assigned number stops the
+// removal with an *Error of Kind Assigned (earlier calls stay done).
 func (c *Client) RemoveNumbers(ctx context.Context, accountID string, ids []string) error {
 	clean := make([]string, 0, len(ids))
 	dup := map[string]bool{}
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
+		// Zoom's ids are URL-safe base64; a comma would read as a list.
 		if id == "" || strings.ContainsAny(id, ",") {
 			return &Error{Kind: Rejected, op: "remove numbers", Message: fmt.Sprintf("invalid phone number id %q", id)}
 		}
@@ -147,10 +205,11 @@ func (c *Client) RemoveNumbers(ctx context.Context, accountID string, ids []stri
 	return nil
 }
 
-// removeBatch deletes up to MaxRemoveIDs ids. Zoom refuses a whole call
-// that names an id it does not know (HTTP 400, code 1001, "does not
-// exist"), so then a multi-id batch is removed id by id and each such
-// refusal means "already removed".
+// removeBatch deletes up to MaxRemoveIDs ids. A call that names an id Zoom
+// does not know is refused (HTTP 400, code 100002 "Phone number not
+// found"), and Zoom does not say whether it removed the others, so then a
+// multi-id batch is removed id by id and each such refusal means "already
+// removed".
 func (c *Client) removeBatch(ctx context.Context, accountID string, batch []string) error {
 	err := c.deleteIDs(ctx, accountID, batch)
 	if !missing(err) {
@@ -167,25 +226,26 @@ func (c *Client) removeBatch(ctx context.Context, accountID string, batch []stri
 	return nil
 }
 
-// deleteIDs is one DELETE /phone/numbers call.
+// deleteIDs is one DELETE /number_management/numbers?numbers=id1&numbers=id2
+// call (an array query parameter, one value per id).
 func (c *Client) deleteIDs(ctx context.Context, accountID string, ids []string) error {
-	q := url.Values{}
-	q.Set("phone_numbers", strings.Join(ids, ","))
-	_, _, err := c.call(ctx, accountID, labelRemove, http.MethodDelete, "/phone/numbers", "/phone/numbers", q)
+	q := url.Values{"numbers": ids}
+	_, _, err := c.call(ctx, accountID, labelRemove, http.MethodDelete, numbersRoute, numbersRoute, q)
 	return err
 }
 
-// missing reports whether err is Zoom saying that a phone number does not
-// exist: HTTP 404, or HTTP 400 with code 1001 or a "does not exist"
-// message (what DELETE /phone/numbers answers). Only for the phone-number
-// endpoints: elsewhere 1001 means other things (e.g. "Carrier not found").
+// missing reports whether err is Zoom saying that a phone number is not in
+// the account: HTTP 404, or HTTP 400 with code 100002 or a "not found" or
+// "does not exist" message (what DELETE /number_management/numbers
+// answers). Only for that endpoint: elsewhere Zoom's codes mean other
+// things.
 func missing(err error) bool {
 	var ze *Error
 	if !errors.As(err, &ze) {
 		return false
 	}
 	return ze.Kind == NotFound ||
-		(ze.Status == http.StatusBadRequest && ze.Kind == Rejected && (ze.Code == CodeNotFound || looksMissing(ze.Message)))
+		(ze.Status == http.StatusBadRequest && ze.Kind == Rejected && (ze.Code == CodePhoneNumberNotFound || looksMissing(ze.Message)))
 }
 
 // asKind returns err with its *Error's Kind set to k.

@@ -182,9 +182,9 @@ func TestEveryCallIsPacedUnderItsLabel(t *testing.T) {
 		op   func() error
 		want string
 	}{
-		{"list (one page)", func() error { _, err := c.FindNumber(ctx, "acct-a", "+97239750007"); return err }, "acct-a/Medium"},
+		{"list (one page)", func() error { _, err := c.FindNumber(ctx, "acct-a", "+97239750007"); return err }, "acct-a/Light"},
 		{"delete", func() error { return c.RemoveNumbers(ctx, "acct-a", []string{"pn_97239750007"}) }, "acct-a/Medium"},
-		{"delete: 25 ids in two calls", func() error { return c.RemoveNumbers(ctx, "acct-a", ids(idOf, 10, 35)) }, "acct-a/Medium acct-a/Medium"},
+		{"delete: 25 ids in three calls", func() error { return c.RemoveNumbers(ctx, "acct-a", ids(idOf, 10, 35)) }, "acct-a/Medium acct-a/Medium acct-a/Medium"},
 		{"peering delete", func() error {
 			_, err := c.RemovePeeringNumbers(ctx, "acct-a", 8801, []string{"+97239760001"})
 			return err
@@ -205,7 +205,7 @@ func TestEveryCallIsPacedUnderItsLabel(t *testing.T) {
 		if _, err := c.FindNumber(ctx, "acct-a", "+97239750008"); err != nil {
 			t.Fatal(err)
 		}
-		if got := rec.take(); got != "acct-a/Medium acct-a/Medium" {
+		if got := rec.take(); got != "acct-a/Light acct-a/Light" {
 			t.Fatalf("limiter asked for %q", got)
 		}
 	})
@@ -229,7 +229,7 @@ func TestLimiterRefusals(t *testing.T) {
 			ls.sim.Put("acct-a", "+97239754571", nil)
 			c := ls.client(t, func(cfg *zoom.Config) { cfg.Limiter = &recorder{err: tt.err} })
 			_, err := c.FindNumber(context.Background(), "acct-a", "+97239754571")
-			if zoom.KindOf(err) != tt.wantKind || !strings.Contains(err.Error(), "GET /phone/numbers") {
+			if zoom.KindOf(err) != tt.wantKind || !strings.Contains(err.Error(), "GET /number_management/numbers") {
 				t.Fatalf("err = %v; want kind %q naming the call", err, tt.wantKind)
 			}
 			if ls.calls.Load() != 0 {
@@ -244,19 +244,19 @@ type spacer struct{ l *rate.Limiter }
 
 func (s spacer) Wait(ctx context.Context, _ string, _ zoom.Label) error { return s.l.Wait(ctx) }
 
-// TestPacingKeepsWithinZoomsLimits: 60 concurrent lookups against a
-// simulator enforcing 30 Medium calls per second. Paced by a limiter at
+// TestPacingKeepsWithinZoomsLimits: 60 concurrent lookups (Light calls)
+// against a simulator enforcing 30 Light calls per second. Paced by a limiter at
 // the same rate (spacer; the DynamoDB limiter is tested in
 // shared/ratelimit) they all succeed within the limit; unpaced, the simulator
 // answers 429s and the client's own retries (Retry-After 1 s) still get
 // every lookup through.
 func TestPacingKeepsWithinZoomsLimits(t *testing.T) {
-	limits := zoom.Limits{Medium: 30}
+	limits := zoom.Limits{Light: 30}
 	tests := []struct {
 		name    string
 		limiter zoom.Limiter
 	}{
-		{"paced", spacer{rate.NewLimiter(rate.Limit(limits.Medium), 1)}},
+		{"paced", spacer{rate.NewLimiter(rate.Limit(limits.Light), 1)}},
 		{"unpaced", nil},
 	}
 	for _, tt := range tests {
@@ -279,12 +279,12 @@ func TestPacingKeepsWithinZoomsLimits(t *testing.T) {
 			wg.Wait()
 			st := ls.sim.Stats()
 			t.Logf("%s: 60 lookups in %s, %d answered 429, peak %d per second", tt.name,
-				time.Since(start).Round(time.Millisecond), st.RateLimited, st.PeakPerSecond[zoom.Medium])
+				time.Since(start).Round(time.Millisecond), st.RateLimited, st.PeakPerSecond[zoom.Light])
 			if failed.Load() != 0 {
 				t.Fatalf("%d lookups failed", failed.Load())
 			}
-			if st.PeakPerSecond[zoom.Medium] > 30 {
-				t.Fatalf("peak %d calls in a second; Zoom allows 30", st.PeakPerSecond[zoom.Medium])
+			if st.PeakPerSecond[zoom.Light] > 30 {
+				t.Fatalf("peak %d calls in a second; Zoom allows 30", st.PeakPerSecond[zoom.Light])
 			}
 			// Paced calls are evenly spaced, so at most a call whose send
 			// slipped across a window boundary can meet a 429.
@@ -429,7 +429,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := buf.String()
-	for _, want := range []string{"path=/phone/numbers", "label=Medium", "status=429", "status=200", "status=204", "zoom throttled; retrying"} {
+	for _, want := range []string{"path=/number_management/numbers", "label=Light", "label=Medium", "status=429", "status=200", "status=204", "zoom throttled; retrying"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

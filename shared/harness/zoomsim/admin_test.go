@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"numberrelease/shared/zoom"
 )
 
 func TestAdminNumbers(t *testing.T) {
@@ -89,10 +87,10 @@ func TestAdminNumbers(t *testing.T) {
 		}
 	})
 	t.Run("API sees the silent change", func(t *testing.T) {
-		l := e.list(t, e.token(t, "acct-a"), "phone_number=%2B97239754571")
-		if len(l.PhoneNumbers) != 1 || l.PhoneNumbers[0].Assignee == nil ||
-			*l.PhoneNumbers[0].Assignee != (zoom.Assignee{ID: "ar1", Name: "IVR", Type: "autoReceptionist"}) {
-			t.Fatalf("API view = %+v", l.PhoneNumbers)
+		l := e.list(t, e.token(t, "acct-a"), "keyword=97239754571")
+		if len(l.Numbers) != 1 || len(l.Numbers[0].AssignedList) != 1 ||
+			l.Numbers[0].AssignedList[0].ID != "ar1" || l.Numbers[0].AssignedList[0].Type != "AutoReceptionist" {
+			t.Fatalf("API view = %+v", l.Numbers)
 		}
 	})
 }

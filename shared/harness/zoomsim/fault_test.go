@@ -11,7 +11,6 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	const listPath = "/zoom-sim/v2/phone/numbers"
 	tests := []struct {
 		name    string
 		set     func(e *env, t *testing.T)
@@ -21,7 +20,7 @@ func TestFaults(t *testing.T) {
 		wantMsg string
 	}{
 		{"three 503 then success", func(e *env, t *testing.T) {
-			e.admin(t, http.MethodPost, `{"status":503,"count":3,"path_prefix":"/zoom-sim/v2/phone/numbers","retry_after_seconds":0}`, http.StatusNoContent)
+			e.admin(t, http.MethodPost, `{"status":503,"count":3,"path_prefix":"/zoom-sim/v2/number_management/numbers","retry_after_seconds":0}`, http.StatusNoContent)
 		}, listPath, []int{503, 503, 503, 200}, "", ""},
 		{"429 with Retry-After", func(e *env, t *testing.T) {
 			e.admin(t, http.MethodPost, `{"status":429,"count":1,"retry_after_seconds":7}`, http.StatusNoContent)
@@ -92,7 +91,7 @@ func TestFaults(t *testing.T) {
 				var took []time.Duration
 				for i, want := range tt.want {
 					start := time.Now()
-					r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers", tok, "")
+					r := e.do(t, http.MethodGet, numbersPath, tok, "")
 					took = append(took, time.Since(start))
 					if r.status != want {
 						t.Fatalf("call %d: status %d; want %d", i+1, r.status, want)
@@ -115,7 +114,7 @@ func TestFaults(t *testing.T) {
 		e.sim.Put("acct-a", "+97239754571", nil)
 		tok := e.token(t, "acct-a")
 		e.sim.SetFault(zoomsim.Fault{Latency: 5 * time.Second, Count: 1})
-		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/zoom-sim/v2/phone/numbers", nil)
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+numbersPath, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		c := &http.Client{Timeout: 100 * time.Millisecond}
 		start := time.Now()

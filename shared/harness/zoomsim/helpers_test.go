@@ -12,7 +12,6 @@ import (
 
 	"numberrelease/shared/harness/testclock"
 	"numberrelease/shared/harness/zoomsim"
-	"numberrelease/shared/zoom"
 )
 
 const (
@@ -169,22 +168,35 @@ func (e *env) token(t *testing.T, account string) string {
 	return tr.AccessToken
 }
 
-// list is a decoded page of GET /phone/numbers.
-type list struct {
-	NextPageToken string `json:"next_page_token"`
-	PageSize      int    `json:"page_size"`
-	TotalRecords  int    `json:"total_records"`
-	PhoneNumbers  []struct {
-		ID       string         `json:"id"`
-		Number   string         `json:"number"`
-		Status   string         `json:"status"`
-		Assignee *zoom.Assignee `json:"assignee"`
-	} `json:"phone_numbers"`
+// listed is a number as GET /number_management/numbers lists it.
+type listed struct {
+	ID               string `json:"id"`
+	Number           string `json:"number"`
+	AllocatedProduct string `json:"allocated_product"`
+	Status           string `json:"status"`
+	Carrier          *struct {
+		Code int `json:"code"`
+	} `json:"carrier"`
+	AssignedList []struct {
+		ID              string `json:"assigned_to_id"`
+		Name            string `json:"assigned_to_name"`
+		Type            string `json:"assigned_to_type"`
+		ExtensionNumber string `json:"extension_number"`
+	} `json:"assigned_list"`
 }
+
+// list is a decoded page of GET /number_management/numbers.
+type list struct {
+	NextPageToken string   `json:"next_page_token"`
+	PageSize      int      `json:"page_size"`
+	Numbers       []listed `json:"numbers"`
+}
+
+const numbersPath = "/zoom-sim/v2/number_management/numbers"
 
 func (e *env) list(t *testing.T, token, query string) list {
 	t.Helper()
-	r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers?"+query, token, "")
+	r := e.do(t, http.MethodGet, numbersPath+"?"+query, token, "")
 	if r.status != http.StatusOK {
 		t.Fatalf("list %q: %d %s", query, r.status, r.body)
 	}

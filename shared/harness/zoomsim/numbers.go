@@ -8,76 +8,81 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
-	"numberrelease/shared/number"
 	"numberrelease/shared/zoom"
 )
 
-// apiAssignee is an assignee as Zoom's API shows it: extension_number is an
-// integer when it is numeric (the zoom client accepts both forms).
-type apiAssignee struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	ExtensionNumber any    `json:"extension_number,omitempty"`
-	Type            string `json:"type"`
+// apiAssigned is one entry of a number's assigned_list in Zoom's Number
+// Management API. assigned_to_type is the admin API's assignee type with
+// its first letter in upper case (user → User, callQueue → CallQueue).
+type apiAssigned struct {
+	ID              string `json:"assigned_to_id"`
+	Name            string `json:"assigned_to_name"`
+	Type            string `json:"assigned_to_type"`
+	ExtensionNumber string `json:"extension_number,omitempty"`
 }
 
-// apiNumber is a phone number as Zoom's API shows it.
+// apiCarrier is the Provider Exchange carrier of a peering number.
+type apiCarrier struct {
+	Code int `json:"code"`
+}
+
+// apiNumber is a phone number as GET /number_management/numbers lists it
+// (the fields the simulator knows).
 type apiNumber struct {
-	ID         string       `json:"id"`
-	Number     string       `json:"number"`
-	Status     string       `json:"status"`
-	NumberType string       `json:"number_type"`
-	Source     string       `json:"source"`
-	Assignee   *apiAssignee `json:"assignee,omitempty"`
+	ID               string        `json:"id"`
+	Number           string        `json:"number"`
+	AllocatedProduct string        `json:"allocated_product"`
+	NumberType       string        `json:"number_type"`
+	Status           string        `json:"status"`
+	Carrier          *apiCarrier   `json:"carrier,omitempty"`
+	AssignedList     []apiAssigned `json:"assigned_list,omitempty"`
 }
 
-// listResponse is a page of GET /phone/numbers.
+// listResponse is a page of GET /number_management/numbers.
 type listResponse struct {
 	NextPageToken string      `json:"next_page_token"`
 	PageSize      int         `json:"page_size"`
-	TotalRecords  int         `json:"total_records"`
-	PhoneNumbers  []apiNumber `json:"phone_numbers"`
+	Numbers       []apiNumber `json:"numbers"`
 }
 
 func (e *entry) api() apiNumber {
-	n := apiNumber{ID: e.id, Number: e.number, Status: numberStatus, NumberType: "toll", Source: "external"}
+	n := apiNumber{ID: e.id, Number: e.number, AllocatedProduct: "ZOOM_PHONE", NumberType: "Toll", Status: numberStatus}
+	if e.carrier > 0 {
+		n.Carrier = &apiCarrier{Code: e.carrier}
+	}
 	if a := e.assignee; a != nil {
-		n.Assignee = &apiAssignee{ID: a.ID, Name: a.Name, Type: a.Type}
-		if a.ExtensionNumber != "" {
-			if v, err := strconv.ParseInt(a.ExtensionNumber, 10, 64); err == nil {
-				n.Assignee.ExtensionNumber = v
-			} else {
-				n.Assignee.ExtensionNumber = a.ExtensionNumber
-			}
+		typ := a.Type
+		if typ != "" {
+			typ = strings.ToUpper(typ[:1]) + typ[1:]
 		}
+		n.AssignedList = []apiAssigned{{ID: a.ID, Name: a.Name, Type: typ, ExtensionNumber: a.ExtensionNumber}}
 	}
 	return n
 }
 
-// handleList is GET /zoom-sim/v2/phone/numbers: the token account's numbers
-// sorted by number, filtered by phone_number and type, paged with an opaque
-// next_page_token (the last number of the previous page, encoded).
+// unsupportedFilters are filters of GET /number_management/numbers that
+// Zoom has and the simulator does not: it refuses them rather than answer
+// unfiltered.
+var unsupportedFilters = []string{"allocated_product", "number_type", "number_status", "number_source", "site_id", "assigned_to_type", "division_id"}
+
+// handleList is GET /zoom-sim/v2/number_management/numbers: the token
+// account's numbers sorted by number, those whose digits start with
+// keyword's (Zoom: "only prefix matching"), paged with an opaque
+// next_page_token that expires after pageTokenTTL.
 func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	account := accountOf(r.Context())
-	var only string
-	if raw := q.Get("phone_number"); raw != "" {
-		n, err := number.Parse(raw)
-		if err != nil {
-			writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter, "Invalid parameter: phone_number.")
+	for _, f := range unsupportedFilters {
+		if q.Has(f) {
+			writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter,
+				fmt.Sprintf("Invalid parameter: the Zoom simulator does not filter by %s.", f))
 			return
 		}
-		only = n
 	}
-	typ := q.Get("type")
-	switch typ {
-	case "":
-		typ = "all"
-	case "all", "assigned", "unassigned":
-	default:
-		writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter, "Invalid parameter: type.")
-		return
+	prefix, digits := strings.TrimPrefix(q.Get("keyword"), "+"), true
+	for _, c := range prefix {
+		digits = digits && c >= '0' && c <= '9' // anything else matches no number
 	}
 	size := defaultPageSize
 	if raw := q.Get("page_size"); raw != "" {
@@ -88,73 +93,71 @@ func (s *Sim) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 		size = v
 	}
+	now := s.now()
 	var after string
 	if raw := q.Get("next_page_token"); raw != "" {
-		b, err := base64.RawURLEncoding.DecodeString(raw)
-		if err != nil || !strings.HasPrefix(string(b), "after:") {
-			writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter, "Invalid parameter: next_page_token.")
+		var ok bool
+		if after, ok = readPageToken(raw, now); !ok {
+			writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidPageToken, "The next page token is either invalid or has expired.")
 			return
 		}
-		after = strings.TrimPrefix(string(b), "after:")
 	}
 
+	account := accountOf(r.Context())
 	s.mu.Lock()
-	var match []apiNumber
+	matched := []apiNumber{}
 	for _, e := range s.numbers {
-		if e.accountID != account || (only != "" && e.number != only) ||
-			(typ == "assigned" && e.assignee == nil) || (typ == "unassigned" && e.assignee != nil) {
-			continue
+		if e.accountID == account && digits && strings.HasPrefix(strings.TrimPrefix(e.number, "+"), prefix) {
+			matched = append(matched, e.api())
 		}
-		match = append(match, e.api())
 	}
 	s.mu.Unlock()
-	sort.Slice(match, func(i, j int) bool { return match[i].Number < match[j].Number })
+	sort.Slice(matched, func(i, j int) bool { return matched[i].Number < matched[j].Number })
 
-	start := sort.Search(len(match), func(i int) bool { return match[i].Number > after })
-	end := min(start+size, len(match))
-	resp := listResponse{PageSize: size, TotalRecords: len(match), PhoneNumbers: match[start:end]}
-	if resp.PhoneNumbers == nil {
-		resp.PhoneNumbers = []apiNumber{}
-	}
-	if end < len(match) {
-		resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte("after:" + match[end-1].Number))
+	start := sort.Search(len(matched), func(i int) bool { return matched[i].Number > after })
+	end := min(start+size, len(matched))
+	resp := listResponse{PageSize: size, Numbers: matched[start:end]}
+	if end < len(matched) {
+		resp.NextPageToken = pageToken(matched[end-1].Number, now)
 	}
 	writeJSON(w, http.StatusOK, "application/json", resp)
 }
 
-// handleGet is GET /zoom-sim/v2/phone/numbers/{phoneNumberId}.
-func (s *Sim) handleGet(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("phoneNumberId")
-	s.mu.Lock()
-	e := s.lookupLocked(accountOf(r.Context()), id)
-	var n apiNumber
-	if e != nil {
-		n = e.api()
-	}
-	s.mu.Unlock()
-	if e == nil {
-		writeZoomError(w, http.StatusNotFound, zoom.CodeNotFound, "Phone number does not exist.")
-		return
-	}
-	writeJSON(w, http.StatusOK, "application/json", n)
+// pageToken encodes where the next page starts and when the token was
+// issued.
+func pageToken(last string, now time.Time) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(now.Unix(), 10) + "|" + last))
 }
 
-// handleRemove is DELETE /zoom-sim/v2/phone/numbers?phone_numbers=id1,id2:
-// all or nothing. More than 20 ids → 400; any assigned → 400
-// CodeNumberAssigned; any unknown → 400 CodeNotFound ("does not exist", as
-// Zoom answers); else 204.
+// readPageToken decodes a pageToken that has not expired.
+func readPageToken(raw string, now time.Time) (last string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return "", false
+	}
+	issued, last, found := strings.Cut(string(b), "|")
+	sec, err := strconv.ParseInt(issued, 10, 64)
+	if !found || err != nil || now.Sub(time.Unix(sec, 0)) > pageTokenTTL {
+		return "", false
+	}
+	return last, true
+}
+
+// handleRemove is DELETE
+// /zoom-sim/v2/number_management/numbers?numbers=id1&numbers=id2: all or
+// nothing. No id or more than 10 → 400; any assigned → 400
+// CodeNumberAssigned; any unknown → 400 CodePhoneNumberNotFound ("Phone
+// number not found", as Zoom documents); else 204.
 func (s *Sim) handleRemove(w http.ResponseWriter, r *http.Request) {
 	var ids []string
-	for _, v := range r.URL.Query()["phone_numbers"] {
-		for id := range strings.SplitSeq(v, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
+	for _, v := range r.URL.Query()["numbers"] {
+		if id := strings.TrimSpace(v); id != "" {
+			ids = append(ids, id)
 		}
 	}
 	switch {
 	case len(ids) == 0:
-		writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter, "Invalid parameter: phone_numbers is required.")
+		writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter, "Invalid parameter: numbers is required.")
 		return
 	case len(ids) > maxRemoveIDs:
 		writeZoomError(w, http.StatusBadRequest, zoom.CodeInvalidParameter,
@@ -196,8 +199,8 @@ func (s *Sim) remove(account string, ids []string) (status, code int, msg string
 		return http.StatusBadRequest, zoom.CodeNumberAssigned,
 			fmt.Sprintf("Phone numbers %s are assigned and cannot be deleted. Unassign them first.", strings.Join(assigned, ", "))
 	case len(unknown) > 0:
-		return http.StatusBadRequest, zoom.CodeNotFound,
-			fmt.Sprintf("Phone number does not exist: %s.", strings.Join(unknown, ", "))
+		return http.StatusBadRequest, zoom.CodePhoneNumberNotFound,
+			fmt.Sprintf("Phone number not found: %s.", strings.Join(unknown, ", "))
 	}
 	for _, e := range found {
 		delete(s.numbers, e.number)

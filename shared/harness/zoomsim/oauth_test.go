@@ -47,7 +47,7 @@ func TestOAuthToken(t *testing.T) {
 				t.Fatalf("no access_token in %v", body)
 			}
 			if body["token_type"] != "bearer" || body["expires_in"] != float64(3600) ||
-				body["scope"] != "phone:read:admin phone:write:admin" {
+				body["scope"] != "number_management:read:list_numbers:admin number_management:delete:numbers:admin number_management:delete:peering_number:admin" {
 				t.Fatalf("token body = %v", body)
 			}
 		})
@@ -83,7 +83,7 @@ func TestAPIAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.clock.Advance(tt.advance)
-			r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers", tt.token, "")
+			r := e.do(t, http.MethodGet, numbersPath, tt.token, "")
 			if r.status != tt.want {
 				t.Fatalf("status = %d (%s); want %d", r.status, r.body, tt.want)
 			}
@@ -95,7 +95,7 @@ func TestAPIAuth(t *testing.T) {
 		})
 	}
 	t.Run("new token after expiry works", func(t *testing.T) {
-		if r := e.do(t, http.MethodGet, "/zoom-sim/v2/phone/numbers", e.token(t, "acct-a"), ""); r.status != http.StatusOK {
+		if r := e.do(t, http.MethodGet, numbersPath, e.token(t, "acct-a"), ""); r.status != http.StatusOK {
 			t.Fatalf("status = %d", r.status)
 		}
 	})

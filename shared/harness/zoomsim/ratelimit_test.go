@@ -11,8 +11,10 @@ import (
 )
 
 const (
-	listPath = "/zoom-sim/v2/phone/numbers?phone_number=%2B97239754571"
-	getPath  = "/zoom-sim/v2/phone/numbers/pn_97239754571"
+	// listPath is a Light call; deletePath a Medium one (of an id the
+	// account does not have: answered 400, but admitted and counted).
+	listPath   = numbersPath + "?keyword=97239754571"
+	deletePath = numbersPath + "?numbers=pn_1"
 )
 
 // burst is n calls of one account to one path, after advancing the clock.
@@ -33,31 +35,27 @@ func TestRateLimits(t *testing.T) {
 		wantLimit string // X-RateLimit-Limit on the 429s
 	}{
 		{"off by default", nil, []burst{{"acct-a", "GET", listPath, 50, 0, 50, 0}}, "", ""},
-		{"Pro: 10 Medium calls per second", pro, []burst{{"acct-a", "GET", listPath, 12, 0, 10, 2}}, "1", "10"},
-		{"Pro: 20 Light calls per second", pro, []burst{{"acct-a", "GET", getPath, 21, 0, 20, 1}}, "1", "20"},
+		{"Pro: 20 Light calls per second (the list)", pro, []burst{{"acct-a", "GET", listPath, 21, 0, 20, 1}}, "1", "20"},
+		{"Pro: 10 Medium calls per second (the delete)", pro, []burst{{"acct-a", "DELETE", deletePath, 12, 0, 10, 2}}, "1", "10"},
 		{"labels are counted apart", pro, []burst{
-			{"acct-a", "GET", listPath, 10, 0, 10, 0},
-			{"acct-a", "GET", getPath, 20, 0, 20, 0},
+			{"acct-a", "GET", listPath, 20, 0, 20, 0},
+			{"acct-a", "DELETE", deletePath, 10, 0, 10, 0},
 			{"acct-a", "GET", listPath, 1, 0, 0, 1},
-		}, "1", "10"},
-		{"DELETE /phone/numbers shares the Medium window", pro, []burst{
-			{"acct-a", "GET", listPath, 10, 0, 10, 0},
-			{"acct-a", "DELETE", "/zoom-sim/v2/phone/numbers?phone_numbers=pn_97239754572", 1, 0, 0, 1},
-		}, "1", "10"},
+		}, "1", "20"},
 		{"accounts are counted apart", pro, []burst{
-			{"acct-a", "GET", listPath, 11, 0, 10, 1},
-			{"acct-b", "GET", listPath, 10, 0, 10, 0},
+			{"acct-a", "DELETE", deletePath, 11, 0, 10, 1},
+			{"acct-b", "DELETE", deletePath, 10, 0, 10, 0},
 		}, "1", "10"},
 		{"the next second is a new window", pro, []burst{
-			{"acct-a", "GET", listPath, 11, 0, 10, 1},
-			{"acct-a", "GET", listPath, 11, time.Second, 10, 1},
-		}, "1", "10"},
-		{"Business+ limits", &zoomsim.RateLimits{Limits: zoom.BusinessLimits()}, []burst{{"acct-a", "GET", listPath, 25, 0, 20, 5}}, "1", "20"},
+			{"acct-a", "GET", listPath, 21, 0, 20, 1},
+			{"acct-a", "GET", listPath, 21, time.Second, 20, 1},
+		}, "1", "20"},
+		{"Business+ limits", &zoomsim.RateLimits{Limits: zoom.BusinessLimits()}, []burst{{"acct-a", "GET", listPath, 45, 0, 40, 5}}, "1", "40"},
 		{"custom limit, other labels Pro", &zoomsim.RateLimits{Limits: zoom.Limits{Medium: 3}}, []burst{
-			{"acct-a", "GET", listPath, 4, 0, 3, 1},
-			{"acct-a", "GET", getPath, 20, 0, 20, 0},
+			{"acct-a", "DELETE", deletePath, 4, 0, 3, 1},
+			{"acct-a", "GET", listPath, 20, 0, 20, 0},
 		}, "1", "3"},
-		{"Retry-After switched off", &zoomsim.RateLimits{NoRetryAfter: true}, []burst{{"acct-a", "GET", listPath, 11, 0, 10, 1}}, "", "10"},
+		{"Retry-After switched off", &zoomsim.RateLimits{NoRetryAfter: true}, []burst{{"acct-a", "GET", listPath, 21, 0, 20, 1}}, "", "20"},
 		{"portal unbinds are not API calls", pro, []burst{
 			{"", "DELETE", "/zoom-sim/v2/phone/users/u1/phone_numbers/%2B97239754569", 1, 0, 1, 0},
 		}, "", ""},
@@ -76,11 +74,11 @@ func TestRateLimits(t *testing.T) {
 				for range b.n {
 					r := e.do(t, b.method, b.path, tokens[b.account], "")
 					switch {
-					case r.status/100 == 2:
-						ok++
 					case r.status == http.StatusTooManyRequests:
 						limited++
 						checkRateLimited(t, r, tt.retryHdr, tt.wantLimit)
+					case r.status/100 == 2 || (b.path == deletePath && r.status == http.StatusBadRequest):
+						ok++
 					default:
 						t.Fatalf("burst %d: status %d (%s)", i+1, r.status, r.body)
 					}
@@ -120,25 +118,25 @@ func TestRateLimitStats(t *testing.T) {
 	e := newEnvWith(t, func(c *zoomsim.Config) { c.RateLimits = &zoomsim.RateLimits{} })
 	e.sim.Put("acct-a", "+97239754571", nil)
 	tok := e.token(t, "acct-a")
-	for range 12 {
+	for range 22 {
 		e.do(t, "GET", listPath, tok, "")
 	}
 	e.clock.Advance(time.Second)
 	for range 3 {
-		e.do(t, "GET", getPath, tok, "")
+		e.do(t, "DELETE", deletePath, tok, "")
 	}
 	r := e.do(t, "GET", "/zoom-sim/admin/stats", "", "")
 	var got zoomsim.Stats
 	if err := json.Unmarshal(r.body, &got); err != nil || r.status != http.StatusOK {
 		t.Fatalf("stats: %d %s", r.status, r.body)
 	}
-	if got.RateLimited != 2 || got.Calls[zoom.Medium] != 10 || got.Calls[zoom.Light] != 3 ||
-		got.PeakPerSecond[zoom.Medium] != 10 || got.PeakPerSecond[zoom.Light] != 3 {
+	if got.RateLimited != 2 || got.Calls[zoom.Light] != 20 || got.Calls[zoom.Medium] != 3 ||
+		got.PeakPerSecond[zoom.Light] != 20 || got.PeakPerSecond[zoom.Medium] != 3 {
 		t.Fatalf("stats = %s", r.body)
 	}
 	// Switching enforcement off at run time.
 	e.sim.SetRateLimits(nil)
-	for range 15 {
+	for range 25 {
 		if r := e.do(t, "GET", listPath, tok, ""); r.status != http.StatusOK {
 			t.Fatalf("with limits off: %d", r.status)
 		}

@@ -47,12 +47,12 @@ func (s *Sim) Handler() http.Handler {
 	mux.Handle("/zoom-sim/oauth/token", methods{http.MethodPost: s.handleToken})
 
 	// Each API route counts against its Zoom rate-limit label (Zoom's API
-	// reference): the list and the delete are Medium, the rest Light.
-	mux.Handle("/zoom-sim/v2/phone/numbers", methods{
-		http.MethodGet:    s.authed(s.limited(zoom.Medium, s.handleList)),
+	// reference): listing numbers and the peering removal are Light,
+	// deleting numbers Medium, the unbinds Light.
+	mux.Handle("/zoom-sim/v2/number_management/numbers", methods{
+		http.MethodGet:    s.authed(s.limited(zoom.Light, s.handleList)),
 		http.MethodDelete: s.authed(s.limited(zoom.Medium, s.handleRemove)),
 	})
-	mux.Handle("/zoom-sim/v2/phone/numbers/{phoneNumberId}", methods{http.MethodGet: s.authed(s.limited(zoom.Light, s.handleGet))})
 	mux.Handle("/zoom-sim/v2/number_management/peering_numbers", methods{
 		http.MethodDelete: s.authed(s.limited(zoom.Light, s.handlePeeringRemove)),
 	})

@@ -1,6 +1,6 @@
 // Package zoomsim is an in-memory Zoom Phone simulator for local mode and
-// tests: server-to-server OAuth, the phone-number endpoints the zoom client
-// uses, the Provider Exchange removal of peering numbers, the unbind
+// tests: server-to-server OAuth, the Number Management phone-number
+// endpoints the zoom client uses, the Provider Exchange removal of peering numbers, the unbind
 // endpoints (which also send the project's signed unassign notification),
 // admin endpoints to seed and change numbers silently, Zoom's per-account
 // per-label rate limits (when configured), and injectable faults (errors,
@@ -21,12 +21,13 @@ import (
 const (
 	defaultTokenTTL      = 3600 * time.Second
 	notifyTimeout        = 5 * time.Second
-	numberStatus         = "available"
+	numberStatus         = "Normal"
 	idPrefix             = "pn_"
-	tokenScope           = "phone:read:admin phone:write:admin"
+	tokenScope           = "number_management:read:list_numbers:admin number_management:delete:numbers:admin number_management:delete:peering_number:admin"
 	maxAdminBody         = 1 << 20
 	defaultPageSize      = 30
-	maxPageSize          = 100
+	maxPageSize          = 200
+	pageTokenTTL         = 15 * time.Minute
 	maxRemoveIDs         = zoom.MaxRemoveIDs
 	maxPeeringNumbers    = zoom.MaxPeeringNumbers
 	webhookContentType   = "application/json"
