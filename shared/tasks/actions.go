@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/number"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -38,9 +39,11 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		out.Outcome, out.Assignee = OutcomeExpired, zoomAssignee(n.Assignee)
 		return out, nil
 	}
-	account, err := t.zoomAccount(ctx, n.CustomerID)
-	if err != nil {
-		return out, err
+	var account string // the customer's Zoom account (customer mode)
+	if t.cfg.Mode != domain.ModeCarrier {
+		if account, err = t.zoomAccount(ctx, n.CustomerID); err != nil {
+			return out, err
+		}
 	}
 	lease, err := t.takeSlot(ctx, nil)
 	if err != nil {
@@ -52,25 +55,75 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	}
 	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 	defer cancel()
-	pn, err := t.zoom.FindNumber(zctx, account, n.Number)
+	z, err := t.lookUp(zctx, account, n.Number)
 	switch {
-	case zoom.KindOf(err) == zoom.NotFound:
-		out.Outcome = OutcomeUnassigned // gone from the account already: release is a no-op on Zoom
 	case err != nil:
 		t.giveBack(ctx, lease)
-		return out, zoomErr("find number in Zoom", err)
-	case pn.Assignee != nil:
-		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, pn.ID, pn.Assignee
+		return out, err
+	case !z.listed:
+		out.Outcome = OutcomeUnassigned // gone from Zoom already: release is a no-op on Zoom
+	case z.assigned:
+		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, z.id, z.assignee
 	default:
 		// The release comes next and deletes in Zoom: it gets this slot,
 		// so a number found free never queues for a slot twice (under a
 		// backlog, releases starved behind new checks). Should it never
 		// come, the lease ends by itself.
-		out.Outcome, out.ZoomID, out.Lease = OutcomeUnassigned, pn.ID, lease
+		out.Outcome, out.ZoomID, out.Lease = OutcomeUnassigned, z.id, lease
 		return out, nil
 	}
 	t.giveBack(ctx, lease)
 	return out, nil
+}
+
+// inZoom is what the check found of a number in Zoom.
+type inZoom struct {
+	// listed: Zoom has the number (customer mode: in the customer's
+	// account; carrier mode: in the carrier's view).
+	listed   bool
+	assigned bool
+	// id is what the release removes the number by, the check's zoom_id:
+	// its Zoom id in customer mode; in carrier mode the number itself,
+	// since the Provider Exchange removes by number and the carrier's view
+	// has no id.
+	id string
+	// assignee is who holds an assigned number; nil in carrier mode, whose
+	// view says only that the number is assigned.
+	assignee *zoom.Assignee
+}
+
+// lookUp finds e164 in Zoom as the release mode does: in customer mode in
+// the customer's account, with a token of that account; in carrier mode in
+// the carrier's own view of the numbers it pushed to its customers, with a
+// token of the carrier's account. A number Zoom does not have is not
+// listed, and not an error.
+func (t *Tasks) lookUp(ctx context.Context, account, e164 string) (inZoom, error) {
+	if t.cfg.Mode == domain.ModeCarrier {
+		if t.cfg.CarrierAccountID == "" {
+			return inZoom{}, stateErr(ErrMisconfigured, "carrier release mode without the carrier's Zoom account id")
+		}
+		view, err := t.zoom.CarrierPeeringNumbers(ctx, t.cfg.CarrierAccountID, []string{e164})
+		if err != nil {
+			return inZoom{}, zoomErr("look the number up in the carrier's view of Zoom", err)
+		}
+		key, err := number.Parse(e164)
+		if err != nil {
+			key = e164
+		}
+		pn, ok := view[key]
+		if !ok {
+			return inZoom{}, nil
+		}
+		return inZoom{listed: true, assigned: pn.Assigned, id: pn.Number}, nil
+	}
+	pn, err := t.zoom.FindNumber(ctx, account, e164)
+	switch {
+	case zoom.KindOf(err) == zoom.NotFound:
+		return inZoom{}, nil
+	case err != nil:
+		return inZoom{}, zoomErr("find number in Zoom", err)
+	}
+	return inZoom{listed: true, assigned: pn.Assignee != nil, id: pn.ID, assignee: pn.Assignee}, nil
 }
 
 // requeue gives a check that found every slot held (err is Tasks.Busy)
@@ -169,11 +222,13 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 	return err
 }
 
-// release removes the number on the Zoom side by the id the check found
-// (no second lookup) and marks it RELEASED. Zoom refuses a number that was
-// assigned again meanwhile (Zoom.Assigned: the state machine checks again);
-// a number already gone, or that the check did not find (empty id), is
-// released without a call.
+// release removes the number on the Zoom side (no second lookup) and
+// marks it RELEASED: in customer mode by the Zoom id the check found, in
+// carrier mode by number through the Provider Exchange. Zoom refuses a
+// number that was assigned again meanwhile (Zoom.Assigned: the state
+// machine checks again); a number already gone, or that the check did not
+// find (empty zoom_id: not in the customer's account, or not in the
+// carrier's view), is released without a call.
 //
 // Before it asks Zoom, the release claims the number with a conditional
 // write: a number waiting for its unbind becomes RELEASING again, and the
@@ -195,10 +250,15 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 		return stateErr(ErrSuperseded, "%s is %s; nothing to release", in.Number, cur.Status)
 	}
 	why := "released: no longer in the customer's Zoom account"
+	if t.cfg.Mode == domain.ModeCarrier {
+		why = "released: not in Zoom as this carrier's number (the carrier's view of Zoom does not list it)"
+	}
 	if in.ZoomID != "" {
-		account, err := t.zoomAccount(ctx, cur.CustomerID)
-		if err != nil {
-			return err
+		var account string // the customer's Zoom account (customer mode)
+		if t.cfg.Mode != domain.ModeCarrier {
+			if account, err = t.zoomAccount(ctx, cur.CustomerID); err != nil {
+				return err
+			}
 		}
 		// The slot (the check's, handed on, or a new one) is taken before
 		// the claim: a busy release leaves the number as it was (still
@@ -249,13 +309,16 @@ func (t *Tasks) release(ctx context.Context, in Input) error {
 }
 
 // remove removes one number on the Zoom side in the configured mode and
-// says how, for the history. Already removed is success in both modes.
+// says how, for the history: in customer mode by its Zoom id from the
+// customer's account, with a token of that account; in carrier mode by
+// number through the Provider Exchange, with a token of the carrier's own
+// account. Already removed is success in both modes.
 func (t *Tasks) remove(ctx context.Context, account, e164, zoomID string) (string, error) {
 	if t.cfg.Mode == domain.ModeCarrier {
-		if t.cfg.CarrierCode <= 0 {
-			return "", stateErr(ErrMisconfigured, "carrier release mode without a carrier code")
+		if t.cfg.CarrierCode <= 0 || t.cfg.CarrierAccountID == "" {
+			return "", stateErr(ErrMisconfigured, "carrier release mode without a carrier code or the carrier's Zoom account id")
 		}
-		failures, err := t.zoom.RemovePeeringNumbers(ctx, account, t.cfg.CarrierCode, []string{e164})
+		failures, err := t.zoom.RemovePeeringNumbers(ctx, t.cfg.CarrierAccountID, t.cfg.CarrierCode, []string{e164})
 		if err != nil {
 			return "", zoomErr("remove peering number through Zoom's Provider Exchange", err)
 		}

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,6 +89,12 @@ func (z *scriptedZoom) FindNumber(context.Context, string, string) (zoom.PhoneNu
 }
 
 func (z *scriptedZoom) RemoveNumbers(context.Context, string, []string) error { return nil }
+
+// CarrierPeeringNumbers is carrier mode's lookup, which this customer-mode
+// test must not reach.
+func (z *scriptedZoom) CarrierPeeringNumbers(context.Context, string, []string) (map[string]zoom.PeeringNumber, error) {
+	return nil, errors.New("scriptedZoom: the carrier's view is not used in customer mode")
+}
 
 func (z *scriptedZoom) RemovePeeringNumbers(context.Context, string, int, []string) ([]zoom.PeeringFailure, error) {
 	return nil, nil
