@@ -14,7 +14,9 @@
 // at once; the stage's releaseTasksConcurrency). Optional:
 // RELEASE_MODE (customer | carrier; default customer), CARRIER_CODE (the
 // carrier's Provider Exchange code; required in carrier mode, 0 or empty
-// otherwise),
+// otherwise), ZOOM_CARRIER_ACCOUNT_ID (the carrier's own Zoom account, the
+// account of the Server-to-Server OAuth app in ZOOM_SECRET_ARN; required in
+// carrier mode, where every Zoom call uses a token of this account),
 // ZOOM_RATE_LIMITS (pro | business | light=N,medium=N,heavy=N; default pro:
 // the customers' Zoom accounts' plan), ZOOM_RATE_SHARE (the per cent of
 // those limits the service uses; default 50), RETRY_BUDGET_SECONDS (how long
@@ -82,7 +84,7 @@ func main() {
 			return nil, err
 		}
 		cfg := tasks.Config{Recheck: recheck, MaxWait: maxWait, Mode: rel.Mode, CarrierCode: rel.CarrierCode,
-			RetryBudget: budget, RetryPause: pause, Slots: sem, Queue: queue}
+			CarrierAccountID: rel.CarrierAccountID, RetryBudget: budget, RetryPause: pause, Slots: sem, Queue: queue}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
@@ -90,8 +92,9 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_rate_limits", rel.Limits.String(), "zoom_rate_share", rel.Share, "zoom_budget", rel.Budget().String(),
-			"concurrency", concurrency)
+		log.Info("release-tasks configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode,
+			"carrier_account_id", rel.CarrierAccountID, "zoom_rate_limits", rel.Limits.String(), "zoom_rate_share", rel.Share,
+			"zoom_budget", rel.Budget().String(), "concurrency", concurrency)
 		// The ContinueAsNew state names its own state machine in its payload,
 		// so the function needs no STATE_MACHINE_ARN (the state machine
 		// already refers to the function).

@@ -169,22 +169,28 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// reserved unless the stage opts in (releaseTasksReservedConcurrency):
 	// a reservation fails to deploy on an account whose quota is under
 	// 100 plus the reservation.
+	tasksEnv := map[string]*string{
+		"TABLE_NAME":                table.TableName(),
+		"ZOOM_SECRET_ARN":           secret.SecretArn(),
+		"ZOOM_API_BASE":             p.ZoomAPIBase.ValueAsString(),
+		"ZOOM_OAUTH_URL":            p.ZoomOAuthURL.ValueAsString(),
+		"RECHECK_SECONDS":           p.RecheckSeconds.ValueAsString(),
+		"MAX_WAIT_SECONDS":          p.MaxWaitSeconds.ValueAsString(),
+		"RETRY_BUDGET_SECONDS":      p.RetryBudgetSeconds.ValueAsString(),
+		"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
+		"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
+		"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
+		"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
+	}
+	// Carrier mode works with the carrier's own Zoom account (the account
+	// of the app whose credentials the Zoom secret holds), never the
+	// customer's.
+	if cfg.CarrierAccountID != "" {
+		tasksEnv["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)
+	}
 	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, functionOptions{
-		timeout: seconds(config.ReleaseTasksTimeout.Seconds()),
-		env: map[string]*string{
-			"TABLE_NAME":                table.TableName(),
-			"ZOOM_SECRET_ARN":           secret.SecretArn(),
-			"ZOOM_API_BASE":             p.ZoomAPIBase.ValueAsString(),
-			"ZOOM_OAUTH_URL":            p.ZoomOAuthURL.ValueAsString(),
-			"RECHECK_SECONDS":           p.RecheckSeconds.ValueAsString(),
-			"MAX_WAIT_SECONDS":          p.MaxWaitSeconds.ValueAsString(),
-			"RETRY_BUDGET_SECONDS":      p.RetryBudgetSeconds.ValueAsString(),
-			"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
-			"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
-			"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
-			"ZOOM_RATE_SHARE":           jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
-			"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
-		},
+		timeout:             seconds(config.ReleaseTasksTimeout.Seconds()),
+		env:                 tasksEnv,
 		reservedConcurrency: cfg.ReleaseTasksReservedConcurrency,
 	})
 	grantTable(tasks, table, true)

@@ -118,14 +118,16 @@ func TestFunctionEnvironment(t *testing.T) {
 }
 
 // TestCarrierModeByStage: a stage configured for the Provider Exchange
-// hands its mode, carrier code and Zoom limits to release-tasks.
+// hands its mode, carrier code, the carrier's own Zoom account and Zoom
+// limits to release-tasks.
 func TestCarrierModeByStage(t *testing.T) {
 	cfg := dev
-	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomRateLimits = "carrier", 4242, "business"
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.CarrierAccountID, cfg.ZoomRateLimits = "carrier", 4242, "cArRiEr-1", "business"
 	s := synthStack(t, cfg)
 	props := s.resources[s.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)
 	vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
-	for k, want := range map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "4242", "ZOOM_RATE_LIMITS": "business"} {
+	for k, want := range map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "4242", "ZOOM_CARRIER_ACCOUNT_ID": "cArRiEr-1",
+		"ZOOM_RATE_LIMITS": "business"} {
 		if vars[k] != want {
 			t.Errorf("%s = %v, want %q", k, vars[k], want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/zoom"
@@ -15,6 +16,9 @@ import (
 type Release struct {
 	Mode        domain.ReleaseMode
 	CarrierCode int
+	// CarrierAccountID is the carrier's own Zoom account, whose
+	// Server-to-Server OAuth app the Zoom credentials are (carrier mode).
+	CarrierAccountID string
 	// Limits are the Zoom account's own per-second limits.
 	Limits zoom.Limits
 	// Share is the per cent of Limits the service uses (DefaultZoomRateShare).
@@ -32,8 +36,10 @@ const DefaultZoomRateShare = 50
 
 // ReadRelease reads RELEASE_MODE (customer | carrier; default customer),
 // CARRIER_CODE (the carrier's Provider Exchange code; 0 or empty: none;
-// required in carrier mode), ZOOM_RATE_LIMITS (ParseZoomLimits; default
-// pro) and ZOOM_RATE_SHARE (ParseZoomShare; default 50) through getenv. The error names the variable that is wrong.
+// required in carrier mode), ZOOM_CARRIER_ACCOUNT_ID (the carrier's own Zoom
+// account id; required in carrier mode), ZOOM_RATE_LIMITS (ParseZoomLimits;
+// default pro) and ZOOM_RATE_SHARE (ParseZoomShare; default 50) through
+// getenv. The error names the variable that is wrong.
 func ReadRelease(getenv func(string) string) (Release, error) {
 	var r Release
 	var err error
@@ -47,6 +53,14 @@ func ReadRelease(getenv func(string) string) (Release, error) {
 	}
 	if r.Mode == domain.ModeCarrier && r.CarrierCode == 0 {
 		return r, errors.New("RELEASE_MODE=carrier needs CARRIER_CODE, the carrier's Provider Exchange code")
+	}
+	r.CarrierAccountID = strings.TrimSpace(getenv("ZOOM_CARRIER_ACCOUNT_ID"))
+	if err := CheckZoomAccountID(r.CarrierAccountID); r.CarrierAccountID != "" && err != nil {
+		return r, fmt.Errorf("ZOOM_CARRIER_ACCOUNT_ID: %w", err)
+	}
+	if r.Mode == domain.ModeCarrier && r.CarrierAccountID == "" {
+		return r, errors.New("RELEASE_MODE=carrier needs ZOOM_CARRIER_ACCOUNT_ID, the carrier's own Zoom account id " +
+			"(the account of the Server-to-Server OAuth app whose credentials release-tasks holds)")
 	}
 	if r.Limits, err = ParseZoomLimits(getenv("ZOOM_RATE_LIMITS")); err != nil {
 		return r, fmt.Errorf("ZOOM_RATE_LIMITS: %w", err)
@@ -83,6 +97,21 @@ func ParseZoomShare(s string) (int, error) {
 		return 0, fmt.Errorf("zoom rate share %q: want a whole per cent from 1 to 100", s)
 	}
 	return n, nil
+}
+
+// CheckZoomAccountID reports a Zoom account id that cannot be one: empty,
+// or holding spaces or control characters (Zoom's ids are short strings of
+// letters, digits, '-' and '_').
+func CheckZoomAccountID(id string) error {
+	if id == "" {
+		return errors.New("empty account id")
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("account id %q holds a space or control character", id)
+		}
+	}
+	return nil
 }
 
 // ParseReleaseMode reads a release mode: "" or "customer", or "carrier"

@@ -96,6 +96,12 @@ type StageConfig struct {
 	// CarrierCode is the carrier's Zoom Provider Exchange code (carrier
 	// mode only).
 	CarrierCode int `json:"carrierCode"`
+	// CarrierAccountID is the carrier's own Zoom account id (carrier mode
+	// only): the account of the Server-to-Server OAuth app whose
+	// credentials the ZoomCredentials secret holds. Carrier mode checks
+	// numbers in the carrier's view of Zoom and removes them with tokens of
+	// this account.
+	CarrierAccountID string `json:"carrierAccountId"`
 	// ZoomRateLimits are the Zoom account's per-second API limits release-tasks
 	// paces itself to: "pro" (default), "business", or
 	// "light=N,medium=N,heavy=N" (ParseZoomLimits).
@@ -359,6 +365,13 @@ func (c StageConfig) Validate() error {
 	}
 	if c.CarrierCode < 0 {
 		bad("carrierCode %d: want 0 (none) or a positive code", c.CarrierCode)
+	}
+	if mode, err := ParseReleaseMode(c.ReleaseMode); err == nil && mode == domain.ModeCarrier && c.CarrierAccountID == "" {
+		bad("releaseMode carrier needs carrierAccountId, the carrier's own Zoom account id (of the Zoom app whose credentials release-tasks holds)")
+	} else if c.CarrierAccountID != "" {
+		if err := CheckZoomAccountID(c.CarrierAccountID); err != nil {
+			bad("carrierAccountId: %w", err)
+		}
 	}
 	if _, err := ParseZoomLimits(c.ZoomRateLimits); err != nil {
 		bad("zoomRateLimits: %w", err)

@@ -38,8 +38,12 @@ func TestValidate(t *testing.T) {
 		{"no burst", func(c *StageConfig) { c.APIBurstLimit = 0 }, "apiBurstLimit"},
 		{"no recheck", func(c *StageConfig) { c.RecheckSecondsMin = 0 }, "recheckSecondsMin"},
 		{"bad email", func(c *StageConfig) { c.AlarmEmail = "ops" }, "alarmEmail"},
-		{"carrier with code", func(c *StageConfig) { c.ReleaseMode = "carrier"; c.CarrierCode = 42 }, ""},
-		{"carrier without code", func(c *StageConfig) { c.ReleaseMode = "carrier" }, "releaseMode carrier needs carrierCode"},
+		{"carrier with code and account", func(c *StageConfig) { c.ReleaseMode, c.CarrierCode, c.CarrierAccountID = "carrier", 42, "zoom-carrier" }, ""},
+		{"carrier without code", func(c *StageConfig) { c.ReleaseMode, c.CarrierAccountID = "carrier", "zoom-carrier" }, "releaseMode carrier needs carrierCode"},
+		{"carrier without account", func(c *StageConfig) { c.ReleaseMode, c.CarrierCode = "carrier", 42 }, "releaseMode carrier needs carrierAccountId"},
+		{"carrier account with a space", func(c *StageConfig) {
+			c.ReleaseMode, c.CarrierCode, c.CarrierAccountID = "carrier", 42, "zoom carrier"
+		}, `carrierAccountId: account id "zoom carrier"`},
 		{"unknown mode", func(c *StageConfig) { c.ReleaseMode = "account" }, "releaseMode"},
 		{"negative carrier code", func(c *StageConfig) { c.CarrierCode = -1 }, "carrierCode -1"},
 		{"business limits", func(c *StageConfig) { c.ZoomRateLimits = "business" }, ""},

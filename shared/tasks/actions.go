@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/number"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -38,9 +39,11 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 		out.Outcome, out.Assignee = OutcomeExpired, zoomAssignee(n.Assignee)
 		return out, nil
 	}
-	account, err := t.zoomAccount(ctx, n.CustomerID)
-	if err != nil {
-		return out, err
+	var account string // the customer's Zoom account (customer mode)
+	if t.cfg.Mode != domain.ModeCarrier {
+		if account, err = t.zoomAccount(ctx, n.CustomerID); err != nil {
+			return out, err
+		}
 	}
 	lease, err := t.takeSlot(ctx)
 	if err != nil {
@@ -52,20 +55,70 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	}
 	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 	defer cancel()
-	pn, err := t.zoom.FindNumber(zctx, account, n.Number)
+	z, err := t.lookUp(zctx, account, n.Number)
 	switch {
-	case zoom.KindOf(err) == zoom.NotFound:
-		out.Outcome = OutcomeUnassigned // gone from the account already: release is a no-op on Zoom
 	case err != nil:
 		t.giveBack(ctx, lease)
-		return out, zoomErr("find number in Zoom", err)
-	case pn.Assignee != nil:
-		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, pn.ID, pn.Assignee
+		return out, err
+	case !z.listed:
+		out.Outcome = OutcomeUnassigned // gone from Zoom already: release is a no-op on Zoom
+	case z.assigned:
+		out.Outcome, out.ZoomID, out.Assignee = OutcomeAssigned, z.id, z.assignee
 	default:
-		out.Outcome, out.ZoomID = OutcomeUnassigned, pn.ID
+		out.Outcome, out.ZoomID = OutcomeUnassigned, z.id
 	}
 	t.giveBack(ctx, lease)
 	return out, nil
+}
+
+// inZoom is what the check found of a number in Zoom.
+type inZoom struct {
+	// listed: Zoom has the number (customer mode: in the customer's
+	// account; carrier mode: in the carrier's view).
+	listed   bool
+	assigned bool
+	// id is what the release removes the number by, the check's zoom_id:
+	// its Zoom id in customer mode; in carrier mode the number itself,
+	// since the Provider Exchange removes by number and the carrier's view
+	// has no id.
+	id string
+	// assignee is who holds an assigned number; nil in carrier mode, whose
+	// view says only that the number is assigned.
+	assignee *zoom.Assignee
+}
+
+// lookUp finds e164 in Zoom as the release mode does: in customer mode in
+// the customer's account, with a token of that account; in carrier mode in
+// the carrier's own view of the numbers it pushed to its customers, with a
+// token of the carrier's account. A number Zoom does not have is not
+// listed, and not an error.
+func (t *Tasks) lookUp(ctx context.Context, account, e164 string) (inZoom, error) {
+	if t.cfg.Mode == domain.ModeCarrier {
+		if t.cfg.CarrierAccountID == "" {
+			return inZoom{}, stateErr(ErrMisconfigured, "carrier release mode without the carrier's Zoom account id")
+		}
+		view, err := t.zoom.CarrierPeeringNumbers(ctx, t.cfg.CarrierAccountID, []string{e164})
+		if err != nil {
+			return inZoom{}, zoomErr("look the number up in the carrier's view of Zoom", err)
+		}
+		key, err := number.Parse(e164)
+		if err != nil {
+			key = e164
+		}
+		pn, ok := view[key]
+		if !ok {
+			return inZoom{}, nil
+		}
+		return inZoom{listed: true, assigned: pn.Assigned, id: pn.Number}, nil
+	}
+	pn, err := t.zoom.FindNumber(ctx, account, e164)
+	switch {
+	case zoom.KindOf(err) == zoom.NotFound:
+		return inZoom{}, nil
+	case err != nil:
+		return inZoom{}, zoomErr("find number in Zoom", err)
+	}
+	return inZoom{listed: true, assigned: pn.Assignee != nil, id: pn.ID, assignee: pn.Assignee}, nil
 }
 
 // requeue gives a check that found every slot held (err is Tasks.Busy)

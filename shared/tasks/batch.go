@@ -30,8 +30,9 @@ type removal struct {
 // ReleaseBatch removes the numbers the Release states of many executions
 // handed to the release queue, together: it claims each number (a
 // conditional write, as release does), removes them on the Zoom side per
-// Zoom account in batches of the delete's maximum (20 ids in the
-// customer's account, 200 numbers through the Provider Exchange), and
+// Zoom account in batches of the delete's maximum (zoom.MaxRemoveIDs ids in
+// the customer's account, zoom.MaxPeeringNumbers numbers through the
+// Provider Exchange, as the carrier), and
 // marks each RELEASED. It returns one result per input, in order: nil
 // (RELEASED), or an error named for the state machine (Zoom.Assigned: Zoom
 // kept a number that was assigned again, so the workflow checks again;
@@ -105,12 +106,24 @@ func (t *Tasks) claim(ctx context.Context, r *removal) error {
 		return stateErr(ErrSuperseded, "%s is %s; nothing to release", r.in.Number, cur.Status)
 	}
 	r.cur = cur
-	if r.in.ZoomID == "" && t.cfg.Mode != domain.ModeCarrier {
+	switch {
+	case r.in.ZoomID == "" && t.cfg.Mode == domain.ModeCarrier:
+		r.why = "released: not in Zoom as this carrier's number (the carrier's view of Zoom does not list it)"
+		return nil
+	case r.in.ZoomID == "":
 		r.why = "released: no longer in the customer's Zoom account"
 		return nil
-	}
-	if r.account, err = t.zoomAccount(ctx, cur.CustomerID); err != nil {
-		return err
+	case t.cfg.Mode == domain.ModeCarrier:
+		// Removed through the Provider Exchange with a token of the
+		// carrier's own Zoom account.
+		if t.cfg.CarrierCode <= 0 || t.cfg.CarrierAccountID == "" {
+			return stateErr(ErrMisconfigured, "carrier release mode without a carrier code or the carrier's Zoom account id")
+		}
+		r.account = t.cfg.CarrierAccountID
+	default:
+		if r.account, err = t.zoomAccount(ctx, cur.CustomerID); err != nil {
+			return err
+		}
 	}
 	if cur.Status == domain.Releasing && cur.RemovalStarted {
 		return nil

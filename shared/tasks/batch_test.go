@@ -30,6 +30,10 @@ func (z *batchZoom) FindNumber(context.Context, string, string) (zoom.PhoneNumbe
 	return zoom.PhoneNumber{}, fmt.Errorf("a batch release must not look numbers up")
 }
 
+func (z *batchZoom) CarrierPeeringNumbers(context.Context, string, []string) (map[string]zoom.PeeringNumber, error) {
+	return nil, fmt.Errorf("a batch release must not look numbers up")
+}
+
 func (z *batchZoom) RemoveNumbers(_ context.Context, _ string, ids []string) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
@@ -86,7 +90,7 @@ func batchSetup(n int, z Zoom, mode domain.ReleaseMode) (*Tasks, *storetest.Stor
 	}
 	cfg := Config{Recheck: 10 * time.Second, MaxWait: time.Hour, Mode: mode}
 	if mode == domain.ModeCarrier {
-		cfg.CarrierCode = 4242
+		cfg.CarrierCode, cfg.CarrierAccountID = 4242, "zoom-carrier"
 	}
 	tk := New(st, z, nil, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	return tk, st, ins
@@ -107,10 +111,10 @@ func TestReleaseBatch(t *testing.T) {
 		wantErr   map[int]string // index → error; the others RELEASED
 		allErr    string         // every number's error
 	}{
-		{name: "45 in the customer's account: 3 calls", n: 45, mode: domain.ModeCustomer, wantSizes: []int{20, 20, 5}},
+		{name: "25 in the customer's account: 3 calls", n: 25, mode: domain.ModeCustomer, wantSizes: []int{10, 10, 5}},
 		{name: "250 through the Provider Exchange: 2 calls", n: 250, mode: domain.ModeCarrier, wantSizes: []int{200, 50}},
-		{name: "one assigned again: its batch goes one by one", n: 25, mode: domain.ModeCustomer, assigned: []int{3},
-			wantSizes: append([]int{20}, append(slices.Repeat([]int{1}, 20), 5)...), wantErr: map[int]string{3: ErrZoomAssigned}},
+		{name: "one assigned again: its batch goes one by one", n: 15, mode: domain.ModeCustomer, assigned: []int{3},
+			wantSizes: append([]int{10}, append(slices.Repeat([]int{1}, 10), 5)...), wantErr: map[int]string{3: ErrZoomAssigned}},
 		{name: "carrier: Zoom lists the assigned one", n: 5, mode: domain.ModeCarrier, assigned: []int{1},
 			wantSizes: []int{5}, wantErr: map[int]string{1: ErrZoomAssigned}},
 		{name: "throttled: every number retries", n: 3, mode: domain.ModeCustomer, zoomErr: &zoom.Error{Kind: zoom.Throttled},

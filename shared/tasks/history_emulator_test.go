@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulator"
@@ -113,6 +114,12 @@ func (z *scriptedZoom) FindNumber(context.Context, string, string) (zoom.PhoneNu
 }
 
 func (z *scriptedZoom) RemoveNumbers(context.Context, string, []string) error { return nil }
+
+// CarrierPeeringNumbers is carrier mode's lookup, which this customer-mode
+// test must not reach.
+func (z *scriptedZoom) CarrierPeeringNumbers(context.Context, string, []string) (map[string]zoom.PeeringNumber, error) {
+	return nil, errors.New("scriptedZoom: the carrier's view is not used in customer mode")
+}
 
 func (z *scriptedZoom) RemovePeeringNumbers(context.Context, string, int, []string) ([]zoom.PeeringFailure, error) {
 	return nil, nil

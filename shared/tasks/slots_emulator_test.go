@@ -51,6 +51,15 @@ func (z *gatedZoom) FindNumber(_ context.Context, _, e164 string) (zoom.PhoneNum
 	return zoom.PhoneNumber{ID: "pn_" + e164, Number: e164}, nil
 }
 
+func (z *gatedZoom) CarrierPeeringNumbers(_ context.Context, _ string, numbers []string) (map[string]zoom.PeeringNumber, error) {
+	z.call()
+	out := map[string]zoom.PeeringNumber{}
+	for _, n := range numbers {
+		out[n] = zoom.PeeringNumber{Number: n, Active: true}
+	}
+	return out, nil
+}
+
 func (z *gatedZoom) RemoveNumbers(context.Context, string, []string) error {
 	z.removals.Add(1)
 	return nil

@@ -70,13 +70,21 @@ type Store interface {
 }
 
 // Zoom is what the tasks need from Zoom (*zoom.Client and *zoom.Lazy have
-// it): find a number in the customer's account, and remove it either as
-// the customer (by Zoom id) or as the carrier (Provider Exchange).
+// it). Customer mode finds a number in the customer's account and removes
+// it by Zoom id, both as the customer; carrier mode reads the carrier's own
+// view of the numbers it pushed to customers and removes through the
+// Provider Exchange, both as the carrier.
 type Zoom interface {
 	FindNumber(ctx context.Context, accountID, e164 string) (zoom.PhoneNumber, error)
 	RemoveNumbers(ctx context.Context, accountID string, ids []string) error
+	CarrierPeeringNumbers(ctx context.Context, carrierAccountID string, numbers []string) (map[string]zoom.PeeringNumber, error)
 	RemovePeeringNumbers(ctx context.Context, accountID string, carrierCode int, numbers []string) ([]zoom.PeeringFailure, error)
 }
+
+var (
+	_ Zoom = (*zoom.Client)(nil)
+	_ Zoom = (*zoom.Lazy)(nil)
+)
 
 // Slots caps how many invocations work with Zoom at once (*slots.Semaphore):
 // Take returns at once, with an error wrapping slots.ErrBusy when every
@@ -110,6 +118,11 @@ type Config struct {
 	Mode domain.ReleaseMode
 	// CarrierCode is the carrier's Provider Exchange code (ModeCarrier).
 	CarrierCode int
+	// CarrierAccountID is the carrier's own Zoom account (ModeCarrier):
+	// the account of the Server-to-Server OAuth app whose credentials the
+	// Zoom client holds. Carrier mode checks and removes numbers with a
+	// token of this account, never of the customer's.
+	CarrierAccountID string
 	// ZoomTimeout bounds the Zoom part of one action; default
 	// DefaultZoomTimeout. Keep it under the function's timeout.
 	ZoomTimeout time.Duration
@@ -160,6 +173,9 @@ func (c Config) Validate() error {
 		if c.CarrierCode <= 0 {
 			problems = append(problems, "carrier mode needs a positive carrier code (CARRIER_CODE)")
 		}
+		if strings.TrimSpace(c.CarrierAccountID) == "" {
+			problems = append(problems, "carrier mode needs the carrier's Zoom account id (ZOOM_CARRIER_ACCOUNT_ID)")
+		}
 	default:
 		problems = append(problems, fmt.Sprintf("unknown release mode %q", c.Mode))
 	}
@@ -182,8 +198,9 @@ type Input struct {
 	ExecutionStartedAt string `json:"execution_started_at,omitempty"`
 	// Assignee is who the check found the number assigned to in Zoom.
 	Assignee *zoom.Assignee `json:"assignee,omitempty"`
-	// ZoomID is the number's Zoom id as the check found it ("" when it is
-	// not in the account); the release deletes by it without a lookup.
+	// ZoomID is what the check found the number as (CheckOutput.ZoomID;
+	// "" when Zoom does not have it); the release deletes without a
+	// lookup.
 	ZoomID    string      `json:"zoom_id,omitempty"`
 	TaskToken string      `json:"task_token,omitempty"`
 	Error     *StateError `json:"error,omitempty"`
@@ -222,8 +239,12 @@ type CheckOutput struct {
 	Outcome        string         `json:"outcome"`
 	Assignee       *zoom.Assignee `json:"assignee"`
 	RecheckSeconds int            `json:"recheck_seconds"`
-	// ZoomID is the number's Zoom id, "" when the number is not in the
-	// customer's account (or the check did not look).
+	// ZoomID is what the release removes the number by: in customer mode
+	// its Zoom id, in carrier mode the number itself (the Provider
+	// Exchange removes by number; the carrier's view has no ids). "" when
+	// Zoom does not have the number (not in the customer's account, or not
+	// in the carrier's view), or the check did not look: the release then
+	// removes nothing in Zoom.
 	ZoomID string `json:"zoom_id"`
 	// RetryAt is when a busy check takes its turn again (OutcomeBusy;
 	// workflow.NotBefore's form), "" otherwise.

@@ -21,28 +21,55 @@ import (
 )
 
 type fakeZoom struct {
-	pn        zoom.PhoneNumber
-	findErr   error
-	removeErr error
-	removed   []string
-	finds     int
-	onRemove  func() // runs during a removal (a concurrent change)
+	pn      zoom.PhoneNumber
+	findErr error
+	// view is the carrier's view of Zoom (carrier mode's lookup).
+	view    map[string]zoom.PeeringNumber
+	viewErr error
+	// peeringFailures are what a Provider Exchange removal reports.
+	peeringFailures []zoom.PeeringFailure
+	removeErr       error
+	removed         []string
+	finds           int      // lookups, in either mode
+	accounts        []string // the Zoom account of every call, in order
+	onRemove        func()   // runs during a removal (a concurrent change)
 }
 
-func (f *fakeZoom) FindNumber(context.Context, string, string) (zoom.PhoneNumber, error) {
+func (f *fakeZoom) FindNumber(_ context.Context, account, _ string) (zoom.PhoneNumber, error) {
 	f.finds++
+	f.accounts = append(f.accounts, account)
 	return f.pn, f.findErr
 }
 
-func (f *fakeZoom) RemovePeeringNumbers(_ context.Context, _ string, _ int, numbers []string) ([]zoom.PeeringFailure, error) {
-	f.removed = append(f.removed, numbers...)
-	return nil, f.removeErr
+func (f *fakeZoom) CarrierPeeringNumbers(_ context.Context, account string, numbers []string) (map[string]zoom.PeeringNumber, error) {
+	f.finds++
+	f.accounts = append(f.accounts, account)
+	if f.viewErr != nil {
+		return nil, f.viewErr
+	}
+	out := map[string]zoom.PeeringNumber{}
+	for _, n := range numbers {
+		if pn, ok := f.view[n]; ok {
+			out[n] = pn
+		}
+	}
+	return out, nil
 }
 
-func (f *fakeZoom) RemoveNumbers(_ context.Context, _ string, ids []string) error {
+func (f *fakeZoom) RemovePeeringNumbers(_ context.Context, account string, _ int, numbers []string) ([]zoom.PeeringFailure, error) {
 	if f.onRemove != nil {
 		f.onRemove()
 	}
+	f.accounts = append(f.accounts, account)
+	f.removed = append(f.removed, numbers...)
+	return f.peeringFailures, f.removeErr
+}
+
+func (f *fakeZoom) RemoveNumbers(_ context.Context, account string, ids []string) error {
+	if f.onRemove != nil {
+		f.onRemove()
+	}
+	f.accounts = append(f.accounts, account)
 	f.removed = append(f.removed, ids...)
 	return f.removeErr
 }
@@ -217,6 +244,134 @@ func TestRelease(t *testing.T) {
 	}
 }
 
+// carrierSetup is setup in carrier mode: carrier 8801, whose own Zoom
+// account is zoom-carrier.
+func carrierSetup(status domain.Status, z *fakeZoom) (*Tasks, *storetest.Store) {
+	tk, st := setup(status, 1, z)
+	tk.cfg.Mode, tk.cfg.CarrierCode, tk.cfg.CarrierAccountID = domain.ModeCarrier, 8801, "zoom-carrier"
+	return tk, st
+}
+
+// TestCheckCarrier: in carrier mode the check asks the carrier's own view
+// of Zoom, with the carrier's account, never the customer's; a number the
+// view does not list is gone (the release removes nothing); one it lists
+// goes to the release as its number (zoom_id), since the Provider
+// Exchange removes by number.
+func TestCheckCarrier(t *testing.T) {
+	listed := func(assigned bool) map[string]zoom.PeeringNumber {
+		return map[string]zoom.PeeringNumber{num: {Number: num, Assigned: assigned, Active: true}}
+	}
+	tests := []struct {
+		name        string
+		customer    string
+		noAccount   bool // the carrier's Zoom account is not configured
+		zoom        *fakeZoom
+		want        string // outcome, or the error type
+		wantZoomID  string
+		wantLookups int
+	}{
+		{"listed, unassigned", "acme", false, &fakeZoom{view: listed(false)}, OutcomeUnassigned, num, 1},
+		{"listed, assigned", "acme", false, &fakeZoom{view: listed(true)}, OutcomeAssigned, num, 1},
+		{"not listed: gone from Zoom", "acme", false, &fakeZoom{view: map[string]zoom.PeeringNumber{}}, OutcomeUnassigned, "", 1},
+		{"a customer without a Zoom account is no obstacle", "nozoom", false, &fakeZoom{view: listed(false)}, OutcomeUnassigned, num, 1},
+		{"view throttled", "acme", false, &fakeZoom{viewErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "", 1},
+		{"not a carrier's account (Zoom 1001)", "acme", false, &fakeZoom{viewErr: &zoom.Error{Kind: zoom.Rejected, Code: 1001}}, ErrZoomRejected, "", 1},
+		{"the carrier's credentials refused", "acme", false, &fakeZoom{viewErr: &zoom.Error{Kind: zoom.BadCredentials}}, ErrZoomBadCredentials, "", 1},
+		{"no carrier account configured", "acme", true, &fakeZoom{view: listed(false)}, ErrMisconfigured, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, st := carrierSetup(domain.Releasing, tt.zoom)
+			if tt.noAccount {
+				tk.cfg.CarrierAccountID = ""
+			}
+			if tt.customer != "acme" {
+				set(st, func(n *domain.Number) { n.CustomerID = tt.customer })
+			}
+			out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: tt.customer, Number: num, Attempt: 1, StartedAt: "2026-11-27T11:59:00Z"})
+			got := errType(err)
+			if got == "" {
+				c := out.(CheckOutput)
+				got = c.Outcome
+				if c.ZoomID != tt.wantZoomID || c.Assignee != nil {
+					t.Fatalf("output = %+v; want zoom_id %q and no assignee (the view does not say who)", c, tt.wantZoomID)
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("check = %q (%v); want %q", got, err, tt.want)
+			}
+			if tt.zoom.finds != tt.wantLookups || strings.Join(tt.zoom.accounts, ",") != strings.Repeat("zoom-carrier", tt.wantLookups) {
+				t.Fatalf("%d lookups with accounts %v; want %d with zoom-carrier", tt.zoom.finds, tt.zoom.accounts, tt.wantLookups)
+			}
+			if n := st.Calls(storetest.OpGetCustomer); n != 0 {
+				t.Fatalf("%d reads of the customer; carrier mode needs none", n)
+			}
+		})
+	}
+}
+
+// TestReleaseCarrier: in carrier mode the release removes by number
+// through the Provider Exchange with the carrier's account, whatever the
+// check's zoom_id holds (a Zoom id from a check made before carrier mode
+// used the carrier's view still removes), and removes nothing when the
+// check did not find the number.
+func TestReleaseCarrier(t *testing.T) {
+	tests := []struct {
+		name        string
+		customer    string
+		zoomID      string
+		zoom        *fakeZoom
+		wantErr     string
+		wantRemoved string
+		wantStatus  domain.Status
+		wantStarted bool
+		wantWhy     string
+	}{
+		{"listed by the carrier's view: removed by number", "acme", num, &fakeZoom{}, "", num, domain.Released, false,
+			"removed from Zoom by the carrier (Provider Exchange, carrier code 8801)"},
+		{"a Zoom id from an earlier check: removed by number", "acme", "pn_1", &fakeZoom{}, "", num, domain.Released, false, "removed from Zoom by the carrier"},
+		{"a customer without a Zoom account is no obstacle", "nozoom", num, &fakeZoom{}, "", num, domain.Released, false, "removed from Zoom by the carrier"},
+		{"not in the carrier's view: nothing to remove", "acme", "", &fakeZoom{}, "", "", domain.Released, false,
+			"not in Zoom as this carrier's number (the carrier's view of Zoom does not list it)"},
+		{"assigned again: no removal happened", "acme", num,
+			&fakeZoom{peeringFailures: []zoom.PeeringFailure{{Number: num, Reason: "Phone number is assigned", Kind: zoom.Assigned}}},
+			ErrZoomAssigned, num, domain.Releasing, false, ""},
+		{"refused with Zoom's reason", "acme", num,
+			&fakeZoom{peeringFailures: []zoom.PeeringFailure{{Number: num, Reason: "Phone number was not added by this carrier", Kind: zoom.Rejected}}},
+			ErrZoomRejected, num, domain.Releasing, true, ""},
+		{"zoom down is retried by the state machine", "acme", num, &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}},
+			ErrZoomUnavailable, num, domain.Releasing, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, st := carrierSetup(domain.Releasing, tt.zoom)
+			if tt.customer != "acme" {
+				set(st, func(n *domain.Number) { n.CustomerID = tt.customer })
+			}
+			tt.zoom.onRemove = func() {
+				if n, _ := st.Number(tt.customer, num); n.Status != domain.Releasing || !n.RemovalStarted {
+					t.Errorf("Zoom asked to remove a number that is %s, removal started %v", n.Status, n.RemovalStarted)
+				}
+			}
+			err := releaseOne(tk, Input{CustomerID: tt.customer, Number: num, Attempt: 1, ZoomID: tt.zoomID})
+			n, _ := st.Number(tt.customer, num)
+			if errType(err) != tt.wantErr || strings.Join(tt.zoom.removed, ",") != tt.wantRemoved || n.Status != tt.wantStatus || n.RemovalStarted != tt.wantStarted {
+				t.Fatalf("release: err %v, removed %v, status %s, removal started %v", err, tt.zoom.removed, n.Status, n.RemovalStarted)
+			}
+			if tt.wantRemoved != "" && strings.Join(tt.zoom.accounts, ",") != "zoom-carrier" {
+				t.Fatalf("removed with accounts %v; want zoom-carrier", tt.zoom.accounts)
+			}
+			if tt.zoom.finds != 0 || st.Calls(storetest.OpGetCustomer) != 0 {
+				t.Fatalf("release looked the number up %d times and read the customer %d times; want neither",
+					tt.zoom.finds, st.Calls(storetest.OpGetCustomer))
+			}
+			if changes := st.Changes(); tt.wantWhy != "" && !strings.Contains(changes[len(changes)-1].Why, tt.wantWhy) {
+				t.Fatalf("why = %q; want %q", changes[len(changes)-1].Why, tt.wantWhy)
+			}
+		})
+	}
+}
+
 func TestConfig(t *testing.T) {
 	base := Config{Recheck: time.Second, MaxWait: time.Hour}
 	for _, tt := range []struct {
@@ -225,8 +380,12 @@ func TestConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"customer by default", func(*Config) {}, ""},
-		{"carrier with a code", func(c *Config) { c.Mode, c.CarrierCode = domain.ModeCarrier, 8801 }, ""},
-		{"carrier without a code", func(c *Config) { c.Mode = domain.ModeCarrier }, "CARRIER_CODE"},
+		{"carrier with a code and its Zoom account", func(c *Config) {
+			c.Mode, c.CarrierCode, c.CarrierAccountID = domain.ModeCarrier, 8801, "zoom-carrier"
+		}, ""},
+		{"carrier without a code", func(c *Config) { c.Mode, c.CarrierAccountID = domain.ModeCarrier, "zoom-carrier" }, "CARRIER_CODE"},
+		{"carrier without its Zoom account", func(c *Config) { c.Mode, c.CarrierCode = domain.ModeCarrier, 8801 }, "ZOOM_CARRIER_ACCOUNT_ID"},
+		{"carrier with a blank Zoom account", func(c *Config) { c.Mode, c.CarrierCode, c.CarrierAccountID = domain.ModeCarrier, 8801, " " }, "ZOOM_CARRIER_ACCOUNT_ID"},
 		{"unknown mode", func(c *Config) { c.Mode = "x" }, "unknown release mode"},
 		{"no timing", func(c *Config) { c.Recheck = 0 }, "Recheck"},
 	} {

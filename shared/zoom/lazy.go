@@ -111,3 +111,14 @@ func (l *Lazy) check(c *Client, err error) error {
 	l.mu.Unlock()
 	return err
 }
+
+// CarrierPeeringNumbers is Client.CarrierPeeringNumbers with the Client
+// built on first use.
+func (l *Lazy) CarrierPeeringNumbers(ctx context.Context, carrierAccountID string, numbers []string) (map[string]PeeringNumber, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := c.CarrierPeeringNumbers(ctx, carrierAccountID, numbers)
+	return found, l.check(c, err)
+}

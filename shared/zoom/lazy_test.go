@@ -171,3 +171,23 @@ func TestLazyConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestLazyCarrierPeeringNumbers: the carrier's view through Lazy, and
+// credentials Zoom refuses are loaded again on the next call.
+func TestLazyCarrierPeeringNumbers(t *testing.T) {
+	sim, srv := simServer(t)
+	sim.AddCarrier("carrier-a", 8801)
+	sim.PutPeering("acct-a", "+97239754571", 8801, nil)
+	ld := &loader{results: []loadResult{{id: clientID, secret: "wrong"}, {id: clientID, secret: clientSecret}}}
+	lz := &zoom.Lazy{Config: simConfig(srv), Credentials: ld.load}
+	if _, err := lz.CarrierPeeringNumbers(context.Background(), "carrier-a", []string{"+97239754571"}); zoom.KindOf(err) != zoom.BadCredentials {
+		t.Fatalf("with a wrong secret: %v; want BadCredentials", err)
+	}
+	got, err := lz.CarrierPeeringNumbers(context.Background(), "carrier-a", []string{"+97239754571"})
+	if err != nil || !got["+97239754571"].Active || got["+97239754571"].Assigned {
+		t.Fatalf("got %+v, %v; want the number, unassigned", got, err)
+	}
+	if ld.count() != 2 {
+		t.Fatalf("Credentials calls = %d; want 2", ld.count())
+	}
+}

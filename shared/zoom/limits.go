@@ -26,11 +26,18 @@ const (
 // The peering removal is labelled LIGHT in both of Zoom's published OpenAPI
 // documents for it (the Phone API's /phone/peering/numbers and the Number
 // Management API's /number_management/peering_numbers).
+//
+// The carrier's view, GET /number_management/carrier/peering_numbers ("List
+// peering phone numbers for provider"), is LIGHT in the Number Management
+// API's document.
 const (
 	labelList       = Light
 	labelRemove     = Medium
 	labelPeeringDel = Light
 )
+
+// labelCarrierView is the label of the carrier's view.
+const labelCarrierView = Light
 
 // Limits are the calls per second one Zoom account may make per label.
 // Zoom applies them per account, shared by every app on the account.

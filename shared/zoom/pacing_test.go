@@ -174,6 +174,7 @@ func TestEveryCallIsPacedUnderItsLabel(t *testing.T) {
 		ls.sim.Put("acct-a", fmt.Sprintf("+9723975%04d", i), nil)
 	}
 	ls.sim.PutPeering("acct-a", "+97239760001", 8801, nil)
+	ls.sim.AddCarrier("carrier-a", 8801)
 	rec := &recorder{}
 	c := ls.client(t, func(cfg *zoom.Config) { cfg.Limiter = rec })
 	ctx := context.Background()
@@ -189,6 +190,10 @@ func TestEveryCallIsPacedUnderItsLabel(t *testing.T) {
 			_, err := c.RemovePeeringNumbers(ctx, "acct-a", 8801, []string{"+97239760001"})
 			return err
 		}, "acct-a/Light"},
+		{"carrier view", func() error {
+			_, err := c.CarrierPeeringNumbers(ctx, "carrier-a", []string{"+97239760001"})
+			return err
+		}, "carrier-a/Light"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

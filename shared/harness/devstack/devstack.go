@@ -86,6 +86,11 @@ type Config struct {
 	// on the Zoom side (tasks.Config); customer by default.
 	ReleaseMode domain.ReleaseMode
 	CarrierCode int
+	// CarrierAccountID is the carrier's own Zoom account in carrier mode
+	// (tasks.Config): the simulator makes it the carrier's account
+	// (zoomsim.Sim.AddCarrier), and the tasks check and remove numbers with
+	// its tokens. Default DefaultCarrierAccount.
+	CarrierAccountID string
 	// WebhookSecret signs and verifies Zoom notifications.
 	WebhookSecret string
 	// Demo seeds the demo data (package demo).

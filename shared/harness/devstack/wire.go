@@ -28,6 +28,10 @@ import (
 // Audience is the audience of local tokens.
 const Audience = "number-release"
 
+// DefaultCarrierAccount is the carrier's own Zoom account in the simulator
+// in carrier mode when Config.CarrierAccountID names none.
+const DefaultCarrierAccount = "zoom-carrier"
+
 // wire builds the handlers exactly as the Lambdas do and mounts them; bg
 // runs the consumers standing in for AWS triggers until the stack closes.
 func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) {
@@ -69,6 +73,18 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	}
 	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
 		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
+	if tcfg.Mode == domain.ModeCarrier {
+		// The carrier's own Zoom account, as the simulator knows it: its
+		// tokens read the carrier's view and remove through the Provider
+		// Exchange (the local client's one app stands for the carrier's).
+		tcfg.CarrierAccountID = cfg.CarrierAccountID
+		if tcfg.CarrierAccountID == "" {
+			tcfg.CarrierAccountID = DefaultCarrierAccount
+		}
+		if cfg.CarrierCode > 0 {
+			s.Sim.AddCarrier(tcfg.CarrierAccountID, cfg.CarrierCode)
+		}
+	}
 	if s.ReleaseTasksConcurrency > 0 {
 		// The same lease semaphore, in the emulator's table, as on AWS.
 		sem, err := slots.New(slots.Config{Client: s.ddb, Table: TableName, Name: tasks.SlotsName,

@@ -54,12 +54,19 @@ func main() {
 		}
 		cfg.Recheck = time.Duration(n) * time.Second
 	}
-	rel, err := config.ReadRelease(os.Getenv)
+	// Locally the carrier's own Zoom account defaults to the simulator's
+	// carrier account, so RELEASE_MODE=carrier needs only CARRIER_CODE.
+	rel, err := config.ReadRelease(func(k string) string {
+		if v := os.Getenv(k); v != "" || k != "ZOOM_CARRIER_ACCOUNT_ID" {
+			return v
+		}
+		return devstack.DefaultCarrierAccount
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	cfg.ReleaseMode, cfg.CarrierCode, cfg.ZoomLimits, cfg.ZoomShare = rel.Mode, rel.CarrierCode, rel.Limits, rel.Share
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.CarrierAccountID, cfg.ZoomLimits, cfg.ZoomShare = rel.Mode, rel.CarrierCode, rel.CarrierAccountID, rel.Limits, rel.Share
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, cfg)
@@ -122,7 +129,8 @@ func listenAddr(def string, getenv func(string) string) (addr string, exposed bo
 
 func modeText(cfg devstack.Config) string {
 	if cfg.ReleaseMode == domain.ModeCarrier {
-		return fmt.Sprintf("carrier (Provider Exchange, carrier code %d)", cfg.CarrierCode)
+		return fmt.Sprintf("carrier (the carrier's view and Provider Exchange, carrier code %d, the carrier's Zoom account %s)",
+			cfg.CarrierCode, cfg.CarrierAccountID)
 	}
 	return "customer (the customer's Zoom account)"
 }

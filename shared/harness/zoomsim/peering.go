@@ -31,12 +31,17 @@ type peeringResponse struct {
 
 // handlePeeringRemove is DELETE
 // /zoom-sim/v2/number_management/peering_numbers?phone_numbers=+1...&phone_numbers=...&carrier_code=N
-// (Cloud Peering Provider Exchange): the carrier removes numbers it added to
-// the token's account. No number → 400 1002; more than 200 → 400 1003; a
-// missing or invalid carrier_code → 400 1001 "Carrier not found". Otherwise
-// 200: every unassigned number this carrier added is removed, every other
-// one is listed in unprocessed_numbers with its reason. A carrier is known
-// once a number was added with its code.
+// (Cloud Peering Provider Exchange): the carrier removes numbers it added.
+// With a token of the carrier's own account (AddCarrier) the carrier is the
+// token's (carrier_code may be left out; naming another carrier is 400 1001
+// "Carrier not found") and its numbers are removed from whichever customer
+// account holds them. With a token of any other account, carrier_code
+// names the carrier and only numbers of the token's account are removed.
+// No number → 400 1002; more than 200 → 400 1003; a missing, invalid or
+// unknown carrier_code → 400 1001. Otherwise 200: every unassigned number
+// this carrier added is removed, every other one is listed in
+// unprocessed_numbers with its reason. A carrier is known once a number
+// was added with its code or it was given an account.
 func (s *Sim) handlePeeringRemove(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var raw []string
@@ -47,7 +52,7 @@ func (s *Sim) handlePeeringRemove(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	carrier, err := strconv.Atoi(strings.TrimSpace(q.Get("carrier_code")))
+	rawCode := strings.TrimSpace(q.Get("carrier_code"))
 	switch {
 	case len(raw) == 0:
 		writeZoomError(w, http.StatusBadRequest, zoom.CodePeeringEmpty, "Request data cannot be empty.")
@@ -60,7 +65,12 @@ func (s *Sim) handlePeeringRemove(w http.ResponseWriter, r *http.Request) {
 	account := accountOf(r.Context())
 	resp := peeringResponse{Unprocessed: []peeringFailure{}}
 	s.mu.Lock()
-	if err != nil || !s.carriers[carrier] {
+	tokenCarrier := s.carrierOfLocked(account)
+	carrier, err := strconv.Atoi(rawCode)
+	if rawCode == "" && tokenCarrier != 0 {
+		carrier, err = tokenCarrier, nil
+	}
+	if err != nil || !s.carriers[carrier] || (tokenCarrier != 0 && carrier != tokenCarrier) {
 		s.mu.Unlock()
 		writeZoomError(w, http.StatusBadRequest, zoom.CodeCarrierNotFound, "Carrier not found.")
 		return
@@ -73,7 +83,7 @@ func (s *Sim) handlePeeringRemove(w http.ResponseWriter, r *http.Request) {
 		}
 		e := s.numbers[n]
 		switch {
-		case e == nil || e.accountID != account:
+		case e == nil || (tokenCarrier == 0 && e.accountID != account):
 			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{n, reasonNotExist})
 		case e.carrier != carrier:
 			resp.Unprocessed = append(resp.Unprocessed, peeringFailure{n, reasonNotCarrier})

@@ -56,6 +56,9 @@ func (s *Sim) Handler() http.Handler {
 	mux.Handle("/zoom-sim/v2/number_management/peering_numbers", methods{
 		http.MethodDelete: s.authed(s.limited(zoom.Light, s.handlePeeringRemove)),
 	})
+	mux.Handle("/zoom-sim/v2/number_management/carrier/peering_numbers", methods{
+		http.MethodGet: s.authed(s.limited(zoom.Light, s.handleCarrierView)),
+	})
 	for coll, typ := range ownerPaths() {
 		mux.Handle("/zoom-sim/v2/phone/"+coll+"/{ownerId}/phone_numbers/{phoneNumberId}",
 			methods{http.MethodDelete: s.consoleOrAuthed(s.limited(zoom.Light, s.unbindHandler(typ)))})
@@ -66,6 +69,10 @@ func (s *Sim) Handler() http.Handler {
 		http.MethodPost: s.handleAdminPut,
 	})
 	mux.Handle("/zoom-sim/admin/numbers/{number}", methods{http.MethodPatch: s.handleAdminPatch})
+	mux.Handle("/zoom-sim/admin/carriers", methods{
+		http.MethodGet:  s.handleAdminCarrierList,
+		http.MethodPost: s.handleAdminCarrierPut,
+	})
 	mux.Handle("/zoom-sim/admin/stats", methods{http.MethodGet: s.handleStats})
 	mux.Handle("/zoom-sim/admin/faults", methods{
 		http.MethodGet:    s.handleFaultGet,

@@ -1,6 +1,8 @@
 // Package zoomsim is an in-memory Zoom Phone simulator for local mode and
 // tests: server-to-server OAuth, the Number Management phone-number
-// endpoints the zoom client uses, the Provider Exchange removal of peering numbers, the unbind
+// endpoints the zoom client uses, the Provider Exchange removal of peering
+// numbers and the carrier's view of them (for carriers' own accounts,
+// AddCarrier), the unbind
 // endpoints (which also send the project's signed unassign notification),
 // admin endpoints to seed and change numbers silently, Zoom's per-account
 // per-label rate limits (when configured), and injectable faults (errors,
@@ -77,9 +79,13 @@ type Sim struct {
 	byID    map[string]string  // id → number
 	tokens  map[string]session // access token → session
 	fault   Fault
-	// carriers are the carrier codes that ever added a number: the
-	// carriers "peered" with this Zoom.
+	// carriers are the carrier codes that ever added a number or were
+	// given an account: the carriers "peered" with this Zoom.
 	carriers map[int]bool
+	// carrierAccounts are the carriers' own Zoom accounts (AddCarrier):
+	// account id → carrier code. A token of such an account acts as
+	// that carrier.
+	carrierAccounts map[string]int
 
 	limits *limiter
 }
@@ -110,6 +116,8 @@ func New(cfg Config) *Sim {
 		tokens:   map[string]session{},
 		carriers: map[int]bool{},
 		limits:   newLimiter(cfg.RateLimits),
+
+		carrierAccounts: map[string]int{},
 	}
 	if s.now == nil {
 		s.now = time.Now
