@@ -4,7 +4,7 @@
 // token (tasks.Consumer, tasks.ReleaseBatch).
 //
 // Environment: TABLE_NAME, ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL;
-// optional RELEASE_MODE, CARRIER_CODE, ZOOM_RATE_LIMITS and
+// optional RELEASE_MODE, CARRIER_CODE, ZOOM_CARRIER_ACCOUNT_ID, ZOOM_RATE_LIMITS and
 // ZOOM_RATE_SHARE as release-tasks reads them.
 // It only wires.
 package main
@@ -40,7 +40,7 @@ func main() {
 			return nil, err
 		}
 		log.Info("release-batch configured", "release_mode", rel.Mode, "carrier_code", rel.CarrierCode, "zoom_budget", rel.Budget().String())
-		cfg := tasks.Config{Mode: rel.Mode, CarrierCode: rel.CarrierCode}
+		cfg := tasks.Config{Mode: rel.Mode, CarrierCode: rel.CarrierCode, CarrierAccountID: rel.CarrierAccountID}
 		c := &tasks.Consumer{
 			Releaser: tasks.New(store.New(ddb, vars["TABLE_NAME"]), zc, nil, cfg, log),
 			Tokens:   sfn.NewFromConfig(awsCfg),

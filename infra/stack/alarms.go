@@ -110,6 +110,10 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 			"The event bus could not deliver events to the event log or a carrier's bus after EventBridge's retries (24 hours): the carrier's bus policy or the log group's resource policy refuses them. The archive still holds every event for replay."},
 		{"StartReleaseDeadLetters", "start-release-dead-letters", nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
 			"Approvals whose workflow start-release could not start after retries. The reconciler starts them after ReconcileGraceSeconds (or records them FAILED with the reason after RetryBudgetSeconds more); the queue's records say which numbers and why."},
+		{"ReleaseQueueDeadLetters", "release-queue-dead-letters", nr.Releases.DLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1,
+			"Release messages were received 5 times without release-batch answering them (it crashed, timed out, was throttled or reported them failed) and are in the release queue's dead-letter queue. Their executions stopped waiting and sent the numbers again (after retries they end FAILED); the messages say which numbers."},
+		{"ReleaseQueueAge", "release-queue-age", nr.Releases.Queue.MetricApproximateAgeOfOldestMessage(maximum), releaseQueueAgeLimitSeconds, 1,
+			"A release has waited in the release queue for 15 minutes or more (ApproximateAgeOfOldestMessage): release-batch is not consuming it (its event source mapping disabled, the function failing or throttled). The executions send their numbers again every 10 minutes and end FAILED after their retries; numbers stay RELEASING until then."},
 		// The table stream keeps records for 24 hours: a reader an hour
 		// behind has time to catch up before any record expires unread.
 		{"NotifyIteratorAge", "notify-iterator-age", iteratorAge(nr.Functions.Notify, maximum), iteratorAgeLimitMs, 1,
@@ -169,6 +173,13 @@ func (nr *NumberRelease) addMonitoring(cfg Config) {
 	nr.Monitoring = Monitoring{Topic: topic, TopicKey: key, Alarms: alarms, Dashboard: nr.newDashboard(prefix, alarmList, sum)}
 }
 
+// releaseQueueAgeLimitSeconds is the age of the release queue's oldest
+// message (seconds) that alarms: 15 minutes, past the Release state's wait
+// (workflow.DefaultReleaseTimeoutSeconds) and two visibility timeouts
+// (workflow.ReleaseQueueVisibilitySeconds) of a message release-batch
+// failed once.
+const releaseQueueAgeLimitSeconds = 15 * 60
+
 // iteratorAgeLimitMs is the stream lag (IteratorAge, milliseconds) that
 // alarms: one hour.
 const iteratorAgeLimitMs = 60 * 60 * 1000
@@ -181,7 +192,7 @@ func iteratorAge(fn awslambda.Function, o *awscloudwatch.MetricOptions) awscloud
 
 // newDashboard shows the alarms' states and the metrics behind them.
 func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwatch.IAlarmRef, sum *awscloudwatch.MetricOptions) awscloudwatch.Dashboard {
-	sm, api := nr.StateMachine, nr.API.DeploymentStage()
+	sm, api, rq := nr.StateMachine, nr.API.DeploymentStage(), nr.Releases.Queue
 	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
 	p99 := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}
 	graph := func(title string, left ...awscloudwatch.IMetric) awscloudwatch.IWidget {
@@ -221,6 +232,15 @@ func (nr *NumberRelease) newDashboard(name string, alarms []interfacesawscloudwa
 					nr.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("NotifyFailures")}),
 					nr.StartReleaseDLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("StartReleaseFailures")})),
 				graph("Release workflow duration p99 (ms)", sm.MetricTime(p99)),
+			},
+			{
+				graph("Release queue (messages, max)",
+					rq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("waiting")}),
+					rq.MetricApproximateNumberOfMessagesNotVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("in release-batch")}),
+					nr.Releases.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("dead letters")})),
+				graph("Release queue oldest message (s, max)",
+					rq.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum"), Label: jsii.String("oldest")})),
+				graph("Releases sent and answered", rq.MetricNumberOfMessagesSent(sum), rq.MetricNumberOfMessagesDeleted(sum)),
 			},
 		},
 	})

@@ -12,12 +12,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/pacing"
 	tableschema "numberrelease/shared/table"
+	"numberrelease/shared/workflow"
 )
 
 // The Lambda functions: each is functions/<name>/main.go in the repository
@@ -26,6 +28,7 @@ const (
 	FunctionAPI          = "api"
 	FunctionWebhook      = "webhook"
 	FunctionReleaseTasks = "release-tasks"
+	FunctionReleaseBatch = "release-batch"
 	FunctionNotify       = "notify"
 	FunctionStartRelease = "start-release"
 	FunctionReconcile    = "reconcile"
@@ -33,7 +36,7 @@ const (
 
 // FunctionNames lists every function the stack deploys.
 func FunctionNames() []string {
-	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionNotify, FunctionStartRelease, FunctionReconcile}
+	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionReleaseBatch, FunctionNotify, FunctionStartRelease, FunctionReconcile}
 }
 
 // Functions are the stack's Lambda functions.
@@ -44,6 +47,9 @@ type Functions struct {
 	Webhook awslambda.Function
 	// ReleaseTasks runs the state machine's steps.
 	ReleaseTasks awslambda.Function
+	// ReleaseBatch consumes the release queue: it removes numbers in Zoom in
+	// batches and answers each execution's task token.
+	ReleaseBatch awslambda.Function
 	// Notify publishes history entries from the table stream to EventBridge.
 	Notify awslambda.Function
 	// StartRelease starts the workflow of each approval from the table stream.
@@ -58,6 +64,7 @@ func (f Functions) ByName() map[string]awslambda.Function {
 		FunctionAPI:          f.API,
 		FunctionWebhook:      f.Webhook,
 		FunctionReleaseTasks: f.ReleaseTasks,
+		FunctionReleaseBatch: f.ReleaseBatch,
 		FunctionNotify:       f.Notify,
 		FunctionStartRelease: f.StartRelease,
 		FunctionReconcile:    f.Reconcile,
@@ -148,9 +155,11 @@ func constructID(name string) string {
 	return b.String()
 }
 
-// addFunctionsAndWorkflow declares the functions and the state machine (they
-// reference each other: the workflow invokes release-tasks, api starts the
-// workflow) and grants each function exactly what it uses.
+// addFunctionsAndWorkflow declares the functions, the release queue and the
+// state machine (they reference each other: the workflow invokes
+// release-tasks and sends to the release queue, release-batch answers its
+// task tokens, api starts the workflow) and grants each function exactly
+// what it uses.
 func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	p := nr.Parameters
 	table := nr.Table
@@ -210,10 +219,18 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	}))
 	secret.GrantRead(tasks, nil)
 
-	sm, err := newStateMachine(nr.Stack, cfg, tasks)
+	nr.Releases = newReleaseQueue(nr.Stack, cfg)
+	sm, err := newStateMachine(nr.Stack, cfg, tasks, nr.Releases.Queue)
 	if err != nil {
 		return err
 	}
+	// The Release state sends each number, with its task token, to the
+	// release queue (sqs:sendMessage.waitForTaskToken): SendMessage only.
+	// The queue is encrypted with SQS's own keys, so no KMS grant.
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sqs:SendMessage"),
+		Resources: &[]*string{nr.Releases.Queue.QueueArn()},
+	}))
 	// The definition invokes the unqualified function ARN only, so no
 	// version or alias (GrantInvoke would add <arn>:*).
 	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -232,6 +249,8 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 			Resources: &[]*string{sm.StateMachineArn()},
 		})},
 	})
+
+	batch := nr.newReleaseBatch(cfg, sm)
 
 	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":        table.TableName(),
@@ -310,8 +329,64 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	reconcile := nr.newReconciler(cfg, sm)
 
 	nr.StateMachine = sm
-	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, Notify: notify, StartRelease: start, Reconcile: reconcile}
+	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, ReleaseBatch: batch, Notify: notify, StartRelease: start, Reconcile: reconcile}
 	return nil
+}
+
+// newReleaseBatch declares release-batch and its event source mapping on
+// the release queue. Lambda's poller hands it up to
+// workflow.ReleaseBatchSize messages gathered for up to
+// workflow.ReleaseBatchWindowSeconds, in at most
+// workflow.ReleaseBatchMaxConcurrency invocations at once (the local
+// harness polls with the same values). It removes the numbers in Zoom in
+// batches, records their status in the table and answers each message's
+// task token (SendTaskSuccess, or SendTaskFailure with the error the
+// Release state handles); a message it reports as failed
+// (ReportBatchItemFailures) is received again after the visibility timeout,
+// and after releaseQueueMaxReceiveCount receives goes to the dead-letter
+// queue, while its execution sends the number again once its wait times
+// out. Like release-tasks it calls Zoom, with the same settings and the
+// same shared rate limiter (UpdateItem on the "RATE#<account>#<label>"
+// items only).
+func (nr *NumberRelease) newReleaseBatch(cfg Config, sm awsstepfunctions.StateMachine) awslambda.Function {
+	p, table, secret := nr.Parameters, nr.Table, nr.ZoomSecret
+	env := map[string]*string{
+		"TABLE_NAME":       table.TableName(),
+		"ZOOM_SECRET_ARN":  secret.SecretArn(),
+		"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
+		"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
+		"RELEASE_MODE":     jsii.String(cfg.ReleaseMode),
+		"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
+		"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
+		"ZOOM_RATE_SHARE":  jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
+	}
+	if cfg.CarrierAccountID != "" {
+		env["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)
+	}
+	fn := newGoFunction(nr.Stack, FunctionReleaseBatch, cfg, functionOptions{
+		timeout: awscdk.Duration_Seconds(jsii.Number(workflow.ReleaseBatchTimeoutSeconds)),
+		env:     env,
+	})
+	grantTable(fn, table, true)
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:UpdateItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys}},
+		},
+	}))
+	secret.GrantRead(fn, nil)
+	sm.Grant(fn, jsii.String("states:SendTaskSuccess"), jsii.String("states:SendTaskFailure"))
+	// The event source grants the function what Lambda's poller does with
+	// its role on this queue only (ReceiveMessage, DeleteMessage,
+	// ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl).
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(nr.Releases.Queue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(workflow.ReleaseBatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(workflow.ReleaseBatchWindowSeconds)),
+		MaxConcurrency:          jsii.Number(workflow.ReleaseBatchMaxConcurrency),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}))
+	return fn
 }
 
 // rateLimitKeys are the partition keys of shared/ratelimit's counters,
@@ -328,8 +403,9 @@ const (
 // indexes (named, not index/*), and with write, PutItem (the store writes
 // only Puts, alone or inside TransactWriteItems, whose Puts IAM authorizes
 // as PutItem). No Scan, UpdateItem, DeleteItem or BatchWriteItem (only the
-// local runner seeds tenants in batches; release-tasks' rate limiter and
-// concurrency cap get UpdateItem on their own keys separately). A store change that calls
+// local runner seeds tenants in batches; the Zoom rate limiter of
+// release-tasks and release-batch, release-tasks' concurrency cap and the
+// start queues get UpdateItem on their own keys separately). A store change that calls
 // something else must be granted here: the emulator does not enforce IAM.
 func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
 	actions := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}

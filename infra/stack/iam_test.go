@@ -25,6 +25,7 @@ func TestFunctionGrants(t *testing.T) {
 	table := s.logicalID(t, s.stack.Table)
 	secret := s.logicalID(t, s.stack.ZoomSecret)
 	bus := s.logicalID(t, s.stack.Bus)
+	queue := s.logicalID(t, s.stack.Releases.Queue)
 	tests := []struct {
 		function string
 		// allowed maps an action to a logical id its resource must name.
@@ -47,7 +48,16 @@ func TestFunctionGrants(t *testing.T) {
 			"dynamodb:Query":                table,
 			"secretsmanager:GetSecretValue": secret,
 			"states:StartExecution":         machine, // the successor of a long wait
-		}, []string{"states:SendTaskSuccess", "states:StopExecution", "events:PutEvents"}},
+		}, []string{"states:SendTaskSuccess", "states:StopExecution", "events:PutEvents", "sqs:SendMessage", "sqs:ReceiveMessage"}},
+		{FunctionReleaseBatch, map[string]string{
+			"dynamodb:PutItem":              table,
+			"dynamodb:Query":                table,
+			"secretsmanager:GetSecretValue": secret,
+			"states:SendTaskSuccess":        machine,
+			"states:SendTaskFailure":        machine,
+			"sqs:ReceiveMessage":            queue,
+			"sqs:DeleteMessage":             queue,
+		}, []string{"states:StartExecution", "states:StopExecution", "events:PutEvents", "sqs:SendMessage"}},
 		{FunctionNotify, map[string]string{
 			"events:PutEvents":    bus,
 			"dynamodb:GetRecords": table,
@@ -102,7 +112,7 @@ func TestStateMachineMayInvokeOnlyTasks(t *testing.T) {
 		}
 		invokes++
 		res := jsonString(t, st.raw["Resource"])
-		for _, id := range []string{s.functionID(t, FunctionAPI), s.functionID(t, FunctionWebhook), s.functionID(t, FunctionNotify)} {
+		for _, id := range []string{s.functionID(t, FunctionAPI), s.functionID(t, FunctionWebhook), s.functionID(t, FunctionNotify), s.functionID(t, FunctionReleaseBatch)} {
 			if strings.Contains(res, id) {
 				t.Errorf("the state machine may invoke %s", id)
 			}
@@ -116,12 +126,99 @@ func TestStateMachineMayInvokeOnlyTasks(t *testing.T) {
 	}
 }
 
+// release-batch may do exactly what it needs, each on its own resource:
+// the store's calls, the Zoom rate limiter's UpdateItem, the Zoom secret,
+// answering the workflow's task tokens, and what Lambda's poller does with
+// its role on the release queue (the CDK's SQS event source grants it).
+func TestReleaseBatchGrantsExactly(t *testing.T) {
+	s := synthStack(t, dev)
+	table := s.logicalID(t, s.stack.Table)
+	want := map[string]string{
+		"dynamodb:GetItem":              table,
+		"dynamodb:BatchGetItem":         table,
+		"dynamodb:Query":                table, // and the named indexes (TestTableGrantsAreTheStoresCalls)
+		"dynamodb:PutItem":              table,
+		"dynamodb:UpdateItem":           table, // RATE#* only (TestTableGrantsAreTheStoresCalls)
+		"secretsmanager:GetSecretValue": s.logicalID(t, s.stack.ZoomSecret),
+		"secretsmanager:DescribeSecret": s.logicalID(t, s.stack.ZoomSecret),
+		"states:SendTaskSuccess":        s.logicalID(t, s.stack.StateMachine),
+		"states:SendTaskFailure":        s.logicalID(t, s.stack.StateMachine),
+		"sqs:ReceiveMessage":            s.logicalID(t, s.stack.Releases.Queue),
+		"sqs:DeleteMessage":             s.logicalID(t, s.stack.Releases.Queue),
+		"sqs:ChangeMessageVisibility":   s.logicalID(t, s.stack.Releases.Queue),
+		"sqs:GetQueueAttributes":        s.logicalID(t, s.stack.Releases.Queue),
+		"sqs:GetQueueUrl":               s.logicalID(t, s.stack.Releases.Queue),
+	}
+	role := s.logicalID(t, s.stack.Functions.ReleaseBatch.Role())
+	got := map[string]bool{}
+	for _, st := range s.policyStatements() {
+		if !slices.Contains(st.roles, role) {
+			continue
+		}
+		res := jsonString(t, st.raw["Resource"])
+		for _, a := range st.actions {
+			if strings.HasPrefix(a, "logs:") || strings.HasPrefix(a, "xray:") {
+				continue // its own log group and X-Ray: TestFunctionRolesWriteOnlyTheirOwnLogs, TestWildcardResourcesAreXRayAndLogDeliveryOnly
+			}
+			got[a] = true
+			resource, ok := want[a]
+			switch {
+			case !ok:
+				t.Errorf("release-batch may %s on %s", a, res)
+			case !strings.Contains(res, `"`+resource+`"`):
+				t.Errorf("release-batch may %s on %s, want only %s", a, res, resource)
+			}
+		}
+	}
+	for a, resource := range want {
+		if !got[a] {
+			t.Errorf("release-batch may not %s on %s", a, resource)
+		}
+	}
+}
+
+// The Release state sends to the release queue (sqs:sendMessage.waitForTaskToken):
+// the state machine may SendMessage there and nothing else in SQS, and no
+// function may send to the queue.
+func TestStateMachineSendsOnlyToTheReleaseQueue(t *testing.T) {
+	s := synthStack(t, dev)
+	machine := s.logicalID(t, s.stack.StateMachine.Role())
+	queue := s.logicalID(t, s.stack.Releases.Queue)
+	sends := 0
+	for _, st := range s.policyStatements() {
+		var sqs []string
+		for _, a := range st.actions {
+			if strings.HasPrefix(a, "sqs:") {
+				sqs = append(sqs, a)
+			}
+		}
+		if len(sqs) == 0 {
+			continue
+		}
+		res := jsonString(t, st.raw["Resource"])
+		if !slices.Contains(st.roles, machine) {
+			// (notify and start-release send to their own dead-letter queues.)
+			if slices.Contains(sqs, "sqs:SendMessage") && strings.Contains(res, `"`+queue+`"`) {
+				t.Errorf("roles %v may send to the release queue: %s", st.roles, res)
+			}
+			continue
+		}
+		sends++
+		if !slices.Equal(sqs, []string{"sqs:SendMessage"}) || res != `{"Fn::GetAtt":["`+queue+`","Arn"]}` {
+			t.Errorf("the state machine may %v on %s, want sqs:SendMessage on the release queue %s only", sqs, res, queue)
+		}
+	}
+	if sends != 1 {
+		t.Errorf("%d SQS statements for the state machine, want 1 (SendMessage on the release queue)", sends)
+	}
+}
+
 // The store (shared/store) makes GetItem, BatchGetItem, Query and PutItem
 // calls (transactions hold Puts only): a function may make those on the
 // table, Query its named indexes, and nothing else on table data, except
-// release-tasks' Zoom rate limiter (shared/ratelimit) and concurrency cap
-// (shared/slots), and start-release's pacing (shared/pacing), which may
-// update their own items.
+// release-tasks' and release-batch's Zoom rate limiter (shared/ratelimit),
+// release-tasks' concurrency cap (shared/slots), and start-release's pacing
+// (shared/pacing), which may update their own items.
 func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	s := synthStack(t, dev)
 	table := s.logicalID(t, s.stack.Table)
@@ -140,9 +237,10 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			want, ok := map[string]string{
 				s.logicalID(t, s.stack.Functions.ReleaseTasks.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*","PACE#*"]}}`,
 				s.logicalID(t, s.stack.Functions.StartRelease.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["PACE#*"]}}`,
+				s.logicalID(t, s.stack.Functions.ReleaseBatch.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}`,
 			}[strings.Join(st.roles, ",")]
 			if !ok {
-				t.Errorf("policy %s: UpdateItem for %v, want release-tasks or start-release alone", st.policy, st.roles)
+				t.Errorf("policy %s: UpdateItem for %v, want release-tasks, release-batch or start-release alone", st.policy, st.roles)
 			} else if got := jsonString(t, st.raw["Condition"]); got != want {
 				t.Errorf("policy %s: UpdateItem with condition %s, want %s", st.policy, got, want)
 			}
@@ -169,12 +267,12 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			}
 		}
 	}
-	// api, webhook, release-tasks and reconcile query the indexes.
-	if indexes != 4 {
-		t.Errorf("%d index grants, want 4", indexes)
+	// api, webhook, release-tasks, release-batch and reconcile query the indexes.
+	if indexes != 5 {
+		t.Errorf("%d index grants, want 5", indexes)
 	}
-	if updates != 2 {
-		t.Errorf("%d UpdateItem grants, want 2 (release-tasks' rate limiter and slots, start-release's pacing)", updates)
+	if updates != 3 {
+		t.Errorf("%d UpdateItem grants, want 3 (release-tasks' rate limiter and slots, release-batch's rate limiter, start-release's pacing)", updates)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/shared/notify"
+	"numberrelease/shared/workflow"
 )
 
 // zoomSecretPlaceholder is the Zoom secret's value when the stack creates
@@ -164,10 +165,52 @@ func newNotifyDLQ(scope constructs.Construct, cfg Config) awssqs.Queue {
 	return newDeadLetterQueue(scope, "NotifyFailures", cfg)
 }
 
-// newDeadLetterQueue declares an on-failure destination of a stream event
-// source: the records a function gave up on wait there for two weeks. Like
-// the table, production keeps the queue (and what waits in it) when the
-// stack or the queue is deleted; CloudFormation names it.
+// Releases is the release queue, where the workflow's Release state hands
+// each number, with its task token, to the release-batch function
+// (sqs:sendMessage.waitForTaskToken), and its dead-letter queue.
+type Releases struct {
+	Queue awssqs.Queue
+	// DLQ receives the messages release-batch failed
+	// releaseQueueMaxReceiveCount times.
+	DLQ awssqs.Queue
+}
+
+// releaseQueueMaxReceiveCount is how many times a release message is
+// received before it moves to the dead-letter queue. Lambda's poller
+// receives a message again when the function's batch failed, reported the
+// message as a failure, or was throttled, so a small count would send
+// messages of a busy account there.
+const releaseQueueMaxReceiveCount = 5
+
+// newReleaseQueue declares the release queue and its dead-letter queue.
+// The visibility timeout is six times release-batch's timeout, as AWS
+// advises for a queue behind an event source mapping; messages are kept a
+// day, though each is useful only while its execution waits for it
+// (workflow.DefaultReleaseTimeoutSeconds): after that the execution sends
+// the number again. The queue itself is not kept when the stack is
+// deleted (its messages can be answered only by this stack's executions);
+// the dead-letter queue is, like the others.
+func newReleaseQueue(scope constructs.Construct, cfg Config) Releases {
+	dlq := newDeadLetterQueue(scope, "ReleaseQueueFailures", cfg)
+	q := awssqs.NewQueue(scope, jsii.String("ReleaseQueue"), &awssqs.QueueProps{
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(workflow.ReleaseQueueVisibilitySeconds)),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(1)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{
+			Queue:           dlq,
+			MaxReceiveCount: jsii.Number(releaseQueueMaxReceiveCount),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	return Releases{Queue: q, DLQ: dlq}
+}
+
+// newDeadLetterQueue declares a dead-letter queue: the on-failure
+// destination of a stream event source, a rule's dead-letter target, or the
+// release queue's redrive target. What was given up on waits there for two
+// weeks. Like the table, production keeps the queue (and what waits in it)
+// when the stack or the queue is deleted; CloudFormation names it.
 func newDeadLetterQueue(scope constructs.Construct, id string, cfg Config) awssqs.Queue {
 	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),

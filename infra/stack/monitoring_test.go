@@ -20,6 +20,8 @@ var wantAlarms = map[string][3]string{
 	"notify-dead-letters":         {"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"},
 	"start-release-dead-letters":  {"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"},
 	"event-delivery-dead-letters": {"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"},
+	"release-queue-dead-letters":  {"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"},
+	"release-queue-age":           {"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"},
 	"start-release-errors":        {"AWS/Lambda", "Errors", "Sum"},
 	"start-release-throttles":     {"AWS/Lambda", "Throttles", "Sum"},
 	"api-errors":                  {"AWS/Lambda", "Errors", "Sum"},
@@ -28,6 +30,8 @@ var wantAlarms = map[string][3]string{
 	"webhook-throttles":           {"AWS/Lambda", "Throttles", "Sum"},
 	"release-tasks-errors":        {"AWS/Lambda", "Errors", "Sum"},
 	"release-tasks-throttles":     {"AWS/Lambda", "Throttles", "Sum"},
+	"release-batch-errors":        {"AWS/Lambda", "Errors", "Sum"},
+	"release-batch-throttles":     {"AWS/Lambda", "Throttles", "Sum"},
 	"notify-errors":               {"AWS/Lambda", "Errors", "Sum"},
 	"notify-throttles":            {"AWS/Lambda", "Throttles", "Sum"},
 	"reconcile-errors":            {"AWS/Lambda", "Errors", "Sum"},
@@ -54,8 +58,11 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("metric %v/%v (%v), want %v", a["Namespace"], a["MetricName"], a["Statistic"], want)
 			}
 			threshold := float64(1)
-			if strings.HasSuffix(name, "-iterator-age") {
+			switch {
+			case strings.HasSuffix(name, "-iterator-age"):
 				threshold = 3_600_000 // an hour behind, in ms; stream records expire after 24 h
+			case name == "release-queue-age":
+				threshold = 900 // s: past the Release state's 10-minute wait, so nobody consumes the queue
 			}
 			if a["Threshold"] != threshold || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
 				a["Period"] != float64(300) || a["TreatMissingData"] != "notBreaching" {
@@ -94,6 +101,15 @@ func TestAlarms(t *testing.T) {
 			if !strings.Contains(dims, `"Ref":"`+s.functionID(t, name)+`"`) {
 				t.Errorf("%s%s watches %s", name, kind, dims)
 			}
+		}
+	}
+	// The queue alarms watch the release queue and its dead-letter queue.
+	for name, queue := range map[string]string{
+		"release-queue-age":          s.logicalID(t, s.stack.Releases.Queue),
+		"release-queue-dead-letters": s.logicalID(t, s.stack.Releases.DLQ),
+	} {
+		if dims := jsonString(t, alarms[name]["Dimensions"]); dims != `[{"Name":"QueueName","Value":{"Fn::GetAtt":["`+queue+`","QueueName"]}}]` {
+			t.Errorf("%s watches %s, want queue %s", name, dims, queue)
 		}
 	}
 	stage := s.logicalID(t, s.stack.API.DeploymentStage())
@@ -162,6 +178,12 @@ func TestDashboardShowsEveryAlarm(t *testing.T) {
 		for id := range s.ofType("AWS::CloudWatch::Alarm") {
 			if !strings.Contains(body, id) {
 				t.Errorf("the dashboard does not show alarm %s", id)
+			}
+		}
+		// The release queue's backlog and age are graphed.
+		for _, metric := range []string{"ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible"} {
+			if !strings.Contains(body, metric+`\",\"QueueName\",\"",{"Fn::GetAtt":["`+s.logicalID(t, s.stack.Releases.Queue)+`","QueueName"]}`) {
+				t.Errorf("the dashboard does not graph the release queue's %s", metric)
 			}
 		}
 		// Both stream readers' lag is graphed.

@@ -101,7 +101,7 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 	suppress(policy(nr.StateMachine.Role()), nagSuppression{rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
 		reason: `The only "*" resources are X-Ray's (tracing) and CloudWatch Logs' vended log delivery actions (logs:CreateLogDelivery, ` +
 			`logs:PutResourcePolicy, ...), which the CDK adds for the workflow's logging: AWS requires "*" for both. ` +
-			`Invoking Lambda is granted on the release-tasks function ARN only.`})
+			`Invoking Lambda is granted on the release-tasks function ARN only, sending to SQS on the release queue only.`})
 	suppress(policy(nr.Functions.Reconcile.Role()), nagSuppression{rule: "AwsSolutions-IAM5",
 		// Partition, region and account are tokens or literals, depending on
 		// the stack's environment and feature flags.

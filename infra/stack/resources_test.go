@@ -25,6 +25,7 @@ func TestFunctionsAreGoOnGraviton(t *testing.T) {
 		{FunctionAPI, 15},
 		{FunctionWebhook, 15},
 		{FunctionReleaseTasks, 30},
+		{FunctionReleaseBatch, 60},
 		{FunctionNotify, 30},
 		{FunctionReconcile, 300},
 	}
@@ -73,6 +74,12 @@ func TestFunctionEnvironment(t *testing.T) {
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
 			"RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
 		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50", "RELEASE_TASKS_CONCURRENCY": "5"}},
+		// release-batch calls Zoom as release-tasks does: the same API,
+		// credentials, mode and rate limits.
+		{FunctionReleaseBatch, map[string]string{
+			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
+			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
+		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
 		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": "", "TABLE_NAME": ""}, map[string]string{"ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionReconcile, map[string]string{
@@ -119,17 +126,19 @@ func TestFunctionEnvironment(t *testing.T) {
 
 // TestCarrierModeByStage: a stage configured for the Provider Exchange
 // hands its mode, carrier code, the carrier's own Zoom account and Zoom
-// limits to release-tasks.
+// limits to both functions that call Zoom.
 func TestCarrierModeByStage(t *testing.T) {
 	cfg := dev
-	cfg.ReleaseMode, cfg.CarrierCode, cfg.CarrierAccountID, cfg.ZoomRateLimits = "carrier", 4242, "cArRiEr-1", "business"
+	cfg.ReleaseMode, cfg.CarrierCode, cfg.CarrierAccountID, cfg.ZoomRateLimits, cfg.ZoomRateShare = "carrier", 4242, "cArRiEr-1", "business", 30
 	s := synthStack(t, cfg)
-	props := s.resources[s.functionID(t, FunctionReleaseTasks)]["Properties"].(map[string]any)
-	vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
-	for k, want := range map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "4242", "ZOOM_CARRIER_ACCOUNT_ID": "cArRiEr-1",
-		"ZOOM_RATE_LIMITS": "business"} {
-		if vars[k] != want {
-			t.Errorf("%s = %v, want %q", k, vars[k], want)
+	for _, fn := range []string{FunctionReleaseTasks, FunctionReleaseBatch} {
+		props := s.resources[s.functionID(t, fn)]["Properties"].(map[string]any)
+		vars := props["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for k, want := range map[string]string{"RELEASE_MODE": "carrier", "CARRIER_CODE": "4242", "ZOOM_CARRIER_ACCOUNT_ID": "cArRiEr-1",
+			"ZOOM_RATE_LIMITS": "business", "ZOOM_RATE_SHARE": "30"} {
+			if vars[k] != want {
+				t.Errorf("%s: %s = %v, want %q", fn, k, vars[k], want)
+			}
 		}
 	}
 }
@@ -187,6 +196,7 @@ func TestStateMachineRunsTheSharedDefinition(t *testing.T) {
 		t.Fatalf("%d state machines, want 1", len(machines))
 	}
 	tasksID := s.functionID(t, FunctionReleaseTasks)
+	queueID := s.logicalID(t, s.stack.Releases.Queue)
 	for _, props := range machines {
 		if props["StateMachineType"] != "STANDARD" {
 			t.Errorf("StateMachineType = %v", props["StateMachineType"])
@@ -204,6 +214,9 @@ func TestStateMachineRunsTheSharedDefinition(t *testing.T) {
 			"arn:aws:states:::lambda:invoke",
 			"lambda:invoke.waitForTaskToken",
 			`{"Fn::GetAtt":["` + tasksID + `","Arn"]}`,
+			// The Release state hands numbers to the release queue.
+			"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			`{"Ref":"` + queueID + `"}`,
 		} {
 			if !strings.Contains(def, want) {
 				t.Errorf("DefinitionString lacks %s", want)
@@ -217,7 +230,8 @@ func TestStateMachineRunsTheSharedDefinition(t *testing.T) {
 
 // TestStreamConsumers: notify reads every history insert from the table's
 // stream, start-release only the approvals, each with its own event source
-// mapping, retries and dead-letter queue.
+// mapping, retries and dead-letter queue. (The third mapping, release-batch
+// on the release queue: TestReleaseQueueConsumer.)
 func TestStreamConsumers(t *testing.T) {
 	s := synthStack(t, dev)
 	table := s.ofType("AWS::DynamoDB::GlobalTable")
@@ -226,16 +240,22 @@ func TestStreamConsumers(t *testing.T) {
 			t.Errorf("%s: StreamSpecification = %s", id, got)
 		}
 	}
-	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
+	stream := `{"Fn::GetAtt":["` + s.logicalID(t, s.stack.Table) + `","StreamArn"]}`
+	mappings := map[string]map[string]any{}
+	for id, props := range s.ofType("AWS::Lambda::EventSourceMapping") {
+		if jsonString(t, props["EventSourceArn"]) == stream {
+			mappings[id] = props
+		}
+	}
 	if len(mappings) != 2 {
-		t.Fatalf("%d event source mappings, want 2 (notify, start-release)", len(mappings))
+		t.Fatalf("%d event source mappings on the table's stream, want 2 (notify, start-release)", len(mappings))
 	}
 	common := map[string]string{
 		"FunctionResponseTypes":      `["ReportBatchItemFailures"]`,
 		"StartingPosition":           `"LATEST"`,
 		"BatchSize":                  `100`,
 		"BisectBatchOnFunctionError": `true`,
-		"EventSourceArn":             `{"Fn::GetAtt":["` + s.logicalID(t, s.stack.Table) + `","StreamArn"]}`,
+		"EventSourceArn":             stream,
 	}
 	want := map[string]map[string]string{
 		s.functionID(t, FunctionNotify): {
@@ -318,7 +338,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	synth(t, fast).HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 5})
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
 	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName",
-		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl", "EventLogGroupName", "EventDeliveryDeadLetterQueueUrl"} {
+		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl", "EventLogGroupName", "EventDeliveryDeadLetterQueueUrl", "ReleaseDeadLetterQueueUrl"} {
 		if _, ok := outputs[id]; !ok {
 			t.Errorf("no output %s", id)
 		}
@@ -326,7 +346,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
 		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
 	}
-	if len(outputs) != 11 {
-		t.Errorf("outputs %v, want 11 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	if len(outputs) != 12 {
+		t.Errorf("outputs %v, want 12 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
 	}
 }

@@ -31,8 +31,11 @@ type NumberRelease struct {
 	// StartReleaseDLQ receives approvals whose workflow start-release could
 	// not start (the reconciler starts them anyway).
 	StartReleaseDLQ awssqs.Queue
-	Parameters      Parameters
-	Monitoring      Monitoring
+	// Releases is the queue the workflow hands numbers to release-batch on,
+	// with its dead-letter queue.
+	Releases   Releases
+	Parameters Parameters
+	Monitoring Monitoring
 }
 
 // New declares the Number Release stack. It fails, before adding anything to
@@ -77,6 +80,7 @@ func (nr *NumberRelease) addOutputs() {
 		`Zoom credentials. After deploying, store the real values: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string '{"client_id":"...","client_secret":"...","webhook_secret_token":"..."}'`)
 	out("NotifyDeadLetterQueueUrl", nr.NotifyDLQ.QueueUrl(), "Table stream records the notify function could not publish")
 	out("StartReleaseDeadLetterQueueUrl", nr.StartReleaseDLQ.QueueUrl(), "Approvals whose workflow start-release could not start (the reconciler starts them)")
+	out("ReleaseDeadLetterQueueUrl", nr.Releases.DLQ.QueueUrl(), "Release messages release-batch failed 5 times (their executions send the numbers again)")
 	out("AlarmTopicArn", nr.Monitoring.Topic.TopicArn(), "SNS topic of every alarm (subscribe on-call here; -c alarmEmail=... adds an email subscription)")
 	out("DashboardName", nr.Monitoring.Dashboard.DashboardName(), "CloudWatch dashboard of the alarms and their metrics")
 }

@@ -60,7 +60,7 @@ func TestProductionKeepsData(t *testing.T) {
 			})
 			// The dead-letter queues hold what still needs re-driving.
 			s := synthStack(t, tt.cfg)
-			for _, q := range []string{s.logicalID(t, s.stack.NotifyDLQ), s.logicalID(t, s.stack.StartReleaseDLQ)} {
+			for _, q := range []string{s.logicalID(t, s.stack.NotifyDLQ), s.logicalID(t, s.stack.StartReleaseDLQ), s.logicalID(t, s.stack.Releases.DLQ)} {
 				r := s.resources[q]
 				if r["DeletionPolicy"] != tt.policy || r["UpdateReplacePolicy"] != tt.policy {
 					t.Errorf("queue %s: DeletionPolicy %v, UpdateReplacePolicy %v, want %s", q, r["DeletionPolicy"], r["UpdateReplacePolicy"], tt.policy)

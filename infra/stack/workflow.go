@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -13,10 +14,11 @@ import (
 
 // newStateMachine declares the release workflow from the one definition in
 // shared/workflow (the emulator tests render the same file). The function
-// ARN is a CDK token inside the JSON string; CloudFormation fills it in.
-// The caller grants the state machine the right to invoke tasks.
-func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction) (awsstepfunctions.StateMachine, error) {
-	def, err := workflow.Render(workflow.DefaultParams(*tasks.FunctionArn()))
+// ARN and the release queue's URL are CDK tokens inside the JSON string;
+// CloudFormation fills them in. The caller grants the state machine the
+// right to invoke tasks and to send to the queue.
+func newStateMachine(st awscdk.Stack, cfg Config, tasks awslambda.IFunction, releases awssqs.IQueue) (awsstepfunctions.StateMachine, error) {
+	def, err := workflow.Render(workflow.DefaultParams(*tasks.FunctionArn(), *releases.QueueUrl()))
 	if err != nil {
 		return nil, fmt.Errorf("release state machine: %w", err)
 	}

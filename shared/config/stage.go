@@ -45,7 +45,9 @@ type StageConfig struct {
 	// no reserved Lambda concurrency, and the local system enforces it with
 	// the same code. At most half of AccountConcurrencyQuota: the other half
 	// serves everything else, including the quick answers of the checks
-	// that find every slot held.
+	// that find every slot held; and with release-batch's
+	// ReleaseBatchMaxConcurrency invocations it must leave at least one of
+	// the quota free.
 	ReleaseTasksConcurrency int `json:"releaseTasksConcurrency"`
 	// ReleaseTasksReservedConcurrency, when above 0, also reserves that many
 	// concurrent executions for release-tasks (opt-in; default 0, none).
@@ -57,7 +59,8 @@ type StageConfig struct {
 	// AccountConcurrencyQuota is the account's Lambda concurrency quota the
 	// stage is sized for (10 on a new account). AWS enforces the real one;
 	// the local Lambda front enforces this value on all the functions it
-	// runs together, as Lambda does, answering 429 above it.
+	// runs together, as Lambda does, answering 429 above it. At least
+	// MinAccountConcurrencyQuota.
 	AccountConcurrencyQuota int `json:"accountConcurrencyQuota"`
 	// APIRateLimit (requests per second, steady) and APIBurstLimit are the
 	// API stage's default throttle. API Gateway applies it to each method
@@ -336,12 +339,19 @@ func (c StageConfig) Validate() error {
 			"but accountConcurrencyQuota is %d: remove the reservation, or raise the account's quota and set accountConcurrencyQuota to it",
 			r, unreservedMinimum+r, unreservedMinimum, c.AccountConcurrencyQuota)
 	}
-	if c.AccountConcurrencyQuota < 1 {
-		bad("accountConcurrencyQuota %d: want at least 1 (10 on a new account)", c.AccountConcurrencyQuota)
-	} else if most := max(1, c.AccountConcurrencyQuota/2); c.ReleaseTasksConcurrency > most {
+	batch := ReleaseBatchMaxConcurrency
+	if q := c.AccountConcurrencyQuota; q < MinAccountConcurrencyQuota {
+		bad("accountConcurrencyQuota %d: want at least %d (10 on a new account): release-batch runs up to %d invocations at once, "+
+			"release-tasks needs at least 1, and the API, the webhook and the stream consumers at least 1 more",
+			q, MinAccountConcurrencyQuota, batch)
+	} else if half := max(1, q/2); c.ReleaseTasksConcurrency > half {
 		bad("releaseTasksConcurrency %d is more than half of accountConcurrencyQuota %d: slot holders could take the whole quota, "+
 			"and Lambda would refuse the API, the webhook, the stream consumers and the busy checks' quick answers; want at most %d",
-			c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota, most)
+			c.ReleaseTasksConcurrency, q, half)
+	} else if rest := q - c.ReleaseTasksConcurrency - batch; rest < 1 {
+		bad("releaseTasksConcurrency %d and release-batch's %d concurrent invocations would take all of accountConcurrencyQuota %d, "+
+			"and Lambda would refuse the API, the webhook and the stream consumers; want releaseTasksConcurrency at most %d",
+			c.ReleaseTasksConcurrency, batch, q, q-batch-1)
 	}
 	if c.APIRateLimit < 1 || c.APIBurstLimit < 1 {
 		bad("apiRateLimit %d, apiBurstLimit %d: want both at least 1", c.APIRateLimit, c.APIBurstLimit)
@@ -389,6 +399,19 @@ func (c StageConfig) Validate() error {
 // unreservedMinimum is the concurrency Lambda keeps unreserved in every
 // account: a reservation that leaves less fails to deploy.
 const unreservedMinimum = 100
+
+// ReleaseBatchMaxConcurrency is the most release-batch invocations its SQS
+// event source mapping runs at once (ScalingConfig MaximumConcurrency; 2 is
+// the least AWS accepts), and the most the local queue poller runs
+// (workflow.ReleaseBatchMaxConcurrency is this value). It is here because
+// Validate sizes the account's quota with it.
+const ReleaseBatchMaxConcurrency = 2
+
+// MinAccountConcurrencyQuota is the smallest accountConcurrencyQuota a
+// stage may declare: release-batch's event source mapping runs up to
+// ReleaseBatchMaxConcurrency invocations, release-tasks needs one, and
+// everything else (API, webhook, stream consumers) one more.
+const MinAccountConcurrencyQuota = ReleaseBatchMaxConcurrency + 2
 
 // MaxReleaseTasksConcurrency bounds releaseTasksConcurrency (and
 // RELEASE_TASKS_CONCURRENCY): a refused acquisition tries every slot once.

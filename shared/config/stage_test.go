@@ -31,7 +31,17 @@ func TestValidate(t *testing.T) {
 		{"tasks concurrency half the quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 5, 10 }, ""},
 		{"tasks concurrency over half the quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 6, 10 },
 			"releaseTasksConcurrency 6 is more than half of accountConcurrencyQuota 10"},
-		{"tasks concurrency 1 on a quota of 1", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1, 1 }, ""},
+		// release-batch runs up to 2 invocations (workflow.ReleaseBatchMaxConcurrency)
+		// beside release-tasks' cap; at least one must stay for the rest.
+		{"tasks concurrency 1 on the smallest quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1, 4 }, ""},
+		{"quota 1 leaves release-batch no room", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1, 1 },
+			"accountConcurrencyQuota 1: want at least 4 (10 on a new account): release-batch runs up to 2 invocations at once"},
+		{"quota 3 leaves nothing for the API", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1, 3 },
+			"accountConcurrencyQuota 3: want at least 4"},
+		{"tasks and release-batch take the whole quota", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 2, 4 },
+			"releaseTasksConcurrency 2 and release-batch's 2 concurrent invocations would take all of accountConcurrencyQuota 4, " +
+				"and Lambda would refuse the API, the webhook and the stream consumers; want releaseTasksConcurrency at most 1"},
+		{"tasks and release-batch leave one", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 2, 5 }, ""},
 		{"tasks concurrency over 1000", func(c *StageConfig) { c.ReleaseTasksConcurrency, c.AccountConcurrencyQuota = 1001, 2002 }, "releaseTasksConcurrency 1001"},
 		{"no account quota", func(c *StageConfig) { c.AccountConcurrencyQuota = 0 }, "accountConcurrencyQuota 0"},
 		{"no rate", func(c *StageConfig) { c.APIRateLimit = 0 }, "apiRateLimit"},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+
+	"numberrelease/shared/config"
 )
 
 // The release state machine (Amazon States Language, JSONPath) is this one
@@ -90,6 +92,27 @@ const ReleaseQueueVisibilitySeconds = 6 * ReleaseBatchTimeoutSeconds
 // ReleaseBatchTimeoutSeconds is the release-batch function's timeout.
 const ReleaseBatchTimeoutSeconds = 60
 
+// ReleaseBatchSize is the most release messages one release-batch
+// invocation receives (the SQS event source mapping's BatchSize; above 10
+// it needs a batching window). The local harness's queue poller hands the
+// consumer batches of the same size.
+const ReleaseBatchSize = 200
+
+// ReleaseBatchWindowSeconds is how long the event source mapping gathers
+// messages before it invokes release-batch with fewer than
+// ReleaseBatchSize (MaximumBatchingWindowInSeconds): the longest a release
+// waits in the queue for others to join its batch. The local poller waits
+// as long.
+const ReleaseBatchWindowSeconds = 5
+
+// ReleaseBatchMaxConcurrency is the most release-batch invocations the
+// event source mapping runs at once (its ScalingConfig MaximumConcurrency),
+// and the most the local poller runs. It is defined in shared/config, whose
+// stage validation checks that the account's concurrency quota leaves room
+// for them beside release-tasks' cap (shared/config cannot import this
+// package: this package's tests read the stages).
+const ReleaseBatchMaxConcurrency = config.ReleaseBatchMaxConcurrency
+
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z]+)\}`)
 
 // Render returns the definition with every placeholder filled. It fails on
@@ -159,19 +182,3 @@ func fill(p Params, rounds int) (string, error) {
 	}
 	return out, nil
 }
-
-// The release queue's event source mapping (and the local poller standing
-// in for it, shared/harness/sqspoll).
-const (
-	// ReleaseBatchSize is the most messages one release-batch invocation
-	// gets: a batch holds the numbers of one or a few Zoom deletes (20 per
-	// call in the customer's account, 200 through the Provider Exchange).
-	ReleaseBatchSize = 200
-	// ReleaseBatchWindowSeconds is how long the mapping gathers messages
-	// before it invokes with fewer than ReleaseBatchSize: paced releases
-	// arrive a few a second, so this is what fills a delete.
-	ReleaseBatchWindowSeconds = 5
-	// ReleaseBatchMaxConcurrency caps the release-batch invocations at
-	// once (the mapping's maximum concurrency; 2 is AWS's minimum).
-	ReleaseBatchMaxConcurrency = 2
-)
