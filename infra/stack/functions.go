@@ -189,6 +189,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
 		"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
 		"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
+		"ZOOM_RATE_SHARE":           jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
 		"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
 	}
 	// Carrier mode works with the carrier's own Zoom account (the account
