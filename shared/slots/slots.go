@@ -137,30 +137,15 @@ func New(cfg Config) (*Semaphore, error) {
 	return s, nil
 }
 
-// Acquire takes a free slot (or one whose lease has ended) and returns the
-// function that releases it. It does not wait: when every slot is leased
-// it returns an error wrapping ErrBusy; a table error is returned wrapped.
-// The release runs even after ctx has ended (with a short timeout of its
-// own); it returns ErrNotHeld, wrapped, when the lease had ended and
-// another caller took the slot over (the slot is then left alone).
-func (s *Semaphore) Acquire(ctx context.Context) (release func(context.Context) error, err error) {
-	l, err := s.Take(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) error { return s.Release(ctx, l) }, nil
-}
-
-// Lease is a held slot: which one, and the holder's token. It may be
-// handed from one invocation to the next (a check hands its slot to the
-// release that follows it), which renews it.
+// Lease is a held slot: which one, and the holder's token.
 type Lease struct {
 	Slot  int    `json:"slot"`
 	Owner string `json:"owner"`
 }
 
-// Take is Acquire, returning the lease itself, for a holder that hands it
-// on (Renew, Release).
+// Take takes a free slot (or one whose lease has ended) and returns its
+// lease. It does not wait: when every slot is leased it returns an error
+// wrapping ErrBusy; a table error is returned wrapped.
 func (s *Semaphore) Take(ctx context.Context) (Lease, error) {
 	free, err := s.free(ctx)
 	if err != nil {
@@ -182,37 +167,9 @@ func (s *Semaphore) Take(ctx context.Context) (Lease, error) {
 	return Lease{}, fmt.Errorf("slots %s: %w (%d of %d)", s.name, ErrBusy, s.size, s.size)
 }
 
-// Renew extends a lease to a full Lease from now, if its holder still holds
-// it; ErrNotHeld, wrapped, when it ended and another caller took the slot
-// over (or the lease is not one of this semaphore's slots).
-func (s *Semaphore) Renew(ctx context.Context, l Lease) error {
-	if l.Slot < 1 || l.Slot > s.size || l.Owner == "" {
-		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, ErrNotHeld)
-	}
-	until := s.now().Add(s.lease)
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      Key(s.name, l.Slot),
-		UpdateExpression:         aws.String("SET #until = :until, #ttl = :ttl"),
-		ConditionExpression:      aws.String("#owner = :owner"),
-		ExpressionAttributeNames: map[string]string{"#until": attrLeaseUntil, "#owner": attrOwner, "#ttl": table.AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": millis(until),
-			":owner": &types.AttributeValueMemberS{Value: l.Owner},
-			":ttl":   &types.AttributeValueMemberN{Value: strconv.FormatInt(until.Add(itemTTL).Unix(), 10)},
-		},
-	})
-	var refused *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &refused):
-		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, ErrNotHeld)
-	case err != nil:
-		return fmt.Errorf("slots %s: renew slot %d: %w", s.name, l.Slot, err)
-	}
-	return nil
-}
-
-// Release ends the lease, if its holder still holds it (see Acquire).
+// Release ends the lease, if its holder still holds it; ErrNotHeld,
+// wrapped, when it ended and another caller took the slot over (the slot
+// is then left alone).
 func (s *Semaphore) Release(ctx context.Context, l Lease) error {
 	return s.release(ctx, l.Slot, l.Owner)
 }

@@ -140,7 +140,7 @@ func contend(s *Semaphore, acquirers int) (won []func(context.Context) error, er
 	var wg sync.WaitGroup
 	for range acquirers {
 		wg.Go(func() {
-			release, err := s.Acquire(context.Background())
+			release, err := acquire(s, context.Background())
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -205,13 +205,13 @@ func TestBusyCostsOneRead(t *testing.T) {
 		f := &fakeTable{}
 		s := newSemaphore(t, f, "t", 10)
 		for range 10 {
-			if _, err := s.Acquire(context.Background()); err != nil {
+			if _, err := acquire(s, context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
 		writes, reads := f.writes, f.reads
 		for range 20 {
-			if _, err := s.Acquire(context.Background()); !errors.Is(err, ErrBusy) {
+			if _, err := acquire(s, context.Background()); !errors.Is(err, ErrBusy) {
 				t.Fatalf("acquire with every slot leased = %v; want ErrBusy", err)
 			}
 		}
@@ -232,28 +232,28 @@ func TestReleaseAndExpiry(t *testing.T) {
 		if len(held) != 2 {
 			t.Fatalf("%d of 2 acquired", len(held))
 		}
-		if _, err := s.Acquire(ctx); !errors.Is(err, ErrBusy) {
+		if _, err := acquire(s, ctx); !errors.Is(err, ErrBusy) {
 			t.Fatalf("third Acquire = %v, want ErrBusy", err)
 		}
 		if err := held[0](ctx); err != nil {
 			t.Fatalf("release: %v", err)
 		}
-		if _, err := s.Acquire(ctx); err != nil {
+		if _, err := acquire(s, ctx); err != nil {
 			t.Fatalf("Acquire after a release: %v", err)
 		}
 
 		// One slot, held by a crashed invocation that never releases it.
 		one := newSemaphore(t, &fakeTable{}, "t", 1)
-		crashed, err := one.Acquire(ctx)
+		crashed, err := acquire(one, ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(44 * time.Second)
-		if _, err := one.Acquire(ctx); !errors.Is(err, ErrBusy) {
+		if _, err := acquire(one, ctx); !errors.Is(err, ErrBusy) {
 			t.Fatalf("Acquire before the lease ended = %v, want ErrBusy", err)
 		}
 		time.Sleep(2 * time.Second)
-		takeover, err := one.Acquire(ctx)
+		takeover, err := acquire(one, ctx)
 		if err != nil {
 			t.Fatalf("Acquire after the lease ended: %v", err)
 		}
@@ -262,13 +262,13 @@ func TestReleaseAndExpiry(t *testing.T) {
 		if err := crashed(ctx); !errors.Is(err, ErrNotHeld) {
 			t.Errorf("late release = %v, want ErrNotHeld", err)
 		}
-		if _, err := one.Acquire(ctx); !errors.Is(err, ErrBusy) {
+		if _, err := acquire(one, ctx); !errors.Is(err, ErrBusy) {
 			t.Errorf("Acquire after a non-owner's release = %v, want ErrBusy (the release freed the new holder's slot)", err)
 		}
 		if err := takeover(ctx); err != nil {
 			t.Errorf("the new holder's release: %v", err)
 		}
-		if _, err := one.Acquire(ctx); err != nil {
+		if _, err := acquire(one, ctx); err != nil {
 			t.Errorf("Acquire after the new holder's release: %v", err)
 		}
 	})
@@ -281,7 +281,7 @@ func TestReleaseOutlivesTheCallersContext(t *testing.T) {
 		f := &fakeTable{}
 		s := newSemaphore(t, f, "t", 1)
 		ctx, cancel := context.WithCancel(context.Background())
-		release, err := s.Acquire(ctx)
+		release, err := acquire(s, ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +317,7 @@ func TestTableErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSemaphore(t, &fakeTable{fail: tt.fail}, "t", 3)
-			_, err := s.Acquire(context.Background())
+			_, err := acquire(s, context.Background())
 			var pte *types.ProvisionedThroughputExceededException
 			if errors.Is(err, ErrBusy) || !errors.As(err, &pte) {
 				t.Fatalf("Acquire = %v, want the table's error", err)
@@ -369,10 +369,10 @@ func TestOnTheEmulator(t *testing.T) {
 	if err := won[0](ctx); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if _, err := s.Acquire(ctx); err != nil {
+	if _, err := acquire(s, ctx); err != nil {
 		t.Fatalf("Acquire after a release: %v", err)
 	}
-	if _, err := s.Acquire(ctx); !errors.Is(err, ErrBusy) {
+	if _, err := acquire(s, ctx); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Acquire with every slot held = %v, want ErrBusy", err)
 	}
 
@@ -393,7 +393,7 @@ func TestOnTheEmulator(t *testing.T) {
 			t.Errorf("old holder's release = %v, want ErrNotHeld", err)
 		}
 	}
-	if _, err := later.Acquire(ctx); !errors.Is(err, ErrBusy) {
+	if _, err := acquire(later, ctx); !errors.Is(err, ErrBusy) {
 		t.Errorf("Acquire after the old holders' releases = %v, want ErrBusy (they freed the new holders' slots)", err)
 	}
 	// The items are where the IAM policy lets release-tasks write.
@@ -406,47 +406,11 @@ func TestOnTheEmulator(t *testing.T) {
 	}
 }
 
-// TestLeaseHandedOn: a lease taken by one invocation is renewed and
-// released by the next (a check hands its slot to its release); once it
-// ended and another caller took the slot over, renewing it fails with
-// ErrNotHeld, as does a lease that names no slot of this semaphore. On the
-// emulator: the conditions are DynamoDB's.
-func TestLeaseHandedOn(t *testing.T) {
-	client, name := emulatortest.NewTable(t)
-	ctx := context.Background()
-	s := newSemaphore(t, client, name, 1)
+// acquire takes a slot and returns the function that gives it back.
+func acquire(s *Semaphore, ctx context.Context) (func(context.Context) error, error) {
 	l, err := s.Take(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if err := s.Renew(ctx, l); err != nil {
-		t.Fatalf("Renew of a held lease: %v", err)
-	}
-	if _, err := s.Take(ctx); !errors.Is(err, ErrBusy) {
-		t.Fatalf("Take while the renewed lease holds = %v, want ErrBusy", err)
-	}
-	for _, bad := range []Lease{{Slot: 2, Owner: l.Owner}, {Slot: 0, Owner: l.Owner}, {Slot: 1, Owner: ""}, {Slot: 1, Owner: "someone else"}} {
-		if err := s.Renew(ctx, bad); !errors.Is(err, ErrNotHeld) {
-			t.Errorf("Renew(%+v) = %v, want ErrNotHeld", bad, err)
-		}
-	}
-	if err := s.Release(ctx, l); err != nil {
-		t.Fatalf("Release of the handed-on lease: %v", err)
-	}
-	l, err = s.Take(ctx)
-	if err != nil {
-		t.Fatalf("Take after the release: %v", err)
-	}
-	late := time.Now().Add(time.Minute)
-	later, err := New(Config{Client: client, Table: name, Name: "release-tasks", Size: 1, Lease: 45 * time.Second,
-		Now: func() time.Time { return late }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := later.Take(ctx); err != nil {
-		t.Fatalf("taking over the ended lease: %v", err)
-	}
-	if err := s.Renew(ctx, l); !errors.Is(err, ErrNotHeld) {
-		t.Errorf("Renew of a lease taken over = %v, want ErrNotHeld", err)
-	}
+	return func(ctx context.Context) error { return s.Release(ctx, l) }, nil
 }
