@@ -9,7 +9,7 @@
 //
 // Run it through `make bench` (which installs the emulator first and sets
 // MOTO_PYTHON); from the repository root: go run ./e2e/bench -out BENCHMARKS.md.
-// -only benchmarks,sizes,init,workflow,approval,throughput runs some steps
+// -only benchmarks,sizes,init,workflow,approval,throughput,zoomcalls runs some steps
 // alone; the report then holds only their sections.
 package main
 
@@ -120,6 +120,7 @@ func (r *report) steps() []step {
 		{"workflow", "workflow cost and AWS calls per release", r.workflowCost, r.mdWorkflow},
 		{"approval", "approval-call time (300 and 500 numbers)", r.approvalTimes, r.mdApproval},
 		{"throughput", "1,000-number throughput (alone and beside a CPU hog)", r.throughput, r.mdThroughput},
+		{"zoomcalls", "Zoom calls per release mode (500 numbers)", r.zoomCallsByMode, r.mdZoomCalls},
 	}
 }
 
@@ -179,6 +180,7 @@ type report struct {
 	flows     []flowRow
 	approvals []approvalRun
 	bulk      []*throughputResult
+	modes     []*modeResult
 
 	failures []string
 }

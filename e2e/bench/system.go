@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/devstack"
@@ -48,6 +49,9 @@ type sysOptions struct {
 	// noReconcile turns the reconciler's schedule off (devstack's default
 	// runs it every 15 s, as make run does).
 	noReconcile bool
+	// carrierCode, when set, runs the system in carrier release mode as
+	// that carrier (devstack's default carrier account).
+	carrierCode int
 }
 
 // startSystem starts the local system with devstack's defaults (Zoom Pro
@@ -71,6 +75,9 @@ func startSystem(ctx context.Context, opts sysOptions) (*system, error) {
 	cfg.AWSCalls = calls
 	if opts.noReconcile {
 		cfg.ReconcileEvery = 0
+	}
+	if opts.carrierCode > 0 {
+		cfg.ReleaseMode, cfg.CarrierCode = domain.ModeCarrier, opts.carrierCode
 	}
 	stack, err := devstack.Start(ctx, cfg)
 	if err != nil {
@@ -149,11 +156,14 @@ func (s *system) waitQuiet(within time.Duration) error {
 	return nil
 }
 
-// activity sums the counts, the stream poller's reads aside.
+// activity sums the counts, the pollers' reads aside.
 func activity(c devstack.CallCounts) int {
 	n := 0
 	for call, v := range c.Calls {
-		if call.Service != dynamodbstreams.ServiceID {
+		// The release queue's poller receives (long polls) all the time,
+		// as the stream poller reads.
+		idle := call.Service == dynamodbstreams.ServiceID || (call.Service == sqs.ServiceID && call.Operation == "ReceiveMessage")
+		if !idle {
 			n += v
 		}
 	}

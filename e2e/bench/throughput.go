@@ -735,9 +735,9 @@ func invokeCounts(m map[string]int) string {
 // mdBulkCauses says where the bulk run's calls went beyond one number's.
 func (x *throughputResult) mdBulkCauses(w printer) {
 	updates := x.calls.Calls[devstack.Call{Service: dynamodb.ServiceID, Operation: "UpdateItem"}]
-	checks, releases := x.calls.Invokes["check"], x.calls.Invokes["release"]
+	checks := x.calls.Invokes["check"]
 	requeued := x.history.byState["Requeued"]
-	w("Beyond one number's cost: `UpdateItem` is the rate limiter's (one per Zoom call admitted, more when a caller finds its window full and takes a slot in a later one), the concurrency slots' (taking a slot, renewing the one a check hands to its release, giving it back) and the start queues' (one reservation per stream batch, one per busy check that took a new turn): %d of them for %d admitted Zoom calls (%.2f each) and %d turns taken again.",
+	w("Beyond one number's cost: `UpdateItem` is the rate limiter's (one per Zoom call admitted, more when a caller finds its window full and takes a slot in a later one), the concurrency slots' (each check takes a slot and gives it back) and the start queues' (one reservation per stream batch, one per busy check that took a new turn): %d of them for %d admitted Zoom calls (%.2f each) and %d turns taken again.",
 		updates, total(x.zoomCalls), float64(updates)/float64(max(1, total(x.zoomCalls))), requeued)
 	w("")
 	failures := map[string]int{}
@@ -753,8 +753,8 @@ func (x *throughputResult) mdBulkCauses(w printer) {
 	if requeued > 0 {
 		retried = fmt.Sprintf("%d checks found every slot held and took a new turn (Requeued) instead of retrying; %s", requeued, retried)
 	}
-	w("release-tasks ran %d check and %d release invocations, %.2f per number against 2: %s. The Lambda front refused %d more invokes over the account's quota of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
-		checks, releases, float64(checks+releases)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
+	w("release-tasks ran %d check invocations, %.2f per number against 1 (the removals are release-batch's, in batches): %s. The Lambda front refused %d more invokes over the account's quota of %d concurrent ones (429, `Lambda.TooManyRequestsException`): a refused invoke never runs the handler, so it costs none of the project's AWS calls, but each is a retry that moto's Step Functions interpreter schedules and sends again, on the same Python process that answers every AWS call. moto used %.2f CPUs over the run (a Python process runs its Python code on about one CPU at most).",
+		checks, float64(checks)/bulkNumbers, retried, x.lambda429, x.capacity, cores(x.cpu.moto, x.cpu.wall))
 	w("")
 	if x.invokeTime > 0 && x.capacity > 0 {
 		perSec := float64(x.capacity) / x.invokeTime.Seconds()
