@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"numberrelease/shared/zoom"
 )
@@ -18,17 +19,22 @@ type oauthError struct {
 	Error  string `json:"error"`
 }
 
-// tokenResponse is the token endpoint's answer.
+// tokenResponse is the token endpoint's answer. A customer's authorization
+// (authorization_code and refresh_token grants) also carries a refresh token
+// and the API base URL; a server-to-server token does not.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	APIURL       string `json:"api_url,omitempty"`
 }
 
-// handleToken is POST /zoom-sim/oauth/token: server-to-server OAuth with
-// grant_type=account_credentials and account_id (query or form), HTTP Basic
-// client credentials.
+// handleToken is POST /zoom-sim/oauth/token with HTTP Basic client
+// credentials and the grant in the query or form: account_credentials with
+// account_id (server-to-server OAuth), authorization_code with code and
+// redirect_uri, or refresh_token with refresh_token.
 func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
 	if !ok || !s.credentialsMatch(id, secret) {
@@ -40,10 +46,20 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, "application/json", oauthError{Reason: "Invalid request", Error: "invalid_request"})
 		return
 	}
-	if gt := r.Form.Get("grant_type"); gt != "account_credentials" {
+	switch r.Form.Get("grant_type") {
+	case "account_credentials":
+		s.accountCredentials(w, r)
+	case "authorization_code":
+		s.exchangeCode(w, r, id)
+	case "refresh_token":
+		s.refreshGrant(w, r, id)
+	default:
 		writeJSON(w, http.StatusBadRequest, "application/json", oauthError{Reason: "Unsupported grant type", Error: "unsupported_grant_type"})
-		return
 	}
+}
+
+// accountCredentials issues a server-to-server token for account_id.
+func (s *Sim) accountCredentials(w http.ResponseWriter, r *http.Request) {
 	account := strings.TrimSpace(r.Form.Get("account_id"))
 	if account == "" {
 		writeJSON(w, http.StatusBadRequest, "application/json", oauthError{Reason: "Invalid request : account_id is required.", Error: "invalid_request"})
@@ -56,17 +72,33 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	now := s.now()
-	for t, sess := range s.tokens {
-		if !now.Before(sess.expires) {
-			delete(s.tokens, t)
-		}
-	}
-	s.tokens[tok] = session{accountID: account, expires: now.Add(s.cfg.TokenTTL)}
+	s.expireLocked(now)
+	s.tokens[tok] = session{accountID: account, userID: adminUserID(account), expires: now.Add(s.cfg.TokenTTL)}
 	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, "application/json", tokenResponse{
 		AccessToken: tok, TokenType: "bearer", ExpiresIn: int64(s.cfg.TokenTTL.Seconds()), Scope: tokenScope,
 	})
+}
+
+// expireLocked forgets expired access tokens, refresh tokens and codes.
+// s.mu must be held.
+func (s *Sim) expireLocked(now time.Time) {
+	for t, sess := range s.tokens {
+		if !now.Before(sess.expires) {
+			delete(s.tokens, t)
+		}
+	}
+	for t, rt := range s.refresh {
+		if !now.Before(rt.expires) {
+			delete(s.refresh, t)
+		}
+	}
+	for c, ac := range s.codes {
+		if !now.Before(ac.expires) {
+			delete(s.codes, c)
+		}
+	}
 }
 
 // credentialsMatch compares in constant time.
@@ -84,8 +116,12 @@ func newToken() (string, error) {
 	return "sim." + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// accountKey carries the token's account id in a request context.
-type accountKey struct{}
+// accountKey carries the token's account id in a request context, userKey
+// its user id.
+type (
+	accountKey struct{}
+	userKey    struct{}
+)
 
 // consoleAccount marks a request made in the simulated Zoom web portal by
 // the account's own admin (the seed's "Zoom app" Unbind button): no API
@@ -112,8 +148,16 @@ func accountOf(ctx context.Context) string {
 	return a
 }
 
-// authed requires a valid, unexpired Bearer token and passes its account
-// on in the request context.
+// userOf returns the user id authed put in the context.
+func userOf(ctx context.Context) string {
+	u, _ := ctx.Value(userKey{}).(string)
+	return u
+}
+
+// authed requires a valid, unexpired, unrevoked Bearer token (either kind:
+// server-to-server or a customer's authorization) and passes its account
+// and user on in the request context. A revoked token is simply gone, so it
+// gets the same 401 code 124 as an unknown one.
 func (s *Sim) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -130,6 +174,7 @@ func (s *Sim) authed(h http.HandlerFunc) http.HandlerFunc {
 			writeZoomError(w, http.StatusUnauthorized, zoom.CodeInvalidAccessToken, "Invalid access token.")
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), accountKey{}, sess.accountID)))
+		ctx := context.WithValue(r.Context(), accountKey{}, sess.accountID)
+		h(w, r.WithContext(context.WithValue(ctx, userKey{}, sess.userID)))
 	}
 }

@@ -45,6 +45,9 @@ func ownerPaths() map[string]string {
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/zoom-sim/oauth/token", methods{http.MethodPost: s.handleToken})
+	mux.Handle("/zoom-sim/oauth/authorize", methods{http.MethodGet: s.handleAuthorize})
+	mux.Handle("/zoom-sim/oauth/revoke", methods{http.MethodPost: s.handleRevoke})
+	mux.Handle("/zoom-sim/v2/users/me", methods{http.MethodGet: s.authed(s.limited(zoom.Light, s.handleUsersMe))})
 
 	// Each API route counts against its Zoom rate-limit label (Zoom's API
 	// reference): listing numbers and the peering removal are Light,
@@ -73,6 +76,9 @@ func (s *Sim) Handler() http.Handler {
 		http.MethodGet:  s.handleAdminCarrierList,
 		http.MethodPost: s.handleAdminCarrierPut,
 	})
+	mux.Handle("/zoom-sim/admin/oauth/approve", methods{http.MethodPost: s.handleAdminApprove})
+	mux.Handle("/zoom-sim/admin/oauth/deauthorize", methods{http.MethodPost: s.handleAdminDeauthorize})
+	mux.Handle("/zoom-sim/admin/oauth/grants", methods{http.MethodGet: s.handleAdminGrants})
 	mux.Handle("/zoom-sim/admin/stats", methods{http.MethodGet: s.handleStats})
 	mux.Handle("/zoom-sim/admin/faults", methods{
 		http.MethodGet:    s.handleFaultGet,

@@ -1,5 +1,7 @@
 // Package zoomsim is an in-memory Zoom Phone simulator for local mode and
-// tests: server-to-server OAuth, the Number Management phone-number
+// tests: server-to-server OAuth, a customer's authorization of the app (the
+// authorization code grant with rotating refresh tokens, revocation and the
+// app_deauthorized event), the Number Management phone-number
 // endpoints the zoom client uses, the Provider Exchange removal of peering
 // numbers and the carrier's view of them (for carriers' own accounts,
 // AddCarrier), the unbind
@@ -22,6 +24,8 @@ import (
 
 const (
 	defaultTokenTTL      = 3600 * time.Second
+	defaultRefreshTTL    = 90 * 24 * time.Hour
+	authCodeTTL          = 5 * time.Minute
 	notifyTimeout        = 5 * time.Second
 	numberStatus         = "Normal"
 	idPrefix             = "pn_"
@@ -55,6 +59,15 @@ type Config struct {
 	// RateLimits, when set, enforces Zoom's per-second limits per account
 	// and label (see RateLimits); nil enforces none.
 	RateLimits *RateLimits
+	// RedirectURIs are the OAuth app's registered redirect URIs (Zoom's
+	// "OAuth allow list"); a redirect_uri must equal one of them. Empty
+	// allows any http(s) URL on localhost, 127.0.0.1 or [::1].
+	RedirectURIs []string
+	// RefreshTokenTTL is the refresh tokens' lifetime; default 90 days.
+	RefreshTokenTTL time.Duration
+	// VerificationToken, when set, is sent in the Authorization header of
+	// every notification, as Zoom's legacy (deprecated) Verification Token.
+	VerificationToken string
 }
 
 // AdminNumber is a number as the admin endpoints show it.
@@ -88,6 +101,11 @@ type Sim struct {
 	carrierAccounts map[string]int
 
 	limits *limiter
+
+	// The customer-authorized (authorization code) OAuth state.
+	codes   map[string]authCode      // authorization code → grant it starts
+	refresh map[string]refreshToken  // refresh token → what it renews
+	grants  map[grantKey]*grantStats // per account and app
 }
 
 // entry is one number's state.
@@ -99,9 +117,14 @@ type entry struct {
 	carrier   int // carrier code of a peering number, else 0
 }
 
-// session is an issued access token.
+// session is an issued access token. A user-level token (user) comes from
+// a customer's authorization of clientID and acts as userID; a
+// server-to-server token does not.
 type session struct {
 	accountID string
+	userID    string
+	clientID  string
+	user      bool
 	expires   time.Time
 }
 
@@ -118,6 +141,10 @@ func New(cfg Config) *Sim {
 		limits:   newLimiter(cfg.RateLimits),
 
 		carrierAccounts: map[string]int{},
+
+		codes:   map[string]authCode{},
+		refresh: map[string]refreshToken{},
+		grants:  map[grantKey]*grantStats{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -127,6 +154,9 @@ func New(cfg Config) *Sim {
 	}
 	if s.cfg.TokenTTL <= 0 {
 		s.cfg.TokenTTL = defaultTokenTTL
+	}
+	if s.cfg.RefreshTokenTTL <= 0 {
+		s.cfg.RefreshTokenTTL = defaultRefreshTTL
 	}
 	return s
 }

@@ -48,14 +48,18 @@ func (s *Sim) unbindHandler(ownerType string) http.HandlerFunc {
 		if err := s.notify(r.Context(), ev); err != nil {
 			slog.WarnContext(r.Context(), "zoomsim: unassign notification not delivered",
 				"number", ev.Payload.Object.PhoneNumber, "error", err)
+		} else {
+			slog.DebugContext(r.Context(), "zoomsim: unassign notification delivered", "number", ev.Payload.Object.PhoneNumber)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
-// notify POSTs ev, signed with zoomsig, to the webhook URL (if any), within
-// notifyTimeout and independently of the caller's cancellation.
-func (s *Sim) notify(ctx context.Context, ev zoom.UnassignedEvent) error {
+// notify POSTs ev (an event in Zoom's envelope), signed with zoomsig, to the
+// webhook URL (if any), within notifyTimeout and independently of the
+// caller's cancellation. With a VerificationToken configured it also sends
+// Zoom's legacy authorization header.
+func (s *Sim) notify(ctx context.Context, ev any) error {
 	if s.cfg.WebhookURL == "" {
 		return nil
 	}
@@ -74,6 +78,9 @@ func (s *Sim) notify(ctx context.Context, ev zoom.UnassignedEvent) error {
 	req.Header.Set(zoomsig.HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	req.Header.Set(zoomsig.HeaderSignature, zoomsig.Sign(s.cfg.WebhookSecret, ts, body))
 	req.Header.Set("User-Agent", "Zoom Marketplace/1.0a")
+	if s.cfg.VerificationToken != "" {
+		req.Header.Set("Authorization", s.cfg.VerificationToken)
+	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("post notification: %w", err)
@@ -83,6 +90,5 @@ func (s *Sim) notify(ctx context.Context, ev zoom.UnassignedEvent) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("post notification: webhook answered %d", resp.StatusCode)
 	}
-	slog.DebugContext(ctx, "zoomsim: unassign notification delivered", "number", ev.Payload.Object.PhoneNumber)
 	return nil
 }
