@@ -45,6 +45,13 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 			return out, err
 		}
 	}
+	if t.cfg.Mode != domain.ModeCarrier {
+		// A recent listing of the number's block answers without Zoom,
+		// so without a slot either.
+		if pn, found, ok := t.seen.recall(account, n.Number, n.UpdatedAt, t.now()); ok {
+			return answer(out, customerFound(pn, found)), nil
+		}
+	}
 	lease, err := t.takeSlot(ctx)
 	if err != nil {
 		if at, ok := t.requeue(ctx, n.CustomerID, err); ok {
@@ -55,11 +62,17 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	}
 	zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 	defer cancel()
-	z, err := t.lookUp(zctx, account, n.Number)
-	switch {
-	case err != nil:
-		t.giveBack(ctx, lease)
+	z, err := t.lookUp(zctx, account, n)
+	t.giveBack(ctx, lease)
+	if err != nil {
 		return out, err
+	}
+	return answer(out, z), nil
+}
+
+// answer is the check's answer for what it found in Zoom.
+func answer(out CheckOutput, z inZoom) CheckOutput {
+	switch {
 	case !z.listed:
 		out.Outcome = OutcomeUnassigned // gone from Zoom already: release is a no-op on Zoom
 	case z.assigned:
@@ -67,8 +80,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	default:
 		out.Outcome, out.ZoomID = OutcomeUnassigned, z.id
 	}
-	t.giveBack(ctx, lease)
-	return out, nil
+	return out
 }
 
 // inZoom is what the check found of a number in Zoom.
@@ -92,7 +104,8 @@ type inZoom struct {
 // the carrier's own view of the numbers it pushed to its customers, with a
 // token of the carrier's account. A number Zoom does not have is not
 // listed, and not an error.
-func (t *Tasks) lookUp(ctx context.Context, account, e164 string) (inZoom, error) {
+func (t *Tasks) lookUp(ctx context.Context, account string, n domain.Number) (inZoom, error) {
+	e164 := n.Number
 	if t.cfg.Mode == domain.ModeCarrier {
 		if t.cfg.CarrierAccountID == "" {
 			return inZoom{}, stateErr(ErrMisconfigured, "carrier release mode without the carrier's Zoom account id")
@@ -111,14 +124,7 @@ func (t *Tasks) lookUp(ctx context.Context, account, e164 string) (inZoom, error
 		}
 		return inZoom{listed: true, assigned: pn.Assigned, id: pn.Number}, nil
 	}
-	pn, err := t.zoom.FindNumber(ctx, account, e164)
-	switch {
-	case zoom.KindOf(err) == zoom.NotFound:
-		return inZoom{}, nil
-	case err != nil:
-		return inZoom{}, zoomErr("find number in Zoom", err)
-	}
-	return inZoom{listed: true, assigned: pn.Assignee != nil, id: pn.ID, assignee: pn.Assignee}, nil
+	return t.lookUpCustomer(ctx, account, n)
 }
 
 // requeue gives a check that found every slot held (err is Tasks.Busy)

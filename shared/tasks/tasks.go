@@ -268,6 +268,8 @@ type Tasks struct {
 
 	mu       sync.Mutex
 	accounts map[string]cachedAccount // customer id → Zoom account
+	// seen is what recent listings of Zoom said (lookups.go).
+	seen lookups
 }
 
 type cachedAccount struct {

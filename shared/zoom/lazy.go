@@ -37,6 +37,16 @@ func (l *Lazy) FindNumber(ctx context.Context, accountID, e164 string) (PhoneNum
 	return pn, l.check(c, err)
 }
 
+// ListPrefix is Client.ListPrefix with the Client built on first use.
+func (l *Lazy) ListPrefix(ctx context.Context, accountID, prefix string, pages int) ([]PhoneNumber, bool, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	numbers, complete, err := c.ListPrefix(ctx, accountID, prefix, pages)
+	return numbers, complete, l.check(c, err)
+}
+
 // RemoveNumbers is Client.RemoveNumbers with the Client built on first use.
 func (l *Lazy) RemoveNumbers(ctx context.Context, accountID string, ids []string) error {
 	c, err := l.get(ctx)

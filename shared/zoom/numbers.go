@@ -140,41 +140,89 @@ func (c *Client) FindNumber(ctx context.Context, accountID, e164 string) (PhoneN
 	if err != nil {
 		return PhoneNumber{}, &Error{Kind: Rejected, op: "find number", Message: fmt.Sprintf("%q: %v", e164, err)}
 	}
-	q := url.Values{}
 	// The keyword is the number's digits, as in Zoom's example ("1205").
-	q.Set("keyword", strings.TrimPrefix(want, "+"))
+	var found *PhoneNumber
+	err = c.walk(ctx, accountID, strings.TrimPrefix(want, "+"), maxPages, func(pn PhoneNumber) bool {
+		if got, err := number.Parse(pn.Number); err == nil && got == want {
+			found = &pn
+			return false
+		}
+		return true
+	})
+	if errors.Is(err, errMorePages) {
+		// Never "not found" on a list cut short: that would release it.
+		err = &Error{Kind: Rejected, op: "find number", Message: fmt.Sprintf("Zoom listed more than %d pages", maxPages)}
+	}
+	if err != nil {
+		return PhoneNumber{}, fmt.Errorf("find number %s: %w", want, err)
+	}
+	if found == nil {
+		return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
+			&Error{Kind: NotFound, op: "find number", Message: "number not in the Zoom account"})
+	}
+	return *found, nil
+}
+
+// ListPrefix lists the numbers of the Zoom account accountID whose digits
+// start with prefix (GET /number_management/numbers?keyword=<prefix>, a
+// Light call per page of up to 200), reading at most pages pages. complete
+// is false when Zoom had more: a number missing from an incomplete list
+// may still be in the account.
+func (c *Client) ListPrefix(ctx context.Context, accountID, prefix string, pages int) (numbers []PhoneNumber, complete bool, err error) {
+	if prefix == "" || strings.Trim(prefix, "0123456789") != "" {
+		return nil, false, &Error{Kind: Rejected, op: "list numbers", Message: fmt.Sprintf("prefix %q: want digits", prefix)}
+	}
+	complete = true
+	err = c.walk(ctx, accountID, prefix, pages, func(pn PhoneNumber) bool {
+		numbers = append(numbers, pn)
+		return true
+	})
+	if errors.Is(err, errMorePages) {
+		return numbers, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("list numbers %s…: %w", prefix, err)
+	}
+	return numbers, complete, nil
+}
+
+// errMorePages ends a walk that read its pages while Zoom had more.
+var errMorePages = errors.New("more pages")
+
+// walk reads the account's numbers matching keyword, page by page (at most
+// pages; errMorePages when Zoom had more), handing each to visit until it
+// answers false.
+func (c *Client) walk(ctx context.Context, accountID, keyword string, pages int, visit func(PhoneNumber) bool) error {
+	q := url.Values{}
+	q.Set("keyword", keyword)
 	q.Set("page_size", strconv.Itoa(listPageSize))
 	seen := map[string]bool{}
-	for range maxPages {
+	for range pages {
 		_, body, err := c.call(ctx, accountID, labelList, http.MethodGet, numbersRoute, numbersRoute, q)
 		if err != nil {
-			return PhoneNumber{}, fmt.Errorf("find number %s: %w", want, err)
+			return err
 		}
 		var page listResponse
 		if err := json.Unmarshal(body, &page); err != nil {
-			return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
-				&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()})
+			return &Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()}
 		}
 		for _, n := range page.Numbers {
-			if got, err := number.Parse(n.Number); err != nil || got != want {
-				continue
-			}
 			pn, err := n.phoneNumber()
 			if err != nil {
-				return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
-					&Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()})
+				return &Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + numbersRoute, Message: "malformed response: " + err.Error()}
 			}
-			return pn, nil
+			if !visit(pn) {
+				return nil
+			}
 		}
 		next := page.NextPageToken
 		if next == "" || seen[next] {
-			break
+			return nil
 		}
 		seen[next] = true
 		q.Set("next_page_token", next)
 	}
-	return PhoneNumber{}, fmt.Errorf("find number %s: %w", want,
-		&Error{Kind: NotFound, op: "find number", Message: "number not in the Zoom account"})
+	return errMorePages
 }
 
 // RemoveNumbers removes the unassigned numbers ids from the Zoom account:

@@ -49,7 +49,10 @@ const (
 	// Start runs moto_server.py with.
 	EnvMotoPython = "MOTO_PYTHON"
 
-	defaultStartTimeout = 30 * time.Second
+	// defaultStartTimeout bounds moto's start: a few seconds on a quiet
+	// machine, but test binaries start their emulators at once, beside a
+	// CPU hog too, and a 30 s bound failed there (its log still empty).
+	defaultStartTimeout = 2 * time.Minute
 	stopGrace           = 5 * time.Second
 	pollInterval        = 50 * time.Millisecond
 	maxPortAttempts     = 3
