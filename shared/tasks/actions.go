@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"numberrelease/shared/domain"
-	"numberrelease/shared/number"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -45,12 +44,14 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 			return out, err
 		}
 	}
-	if t.cfg.Mode != domain.ModeCarrier {
-		// A recent listing of the number's block answers without Zoom,
-		// so without a slot either.
-		if pn, found, ok := t.seen.recall(account, n.Number, n.UpdatedAt, t.now()); ok {
-			return answer(out, customerFound(pn, found)), nil
-		}
+	// A recent listing of the number's block (carrier mode: of the
+	// carrier's view) answers without Zoom, so without a slot either.
+	seenAccount, blk := account, block(n.Number)
+	if t.cfg.Mode == domain.ModeCarrier {
+		seenAccount, blk = t.cfg.CarrierAccountID, wholeView
+	}
+	if z, ok := t.seen.recall(seenAccount, blk, n.Number, n.UpdatedAt, t.now()); ok {
+		return answer(out, z), nil
 	}
 	lease, err := t.takeSlot(ctx)
 	if err != nil {
@@ -105,24 +106,11 @@ type inZoom struct {
 // token of the carrier's account. A number Zoom does not have is not
 // listed, and not an error.
 func (t *Tasks) lookUp(ctx context.Context, account string, n domain.Number) (inZoom, error) {
-	e164 := n.Number
 	if t.cfg.Mode == domain.ModeCarrier {
 		if t.cfg.CarrierAccountID == "" {
 			return inZoom{}, stateErr(ErrMisconfigured, "carrier release mode without the carrier's Zoom account id")
 		}
-		view, err := t.zoom.CarrierPeeringNumbers(ctx, t.cfg.CarrierAccountID, []string{e164})
-		if err != nil {
-			return inZoom{}, zoomErr("look the number up in the carrier's view of Zoom", err)
-		}
-		key, err := number.Parse(e164)
-		if err != nil {
-			key = e164
-		}
-		pn, ok := view[key]
-		if !ok {
-			return inZoom{}, nil
-		}
-		return inZoom{listed: true, assigned: pn.Assigned, id: pn.Number}, nil
+		return t.lookUpCarrier(ctx, n)
 	}
 	return t.lookUpCustomer(ctx, account, n)
 }

@@ -19,6 +19,17 @@ type listingZoom struct {
 	lists    int
 }
 
+// CarrierView lists the account as a carrier's view: every number, each
+// with whether it is assigned.
+func (z *listingZoom) CarrierView(context.Context, string, int) ([]zoom.PeeringNumber, bool, error) {
+	z.lists++
+	var out []zoom.PeeringNumber
+	for _, pn := range z.account {
+		out = append(out, zoom.PeeringNumber{Number: pn.Number, Assigned: pn.Assignee != nil})
+	}
+	return out, z.complete, nil
+}
+
 func (z *listingZoom) ListPrefix(_ context.Context, _, prefix string, _ int) ([]zoom.PhoneNumber, bool, error) {
 	z.lists++
 	var out []zoom.PhoneNumber
@@ -75,6 +86,21 @@ func TestChecksOfABlockShareOneListing(t *testing.T) {
 		check(t, tk, st, taken, approved)
 		if z.lists != 3 {
 			t.Errorf("a listing older than %s was used (%d listings)", lookupTTL, z.lists)
+		}
+	})
+	t.Run("carrier mode: one listing of the carrier's view", func(t *testing.T) {
+		z := &listingZoom{account: account, complete: true}
+		tk, st := setup(domain.Releasing, 1, &z.fakeZoom)
+		tk.zoom = z
+		tk.cfg.Mode, tk.cfg.CarrierCode, tk.cfg.CarrierAccountID = domain.ModeCarrier, 4242, "zoom-carrier"
+		approved := tk.now().Add(-time.Minute)
+		for e164, want := range map[string]string{free: "unassigned " + free + " false", taken: "assigned " + taken + " false", gone: "unassigned  false"} {
+			if got := describe(check(t, tk, st, e164, approved)); got != want {
+				t.Errorf("%s: %s, want %s", e164, got, want)
+			}
+		}
+		if z.lists != 1 {
+			t.Errorf("%d listings of the carrier's view for 3 numbers; want 1", z.lists)
 		}
 	})
 	t.Run("a block too big to list whole", func(t *testing.T) {

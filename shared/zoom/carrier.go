@@ -142,6 +142,39 @@ func (c *Client) CarrierPeeringNumbers(ctx context.Context, carrierAccountID str
 			carrierMaxPages, carrierPageSize, len(want)-len(found), len(want))}
 }
 
+// CarrierView lists the carrier's whole view of Zoom (as
+// CarrierPeeringNumbers does), reading at most pages pages of 300;
+// complete is false when Zoom had more.
+func (c *Client) CarrierView(ctx context.Context, carrierAccountID string, pages int) (numbers []PeeringNumber, complete bool, err error) {
+	q := url.Values{"page_size": {strconv.Itoa(carrierPageSize)}}
+	seen := map[string]bool{}
+	for range pages {
+		page, err := c.carrierViewPage(ctx, carrierAccountID, q)
+		if err != nil {
+			return nil, false, fmt.Errorf("carrier view: %w", err)
+		}
+		for _, v := range page.Numbers {
+			n, err := number.Parse(v.PhoneNumber)
+			if err != nil {
+				continue
+			}
+			numbers = append(numbers, PeeringNumber{Number: n, Assigned: bool(v.Assigned), Active: bool(v.Status), SIPTrunkName: v.SIPTrunkName,
+				CustomerAccountName: v.CustomerAccountName, CustomerAccountNumber: v.CustomerAccountNumber})
+		}
+		next := page.NextPageToken
+		if next == "" {
+			return numbers, true, nil
+		}
+		if seen[next] {
+			return nil, false, &Error{Kind: Unavailable, Status: http.StatusOK, op: "GET " + carrierViewRoute,
+				Message: "the carrier's view gave a page token it had given before"}
+		}
+		seen[next] = true
+		q.Set("next_page_token", next)
+	}
+	return numbers, false, nil
+}
+
 // carrierViewPage is one GET of the carrier's view.
 func (c *Client) carrierViewPage(ctx context.Context, accountID string, q url.Values) (carrierViewPage, error) {
 	var page carrierViewPage

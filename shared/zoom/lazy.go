@@ -37,6 +37,16 @@ func (l *Lazy) FindNumber(ctx context.Context, accountID, e164 string) (PhoneNum
 	return pn, l.check(c, err)
 }
 
+// CarrierView is Client.CarrierView with the Client built on first use.
+func (l *Lazy) CarrierView(ctx context.Context, carrierAccountID string, pages int) ([]PeeringNumber, bool, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	numbers, complete, err := c.CarrierView(ctx, carrierAccountID, pages)
+	return numbers, complete, l.check(c, err)
+}
+
 // ListPrefix is Client.ListPrefix with the Client built on first use.
 func (l *Lazy) ListPrefix(ctx context.Context, accountID, prefix string, pages int) ([]PhoneNumber, bool, error) {
 	c, err := l.get(ctx)
