@@ -3,7 +3,9 @@
 // Release states handed over, together, and answers each execution's task
 // token (tasks.Consumer, tasks.ReleaseBatch).
 //
-// Environment: TABLE_NAME, ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL;
+// Environment: TABLE_NAME, RELEASE_QUEUE_URL (its own queue: a number held
+// back for the next batch is made visible again there), ZOOM_SECRET_ARN,
+// ZOOM_API_BASE, ZOOM_OAUTH_URL;
 // optional RELEASE_MODE, CARRIER_CODE, ZOOM_CARRIER_ACCOUNT_ID, ZOOM_RATE_LIMITS and
 // ZOOM_RATE_SHARE as release-tasks reads them.
 // It only wires.
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/lambdamain"
@@ -26,7 +29,7 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME")
+		vars, err := config.Require("TABLE_NAME", "RELEASE_QUEUE_URL")
 		if err != nil {
 			return nil, err
 		}
@@ -44,6 +47,8 @@ func main() {
 		c := &tasks.Consumer{
 			Releaser: tasks.New(store.New(ddb, vars["TABLE_NAME"]), zc, nil, cfg, log),
 			Tokens:   sfn.NewFromConfig(awsCfg),
+			Queue:    sqs.NewFromConfig(awsCfg),
+			QueueURL: vars["RELEASE_QUEUE_URL"],
 			Log:      log,
 		}
 		return c.HandleSQS, nil

@@ -352,14 +352,15 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 func (nr *NumberRelease) newReleaseBatch(cfg Config, sm awsstepfunctions.StateMachine) awslambda.Function {
 	p, table, secret := nr.Parameters, nr.Table, nr.ZoomSecret
 	env := map[string]*string{
-		"TABLE_NAME":       table.TableName(),
-		"ZOOM_SECRET_ARN":  secret.SecretArn(),
-		"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
-		"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
-		"RELEASE_MODE":     jsii.String(cfg.ReleaseMode),
-		"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
-		"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
-		"ZOOM_RATE_SHARE":  jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
+		"TABLE_NAME":        table.TableName(),
+		"RELEASE_QUEUE_URL": nr.Releases.Queue.QueueUrl(),
+		"ZOOM_SECRET_ARN":   secret.SecretArn(),
+		"ZOOM_API_BASE":     p.ZoomAPIBase.ValueAsString(),
+		"ZOOM_OAUTH_URL":    p.ZoomOAuthURL.ValueAsString(),
+		"RELEASE_MODE":      jsii.String(cfg.ReleaseMode),
+		"CARRIER_CODE":      jsii.String(strconv.Itoa(cfg.CarrierCode)),
+		"ZOOM_RATE_LIMITS":  jsii.String(cfg.ZoomRateLimits),
+		"ZOOM_RATE_SHARE":   jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
 	}
 	if cfg.CarrierAccountID != "" {
 		env["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)

@@ -77,7 +77,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		// release-batch calls Zoom as release-tasks does: the same API,
 		// credentials, mode and rate limits.
 		{FunctionReleaseBatch, map[string]string{
-			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
+			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "", "RELEASE_QUEUE_URL": "",
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},

@@ -19,7 +19,8 @@ const storeParallelism = 8
 
 // removal is one number of a batch on its way through ReleaseBatch.
 type removal struct {
-	in      Input
+	in       Input
+	holdable bool
 	cur     domain.Number
 	account string
 	// why is the history's reason once Zoom no longer has the number.
@@ -41,10 +42,16 @@ type removal struct {
 //
 // A number this attempt already released (a message delivered twice) is
 // answered as released again, without a call.
-func (t *Tasks) ReleaseBatch(ctx context.Context, ins []Input) []error {
+//
+// holdable (nil: none) marks the inputs that may wait for the next batch
+// (ErrHeld): when an account's numbers fill at least one whole delete, a
+// last, partial one made only of holdable numbers is held back, so that
+// it fills up with the numbers that arrive next instead of costing a call
+// of its own.
+func (t *Tasks) ReleaseBatch(ctx context.Context, ins []Input, holdable []bool) []error {
 	rs := make([]*removal, len(ins))
 	for i, in := range ins {
-		rs[i] = &removal{in: in}
+		rs[i] = &removal{in: in, holdable: i < len(holdable) && holdable[i]}
 	}
 	// Read each number, and claim those Zoom still has to remove.
 	t.each(rs, func(r *removal) { r.err = t.claim(ctx, r) })
@@ -83,6 +90,19 @@ func (t *Tasks) each(rs []*removal, f func(*removal)) {
 		})
 	}
 	wg.Wait()
+}
+
+// ErrHeld is ReleaseBatch's answer for a number held back for the next
+// batch: nothing was asked of Zoom and nothing written since its claim.
+var ErrHeld = errors.New("held back to fill the next delete")
+
+func all(rs []*removal, f func(*removal) bool) bool {
+	for _, r := range rs {
+		if !f(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // errReleased marks a removal this attempt had already released.
@@ -146,6 +166,8 @@ func (t *Tasks) settle(ctx context.Context, r *removal) error {
 	switch {
 	case errors.Is(r.err, errReleased):
 		return nil
+	case errors.Is(r.err, ErrHeld):
+		return ErrHeld
 	case errors.As(r.err, &named) && named.Type == ErrZoomAssigned && r.cur.RemovalStarted:
 		if _, werr := t.updateFrom(ctx, r.in, &r.cur, "assigned again in Zoom before removal", func(c domain.Number) domain.Number {
 			next := c
@@ -178,6 +200,12 @@ func (t *Tasks) removeAll(ctx context.Context, account string, rs []*removal) {
 	}
 	for start := 0; start < len(rs); start += size {
 		chunk := rs[start:min(start+size, len(rs))]
+		if start > 0 && len(chunk) < size && all(chunk, func(r *removal) bool { return r.holdable }) {
+			for _, r := range chunk {
+				r.err = ErrHeld
+			}
+			continue
+		}
 		zctx, cancel := context.WithTimeout(ctx, t.cfg.ZoomTimeout)
 		remove(zctx, account, chunk)
 		cancel()

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,6 +108,7 @@ func TestReleaseBatch(t *testing.T) {
 		mode      domain.ReleaseMode
 		assigned  []int // indexes Zoom keeps as assigned
 		zoomErr   error
+		holdable  bool // every number may wait for the next batch
 		wantSizes []int
 		wantErr   map[int]string // index → error; the others RELEASED
 		allErr    string         // every number's error
@@ -117,6 +119,9 @@ func TestReleaseBatch(t *testing.T) {
 			wantSizes: append([]int{10}, append(slices.Repeat([]int{1}, 10), 5)...), wantErr: map[int]string{3: ErrZoomAssigned}},
 		{name: "carrier: Zoom lists the assigned one", n: 5, mode: domain.ModeCarrier, assigned: []int{1},
 			wantSizes: []int{5}, wantErr: map[int]string{1: ErrZoomAssigned}},
+		{name: "a partial delete after full ones waits for the next batch", n: 25, mode: domain.ModeCustomer, holdable: true,
+			wantSizes: []int{10, 10}, wantErr: map[int]string{20: "held", 21: "held", 22: "held", 23: "held", 24: "held"}},
+		{name: "a batch that fills no delete is not held", n: 5, mode: domain.ModeCustomer, holdable: true, wantSizes: []int{5}},
 		{name: "throttled: every number retries", n: 3, mode: domain.ModeCustomer, zoomErr: &zoom.Error{Kind: zoom.Throttled},
 			wantSizes: []int{3}, allErr: ErrZoomThrottled},
 	}
@@ -128,7 +133,7 @@ func TestReleaseBatch(t *testing.T) {
 				z.assigned[id], z.assigned[e164] = true, true
 			}
 			tk, st, ins := batchSetup(tt.n, z, tt.mode)
-			errs := tk.ReleaseBatch(context.Background(), ins)
+			errs := tk.ReleaseBatch(context.Background(), ins, slices.Repeat([]bool{tt.holdable}, len(ins)))
 			if got := z.sizes(); !slices.Equal(got, tt.wantSizes) {
 				t.Errorf("Zoom calls of sizes %v, want %v", got, tt.wantSizes)
 			}
@@ -142,7 +147,11 @@ func TestReleaseBatch(t *testing.T) {
 				if want != "" {
 					wantStatus = domain.Releasing
 				}
-				if errType(err) != want || n.Status != wantStatus {
+				got := errType(err)
+				if errors.Is(err, ErrHeld) {
+					got = "held"
+				}
+				if got != want || n.Status != wantStatus {
 					t.Errorf("%s: err %v, status %s; want %q, %s", ins[i].Number, err, n.Status, want, wantStatus)
 				}
 				if want == ErrZoomAssigned && n.RemovalStarted {
@@ -168,7 +177,7 @@ func TestReleaseBatchEachNumberOnItsOwn(t *testing.T) {
 	released.Status = domain.Released
 	st.Put(released)
 
-	errs := tk.ReleaseBatch(context.Background(), ins)
+	errs := tk.ReleaseBatch(context.Background(), ins, nil)
 	want := []string{ErrSuperseded, "", "", ""}
 	for i, err := range errs {
 		if errType(err) != want[i] {

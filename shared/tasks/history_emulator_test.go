@@ -80,7 +80,7 @@ func serveReleaseQueue(t *testing.T, srv *emulator.Server, tk *Tasks, client *sf
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Consumer{Releaser: tk, Tokens: client, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	c := &Consumer{Releaser: tk, Tokens: client, Queue: q, QueueURL: aws.ToString(created.QueueUrl), Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	p := &sqspoll.Poller{Client: q, QueueURL: aws.ToString(created.QueueUrl), BatchSize: workflow.ReleaseBatchSize,
 		Window: workflow.ReleaseBatchWindowSeconds * time.Second, Concurrency: workflow.ReleaseBatchMaxConcurrency,
 		Timeout: workflow.ReleaseBatchTimeoutSeconds * time.Second, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}

@@ -19,13 +19,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 // Releaser releases a batch of numbers and answers one result per input
 // (*Tasks).
 type Releaser interface {
-	ReleaseBatch(ctx context.Context, ins []Input) []error
+	ReleaseBatch(ctx context.Context, ins []Input, holdable []bool) []error
 }
 
 var _ Releaser = (*Tasks)(nil)
@@ -38,12 +39,27 @@ type Tokens interface {
 
 var _ Tokens = (*sfn.Client)(nil)
 
+// Visibility makes a message visible again after a few seconds (*sqs.Client).
+type Visibility interface {
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+var _ Visibility = (*sqs.Client)(nil)
+
 // Consumer handles the release queue's batches.
 type Consumer struct {
 	Releaser Releaser
 	Tokens   Tokens
+	// Queue and QueueURL hold numbers back for the next batch (ErrHeld:
+	// their message comes again after HoldSeconds); nil holds none.
+	Queue    Visibility
+	QueueURL string
 	Log      *slog.Logger
 }
+
+// HoldSeconds is how soon a held-back number's message comes again: about
+// one batching window, so that it joins the numbers arriving meanwhile.
+const HoldSeconds = 5
 
 // Step Functions' limits on SendTaskFailure's fields.
 const (
@@ -54,7 +70,9 @@ const (
 // queued is a message the Release state put on the queue.
 type queued struct {
 	Input
-	id string // the SQS message id
+	id, receipt string // the SQS message id and receipt handle
+	// first: SQS delivers it for the first time (it may be held back once).
+	first bool
 }
 
 // key is one release: a message delivered twice, or sent again after a
@@ -91,15 +109,28 @@ func (c *Consumer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQ
 	if len(keys) == 0 {
 		return resp, nil
 	}
-	ins := make([]Input, len(keys))
+	ins, holdable := make([]Input, len(keys)), make([]bool, len(keys))
 	for i, k := range keys {
 		ins[i] = byKey[k][0].Input
+		holdable[i] = c.Queue != nil && len(byKey[k]) == 1 && byKey[k][0].first
 	}
-	results := c.Releaser.ReleaseBatch(ctx, ins)
-	released := 0
+	results := c.Releaser.ReleaseBatch(ctx, ins, holdable)
+	released, held := 0, 0
 	for i, k := range keys {
 		if results[i] == nil {
 			released++
+		}
+		if errors.Is(results[i], ErrHeld) {
+			// Not answered: the message comes again soon (reported failed,
+			// so it is not deleted) and joins the next batch.
+			held++
+			m := byKey[k][0]
+			if _, err := c.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(c.QueueURL),
+				ReceiptHandle: aws.String(m.receipt), VisibilityTimeout: HoldSeconds}); err != nil {
+				c.Log.WarnContext(ctx, "held-back release comes again only after the queue's visibility timeout", "number", m.Number, "err", err)
+			}
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
+			continue
 		}
 		// Every token of the release gets the same answer: only the
 		// newest is still awaited, the others are answered in vain.
@@ -110,13 +141,13 @@ func (c *Consumer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQ
 		}
 	}
 	c.Log.InfoContext(ctx, "release batch done", "messages", len(ev.Records), "releases", len(keys), "released", released,
-		"redeliver", len(resp.BatchItemFailures))
+		"held", held, "redeliver", len(resp.BatchItemFailures)-held)
 	return resp, nil
 }
 
 // decode reads one message. An error keeps whatever token was found.
 func decode(rec events.SQSMessage) (queued, error) {
-	m := queued{id: rec.MessageId}
+	m := queued{id: rec.MessageId, receipt: rec.ReceiptHandle, first: rec.Attributes["ApproximateReceiveCount"] == "1"}
 	if err := json.Unmarshal([]byte(rec.Body), &m.Input); err != nil {
 		return m, fmt.Errorf("message is not a release: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // fakeReleaser answers each number from results ("" or an error name).
@@ -23,7 +24,7 @@ type fakeReleaser struct {
 	batches [][]string
 }
 
-func (f *fakeReleaser) ReleaseBatch(_ context.Context, ins []Input) []error {
+func (f *fakeReleaser) ReleaseBatch(_ context.Context, ins []Input, _ []bool) []error {
 	var names []string
 	out := make([]error, len(ins))
 	for i, in := range ins {
@@ -132,5 +133,51 @@ func TestHandleSQS(t *testing.T) {
 				t.Errorf("redelivered %v, want %v", retry, tt.wantRetry)
 			}
 		})
+	}
+}
+
+// holdingReleaser holds back every number it may.
+type holdingReleaser struct{ holdable [][]bool }
+
+func (h *holdingReleaser) ReleaseBatch(_ context.Context, ins []Input, holdable []bool) []error {
+	h.holdable = append(h.holdable, holdable)
+	out := make([]error, len(ins))
+	for i := range ins {
+		if holdable[i] {
+			out[i] = ErrHeld
+		}
+	}
+	return out
+}
+
+type fakeVisibility struct{ changed []string }
+
+func (f *fakeVisibility) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	f.changed = append(f.changed, fmt.Sprintf("%s %ds", *in.ReceiptHandle, in.VisibilityTimeout))
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+// TestHeldBackComesAgainSoon: only a message delivered for the first time
+// may be held back; a held one is not answered, comes again after
+// HoldSeconds, and is reported failed so that it is not deleted; one
+// delivered before is released at once.
+func TestHeldBackComesAgainSoon(t *testing.T) {
+	first, again := msg("m1", "+1", 1, "t1"), msg("m2", "+2", 1, "t2")
+	first.ReceiptHandle, first.Attributes = "r1", map[string]string{"ApproximateReceiveCount": "1"}
+	again.ReceiptHandle, again.Attributes = "r2", map[string]string{"ApproximateReceiveCount": "2"}
+	r, tok, vis := &holdingReleaser{}, &fakeTokens{}, &fakeVisibility{}
+	c := &Consumer{Releaser: r, Tokens: tok, Queue: vis, QueueURL: "q", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	resp, err := c.HandleSQS(context.Background(), events.SQSEvent{Records: []events.SQSMessage{first, again}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(r.holdable) != "[[true false]]" {
+		t.Errorf("holdable %v, want [[true false]]", r.holdable)
+	}
+	if fmt.Sprint(vis.changed) != fmt.Sprintf("[r1 %ds]", HoldSeconds) || fmt.Sprint(tok.answers) != "[t2:ok]" {
+		t.Errorf("visibility changed %v, answers %v; want r1 held, t2 answered", vis.changed, tok.answers)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m1" {
+		t.Errorf("reported failed %v, want m1", resp.BatchItemFailures)
 	}
 }

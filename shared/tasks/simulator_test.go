@@ -133,7 +133,7 @@ func TestCheckThenReleaseAgainstTheSimulator(t *testing.T) {
 				if tt.between != nil {
 					tt.between(sim, zc)
 				}
-				err = tk.ReleaseBatch(ctx, []Input{{CustomerID: "acme", Number: num, Attempt: 1, ZoomID: check.ZoomID}})[0]
+				err = tk.ReleaseBatch(ctx, []Input{{CustomerID: "acme", Number: num, Attempt: 1, ZoomID: check.ZoomID}}, nil)[0]
 				if errType(err) != tt.wantErr {
 					t.Fatalf("release: %v; want %q", err, tt.wantErr)
 				}

@@ -103,7 +103,7 @@ func set(st *storetest.Store, change func(*domain.Number)) {
 // releaseOne releases one number the way the release queue's consumer
 // does (ReleaseBatch with a batch of one).
 func releaseOne(tk *Tasks, in Input) error {
-	return tk.ReleaseBatch(context.Background(), []Input{in})[0]
+	return tk.ReleaseBatch(context.Background(), []Input{in}, nil)[0]
 }
 
 func errType(err error) string {

@@ -115,7 +115,8 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	s.front.Register(tasksFunction, handle)
 	// release-batch: the release queue's consumer, in-process like the
 	// stream consumers (uncounted by the front's account cap).
-	s.pollReleaseQueue(bg, (&tasks.Consumer{Releaser: tk, Tokens: s.SFN, Log: log.With("function", "release-batch")}).HandleSQS)
+	s.pollReleaseQueue(bg, (&tasks.Consumer{Releaser: tk, Tokens: s.SFN, Queue: s.releaseQueue.client, QueueURL: s.releaseQueue.url,
+		Log: log.With("function", "release-batch")}).HandleSQS)
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
