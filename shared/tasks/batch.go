@@ -21,8 +21,8 @@ const storeParallelism = 8
 type removal struct {
 	in       Input
 	holdable bool
-	cur     domain.Number
-	account string
+	cur      domain.Number
+	account  string
 	// why is the history's reason once Zoom no longer has the number.
 	why string
 	err error
