@@ -44,10 +44,10 @@ type removal struct {
 // answered as released again, without a call.
 //
 // holdable (nil: none) marks the inputs that may wait for the next batch
-// (ErrHeld): when an account's numbers fill at least one whole delete, a
-// last, partial one made only of holdable numbers is held back, so that
+// (ErrHeld): when an account has more than one number in the batch, a
+// last, partial delete made only of holdable numbers is held back, so that
 // it fills up with the numbers that arrive next instead of costing a call
-// of its own.
+// of its own. A lone number is never held.
 func (t *Tasks) ReleaseBatch(ctx context.Context, ins []Input, holdable []bool) []error {
 	rs := make([]*removal, len(ins))
 	for i, in := range ins {
@@ -200,7 +200,7 @@ func (t *Tasks) removeAll(ctx context.Context, account string, rs []*removal) {
 	}
 	for start := 0; start < len(rs); start += size {
 		chunk := rs[start:min(start+size, len(rs))]
-		if start > 0 && len(chunk) < size && all(chunk, func(r *removal) bool { return r.holdable }) {
+		if len(rs) > 1 && len(chunk) < size && all(chunk, func(r *removal) bool { return r.holdable }) {
 			for _, r := range chunk {
 				r.err = ErrHeld
 			}

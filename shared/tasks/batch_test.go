@@ -121,7 +121,17 @@ func TestReleaseBatch(t *testing.T) {
 			wantSizes: []int{5}, wantErr: map[int]string{1: ErrZoomAssigned}},
 		{name: "a partial delete after full ones waits for the next batch", n: 25, mode: domain.ModeCustomer, holdable: true,
 			wantSizes: []int{10, 10}, wantErr: map[int]string{20: "held", 21: "held", 22: "held", 23: "held", 24: "held"}},
-		{name: "a batch that fills no delete is not held", n: 5, mode: domain.ModeCustomer, holdable: true, wantSizes: []int{5}},
+		{name: "a partial delete alone waits too", n: 5, mode: domain.ModeCustomer, holdable: true,
+			wantErr: map[int]string{0: "held", 1: "held", 2: "held", 3: "held", 4: "held"}},
+		{name: "a lone number is never held", n: 1, mode: domain.ModeCustomer, holdable: true, wantSizes: []int{1}},
+		{name: "carrier: a partial Provider Exchange delete waits", n: 30, mode: domain.ModeCarrier, holdable: true,
+			wantErr: func() map[int]string {
+				m := map[int]string{}
+				for i := range 30 {
+					m[i] = "held"
+				}
+				return m
+			}()},
 		{name: "throttled: every number retries", n: 3, mode: domain.ModeCustomer, zoomErr: &zoom.Error{Kind: zoom.Throttled},
 			wantSizes: []int{3}, allErr: ErrZoomThrottled},
 	}

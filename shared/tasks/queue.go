@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -61,6 +62,12 @@ type Consumer struct {
 // one batching window, so that it joins the numbers arriving meanwhile.
 const HoldSeconds = 5
 
+// maxHolds is how many times one message may be held back: twice, since
+// the event source mapping's concurrent pollers split the arrivals between
+// their batches; far below the queue's 5 receives before its dead-letter
+// queue.
+const maxHolds = 2
+
 // Step Functions' limits on SendTaskFailure's fields.
 const (
 	maxErrorLen = 256
@@ -71,8 +78,8 @@ const (
 type queued struct {
 	Input
 	id, receipt string // the SQS message id and receipt handle
-	// first: SQS delivers it for the first time (it may be held back once).
-	first bool
+	// receives counts SQS's deliveries of it, this one included.
+	receives int
 }
 
 // key is one release: a message delivered twice, or sent again after a
@@ -112,7 +119,7 @@ func (c *Consumer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQ
 	ins, holdable := make([]Input, len(keys)), make([]bool, len(keys))
 	for i, k := range keys {
 		ins[i] = byKey[k][0].Input
-		holdable[i] = c.Queue != nil && len(byKey[k]) == 1 && byKey[k][0].first
+		holdable[i] = c.Queue != nil && len(byKey[k]) == 1 && byKey[k][0].receives <= maxHolds
 	}
 	results := c.Releaser.ReleaseBatch(ctx, ins, holdable)
 	released, held := 0, 0
@@ -147,7 +154,10 @@ func (c *Consumer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQ
 
 // decode reads one message. An error keeps whatever token was found.
 func decode(rec events.SQSMessage) (queued, error) {
-	m := queued{id: rec.MessageId, receipt: rec.ReceiptHandle, first: rec.Attributes["ApproximateReceiveCount"] == "1"}
+	m := queued{id: rec.MessageId, receipt: rec.ReceiptHandle, receives: maxHolds + 1}
+	if n, err := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"]); err == nil {
+		m.receives = n
+	}
 	if err := json.Unmarshal([]byte(rec.Body), &m.Input); err != nil {
 		return m, fmt.Errorf("message is not a release: %w", err)
 	}

@@ -157,14 +157,13 @@ func (f *fakeVisibility) ChangeMessageVisibility(_ context.Context, in *sqs.Chan
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }
 
-// TestHeldBackComesAgainSoon: only a message delivered for the first time
-// may be held back; a held one is not answered, comes again after
-// HoldSeconds, and is reported failed so that it is not deleted; one
-// delivered before is released at once.
+// TestHeldBackComesAgainSoon: a message may be held back maxHolds times; a
+// held one is not answered, comes again after HoldSeconds, and is reported
+// failed so that it is not deleted; one held enough is released at once.
 func TestHeldBackComesAgainSoon(t *testing.T) {
 	first, again := msg("m1", "+1", 1, "t1"), msg("m2", "+2", 1, "t2")
 	first.ReceiptHandle, first.Attributes = "r1", map[string]string{"ApproximateReceiveCount": "1"}
-	again.ReceiptHandle, again.Attributes = "r2", map[string]string{"ApproximateReceiveCount": "2"}
+	again.ReceiptHandle, again.Attributes = "r2", map[string]string{"ApproximateReceiveCount": "3"}
 	r, tok, vis := &holdingReleaser{}, &fakeTokens{}, &fakeVisibility{}
 	c := &Consumer{Releaser: r, Tokens: tok, Queue: vis, QueueURL: "q", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	resp, err := c.HandleSQS(context.Background(), events.SQSEvent{Records: []events.SQSMessage{first, again}})
