@@ -201,6 +201,6 @@ func (r *report) mdZoomCalls(w printer) {
 	row("answered 429", func(x *modeResult) string { return fmt.Sprint(x.rateLimited) })
 	row("approval answered → all settled", func(x *modeResult) string { return x.settled.Round(time.Second).String() })
 	w("")
-	w("Where the calls go: every check looks its number up once (customer mode: `GET /number_management/numbers?keyword=`, Light; carrier mode: the carrier's view, `GET /number_management/carrier/peering_numbers?phone_number=`, Light); the release queue's consumer removes the numbers that arrive within its 5 s window together, 10 ids per `DELETE /number_management/numbers` (Medium) or 200 numbers per Provider Exchange delete (Light).")
+	w("Where the calls go: the checks share listings (customer mode: a number's block of 1,000, `GET /number_management/numbers?keyword=<prefix>`, Light, up to 5 pages of 200; carrier mode: the carrier's whole view, `GET /number_management/carrier/peering_numbers`, Light, up to 5 pages of 300), each kept 30 s by the release-tasks instance that made it; the release queue's consumer removes the numbers that arrive within its 5 s window together, 10 ids per `DELETE /number_management/numbers` (Medium) or 200 numbers per Provider Exchange delete (Light), and holds a partial delete back (at most twice, 5 s each) to fill it with the next arrivals.")
 	w("")
 }
