@@ -178,25 +178,14 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// reserved unless the stage opts in (releaseTasksReservedConcurrency):
 	// a reservation fails to deploy on an account whose quota is under
 	// 100 plus the reservation.
-	tasksEnv := map[string]*string{
-		"TABLE_NAME":                table.TableName(),
-		"ZOOM_SECRET_ARN":           secret.SecretArn(),
-		"ZOOM_API_BASE":             p.ZoomAPIBase.ValueAsString(),
-		"ZOOM_OAUTH_URL":            p.ZoomOAuthURL.ValueAsString(),
+	tasksEnv := nr.zoomEnv(cfg)
+	for k, v := range map[string]*string{
 		"RECHECK_SECONDS":           p.RecheckSeconds.ValueAsString(),
 		"MAX_WAIT_SECONDS":          p.MaxWaitSeconds.ValueAsString(),
 		"RETRY_BUDGET_SECONDS":      p.RetryBudgetSeconds.ValueAsString(),
-		"RELEASE_MODE":              jsii.String(cfg.ReleaseMode),
-		"CARRIER_CODE":              jsii.String(strconv.Itoa(cfg.CarrierCode)),
-		"ZOOM_RATE_LIMITS":          jsii.String(cfg.ZoomRateLimits),
-		"ZOOM_RATE_SHARE":           jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
 		"RELEASE_TASKS_CONCURRENCY": jsii.String(strconv.Itoa(cfg.ReleaseTasksConcurrency)),
-	}
-	// Carrier mode works with the carrier's own Zoom account (the account
-	// of the app whose credentials the Zoom secret holds), never the
-	// customer's.
-	if cfg.CarrierAccountID != "" {
-		tasksEnv["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)
+	} {
+		tasksEnv[k] = v
 	}
 	tasks := newGoFunction(nr.Stack, FunctionReleaseTasks, cfg, functionOptions{
 		timeout:             seconds(config.ReleaseTasksTimeout.Seconds()),
@@ -350,21 +339,9 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 // same shared rate limiter (UpdateItem on the "RATE#<account>#<label>"
 // items only).
 func (nr *NumberRelease) newReleaseBatch(cfg Config, sm awsstepfunctions.StateMachine) awslambda.Function {
-	p, table, secret := nr.Parameters, nr.Table, nr.ZoomSecret
-	env := map[string]*string{
-		"TABLE_NAME":        table.TableName(),
-		"RELEASE_QUEUE_URL": nr.Releases.Queue.QueueUrl(),
-		"ZOOM_SECRET_ARN":   secret.SecretArn(),
-		"ZOOM_API_BASE":     p.ZoomAPIBase.ValueAsString(),
-		"ZOOM_OAUTH_URL":    p.ZoomOAuthURL.ValueAsString(),
-		"RELEASE_MODE":      jsii.String(cfg.ReleaseMode),
-		"CARRIER_CODE":      jsii.String(strconv.Itoa(cfg.CarrierCode)),
-		"ZOOM_RATE_LIMITS":  jsii.String(cfg.ZoomRateLimits),
-		"ZOOM_RATE_SHARE":   jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
-	}
-	if cfg.CarrierAccountID != "" {
-		env["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)
-	}
+	table, secret := nr.Table, nr.ZoomSecret
+	env := nr.zoomEnv(cfg)
+	env["RELEASE_QUEUE_URL"] = nr.Releases.Queue.QueueUrl()
 	fn := newGoFunction(nr.Stack, FunctionReleaseBatch, cfg, functionOptions{
 		timeout: awscdk.Duration_Seconds(jsii.Number(workflow.ReleaseBatchTimeoutSeconds)),
 		env:     env,
@@ -426,6 +403,29 @@ func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
 		Actions:   jsii.Strings("dynamodb:Query"),
 		Resources: &indexes,
 	}))
+}
+
+// zoomEnv is the environment of both functions that call Zoom
+// (release-tasks, release-batch): the table, the Zoom app and API, the
+// release mode and the share of the customers' rate limits. Carrier mode
+// works with the carrier's own Zoom account (the account of the app whose
+// credentials the Zoom secret holds), never the customer's.
+func (nr *NumberRelease) zoomEnv(cfg Config) map[string]*string {
+	p := nr.Parameters
+	env := map[string]*string{
+		"TABLE_NAME":       nr.Table.TableName(),
+		"ZOOM_SECRET_ARN":  nr.ZoomSecret.SecretArn(),
+		"ZOOM_API_BASE":    p.ZoomAPIBase.ValueAsString(),
+		"ZOOM_OAUTH_URL":   p.ZoomOAuthURL.ValueAsString(),
+		"RELEASE_MODE":     jsii.String(cfg.ReleaseMode),
+		"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
+		"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
+		"ZOOM_RATE_SHARE":  jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
+	}
+	if cfg.CarrierAccountID != "" {
+		env["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)
+	}
+	return env
 }
 
 // historyInsertFilter passes only new history items (SK "H#...") to notify:
