@@ -92,7 +92,7 @@ type lossyStore struct{ store.DB }
 
 func (s *lossyStore) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	out, err := s.DB.TransactWriteItems(ctx, in, opts...)
-	if err == nil && faults.hit(loseWriteAnswer, fmt.Sprint(in.TransactItems[0].Put.Item["PK"])) {
+	if err == nil && in.TransactItems[0].Put != nil && faults.hit(loseWriteAnswer, fmt.Sprint(in.TransactItems[0].Put.Item["PK"])) {
 		return nil, errAnswerLost
 	}
 	return out, err

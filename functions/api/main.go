@@ -1,6 +1,8 @@
 // Command api is the Lambda behind API Gateway for the provider and customer
 // API (shared/apispec/openapi.yaml). It only wires; the logic lives in
-// shared/httpapi and shared/release.
+// shared/httpapi, shared/release and shared/zoomauth (Connect Zoom, built
+// by shared/zoomclient from ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL,
+// ZOOM_REDIRECT_URL and ZOOM_TOKENS_KEY_ARN).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
+	"numberrelease/shared/zoomclient"
 )
 
 func main() {
@@ -44,9 +47,14 @@ func main() {
 		if err != nil {
 			return nil, fmt.Errorf("auth configuration: %w", err)
 		}
-		st := store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"])
+		ddb := dynamodb.NewFromConfig(awsCfg)
+		st := store.New(ddb, vars["TABLE_NAME"])
 		wf := &workflow.StepFunctions{Client: sfn.NewFromConfig(awsCfg), StateMachineARN: vars["STATE_MACHINE_ARN"]}
-		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants))
+		conns, err := zoomclient.Connections(awsCfg, ddb, vars["TABLE_NAME"], st, release.NewHints(st, wf, log), log)
+		if err != nil {
+			return nil, fmt.Errorf("connect zoom: %w", err)
+		}
+		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants), httpapi.WithZoomConnections(conns))
 		return apigw.Handler(api, jsonhttp.WithRequestID), nil
 	})
 }

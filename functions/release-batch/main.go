@@ -38,7 +38,7 @@ func main() {
 			return nil, err
 		}
 		ddb := dynamodb.NewFromConfig(awsCfg)
-		zc, err := zoomclient.FromEnv(awsCfg, ddb, vars["TABLE_NAME"], rel.Budget(), log)
+		zc, err := zoomclient.FromEnv(awsCfg, ddb, vars["TABLE_NAME"], rel.Mode, rel.Budget(), log)
 		if err != nil {
 			return nil, err
 		}

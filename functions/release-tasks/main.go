@@ -88,7 +88,7 @@ func main() {
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		zc, err := zoomclient.FromEnv(awsCfg, ddb, vars["TABLE_NAME"], rel.Budget(), log)
+		zc, err := zoomclient.FromEnv(awsCfg, ddb, vars["TABLE_NAME"], rel.Mode, rel.Budget(), log)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 // Command webhook is the Lambda behind API Gateway for POST /zoom/webhook
 // (Zoom's notifications). It only wires; the logic lives in shared/zoomhook
-// (verification, envelope) and shared/release (acting on the hint: Hints).
+// (verification, envelope), shared/release (acting on the hint: Hints) and
+// shared/zoomauth (app_deauthorized ends a customer's authorization).
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"numberrelease/shared/secrets"
 	"numberrelease/shared/store"
 	"numberrelease/shared/workflow"
+	"numberrelease/shared/zoomauth"
 	"numberrelease/shared/zoomhook"
 )
 
@@ -37,14 +39,17 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		st := store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"])
+		ddb := dynamodb.NewFromConfig(awsCfg)
+		st := store.New(ddb, vars["TABLE_NAME"])
 		// Only Recheck (SendTaskSuccess) is used here: no state machine ARN.
 		wf := &workflow.StepFunctions{Client: sfn.NewFromConfig(awsCfg)}
 		// Loaded on the first webhook, not at init, and cached.
 		secret := &secrets.Cached{
 			Client: secretsmanager.NewFromConfig(awsCfg), SecretID: vars["ZOOM_WEBHOOK_SECRET_ARN"], TTL: secretTTL, Log: log,
 		}
-		h := zoomhook.New(zoomhook.Config{SecretFunc: secret.Bytes(secretField), Log: log}, release.NewHints(st, wf, log))
+		// app_deauthorized ends the account's authorization (customer mode).
+		ends := &zoomauth.Revocations{Grants: &zoomauth.Grants{DB: ddb, Table: vars["TABLE_NAME"]}, Log: log}
+		h := zoomhook.New(zoomhook.Config{SecretFunc: secret.Bytes(secretField), Log: log, Deauthorizer: ends}, release.NewHints(st, wf, log))
 		return apigw.Handler(h, jsonhttp.WithRequestID), nil
 	})
 }

@@ -27,6 +27,7 @@ const (
 	UnsupportedMedia    Code = "unsupported_media_type"
 	TooManyRequests     Code = "too_many_requests" // over the caller's request budget; retry after Retry-After
 	Unavailable         Code = "unavailable"       // retry later
+	ZoomRefused         Code = "zoom_refused"      // Zoom refused what the service asked on the caller's behalf
 	Internal            Code = "internal"          // our fault; details are logged, not shown
 
 	// IdempotencyInProgress: a request with the same Idempotency-Key is still
@@ -49,6 +50,7 @@ var statuses = map[Code]int{
 	UnsupportedMedia:    http.StatusUnsupportedMediaType,
 	TooManyRequests:     http.StatusTooManyRequests,
 	Unavailable:         http.StatusServiceUnavailable,
+	ZoomRefused:         http.StatusBadGateway,
 	Internal:            http.StatusInternalServerError,
 
 	IdempotencyInProgress: http.StatusConflict,
@@ -68,6 +70,7 @@ var titles = map[Code]string{
 	UnsupportedMedia:    "Unsupported media type",
 	TooManyRequests:     "Too many requests",
 	Unavailable:         "Service unavailable",
+	ZoomRefused:         "Zoom refused the request",
 	Internal:            "Internal error",
 
 	IdempotencyInProgress: "Idempotency key in use by a request in progress",

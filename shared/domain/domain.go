@@ -146,3 +146,8 @@ const (
 	// its carrier code).
 	ModeCarrier ReleaseMode = "carrier"
 )
+
+// NotConnectedMessage is the message of a release that waits because its
+// customer has not authorized the Zoom app (or the authorization ended): it
+// goes on by itself once an admin connects Zoom in Settings.
+const NotConnectedMessage = "Zoom is not connected — connect it in Settings"

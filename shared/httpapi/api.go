@@ -37,6 +37,8 @@ type API struct {
 	resources []resource
 	// tenants, when set, is each caller's request budget.
 	tenants *TenantLimiter
+	// conns, when set, serves the customer's Zoom connection.
+	conns ZoomConnections
 }
 
 // Option configures an API.
@@ -75,6 +77,10 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	a.handle("/v1/numbers/release", http.MethodPost, customer(a.approve))
 	a.handle("/v1/numbers/reject", http.MethodPost, customer(a.reject))
 	a.handle("/v1/numbers/{number}", http.MethodGet, customer(a.getNumber))
+	a.handle("/v1/zoom/connection", http.MethodGet, customer(a.zoomStatus))
+	a.handle("/v1/zoom/connection", http.MethodPost, customer(a.zoomComplete))
+	a.handle("/v1/zoom/connection", http.MethodDelete, customer(a.zoomDisconnect))
+	a.handle("/v1/zoom/connection/authorize", http.MethodPost, customer(a.zoomAuthorize))
 	return a
 }
 

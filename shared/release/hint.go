@@ -14,6 +14,7 @@ import (
 type HintStore interface {
 	CustomerByZoomAccount(ctx context.Context, accountID string) (domain.Customer, error)
 	GetNumber(ctx context.Context, customerID, e164 string) (domain.Number, error)
+	ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error)
 }
 
 // Hints acts on Zoom's "number unassigned" notifications: the webhook's
@@ -60,4 +61,33 @@ func (s *Hints) Unassigned(ctx context.Context, zoomAccountID, e164 string) erro
 	}
 	s.log.InfoContext(ctx, "unassign hint woke the workflow", "customer_id", c.ID, "number", e164, "execution", n.Execution)
 	return nil
+}
+
+// WakeNotConnected wakes the customer's releases that wait for its Zoom
+// connection (RELEASING with domain.NotConnectedMessage and a task token),
+// right after an admin connected: each checks Zoom again at once instead of
+// at the end of its wait. It reports how many it woke; a wait it could not
+// wake ends by its timeout and checks again then.
+func (s *Hints) WakeNotConnected(ctx context.Context, customerID string) (int, error) {
+	woken := 0
+	q := domain.ListQuery{CustomerID: customerID, Status: domain.Releasing, Limit: domain.MaxPageSize}
+	for {
+		page, err := s.store.ListNumbers(ctx, q)
+		if err != nil {
+			return woken, fmt.Errorf("list releases waiting for the zoom connection: %w", err)
+		}
+		for _, n := range page.Items {
+			if n.Message != domain.NotConnectedMessage || n.TaskToken == "" {
+				continue
+			}
+			if err := s.workflow.Recheck(ctx, n.TaskToken); err != nil {
+				return woken, fmt.Errorf("wake workflow of %s: %w", n.Number, err)
+			}
+			woken++
+		}
+		if page.NextCursor == "" {
+			return woken, nil
+		}
+		q.Cursor = page.NextCursor
+	}
 }

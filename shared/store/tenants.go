@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,6 +123,64 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 			}
 			pending = out.UnprocessedItems
 		}
+	}
+	return nil
+}
+
+// SetZoomAccount records the Zoom account a customer connected (learned
+// from Zoom at Connect Zoom), moving its lookup item from the account it
+// had: one transaction, so the customer and its lookup never disagree.
+// domain.ErrConflict when another customer has that account;
+// domain.ErrNotFound when the customer does not exist.
+func (s *Store) SetZoomAccount(ctx context.Context, customerID, accountID string) error {
+	if err := ident.Check(accountID); err != nil {
+		return fmt.Errorf("zoom account id %q is not a valid identifier: %w", accountID, err)
+	}
+	c, err := s.GetCustomer(ctx, customerID)
+	if err != nil {
+		return err
+	}
+	old := c.ZoomAccountID
+	c.ZoomAccountID = accountID
+	lookup, err := attributevalue.MarshalMap(customerItemOf(zoomAccountPK(accountID), c))
+	if err != nil {
+		return fmt.Errorf("encode zoom account of %s: %w", customerID, err)
+	}
+	mine := map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: customerID}}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: keyOf(customerPK(customerID), skMeta),
+			UpdateExpression:    aws.String("SET zoom_account_id = :a"),
+			ConditionExpression: aws.String("customer_id = :c AND (attribute_not_exists(zoom_account_id) OR zoom_account_id = :old)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":a": &types.AttributeValueMemberS{Value: accountID}, ":c": mine[":c"], ":old": &types.AttributeValueMemberS{Value: old},
+			},
+		}},
+		{Put: &types.Put{
+			TableName: aws.String(s.table), Item: lookup,
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :c"),
+			ExpressionAttributeValues: mine,
+		}},
+	}
+	if old != "" && old != accountID {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: keyOf(zoomAccountPK(old), skMeta),
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :c"),
+			ExpressionAttributeValues: mine,
+		}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for i, r := range tce.CancellationReasons {
+			if i == 1 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return fmt.Errorf("zoom account %s belongs to another customer: %w", accountID, domain.ErrConflict)
+			}
+		}
+		return fmt.Errorf("set zoom account of %s: %w", customerID, domain.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("set zoom account of %s: %w", customerID, err)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	var account string // the customer's Zoom account (customer mode)
 	if t.cfg.Mode != domain.ModeCarrier {
 		if account, err = t.zoomAccount(ctx, n.CustomerID); err != nil {
-			return out, err
+			return notConnected(out, err)
 		}
 	}
 	// A recent listing of the number's block (carrier mode: of the
@@ -66,9 +66,30 @@ func (t *Tasks) check(ctx context.Context, in Input) (CheckOutput, error) {
 	z, err := t.lookUp(zctx, account, n)
 	t.giveBack(ctx, lease)
 	if err != nil {
-		return out, err
+		return notConnected(out, err)
+	}
+	if n.Message == domain.NotConnectedMessage {
+		// Connected again: the number no longer waits for it.
+		if _, err := t.updateFrom(ctx, in, &n, "Zoom connected", func(cur domain.Number) domain.Number {
+			next := cur
+			next.Message, next.TaskToken = "", ""
+			return next
+		}); err != nil {
+			return out, err
+		}
 	}
 	return answer(out, z), nil
+}
+
+// notConnected answers a check that found the customer's Zoom not
+// connected with OutcomeNotConnected; any other err as it is.
+func notConnected(out CheckOutput, err error) (CheckOutput, error) {
+	var named messages.InvokeResponse_Error
+	if errors.As(err, &named) && named.Type == ErrZoomNotConnected {
+		out.Outcome = OutcomeNotConnected
+		return out, nil
+	}
+	return out, err
 }
 
 // answer is the check's answer for what it found in Zoom.
@@ -206,6 +227,25 @@ func (t *Tasks) wait(ctx context.Context, in Input) error {
 		next.Assignee = recorded(in.Assignee)
 		next.Message = AssignedMessage(in.Assignee)
 		next.RemovalStarted = false // Zoom shows it assigned: it was not removed
+		return next
+	})
+	return err
+}
+
+// waitConnection parks the release until its customer connects Zoom: the
+// task token is kept on the number (the connection wakes it, shared/release
+// Hints.WakeNotConnected) and the message tells the customer what to do.
+// The number stays RELEASING (a number that waited for its unassignment
+// goes back to RELEASING: the connection is what it waits for now).
+func (t *Tasks) waitConnection(ctx context.Context, in Input) error {
+	if in.TaskToken == "" {
+		return stateErr(ErrMisconfigured, "wait_connection needs a task token")
+	}
+	_, err := t.update(ctx, in, domain.NotConnectedMessage, func(cur domain.Number) domain.Number {
+		next := cur
+		next.Status = domain.Releasing
+		next.TaskToken = in.TaskToken
+		next.Message = domain.NotConnectedMessage
 		return next
 	})
 	return err

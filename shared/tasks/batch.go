@@ -168,8 +168,14 @@ func (t *Tasks) settle(ctx context.Context, r *removal) error {
 		return nil
 	case errors.Is(r.err, ErrHeld):
 		return ErrHeld
-	case errors.As(r.err, &named) && named.Type == ErrZoomAssigned && r.cur.RemovalStarted:
-		if _, werr := t.updateFrom(ctx, r.in, &r.cur, "assigned again in Zoom before removal", func(c domain.Number) domain.Number {
+	case errors.As(r.err, &named) && (named.Type == ErrZoomAssigned || named.Type == ErrZoomNotConnected) && r.cur.RemovalStarted:
+		// Zoom removed nothing: it kept the number (assigned again), or
+		// it was never asked (no authorization to ask with).
+		why := "assigned again in Zoom before removal"
+		if named.Type == ErrZoomNotConnected {
+			why = "Zoom not connected: nothing removed"
+		}
+		if _, werr := t.updateFrom(ctx, r.in, &r.cur, why, func(c domain.Number) domain.Number {
 			next := c
 			next.RemovalStarted = false
 			return next

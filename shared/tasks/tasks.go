@@ -33,6 +33,11 @@ const (
 	ErrZoomAssigned       = "Zoom.Assigned"
 	ErrZoomBadCredentials = "Zoom.BadCredentials"
 	ErrZoomRejected       = "Zoom.Rejected"
+	// ErrZoomNotConnected: the customer has not authorized the Zoom app
+	// (or the authorization ended). The check answers it as the outcome
+	// OutcomeNotConnected; a release answers it and the state machine
+	// checks again, which then waits for the connection.
+	ErrZoomNotConnected   = "Zoom.NotConnected"
 	ErrSuperseded         = "Release.Superseded"
 	// ErrStoreUnavailable is a DynamoDB read or write that failed after the
 	// SDK's own retries (throttling, timeouts, 5xx) or kept losing races:
@@ -60,6 +65,9 @@ const (
 	// OutcomeBusy: every concurrency slot was held; the release takes its
 	// turn again at RetryAt, from the back of its customer's start queue.
 	OutcomeBusy = "busy"
+	// OutcomeNotConnected: the customer's Zoom is not connected; the
+	// release waits for the connection (WaitForConnection).
+	OutcomeNotConnected = "not_connected"
 )
 
 // Store is what the tasks need from storage.
@@ -305,6 +313,8 @@ func (t *Tasks) Handle(ctx context.Context, in Input) (any, error) {
 		out, err = t.check(ctx, in)
 	case "wait":
 		err = t.wait(ctx, in)
+	case "wait_connection":
+		err = t.waitConnection(ctx, in)
 	case "expire":
 		err = t.expire(ctx, in)
 	case "fail":
@@ -363,8 +373,12 @@ func (t *Tasks) zoomAccount(ctx context.Context, customerID string) (string, err
 		return cached.id, nil
 	}
 	c, err := t.store.GetCustomer(ctx, customerID)
-	if errors.Is(err, domain.ErrNotFound) || (err == nil && c.ZoomAccountID == "") {
-		return "", stateErr(ErrMisconfigured, "customer %s has no Zoom account configured", customerID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", stateErr(ErrMisconfigured, "customer %s does not exist", customerID)
+	}
+	if err == nil && c.ZoomAccountID == "" {
+		// The account is learned when an admin connects Zoom.
+		return "", stateErr(ErrZoomNotConnected, "customer %s has not connected Zoom", customerID)
 	}
 	if err != nil {
 		return "", storeErr("read customer", err)
@@ -410,6 +424,7 @@ func zoomErr(op string, err error) error {
 		zoom.Assigned:       ErrZoomAssigned,
 		zoom.BadCredentials: ErrZoomBadCredentials,
 		zoom.Rejected:       ErrZoomRejected,
+		zoom.NotConnected:   ErrZoomNotConnected,
 	}[zoom.KindOf(err)]
 	if name == "" {
 		return fmt.Errorf("%s: %w", op, err)

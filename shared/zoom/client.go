@@ -59,8 +59,12 @@ type Config struct {
 	// http://localhost:8080/zoom-sim/oauth/token.
 	OAuthURL string
 	// ClientID and ClientSecret are the server-to-server OAuth app's
-	// credentials.
+	// credentials (account_credentials tokens, cached per account). Not
+	// needed when Tokens is set.
 	ClientID, ClientSecret string
+	// Tokens, when set, supplies the access tokens instead: e.g. each
+	// customer's own authorization of the app (package zoomauth).
+	Tokens TokenSource
 	// HTTPClient is optional; the default has a 10 s timeout and keeps
 	// connections to Zoom alive for concurrent callers.
 	HTTPClient *http.Client
@@ -84,7 +88,8 @@ type Client struct {
 	timeout  time.Duration
 	limiter  Limiter
 	now      func() time.Time
-	tokens   *tokenCache
+	tokens   TokenSource
+	cache    *tokenCache // the account_credentials tokens, when Tokens is nil
 }
 
 // New validates cfg and returns a Client. It does no network I/O.
@@ -98,10 +103,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		problems = append(problems, "OAuthURL: "+err.Error())
 	}
-	if strings.TrimSpace(cfg.ClientID) == "" {
+	if cfg.Tokens == nil && strings.TrimSpace(cfg.ClientID) == "" {
 		problems = append(problems, "ClientID is empty")
 	}
-	if cfg.ClientSecret == "" {
+	if cfg.Tokens == nil && cfg.ClientSecret == "" {
 		problems = append(problems, "ClientSecret is empty")
 	}
 	if len(problems) > 0 {
@@ -128,7 +133,11 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.tokens = newTokenCache(c)
+	c.tokens = cfg.Tokens
+	if c.tokens == nil {
+		c.cache = newTokenCache(c)
+		c.tokens = c.cache
+	}
 	return c, nil
 }
 
@@ -170,6 +179,7 @@ func (c *Client) endpoint(path string, q url.Values) string {
 func (c *Client) call(ctx context.Context, accountID string, label Label, method, route, path string, q url.Values) (int, []byte, error) {
 	op := method + " " + route
 	refreshed := false
+	rejected := ""  // the token Zoom answered 401 to
 	throttled := 0 // 429s retried so far
 	for {
 		if c.limiter != nil {
@@ -177,7 +187,7 @@ func (c *Client) call(ctx context.Context, accountID string, label Label, method
 				return 0, nil, c.limiterError(op, err)
 			}
 		}
-		tok, err := c.tokens.get(ctx, accountID)
+		tok, err := c.tokens.AccessToken(ctx, accountID, rejected)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -196,8 +206,7 @@ func (c *Client) call(ctx context.Context, accountID string, label Label, method
 			return status, body, nil
 		}
 		if status == http.StatusUnauthorized && !refreshed {
-			refreshed = true
-			c.tokens.invalidate(accountID, tok)
+			refreshed, rejected = true, tok
 			continue
 		}
 		var ab apiError
@@ -326,8 +335,10 @@ func (c *Client) redact(s string) string {
 	if c.secret != "" {
 		s = strings.ReplaceAll(s, c.secret, "[redacted]")
 	}
-	for _, t := range c.tokens.values() {
-		s = strings.ReplaceAll(s, t, "[redacted]")
+	if c.cache != nil {
+		for _, t := range c.cache.values() {
+			s = strings.ReplaceAll(s, t, "[redacted]")
+		}
 	}
 	return s
 }

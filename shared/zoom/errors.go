@@ -31,6 +31,10 @@ const (
 	Assigned Kind = "assigned"
 	// Rejected: any other 4xx; retrying the same call will not help.
 	Rejected Kind = "rejected"
+	// NotConnected: the account has not authorized the app, or its
+	// authorization ended (removed in Zoom, disconnected, refresh token
+	// refused). Nothing works until its admin connects again.
+	NotConnected Kind = "not_connected"
 )
 
 // Error is a classified Zoom failure. Its text never contains the client

@@ -100,10 +100,11 @@ func (l *Lazy) get(ctx context.Context) (*Client, error) {
 		cfg.ClientID, cfg.ClientSecret = id, secret
 	}
 	var missing []string
-	if strings.TrimSpace(cfg.ClientID) == "" {
+	// With a token source, it holds the credentials it needs.
+	if cfg.Tokens == nil && strings.TrimSpace(cfg.ClientID) == "" {
 		missing = append(missing, "client ID")
 	}
-	if cfg.ClientSecret == "" {
+	if cfg.Tokens == nil && cfg.ClientSecret == "" {
 		missing = append(missing, "client secret")
 	}
 	if len(missing) > 0 {

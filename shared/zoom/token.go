@@ -18,6 +18,14 @@ const (
 	tokenFetchTimeout = 15 * time.Second
 )
 
+// TokenSource supplies the access token of a Zoom account's calls.
+// rejected is "" or a token Zoom has just refused (HTTP 401): the answer
+// must then be another one (or an error). The error is an *Error; Kind
+// NotConnected when the account has no authorization to call with.
+type TokenSource interface {
+	AccessToken(ctx context.Context, accountID, rejected string) (string, error)
+}
+
 // token is a cached access token.
 type token struct {
 	value     string
@@ -44,9 +52,13 @@ func newTokenCache(c *Client) *tokenCache {
 	return &tokenCache{c: c, tokens: map[string]token{}, fetches: map[string]*tokenFetch{}}
 }
 
-// get returns a usable token for accountID, fetching one if none is cached
-// or the cached one is about to expire. Concurrent callers share one fetch.
-func (tc *tokenCache) get(ctx context.Context, accountID string) (string, error) {
+// AccessToken returns a usable account_credentials token for accountID,
+// fetching one if none is cached, the cached one is about to expire or Zoom
+// rejected it. Concurrent callers share one fetch.
+func (tc *tokenCache) AccessToken(ctx context.Context, accountID, rejected string) (string, error) {
+	if rejected != "" {
+		tc.invalidate(accountID, rejected)
+	}
 	if err := ctx.Err(); err != nil {
 		return "", &Error{Kind: Unavailable, op: "oauth token", Message: err.Error(), cause: err}
 	}

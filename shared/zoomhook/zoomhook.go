@@ -36,6 +36,7 @@ import (
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/number"
+	"numberrelease/shared/zoom"
 	"numberrelease/shared/zoomsig"
 )
 
@@ -69,8 +70,17 @@ type Hinter interface {
 	Unassigned(ctx context.Context, accountID, e164 string) error
 }
 
+// Deauthorizer acts on Zoom's app_deauthorized event: the account's
+// authorization of the app is over. It must be idempotent.
+type Deauthorizer interface {
+	Deauthorized(ctx context.Context, accountID string) error
+}
+
 // Config configures the handler.
 type Config struct {
+	// Deauthorizer, when set, receives verified app_deauthorized events
+	// (customer mode); without it they are acknowledged and ignored.
+	Deauthorizer Deauthorizer
 	// Secret is the Zoom app's webhook secret token.
 	Secret []byte
 	// SecretFunc supplies the secret token when Secret is empty, e.g.
@@ -202,6 +212,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		h.urlValidation(w, r, log, secret, env)
 	case EventUnassigned:
 		h.unassigned(w, r, log, env)
+	case zoom.EventAppDeauthorized:
+		h.deauthorized(w, r, log, env)
 	default:
 		log.InfoContext(ctx, "zoom webhook ignored", "reason", "event not handled", "account_id", env.Payload.AccountID)
 		w.WriteHeader(http.StatusNoContent)
@@ -265,6 +277,32 @@ func (h *handler) unassigned(w http.ResponseWriter, r *http.Request, log *slog.L
 		return
 	}
 	log.InfoContext(ctx, "zoom unassign hint accepted", "number", e164)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deauthorized hands a verified app_deauthorized event to the
+// Deauthorizer; 500 on its failure, so that Zoom delivers it again.
+func (h *handler) deauthorized(w http.ResponseWriter, r *http.Request, log *slog.Logger, env Envelope) {
+	ctx := r.Context()
+	log = log.With("account_id", env.Payload.AccountID)
+	switch {
+	case h.cfg.Deauthorizer == nil:
+		log.InfoContext(ctx, "zoom webhook ignored", "reason", "no customer authorizations in this release mode")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case env.Payload.AccountID == "":
+		log.WarnContext(ctx, "zoom webhook ignored", "reason", "payload.account_id missing")
+		jsonhttp.Write(w, http.StatusOK, ignored{Ignored: "payload.account_id is missing"})
+		return
+	}
+	hctx, cancel := context.WithTimeout(ctx, h.cfg.HintTimeout)
+	defer cancel()
+	if err := h.cfg.Deauthorizer.Deauthorized(hctx, env.Payload.AccountID); err != nil {
+		log.ErrorContext(ctx, "zoom app_deauthorized not recorded; Zoom will deliver it again", "err", err)
+		jsonhttp.WriteProblem(w, r, apperr.New(apperr.Internal, "the notification could not be handled now; it is accepted when delivered again"))
+		return
+	}
+	log.InfoContext(ctx, "zoom app_deauthorized recorded")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -22,7 +22,9 @@ import (
 // customer's Zoom account through the Provider Exchange, the assigned one
 // waits for its unbind, and Zoom is only ever asked with the carrier's
 // account (Light calls: the carrier's view and the Provider Exchange; none
-// of the customer-account calls, which are Medium).
+// of the customer-account calls, which are Medium). After the unbind the
+// release completes: the seed scenario, with no customer authorization at
+// all.
 func TestCarrierModeUsesTheCarriersAccount(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the AWS emulator (moto, Python); skipped in -short mode")
@@ -79,6 +81,39 @@ func TestCarrierModeUsesTheCarriersAccount(t *testing.T) {
 	}
 	if calls := s.Sim.Stats().Calls; calls[zoom.Medium] != 0 || calls[zoom.Light] < 3 {
 		t.Fatalf("Zoom calls %v; want Light ones only (two checks and a removal at least)", calls)
+	}
+
+	// The rest of the seed: the customer unbinds the number in Zoom (the
+	// console's unbind notifies us), and the release completes by itself.
+	req, err := http.NewRequest(http.MethodDelete, s.URL+"/zoom-sim/v2/phone/users/u-dana/phone_numbers/"+busy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("unbind %s: %d", busy, resp.StatusCode)
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		b, err := s.Store.GetNumber(ctx, "acme", busy)
+		if err == nil && b.Status == domain.Released {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute after the unbind %s is %s (%q); want RELEASED", busy, b.Status, b.Message)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Only the carrier's credentials were used: no customer ever
+	// authorized the app, and every call went to the carrier's account.
+	if g := s.Sim.Grants(); len(g) != 0 {
+		t.Fatalf("customer authorizations in carrier mode: %+v; want none", g)
+	}
+	if calls := s.Sim.Stats().Calls; calls[zoom.Medium] != 0 {
+		t.Fatalf("Zoom calls %v after the unbind; want Light ones only", calls)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -203,6 +204,11 @@ type Stack struct {
 	// numbers (0 in customer mode).
 	carrierCode int
 	// releaseQueue is the queue the Release state hands numbers to.
+	// mode is the release mode the tasks run in.
+	mode domain.ReleaseMode
+	// kms seals the customers' Zoom tokens with tokensKey.
+	kms          *kms.Client
+	tokensKey    string
 	releaseQueue struct {
 		url, arn string
 		client   *sqs.Client
@@ -262,6 +268,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.SFN = sfn.NewFromConfig(awsCfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(s.moto.Endpoint()) })
 	if err := s.createReleaseQueue(ctx, awsCfg); err != nil {
+		return nil, err
+	}
+	if err := s.createTokensKey(ctx, awsCfg); err != nil {
 		return nil, err
 	}
 	def, err := workflow.Render(workflow.Params{

@@ -21,6 +21,7 @@ import (
 	"numberrelease/shared/tasks"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
+	"numberrelease/shared/zoomauth"
 	"numberrelease/shared/zoomhook"
 	"numberrelease/web"
 )
@@ -64,13 +65,25 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	if err != nil {
 		return nil, fmt.Errorf("zoom rate limiter: %w", err)
 	}
-	zc, err := zoom.New(zoom.Config{
+	zcfg := zoom.Config{
 		APIBase: s.URL + "/zoom-sim/v2", OAuthURL: s.URL + "/zoom-sim/oauth/token",
 		ClientID: simClientID, ClientSecret: simClientSecret, Limiter: limiter,
-	})
+	}
+	// As on AWS (shared/zoomclient): in customer mode every call uses the
+	// customer's own authorization, sealed in the table with the KMS key.
+	grants := &zoomauth.Grants{DB: s.ddb, Table: TableName}
+	sealer := &zoomauth.Sealer{KMS: s.kms, KeyID: s.tokensKey}
+	if cfg.ReleaseMode != domain.ModeCarrier {
+		zcfg.Tokens = &zoomauth.Tokens{Grants: grants, Box: sealer, Log: log,
+			App: func(context.Context) (zoomauth.Refresher, error) { return s.zoomApp(), nil }}
+	}
+	zc, err := zoom.New(zcfg)
 	if err != nil {
 		return nil, fmt.Errorf("zoom client: %w", err)
 	}
+	conns := &zoomauth.Connections{Grants: grants, States: grants, Customers: apiStore, Box: sealer,
+		App:         func(context.Context) (zoomauth.OAuthApp, error) { return s.zoomApp(), nil },
+		RedirectURL: s.URL + "/", Waker: release.NewHints(apiStore, wf, log), Log: log}
 	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
 		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
 	if tcfg.Mode == domain.ModeCarrier {
@@ -101,6 +114,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 		return nil, fmt.Errorf("start queue: %w", err)
 	}
 	s.pacer, tcfg.Queue = pacer, pacer
+	s.mode = tcfg.Mode
 	if tcfg.Mode == domain.ModeCarrier {
 		s.carrierCode = cfg.CarrierCode
 	}
@@ -121,7 +135,9 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
 	mux.Handle("/zoom-sim/", s.Sim.Handler())
-	mux.Handle("/zoom/webhook", withLambdaDeadline(zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log}, release.NewHints(apiStore, wf, log))))
+	mux.HandleFunc("POST /zoom-sim/admin/authorize", s.handleAuthorize)
+	mux.Handle("/zoom/webhook", withLambdaDeadline(zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log,
+		Deauthorizer: &zoomauth.Revocations{Grants: grants, Log: log}}, release.NewHints(apiStore, wf, log))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -138,7 +154,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	mux.Handle("GET /portal", pages)
 	mux.Handle("GET /web/", pages)
 	mux.Handle("GET /zoom-sim/{$}", pages)
-	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log)))
+	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log, httpapi.WithZoomConnections(conns))))
 	return mux, nil
 }
 
@@ -160,5 +176,21 @@ func (s *Stack) seedDemo(ctx context.Context) error {
 	// In carrier mode the numbers are the carrier's peering numbers.
 	s.Sim.PutPeering("zoom-acme", "+"+demo.Unassigned, s.carrierCode, nil)
 	s.Sim.PutPeering("zoom-acme", "+"+demo.Assigned, s.carrierCode, &zoom.Assignee{ID: "u-dana", Name: "Dana Levi", Type: "user", ExtensionNumber: "1001"})
-	return demo.Seed(ctx, s.Store, s.log)
+	if err := demo.Seed(ctx, s.Store, s.log); err != nil {
+		return err
+	}
+	if s.mode == domain.ModeCarrier {
+		return nil // the carrier's own credentials do everything
+	}
+	// The demo customers start connected, through the real Connect Zoom.
+	for _, c := range demo.Customers {
+		status, body, err := s.ConnectZoom(ctx, c.ID, c.ZoomAccountID)
+		if err != nil {
+			return fmt.Errorf("connect zoom of %s: %w", c.ID, err)
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("connect zoom of %s: %d %s", c.ID, status, body)
+		}
+	}
+	return nil
 }

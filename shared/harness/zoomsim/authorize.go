@@ -493,3 +493,37 @@ func (s *Sim) handleUsersMe(w http.ResponseWriter, r *http.Request) {
 		Type: 2, RoleName: role, Status: "active",
 	})
 }
+
+// ExpireAccessTokens ends every live access token of account's
+// authorizations now (their refresh tokens stay), as if their hour had
+// passed: the app's next calls get 401 and must refresh. It reports how
+// many it ended.
+func (s *Sim) ExpireAccessTokens(account string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for t, sess := range s.tokens {
+		if sess.user && sess.accountID == account {
+			delete(s.tokens, t)
+			n++
+		}
+	}
+	return n
+}
+
+// handleAdminExpire is POST /zoom-sim/admin/oauth/expire {"account_id"}:
+// ExpireAccessTokens; 200 {"expired_access_tokens"}.
+func (s *Sim) handleAdminExpire(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		AccountID string `json:"account_id"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		writeProblem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if strings.TrimSpace(in.AccountID) == "" {
+		writeProblem(w, http.StatusBadRequest, "invalid fields", fieldProblem{Field: "account_id", Reason: "required"})
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]int{"expired_access_tokens": s.ExpireAccessTokens(strings.TrimSpace(in.AccountID))})
+}

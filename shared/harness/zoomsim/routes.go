@@ -79,6 +79,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.Handle("/zoom-sim/admin/oauth/approve", methods{http.MethodPost: s.handleAdminApprove})
 	mux.Handle("/zoom-sim/admin/oauth/deauthorize", methods{http.MethodPost: s.handleAdminDeauthorize})
 	mux.Handle("/zoom-sim/admin/oauth/grants", methods{http.MethodGet: s.handleAdminGrants})
+	mux.Handle("/zoom-sim/admin/oauth/expire", methods{http.MethodPost: s.handleAdminExpire})
 	mux.Handle("/zoom-sim/admin/stats", methods{http.MethodGet: s.handleStats})
 	mux.Handle("/zoom-sim/admin/faults", methods{
 		http.MethodGet:    s.handleFaultGet,
