@@ -285,7 +285,9 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		"TABLE_NAME":              table.TableName(),
 		"ZOOM_WEBHOOK_SECRET_ARN": secret.SecretArn(),
 	}})
-	grantTable(webhook, table, false)
+	// It writes too: Zoom's app_deauthorized event marks the Zoom account's
+	// authorization not connected (customer mode's grant item).
+	grantTable(webhook, table, true)
 	secret.GrantRead(webhook, nil)
 	// An unassign notification wakes the waiting task (a hint: it re-checks).
 	sm.Grant(webhook, jsii.String("states:SendTaskSuccess"))

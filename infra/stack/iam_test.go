@@ -46,11 +46,15 @@ func TestFunctionGrants(t *testing.T) {
 			"kms:GenerateDataKey":           key,
 			"kms:Decrypt":                   key,
 		}, []string{"secretsmanager:DescribeSecret", "events:PutEvents", "dynamodb:Scan", "dynamodb:DeleteItem", "states:SendTaskFailure"}},
+		// The webhook writes when Zoom says a customer removed the app
+		// (app_deauthorized: the grant is no longer connected); it never
+		// sees the tokens themselves.
 		{FunctionWebhook, map[string]string{
 			"states:SendTaskSuccess":        machine,
 			"secretsmanager:GetSecretValue": secret,
 			"dynamodb:GetItem":              table,
-		}, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "states:StartExecution", "kms:Decrypt"}},
+			"dynamodb:PutItem":              table,
+		}, []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "states:StartExecution", "kms:Decrypt", "kms:GenerateDataKey"}},
 		{FunctionReleaseTasks, map[string]string{
 			"dynamodb:PutItem":              table,
 			"dynamodb:Query":                table,
