@@ -208,6 +208,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		},
 	}))
 	secret.GrantRead(tasks, nil)
+	grantZoomTokens(tasks, nr.ZoomTokensKey)
 
 	nr.Releases = newReleaseQueue(nr.Stack, cfg)
 	sm, err := newStateMachine(nr.Stack, cfg, tasks, nr.Releases.Queue)
@@ -242,28 +243,51 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 
 	batch := nr.newReleaseBatch(cfg, sm)
 
+	// The API also connects customers' Zoom accounts ("Connect Zoom",
+	// customer mode): it exchanges the authorization code and revokes
+	// tokens with the Zoom app's credentials, learns the account id from
+	// the Zoom API, sends the browser back to the customer app
+	// (ZOOM_REDIRECT_URL, registered as the app's redirect URL) and seals
+	// the tokens with the tokens key.
 	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
-		"TABLE_NAME":        table.TableName(),
-		"STATE_MACHINE_ARN": sm.StateMachineArn(),
-		"JWKS_URL":          p.JwksURL.ValueAsString(),
-		"JWT_ISSUER":        p.JwtIssuer.ValueAsString(),
-		"JWT_AUDIENCE":      p.JwtAudience.ValueAsString(),
-		"TENANT_RATE_LIMIT": jsii.String(strconv.Itoa(cfg.TenantRateLimit)),
-		"TENANT_BURST":      jsii.String(strconv.Itoa(cfg.TenantBurst)),
+		"TABLE_NAME":          table.TableName(),
+		"STATE_MACHINE_ARN":   sm.StateMachineArn(),
+		"JWKS_URL":            p.JwksURL.ValueAsString(),
+		"JWT_ISSUER":          p.JwtIssuer.ValueAsString(),
+		"JWT_AUDIENCE":        p.JwtAudience.ValueAsString(),
+		"TENANT_RATE_LIMIT":   jsii.String(strconv.Itoa(cfg.TenantRateLimit)),
+		"TENANT_BURST":        jsii.String(strconv.Itoa(cfg.TenantBurst)),
+		"RELEASE_MODE":        jsii.String(cfg.ReleaseMode),
+		"ZOOM_SECRET_ARN":     secret.SecretArn(),
+		"ZOOM_API_BASE":       p.ZoomAPIBase.ValueAsString(),
+		"ZOOM_OAUTH_URL":      p.ZoomOAuthURL.ValueAsString(),
+		"ZOOM_REDIRECT_URL":   p.ZoomRedirectURL.ValueAsString(),
+		"ZOOM_TOKENS_KEY_ARN": nr.ZoomTokensKey.KeyArn(),
 	}})
 	grantTable(api, table, true)
 	// Approvals are started by start-release from the stream; the API
 	// starts an execution only when a customer approves a RELEASING number
 	// again (idempotent by name: it makes sure the execution exists).
 	sm.GrantStartExecution(api)
-	// Approving a number that waits for the unassign wakes the waiting task.
+	// Approving a number that waits for the unassign wakes the waiting
+	// task, and so does connecting Zoom for the releases that waited for
+	// the connection.
 	sm.Grant(api, jsii.String("states:SendTaskSuccess"))
+	// The Zoom app's credentials: the value only (GrantRead would add
+	// DescribeSecret, which the API does not call).
+	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: &[]*string{secret.SecretArn()},
+	}))
+	grantZoomTokens(api, nr.ZoomTokensKey)
 
 	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":              table.TableName(),
 		"ZOOM_WEBHOOK_SECRET_ARN": secret.SecretArn(),
 	}})
-	grantTable(webhook, table, false)
+	// It writes too: Zoom's app_deauthorized event marks the Zoom account's
+	// authorization not connected (customer mode's grant item).
+	grantTable(webhook, table, true)
 	secret.GrantRead(webhook, nil)
 	// An unassign notification wakes the waiting task (a hint: it re-checks).
 	sm.Grant(webhook, jsii.String("states:SendTaskSuccess"))
@@ -355,6 +379,7 @@ func (nr *NumberRelease) newReleaseBatch(cfg Config, sm awsstepfunctions.StateMa
 		},
 	}))
 	secret.GrantRead(fn, nil)
+	grantZoomTokens(fn, nr.ZoomTokensKey)
 	sm.Grant(fn, jsii.String("states:SendTaskSuccess"), jsii.String("states:SendTaskFailure"))
 	// The event source grants the function what Lambda's poller does with
 	// its role on this queue only (ReceiveMessage, DeleteMessage,
@@ -406,8 +431,9 @@ func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
 }
 
 // zoomEnv is the environment of both functions that call Zoom
-// (release-tasks, release-batch): the table, the Zoom app and API, the
-// release mode and the share of the customers' rate limits. Carrier mode
+// (release-tasks, release-batch): the table, the Zoom app and API, the key
+// of the customers' stored Zoom tokens, the release mode and the share of
+// the customers' rate limits. Carrier mode
 // works with the carrier's own Zoom account (the account of the app whose
 // credentials the Zoom secret holds), never the customer's.
 func (nr *NumberRelease) zoomEnv(cfg Config) map[string]*string {
@@ -421,6 +447,8 @@ func (nr *NumberRelease) zoomEnv(cfg Config) map[string]*string {
 		"CARRIER_CODE":     jsii.String(strconv.Itoa(cfg.CarrierCode)),
 		"ZOOM_RATE_LIMITS": jsii.String(cfg.ZoomRateLimits),
 		"ZOOM_RATE_SHARE":  jsii.String(strconv.Itoa(cfg.ZoomRateShare)),
+		// The stored tokens' key (grantZoomTokens, by each caller).
+		"ZOOM_TOKENS_KEY_ARN": nr.ZoomTokensKey.KeyArn(),
 	}
 	if cfg.CarrierAccountID != "" {
 		env["ZOOM_CARRIER_ACCOUNT_ID"] = jsii.String(cfg.CarrierAccountID)

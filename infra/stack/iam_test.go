@@ -26,28 +26,42 @@ func TestFunctionGrants(t *testing.T) {
 	secret := s.logicalID(t, s.stack.ZoomSecret)
 	bus := s.logicalID(t, s.stack.Bus)
 	queue := s.logicalID(t, s.stack.Releases.Queue)
+	key := s.logicalID(t, s.stack.ZoomTokensKey)
 	tests := []struct {
 		function string
 		// allowed maps an action to a logical id its resource must name.
 		allowed map[string]string
 		denied  []string
 	}{
+		// The API wakes the releases that waited for the customer's Zoom
+		// connection (SendTaskSuccess), exchanges codes and revokes tokens
+		// with the Zoom app's credentials (the value only) and seals the
+		// tokens.
 		{FunctionAPI, map[string]string{
-			"states:StartExecution":  machine,
-			"states:SendTaskSuccess": machine,
-			"dynamodb:Query":         table,
-			"dynamodb:PutItem":       table,
-		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "dynamodb:Scan", "dynamodb:DeleteItem"}},
+			"states:StartExecution":         machine,
+			"states:SendTaskSuccess":        machine,
+			"dynamodb:Query":                table,
+			"dynamodb:PutItem":              table,
+			"secretsmanager:GetSecretValue": secret,
+			"kms:GenerateDataKey":           key,
+			"kms:Decrypt":                   key,
+		}, []string{"secretsmanager:DescribeSecret", "events:PutEvents", "dynamodb:Scan", "dynamodb:DeleteItem", "states:SendTaskFailure"}},
+		// The webhook writes when Zoom says a customer removed the app
+		// (app_deauthorized: the grant is no longer connected); it never
+		// sees the tokens themselves.
 		{FunctionWebhook, map[string]string{
 			"states:SendTaskSuccess":        machine,
 			"secretsmanager:GetSecretValue": secret,
 			"dynamodb:GetItem":              table,
-		}, []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "states:StartExecution"}},
+			"dynamodb:PutItem":              table,
+		}, []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "states:StartExecution", "kms:Decrypt", "kms:GenerateDataKey"}},
 		{FunctionReleaseTasks, map[string]string{
 			"dynamodb:PutItem":              table,
 			"dynamodb:Query":                table,
 			"secretsmanager:GetSecretValue": secret,
 			"states:StartExecution":         machine, // the successor of a long wait
+			"kms:GenerateDataKey":           key,     // a refreshed token is sealed again
+			"kms:Decrypt":                   key,
 		}, []string{"states:SendTaskSuccess", "states:StopExecution", "events:PutEvents", "sqs:SendMessage", "sqs:ReceiveMessage"}},
 		{FunctionReleaseBatch, map[string]string{
 			"dynamodb:PutItem":              table,
@@ -57,6 +71,8 @@ func TestFunctionGrants(t *testing.T) {
 			"states:SendTaskFailure":        machine,
 			"sqs:ReceiveMessage":            queue,
 			"sqs:DeleteMessage":             queue,
+			"kms:GenerateDataKey":           key,
+			"kms:Decrypt":                   key,
 		}, []string{"states:StartExecution", "states:StopExecution", "events:PutEvents", "sqs:SendMessage"}},
 		{FunctionNotify, map[string]string{
 			"events:PutEvents":    bus,
@@ -128,7 +144,7 @@ func TestStateMachineMayInvokeOnlyTasks(t *testing.T) {
 
 // release-batch may do exactly what it needs, each on its own resource:
 // the store's calls, the Zoom rate limiter's UpdateItem, the Zoom secret,
-// answering the workflow's task tokens, and what Lambda's poller does with
+// sealing and unsealing the customers' Zoom tokens, answering the workflow's task tokens, and what Lambda's poller does with
 // its role on the release queue (the CDK's SQS event source grants it).
 func TestReleaseBatchGrantsExactly(t *testing.T) {
 	s := synthStack(t, dev)
@@ -148,6 +164,8 @@ func TestReleaseBatchGrantsExactly(t *testing.T) {
 		"sqs:ChangeMessageVisibility":   s.logicalID(t, s.stack.Releases.Queue),
 		"sqs:GetQueueAttributes":        s.logicalID(t, s.stack.Releases.Queue),
 		"sqs:GetQueueUrl":               s.logicalID(t, s.stack.Releases.Queue),
+		"kms:GenerateDataKey":           s.logicalID(t, s.stack.ZoomTokensKey), // purpose zoom-oauth-tokens only (TestZoomTokensKeyGrants)
+		"kms:Decrypt":                   s.logicalID(t, s.stack.ZoomTokensKey),
 	}
 	role := s.logicalID(t, s.stack.Functions.ReleaseBatch.Role())
 	got := map[string]bool{}

@@ -31,7 +31,8 @@ const zoomSecretPlaceholder = `{"client_id":"","client_secret":"","webhook_secre
 // newZoomSecret declares the Zoom credentials secret with the placeholder.
 func newZoomSecret(scope constructs.Construct, cfg Config) awssecretsmanager.Secret {
 	return awssecretsmanager.NewSecret(scope, jsii.String("ZoomCredentials"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("Number Release (" + cfg.Stage + `): Zoom Server-to-Server OAuth app and webhook secret, JSON {"client_id","client_secret","webhook_secret_token"}`),
+		Description: jsii.String("Number Release (" + cfg.Stage + `): Zoom app credentials and webhook secret token, JSON {"client_id","client_secret","webhook_secret_token"}. ` +
+			`Customer mode: the Zoom OAuth app (user-managed, authorization code grant) the customers' admins authorize; carrier mode: the carrier's Server-to-Server OAuth app`),
 		// Not a secret: the credential-free placeholder (see above).
 		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(zoomSecretPlaceholder)),
 		RemovalPolicy:     removalPolicy(cfg),

@@ -56,7 +56,8 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 		cdknag.NagSuppressions_AddResourceSuppressions(c, &out, jsii.Bool(false))
 	}
 
-	suppress(nr.ZoomSecret, nagSuppression{rule: "AwsSolutions-SMG4", reason: "The secret holds credentials Zoom issues (Server-to-Server OAuth app, webhook secret token): " +
+	suppress(nr.ZoomSecret, nagSuppression{rule: "AwsSolutions-SMG4", reason: "The secret holds credentials Zoom issues (the Zoom app's client id and secret: the OAuth app customers authorize in customer mode, " +
+		"the carrier's Server-to-Server OAuth app in carrier mode; the webhook secret token): " +
 		"they can only be regenerated in Zoom's App Marketplace, so a Secrets Manager rotation function has nothing to rotate. " +
 		"Operators rotate them by hand (docs/OPERATIONS.md, Rotating the Zoom credentials); the functions re-read the secret within 10 minutes."})
 	suppress(nr.NotifyDLQ, nagSuppression{rule: "AwsSolutions-SQS3", reason: "This queue is itself a dead-letter destination: the notify function's stream event source sends the records it gave up on here " +

@@ -12,12 +12,17 @@ import (
 type Parameters struct {
 	JwtIssuer, JwtAudience, JwksURL awscdk.CfnParameter
 	ZoomAPIBase, ZoomOAuthURL       awscdk.CfnParameter
+	ZoomRedirectURL                 awscdk.CfnParameter
 	RecheckSeconds, MaxWaitSeconds  awscdk.CfnParameter
 	ReconcileGraceSeconds           awscdk.CfnParameter
 	RetryBudgetSeconds              awscdk.CfnParameter
 }
 
 const urlPattern = `^https?://\S+$`
+
+// httpsPattern is for URLs a browser is sent to with secrets in the query
+// (ZoomRedirectUrl: the authorization code and state).
+const httpsPattern = `^https://\S+$`
 
 func newParameters(scope constructs.Construct, cfg Config) Parameters {
 	str := func(id, description, def, pattern string) awscdk.CfnParameter {
@@ -29,7 +34,12 @@ func newParameters(scope constructs.Construct, cfg Config) Parameters {
 		if def != "" {
 			p.Default = jsii.String(def)
 		}
-		if pattern != "" {
+		switch pattern {
+		case "":
+		case httpsPattern:
+			p.AllowedPattern = jsii.String(pattern)
+			p.ConstraintDescription = jsii.String("must be an https URL")
+		default:
 			p.AllowedPattern = jsii.String(pattern)
 			p.ConstraintDescription = jsii.String("must be an http(s) URL")
 		}
@@ -53,7 +63,9 @@ func newParameters(scope constructs.Construct, cfg Config) Parameters {
 		ZoomAPIBase: str("ZoomApiBase",
 			"Base URL of the Zoom REST API", "https://api.zoom.us/v2", urlPattern),
 		ZoomOAuthURL: str("ZoomOAuthUrl",
-			"Zoom OAuth token endpoint (Server-to-Server OAuth, account credentials grant)", "https://zoom.us/oauth/token", urlPattern),
+			"Zoom OAuth token endpoint (customer mode: the OAuth app's authorization code and refresh grants; carrier mode: Server-to-Server OAuth, account credentials grant); the authorize and revoke endpoints are its siblings (.../oauth/authorize, .../oauth/revoke)", "https://zoom.us/oauth/token", urlPattern),
+		ZoomRedirectURL: str("ZoomRedirectUrl",
+			"The customer app's URL (https), registered as the Zoom OAuth app's redirect URL: Zoom sends the customer's admin back to it with the authorization code after \"Connect Zoom\"", "", httpsPattern),
 		RecheckSeconds: num("RecheckSeconds",
 			"Seconds a release waits for the Zoom unassign notification before it re-checks Zoom by itself", 900, float64(cfg.RecheckSecondsMin)),
 		MaxWaitSeconds: num("MaxWaitSeconds",

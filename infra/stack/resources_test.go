@@ -2,6 +2,7 @@ package stack
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -63,13 +64,17 @@ func TestFunctionEnvironment(t *testing.T) {
 		// literals are the variables the stage's configuration sets.
 		literals map[string]string
 	}{
+		// The API connects customers' Zoom accounts: the Zoom app, API and
+		// redirect URL, and the key sealing the tokens.
 		{FunctionAPI, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "",
 			"JWKS_URL": "JwksUrl", "JWT_ISSUER": "JwtIssuer", "JWT_AUDIENCE": "JwtAudience",
-		}, map[string]string{"TENANT_RATE_LIMIT": "10", "TENANT_BURST": "20"}},
+			"ZOOM_SECRET_ARN": "", "ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
+			"ZOOM_REDIRECT_URL": "ZoomRedirectUrl", "ZOOM_TOKENS_KEY_ARN": "",
+		}, map[string]string{"TENANT_RATE_LIMIT": "10", "TENANT_BURST": "20", "RELEASE_MODE": "customer"}},
 		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}, nil},
 		{FunctionReleaseTasks, map[string]string{
-			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "",
+			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "", "ZOOM_TOKENS_KEY_ARN": "",
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 			"RECHECK_SECONDS": "RecheckSeconds", "MAX_WAIT_SECONDS": "MaxWaitSeconds",
 			"RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
@@ -77,7 +82,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		// release-batch calls Zoom as release-tasks does: the same API,
 		// credentials, mode and rate limits.
 		{FunctionReleaseBatch, map[string]string{
-			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "", "RELEASE_QUEUE_URL": "",
+			"TABLE_NAME": "", "ZOOM_SECRET_ARN": "", "ZOOM_TOKENS_KEY_ARN": "", "RELEASE_QUEUE_URL": "",
 			"ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
 		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
@@ -88,6 +93,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		}, nil},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)
+	keyArn := jsonString(t, map[string]any{"Fn::GetAtt": []any{s.logicalID(t, s.stack.ZoomTokensKey), "Arn"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			props := s.resources[s.functionID(t, tt.name)]["Properties"].(map[string]any)
@@ -119,6 +125,9 @@ func TestFunctionEnvironment(t *testing.T) {
 				if strings.HasPrefix(k, "ZOOM") && strings.HasSuffix(k, "SECRET_ARN") && refOf(vars[k]) != secretID {
 					t.Errorf("%s = %s, want the Zoom secret %s", k, jsonString(t, vars[k]), secretID)
 				}
+				if k == "ZOOM_TOKENS_KEY_ARN" && jsonString(t, vars[k]) != keyArn {
+					t.Errorf("%s = %s, want the Zoom tokens key's ARN %s", k, jsonString(t, vars[k]), keyArn)
+				}
 			}
 		})
 	}
@@ -140,6 +149,11 @@ func TestCarrierModeByStage(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %q", fn, k, vars[k], want)
 			}
 		}
+	}
+	// The API knows the mode too (Connect Zoom is optional in carrier mode).
+	props := s.resources[s.functionID(t, FunctionAPI)]["Properties"].(map[string]any)
+	if got := props["Environment"].(map[string]any)["Variables"].(map[string]any)["RELEASE_MODE"]; got != "carrier" {
+		t.Errorf("api: RELEASE_MODE = %v, want carrier", got)
 	}
 }
 
@@ -307,6 +321,7 @@ func TestParametersAndOutputs(t *testing.T) {
 		{"JwksUrl", "String", nil},
 		{"ZoomApiBase", "String", "https://api.zoom.us/v2"},
 		{"ZoomOAuthUrl", "String", "https://zoom.us/oauth/token"},
+		{"ZoomRedirectUrl", "String", nil},
 		{"RecheckSeconds", "Number", float64(900)},
 		{"MaxWaitSeconds", "Number", float64(604800)},
 		{"ReconcileGraceSeconds", "Number", float64(1800)},
@@ -332,6 +347,35 @@ func TestParametersAndOutputs(t *testing.T) {
 		})
 	}
 	tmpl.HasParameter(jsii.String("RecheckSeconds"), map[string]any{"MinValue": 60})
+	t.Run("ZoomRedirectUrl is https", func(t *testing.T) {
+		p := *found["ZoomRedirectUrl"]
+		pattern, _ := p["AllowedPattern"].(string)
+		re, err := regexp.Compile(pattern)
+		if err != nil || pattern == "" {
+			t.Fatalf("AllowedPattern %q: %v", pattern, err)
+		}
+		for url, ok := range map[string]bool{
+			"https://numbers.acme.example/":       true,
+			"https://app.example/customer?x=1":    true,
+			"http://numbers.acme.example/":        false,
+			"numbers.acme.example":                false,
+			"https://":                            false,
+			"https://app.example/ with a space":   false,
+			"ftp://numbers.acme.example/":         false,
+			" https://numbers.acme.example/":      false,
+			"javascript:alert(1)//https://x.test": false,
+		} {
+			if got := re.MatchString(url); got != ok {
+				t.Errorf("AllowedPattern %q matches %q: %v, want %v", pattern, url, got, ok)
+			}
+		}
+		if d, _ := p["Description"].(string); !strings.Contains(d, "redirect URL") || !strings.Contains(d, "customer app") {
+			t.Errorf("Description %q does not say it is the customer app's URL registered as the Zoom app's redirect URL", d)
+		}
+		if c, _ := p["ConstraintDescription"].(string); !strings.Contains(c, "https") || strings.Contains(c, "http(s)") {
+			t.Errorf("ConstraintDescription %q, want https only", c)
+		}
+	})
 	// An emulator stage may re-check faster (cdk.json recheckSecondsMin).
 	fast := dev
 	fast.RecheckSecondsMin = 5

@@ -34,6 +34,13 @@ func TestZoomSecretIsAFixedPlaceholder(t *testing.T) {
 				if props["SecretString"] != zoomSecretPlaceholder {
 					t.Errorf("%s: SecretString = %s, want the placeholder %s", id, jsonString(t, props["SecretString"]), zoomSecretPlaceholder)
 				}
+				// It says whose app it holds in each mode.
+				d, _ := props["Description"].(string)
+				for _, part := range []string{"Customer mode: the Zoom OAuth app (user-managed, authorization code", "carrier mode: the carrier's Server-to-Server OAuth app"} {
+					if !strings.Contains(d, part) {
+						t.Errorf("%s: Description %q does not say %q", id, d, part)
+					}
+				}
 				want := map[bool]string{true: "Retain", false: "Delete"}[cfg.Production]
 				if got := s.resources[id]["DeletionPolicy"]; got != want {
 					t.Errorf("%s: DeletionPolicy = %v, want %s", id, got, want)

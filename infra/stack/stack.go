@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -26,6 +27,9 @@ type NumberRelease struct {
 	// ZoomSecret holds {"client_id","client_secret","webhook_secret_token"};
 	// operators put the real values after the first deployment.
 	ZoomSecret awssecretsmanager.Secret
+	// ZoomTokensKey seals the Zoom OAuth tokens customers grant (customer
+	// mode's "Connect Zoom"), stored in the table.
+	ZoomTokensKey awskms.Key
 	// NotifyDLQ receives stream records the notify function gave up on.
 	NotifyDLQ awssqs.Queue
 	// StartReleaseDLQ receives approvals whose workflow start-release could
@@ -52,6 +56,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	nr.Parameters = newParameters(st, cfg)
 	nr.Table = newTable(st, cfg)
 	nr.ZoomSecret = newZoomSecret(st, cfg)
+	nr.ZoomTokensKey = newZoomTokensKey(st, cfg)
 	nr.Bus = newBus(st, cfg)
 	nr.Events = routeEvents(st, cfg, nr.Bus)
 	if err := nr.addFunctionsAndWorkflow(cfg); err != nil {
