@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -134,6 +135,57 @@ func TestPagesUseOnlyLocalAssets(t *testing.T) {
 		}
 		if !strings.Contains(page, `<script type="module" src="/web/`) {
 			t.Errorf("%s has no module script under /web/", path)
+		}
+	}
+}
+
+// Every element a page's script looks up by a literal id ($('...')) is on
+// the page, and the page runs no inline script (the CSP would block it).
+func TestScriptsFindTheirElements(t *testing.T) {
+	h := Handler()
+	lookup := regexp.MustCompile(`\$\('([A-Za-z0-9_-]+)'\)`)
+	for _, tc := range []struct{ page, script string }{
+		{"/", "/web/customer.js"},
+		{"/portal", "/web/portal.js"},
+		{"/zoom-sim/", "/web/zoom.js"},
+	} {
+		t.Run(tc.page, func(t *testing.T) {
+			page := body(t, get(t, h, http.MethodGet, tc.page, nil))
+			script := body(t, get(t, h, http.MethodGet, tc.script, nil))
+			ids := lookup.FindAllStringSubmatch(script, -1)
+			if len(ids) == 0 {
+				t.Fatalf("%s looks up no element by id", tc.script)
+			}
+			for _, m := range ids {
+				if !strings.Contains(page, `id="`+m[1]+`"`) {
+					t.Errorf("%s looks up #%s, which %s does not have", tc.script, m[1], tc.page)
+				}
+			}
+			for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(page, -1) {
+				if !strings.Contains(tag, ` src="/web/`) {
+					t.Errorf("%s has an inline script: %s", tc.page, tag)
+				}
+			}
+		})
+	}
+}
+
+// The customer app's Settings section: a tab with its panel, the Zoom
+// connection's status region, and the Connect and Disconnect buttons.
+func TestCustomerAppHasZoomSettings(t *testing.T) {
+	page := body(t, get(t, Handler(), http.MethodGet, "/", nil))
+	for _, want := range []string{
+		`role="tab" id="tab-settings" aria-controls="panel-settings"`,
+		`<section id="panel-settings" role="tabpanel" aria-labelledby="tab-settings"`,
+		`<div id="zoom-result" class="notice" role="status"`,
+		`<div id="zoom-state" class="zoom-state" aria-live="polite">`,
+		`<button type="button" class="btn primary" id="zoom-connect" hidden>Connect Zoom</button>`,
+		`id="zoom-disconnect" aria-haspopup="dialog" hidden>Disconnect</button>`,
+		`<dialog id="disconnect-dialog"`,
+		`<div id="zoom-banner" class="notice warn banner" role="status"></div>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the customer app has no %s", want)
 		}
 	}
 }

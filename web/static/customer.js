@@ -1,9 +1,11 @@
 // The customer app: a customer's phone admin approves or rejects the release
 // of numbers the carrier asked for ("Wait for Release"), follows each number
-// until it settles, and reads its history. Uses only the public API.
+// until it settles, and reads its history; in Settings they connect the
+// company's Zoom account (OAuth: Zoom's consent page sends the browser back
+// here with a code) or disconnect it. Uses only the public API.
 import {
   ApiError, request, fetchAll, localToken, stored, numberSegment, h, fill,
-  badge, when, setupTabs, notice, clock, poller,
+  badge, when, setupTabs, notice, clock, poller, oauthReturn, navigationUrl,
 } from './lib.js';
 
 // The app reads lists, one request per page of 100 numbers, never one
@@ -16,6 +18,13 @@ const ACTIONABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED'
 
 const sessionStore = stored('nr.customer.session'); // {token, tenant, user}
 const actedStore = stored('nr.customer.acted'); // {tenant, items: [{number, error}]}
+// Zoom's redirect back ({code, state}, or {error, description}) from the
+// moment the page reads it off the address until it is sent (after sign-in
+// if need be). Never shown, never logged.
+const zoomReturnStore = stored('nr.customer.zoom-return');
+// While releases are under way the connection is read again at most this
+// often (a Zoom admin can remove the app from the account any time).
+const CONNECTION_RECHECK = 30000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,6 +46,14 @@ const rows = new Map();
 const rowEls = new Map();
 const selected = new Set();
 
+/** The Zoom connection as last read: {view} or {error}; null before the first answer. */
+let connection = null;
+let connectionRead = 0; // when it was last asked for (Date.now())
+let connectionTick = 0; // orders connection answers: only the newest request's answer is shown
+let connectionSig = ''; // what the Settings section shows, to redraw only on a change
+let zoomBusy = false; // connecting or disconnecting
+let bannerShown = false;
+
 // ---- session ----------------------------------------------------------------
 
 function showSignIn(message, last) {
@@ -45,7 +62,9 @@ function showSignIn(message, last) {
   $('signin').hidden = false;
   if (last?.tenant) $('tenant').value = last.tenant;
   if (last?.user) $('user').value = last.user;
-  notice($('signin-msg'), message ? 'error' : '', message || '');
+  const finish = zoomReturnStore.get()?.code ? 'Sign in to finish connecting Zoom.' : '';
+  if (message) notice($('signin-msg'), 'error', finish ? `${message} ${finish}` : message);
+  else notice($('signin-msg'), finish ? 'info' : '', finish);
   $('tenant').focus();
 }
 
@@ -84,6 +103,14 @@ function signOut(message) {
   notice($('action-status'), 'info', '');
   notice($('app-error'), 'error', '');
   if ($('details').open) $('details').close();
+  if ($('disconnect-dialog').open) $('disconnect-dialog').close();
+  connection = null;
+  connectionRead = 0;
+  connectionTick++;
+  zoomBusy = false;
+  notice($('zoom-result'), '', '');
+  renderConnection();
+  renderBanner();
   showSignIn(message, last);
 }
 
@@ -111,8 +138,17 @@ function startApp() {
       rows.set(it.number, { number: it.number, view: null, error: it.error || null, acted: true, tick: 0 });
     }
   }
-  waitPoll.start();
   tabs.select('tab-wait');
+  if (zoomReturnStore.get()) {
+    // Back from Zoom's consent page: finish connecting first (the lists
+    // wait one request), so that a lost session is handled once.
+    completeZoomReturn().finally(() => {
+      if (session) waitPoll.start();
+    });
+    return;
+  }
+  waitPoll.start();
+  loadConnection();
 }
 
 function stopTimers() {
@@ -147,6 +183,8 @@ function messageFor(view, error) {
         sub: `The release completes by itself once it is unassigned${a?.extension_number ? ` (extension ${a.extension_number})` : ''}.`,
       };
     case 'RELEASING':
+      // A release that waits for something (the Zoom connection, say) says what.
+      if (view.message) return { cls: 'warn', text: view.message, sub: 'The release continues by itself once that is done.' };
       return { cls: '', text: 'Checking Zoom and releasing…', spin: true };
     case 'FAILED':
       return { cls: 'bad', text: `Failed: ${view.message || 'the release could not be completed'}`, sub: 'Select it and click Release numbers to try again.' };
@@ -247,6 +285,7 @@ function render() {
   $('wait-wrap').hidden = list.length === 0;
   $('clear-btn').hidden = !list.some((r) => r.acted && !IN_FLIGHT.has(statusOf(r)));
   updateToolbar();
+  renderBanner();
 }
 
 function actionableRows() {
@@ -337,6 +376,8 @@ async function refreshNumbers() {
   }
   saveActed();
   render();
+  // A release may be waiting for the Zoom connection: keep the banner true.
+  if ([...rows.values()].some((r) => statusOf(r) === 'RELEASING')) recheckConnection();
   return rowsSignature() !== before;
 }
 
@@ -534,14 +575,240 @@ function onTab(id) {
     waitPoll.now();
     return;
   }
+  if (id === 'tab-settings') {
+    if (zoomBusy) return;
+    zoomResult('', ''); // an earlier outcome may no longer be true
+    loadConnection();
+    return;
+  }
   delete lastOther[id];
   otherPoll = poller(() => loadOther(id), { ...POLL, onError: (err) => pollError(err, 'Could not load the numbers') });
   otherPoll.start();
 }
 
+// ---- Settings: the Zoom connection --------------------------------------------
+
+function zoomResult(kind, text) {
+  notice($('zoom-result'), kind, text);
+}
+
+/** A connection view from an answer, or an error when the answer is not one. */
+function connectionFrom(view) {
+  if (view && typeof view.status === 'string') return { view };
+  return { error: new ApiError(0, { detail: 'The server\'s answer about the Zoom connection could not be read.' }) };
+}
+
+function setConnection(c) {
+  connection = c;
+  renderConnection();
+  renderBanner();
+}
+
+/** Reads GET /v1/zoom/connection and shows it (Settings and the banner). */
+async function loadConnection() {
+  if (!session) return;
+  const t = ++connectionTick;
+  connectionRead = Date.now();
+  try {
+    const view = await request('/v1/zoom/connection', { token: token() });
+    if (session && t === connectionTick) setConnection(connectionFrom(view));
+  } catch (err) {
+    if (!session || t !== connectionTick) return;
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    setConnection({ error: err });
+  }
+}
+
+/** Reads the connection again unless that was done in the last CONNECTION_RECHECK ms. */
+function recheckConnection() {
+  if (session && !zoomBusy && Date.now() - connectionRead >= CONNECTION_RECHECK) loadConnection();
+}
+
+function connectionNodes(c) {
+  if (!c) return h('p', { class: 'muted' }, 'Reading the Zoom connection…');
+  if (c.error) {
+    return h('p', { class: 'msg bad' }, c.error.status === 404
+      ? 'This server does not offer the Zoom connection.'
+      : `Could not read the Zoom connection: ${c.error.message}`);
+  }
+  const v = c.view;
+  if (v.status === 'connected') {
+    return [
+      h('p', { class: 'conn-line' }, h('span', { class: 'badge conn-connected' }, 'Connected'),
+        h('span', {}, 'Releases you approve are carried out in this Zoom account.')),
+      h('dl', { class: 'props' },
+        h('dt', {}, 'Zoom account'), h('dd', { class: 'mono' }, v.account_id || '—'),
+        h('dt', {}, 'Connected since'), h('dd', {}, when(v.connected_at, true)),
+        h('dt', {}, 'Connected by'), h('dd', {}, v.connected_by || h('span', { class: 'muted' }, '—'))),
+    ];
+  }
+  return [
+    h('p', { class: 'conn-line' }, h('span', { class: 'badge conn-not-connected' }, 'Not connected'),
+      h('span', {}, 'Releases you approve wait until Zoom is connected, then continue by themselves.')),
+    h('dl', { class: 'props' },
+      h('dt', {}, 'Why'), h('dd', { class: 'conn-reason' }, v.reason || 'never connected'),
+      v.changed_at ? [h('dt', {}, 'Since'), h('dd', {}, when(v.changed_at, true))] : null),
+  ];
+}
+
+function renderConnection() {
+  const connected = connection?.view?.status === 'connected';
+  const unavailable = connection?.error?.status === 404;
+  $('zoom-connect').hidden = !connection || connected || unavailable;
+  $('zoom-disconnect').hidden = !connected;
+  $('zoom-connect').disabled = zoomBusy;
+  $('zoom-disconnect').disabled = zoomBusy;
+  $('refresh-settings').disabled = zoomBusy;
+  const sig = JSON.stringify(connection?.view ?? (connection ? [connection.error.status, connection.error.message] : null));
+  if (sig === connectionSig) return;
+  connectionSig = sig;
+  fill($('zoom-state'), connectionNodes(connection));
+}
+
+/** Above Wait for Release: Zoom is not connected, so approved releases wait. */
+function renderBanner() {
+  const show = Boolean(session) && connection?.view?.status === 'not_connected' && rows.size > 0;
+  if (show === bannerShown) return;
+  bannerShown = show;
+  if (!show) {
+    fill($('zoom-banner'));
+    return;
+  }
+  fill($('zoom-banner'),
+    h('span', {}, 'Zoom is not connected — releases wait until you connect it.'),
+    h('button', { type: 'button', class: 'btn small', onclick: () => openSettings(true) }, 'Open Settings'));
+}
+
+function openSettings(focus) {
+  tabs.select('tab-settings');
+  if (focus) ($('zoom-connect').hidden ? $('tab-settings') : $('zoom-connect')).focus();
+}
+
+/** Connect Zoom: the server issues a consent address (with a fresh state); the browser goes there. */
+async function connectZoom() {
+  if (!session || zoomBusy) return;
+  zoomBusy = true;
+  renderConnection();
+  zoomResult('info', 'Opening Zoom…');
+  try {
+    const res = await request('/v1/zoom/connection/authorize', { method: 'POST', token: token() });
+    const url = navigationUrl(res?.authorize_url, window.location.href);
+    if (!session) return;
+    zoomResult('info', 'Opening Zoom… Zoom asks you to allow Number Release, then brings you back here.');
+    window.location.assign(url);
+  } catch (err) {
+    zoomBusy = false;
+    if (!session) return;
+    renderConnection();
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    zoomResult('error', `Could not start connecting Zoom: ${err.message}`);
+  }
+}
+
+/** Sends Zoom's redirect back (POST /v1/zoom/connection) and shows the outcome in Settings. */
+async function completeZoomReturn() {
+  const ret = zoomReturnStore.get();
+  zoomReturnStore.clear();
+  if (!session || !ret) return;
+  if (!ret.code || !ret.state) {
+    openSettings(false);
+    const why = ret.description || ret.error || 'no authorization came back';
+    zoomResult('error', `Zoom was not connected: ${why}. Nothing changed; you can try again.`);
+    return;
+  }
+  zoomBusy = true;
+  openSettings(false);
+  renderConnection();
+  zoomResult('info', 'Finishing the connection to Zoom…');
+  const t = ++connectionTick;
+  connectionRead = Date.now();
+  try {
+    const view = await request('/v1/zoom/connection', {
+      method: 'POST', token: token(), body: { code: ret.code, state: ret.state },
+    });
+    zoomBusy = false;
+    if (!session) return;
+    if (t === connectionTick) setConnection(connectionFrom(view));
+    const account = view?.account_id ? ` (Zoom account ${view.account_id})` : '';
+    zoomResult('ok', `Zoom is connected${account}. Releases that waited for it continue by themselves.`);
+  } catch (err) {
+    zoomBusy = false;
+    if (err?.status === 401) {
+      // The sign-in was refused before the state was looked at: send it
+      // after signing in again.
+      zoomReturnStore.set(ret);
+      if (session) handleError(err);
+      return;
+    }
+    if (!session) return;
+    zoomResult('error', `Zoom was not connected: ${err.message}`);
+    loadConnection();
+  } finally {
+    if (session) renderConnection();
+  }
+}
+
+function askDisconnect() {
+  if (!session || zoomBusy) return;
+  $('disconnect-dialog').showModal();
+}
+
+/** Disconnect (after the confirmation): DELETE /v1/zoom/connection, then the view it answers. */
+async function disconnectZoom() {
+  $('disconnect-dialog').close();
+  if (!session || zoomBusy) return;
+  zoomBusy = true;
+  renderConnection();
+  zoomResult('info', 'Disconnecting Zoom…');
+  const t = ++connectionTick;
+  connectionRead = Date.now();
+  try {
+    const view = await request('/v1/zoom/connection', { method: 'DELETE', token: token() });
+    zoomBusy = false;
+    if (!session) return;
+    zoomResult('ok', 'Zoom is disconnected. Releases you approve wait until you connect it again.');
+    if (t === connectionTick && view?.status) setConnection(connectionFrom(view));
+    else loadConnection();
+  } catch (err) {
+    zoomBusy = false;
+    if (!session) return;
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    zoomResult('error', `Could not disconnect Zoom: ${err.message}`);
+    loadConnection();
+  } finally {
+    if (session) {
+      renderConnection();
+      // The Disconnect button is gone: keep the keyboard in the section.
+      const active = document.activeElement;
+      if (!active || active === document.body || active.hidden) {
+        ($('zoom-connect').hidden ? $('refresh-settings') : $('zoom-connect')).focus();
+      }
+    }
+  }
+}
+
+/** Takes Zoom's code and state (or its refusal) off the address at once; they are sent once signed in. */
+function takeZoomReturn() {
+  const ret = oauthReturn(window.location.search);
+  if (!ret) return;
+  const { rest, ...params } = ret;
+  zoomReturnStore.set(params);
+  window.history.replaceState(window.history.state, '', `${window.location.pathname}${rest}${window.location.hash}`);
+}
+
 // ---- start ----------------------------------------------------------------------
 
 function init() {
+  takeZoomReturn();
   tabs = setupTabs($('tabs'), onTab);
   $('signin-form').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', () => signOut(''));
@@ -553,11 +820,28 @@ function init() {
   $('refresh-released').addEventListener('click', () => otherPoll?.now());
   $('clear-btn').addEventListener('click', clearFinished);
   $('details-close').addEventListener('click', () => $('details').close());
+  $('zoom-connect').addEventListener('click', connectZoom);
+  $('zoom-disconnect').addEventListener('click', askDisconnect);
+  $('disconnect-cancel').addEventListener('click', () => $('disconnect-dialog').close());
+  $('disconnect-confirm').addEventListener('click', disconnectZoom);
+  $('refresh-settings').addEventListener('click', () => {
+    if (!zoomBusy) loadConnection();
+  });
+  // Back from Zoom's page through the browser's Back button (page cache):
+  // connecting did not happen; the buttons work again.
+  window.addEventListener('pageshow', (e) => {
+    if (!e.persisted || !session || !zoomBusy) return;
+    zoomBusy = false;
+    zoomResult('', '');
+    renderConnection();
+    loadConnection();
+  });
   // Coming back to the page reads at once (and from the shortest wait).
   const back = () => {
     if (document.hidden || !session) return;
     waitPoll.now();
     otherPoll?.now();
+    recheckConnection();
   };
   document.addEventListener('visibilitychange', back);
   window.addEventListener('focus', back);

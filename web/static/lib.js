@@ -341,3 +341,44 @@ export function notice(el, kind, ...content) {
 export function clock(d = new Date()) {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
+
+// The OAuth parameters Zoom adds to the page's address when it sends the
+// browser back (authorization code grant, RFC 6749 §4.1.2).
+const OAUTH_PARAMS = ['code', 'state', 'error', 'error_description'];
+
+/**
+ * Reads Zoom's redirect back to the page from a query string:
+ * {code, state} when both are there, {error, description} when Zoom
+ * reports a refusal instead, null when the address is not such a return.
+ * `rest` is the query string without the OAuth parameters ('' or '?...').
+ */
+export function oauthReturn(search) {
+  const q = new URLSearchParams(search);
+  const code = q.get('code');
+  const state = q.get('state');
+  const error = q.get('error');
+  let found = null;
+  if (code && state) found = { code, state };
+  else if (error && state) found = { error, description: q.get('error_description') || '' };
+  if (!found) return null;
+  for (const k of OAUTH_PARAMS) q.delete(k);
+  const rest = q.toString();
+  return { ...found, rest: rest ? `?${rest}` : '' };
+}
+
+/**
+ * The address to send the browser to for Zoom's consent page: an absolute
+ * http(s) URL (anything else, a javascript: URL say, is refused).
+ */
+export function navigationUrl(value, base) {
+  let url;
+  try {
+    url = new URL(String(value ?? ''), base);
+  } catch {
+    url = null;
+  }
+  if (!value || !url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ApiError(0, { detail: 'The server gave no usable address for Zoom\'s consent page.' });
+  }
+  return url.href;
+}
