@@ -104,7 +104,7 @@ fuzz: deps ## fuzz number parsing, request decoding and webhook verification (fi
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime "$$budget" "$$pkg"; done
 
 browser-test: emulator chromium $(BROWSER_STAMP) ## the web pages in Chromium, through the seed's steps
-	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=1 poller.test.mjs release.test.mjs
+	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=1 poller.test.mjs settings.test.mjs release.test.mjs
 API_FUZZ_SEED     ?= 20261201
 API_FUZZ_EXAMPLES ?= 100
 api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local system (API_FUZZ_SEED, API_FUZZ_EXAMPLES)
@@ -134,8 +134,8 @@ DEPLOY_PARAMS = $(call param,JWT_ISSUER,JwtIssuer) $(call param,JWT_AUDIENCE,Jwt
 	$(call param,JWKS_URL,JwksUrl) $(call param,ZOOM_API_BASE,ZoomApiBase) \
 	$(call param,ZOOM_OAUTH_URL,ZoomOAuthUrl) $(call param,RECHECK_SECONDS,RecheckSeconds) \
 	$(call param,MAX_WAIT_SECONDS,MaxWaitSeconds) $(call param,RECONCILE_GRACE_SECONDS,ReconcileGraceSeconds) \
-	$(call param,RETRY_BUDGET_SECONDS,RetryBudgetSeconds)
-DEPLOY_MISSING = $(strip $(foreach v,JWT_ISSUER JWT_AUDIENCE JWKS_URL,$(if $(strip $($(v))),,$(v))))
+	$(call param,RETRY_BUDGET_SECONDS,RetryBudgetSeconds) $(call param,ZOOM_REDIRECT_URL,ZoomRedirectUrl)
+DEPLOY_MISSING = $(strip $(foreach v,JWT_ISSUER JWT_AUDIENCE JWKS_URL ZOOM_REDIRECT_URL,$(if $(strip $($(v))),,$(v))))
 
 synth: ## build the bundles, write cdk.out/NumberRelease-STAGE.template.json, print cdk-nag findings (STAGE, BUILD_DIR, ALARM_EMAIL)
 	$(GO) run ./infra -stage '$(STAGE)' -build-dir '$(BUILD_DIR)' -out '$(abspath $(CDK_OUT))'$(if $(ALARM_EMAIL), -alarm-email '$(ALARM_EMAIL)')
@@ -146,8 +146,8 @@ bootstrap: $(CDK) ## once per account and region: the CDK's deployment resources
 	$(CDK) bootstrap $(CDK_CONTEXT)
 # deploy-check comes first, so a deploy without its parameters stops before the CLI starts.
 deploy-check:
-	@$(if $(DEPLOY_MISSING),echo 'deploy needs $(DEPLOY_MISSING): make deploy STAGE=$(STAGE) JWT_ISSUER=<exact iss> JWT_AUDIENCE=<aud> JWKS_URL=<issuer JWKS URL>' >&2; exit 2)
-deploy: deploy-check $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL required; ALARM_EMAIL, ...)
+	@$(if $(DEPLOY_MISSING),echo 'deploy needs $(DEPLOY_MISSING): make deploy STAGE=$(STAGE) JWT_ISSUER=<exact iss> JWT_AUDIENCE=<aud> JWKS_URL=<issuer JWKS URL> ZOOM_REDIRECT_URL=<https URL of the customer app>' >&2; exit 2)
+deploy: deploy-check $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL, ZOOM_REDIRECT_URL required; ALARM_EMAIL, ...)
 	$(CDK) deploy --require-approval broadening $(CDK_CONTEXT) 'NumberRelease-$(STAGE)' \
 		--outputs-file '$(CDK_OUT)/outputs-$(STAGE).json' $(strip $(DEPLOY_PARAMS))
 
@@ -185,7 +185,8 @@ deploy-local: $(CDK) ## deploy stage local to LocalStack (after localstack-up; H
 		NumberRelease-local --outputs-file '$(LOCAL_OUTPUTS)' --parameters 'JwtIssuer=$(LOCAL_RUN_URL)/local' \
 		--parameters 'JwtAudience=number-release' --parameters 'JwksUrl=$(LOCAL_RUN_LAMBDA)/local/jwks.json' \
 		--parameters 'ZoomApiBase=$(LOCAL_RUN_LAMBDA)/zoom-sim/v2' \
-		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' --parameters 'RecheckSeconds=10'
+		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' --parameters 'RecheckSeconds=10' \
+		--parameters 'ZoomRedirectUrl=https://localhost/'
 	@# The Zoom simulator's local credentials, not secrets.
 	$(LOCALSTACK_COMPOSE) exec -T localstack awslocal secretsmanager put-secret-value \
 		--secret-id "$(call local_output,ZoomSecretArn)" \

@@ -423,6 +423,8 @@ func runtimeEnv(api string) []string {
 		"ZOOM_WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:zoom-AbCdEf",
 		"ZOOM_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:zoom-AbCdEf",
 		"ZOOM_API_BASE=https://api.zoom.us/v2", "ZOOM_OAUTH_URL=https://zoom.us/oauth/token",
+		"ZOOM_REDIRECT_URL=https://app.example/",
+		"ZOOM_TOKENS_KEY_ARN=arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
 		"RECHECK_SECONDS=600", "MAX_WAIT_SECONDS=604800",
 		"EVENT_BUS_NAME=number-release", "GRACE_SECONDS=900",
 		"RETRY_BUDGET_SECONDS=900", "RETRY_PAUSE_SECONDS=60",

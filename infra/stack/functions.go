@@ -199,12 +199,13 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// check that finds every slot held takes its next turn from the
 	// customer's start queue (shared/pacing), each on its own items only
 	// (partition keys "RATE#<account>#<label>", "SLOT#release-tasks" and
-	// "PACE#<customer>").
+	// "PACE#<customer>"). In customer mode it refreshes a customer's Zoom
+	// tokens under the grant's lease (shared/zoomauth, "ZGRANT#<account>").
 	tasks.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, slotKeys, paceKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, slotKeys, paceKeys, zoomGrantKeys}},
 		},
 	}))
 	secret.GrantRead(tasks, nil)
@@ -280,14 +281,39 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Resources: &[]*string{secret.SecretArn()},
 	}))
 	grantZoomTokens(api, nr.ZoomTokensKey)
+	// Connect Zoom (shared/zoomauth): the grant's conditional updates, the
+	// customer's learned Zoom account (an Update of its item and the move
+	// of its lookup item, in one transaction), and the single-use states,
+	// taken by deleting them.
+	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:UpdateItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{zoomGrantKeys, customerKeys}},
+		},
+	}))
+	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:DeleteItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{oauthStateKeys, zoomAccountKeys}},
+		},
+	}))
 
 	webhook := newGoFunction(nr.Stack, FunctionWebhook, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":              table.TableName(),
 		"ZOOM_WEBHOOK_SECRET_ARN": secret.SecretArn(),
 	}})
-	// It writes too: Zoom's app_deauthorized event marks the Zoom account's
-	// authorization not connected (customer mode's grant item).
-	grantTable(webhook, table, true)
+	grantTable(webhook, table, false)
+	// Zoom's app_deauthorized event marks the Zoom account's authorization
+	// not connected: an update of its grant item only ("ZGRANT#<account>").
+	webhook.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:UpdateItem"),
+		Resources: &[]*string{table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{zoomGrantKeys}},
+		},
+	}))
 	secret.GrantRead(webhook, nil)
 	// An unassign notification wakes the waiting task (a hint: it re-checks).
 	sm.Grant(webhook, jsii.String("states:SendTaskSuccess"))
@@ -375,7 +401,7 @@ func (nr *NumberRelease) newReleaseBatch(cfg Config, sm awsstepfunctions.StateMa
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{rateLimitKeys, zoomGrantKeys}},
 		},
 	}))
 	secret.GrantRead(fn, nil)
@@ -400,6 +426,13 @@ const (
 	rateLimitKeys = "RATE#*"
 	slotKeys      = "SLOT#*"
 	paceKeys      = pacing.KeyPrefix + "*"
+	// The customers' Zoom authorizations (shared/zoomauth), Connect Zoom's
+	// single-use states, and the customer items Connect Zoom updates
+	// (shared/store: the customer and its Zoom account lookup).
+	zoomGrantKeys   = "ZGRANT#*"
+	oauthStateKeys  = "OAUTHSTATE#*"
+	customerKeys    = "CUST#*"
+	zoomAccountKeys = "ZACCT#*"
 )
 
 // grantTable lets fn make the DynamoDB calls of shared/store, and no other:

@@ -45,7 +45,7 @@ func TestFunctionGrants(t *testing.T) {
 			"secretsmanager:GetSecretValue": secret,
 			"kms:GenerateDataKey":           key,
 			"kms:Decrypt":                   key,
-		}, []string{"secretsmanager:DescribeSecret", "events:PutEvents", "dynamodb:Scan", "dynamodb:DeleteItem", "states:SendTaskFailure"}},
+		}, []string{"secretsmanager:DescribeSecret", "events:PutEvents", "dynamodb:Scan", "dynamodb:BatchWriteItem", "states:SendTaskFailure"}},
 		// The webhook writes when Zoom says a customer removed the app
 		// (app_deauthorized: the grant is no longer connected); it never
 		// sees the tokens themselves.
@@ -53,8 +53,8 @@ func TestFunctionGrants(t *testing.T) {
 			"states:SendTaskSuccess":        machine,
 			"secretsmanager:GetSecretValue": secret,
 			"dynamodb:GetItem":              table,
-			"dynamodb:PutItem":              table,
-		}, []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "states:StartExecution", "kms:Decrypt", "kms:GenerateDataKey"}},
+			"dynamodb:UpdateItem":           table, // ZGRANT#* only (TestTableGrantsAreTheStoresCalls)
+		}, []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "states:StartExecution", "kms:Decrypt", "kms:GenerateDataKey"}},
 		{FunctionReleaseTasks, map[string]string{
 			"dynamodb:PutItem":              table,
 			"dynamodb:Query":                table,
@@ -154,7 +154,7 @@ func TestReleaseBatchGrantsExactly(t *testing.T) {
 		"dynamodb:BatchGetItem":         table,
 		"dynamodb:Query":                table, // and the named indexes (TestTableGrantsAreTheStoresCalls)
 		"dynamodb:PutItem":              table,
-		"dynamodb:UpdateItem":           table, // RATE#* only (TestTableGrantsAreTheStoresCalls)
+		"dynamodb:UpdateItem":           table, // RATE#* and ZGRANT#* only (TestTableGrantsAreTheStoresCalls)
 		"secretsmanager:GetSecretValue": s.logicalID(t, s.stack.ZoomSecret),
 		"secretsmanager:DescribeSecret": s.logicalID(t, s.stack.ZoomSecret),
 		"states:SendTaskSuccess":        s.logicalID(t, s.stack.StateMachine),
@@ -247,15 +247,26 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 		if !strings.Contains(res, `"`+table+`"`) || strings.Contains(res, "StreamArn") {
 			continue
 		}
+		if slices.Equal(st.actions, []string{"dynamodb:DeleteItem"}) {
+			// Only the API deletes: Connect Zoom's used states and a
+			// customer's old Zoom account lookup.
+			want := `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["OAUTHSTATE#*","ZACCT#*"]}}`
+			if got := jsonString(t, st.raw["Condition"]); strings.Join(st.roles, ",") != s.logicalID(t, s.stack.Functions.API.Role()) || got != want {
+				t.Errorf("policy %s: DeleteItem for %v with condition %s, want the API alone with %s", st.policy, st.roles, got, want)
+			}
+			continue
+		}
 		if slices.Equal(st.actions, []string{"dynamodb:UpdateItem"}) {
 			// Each UpdateItem grant names one function and only its own
 			// items: release-tasks the Zoom rate limiter's counters, the
 			// concurrency cap's slots and the start queues (a busy check's
 			// next turn), start-release the start queues.
 			want, ok := map[string]string{
-				s.logicalID(t, s.stack.Functions.ReleaseTasks.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*","PACE#*"]}}`,
+				s.logicalID(t, s.stack.Functions.ReleaseTasks.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","SLOT#*","PACE#*","ZGRANT#*"]}}`,
 				s.logicalID(t, s.stack.Functions.StartRelease.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["PACE#*"]}}`,
-				s.logicalID(t, s.stack.Functions.ReleaseBatch.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}`,
+				s.logicalID(t, s.stack.Functions.ReleaseBatch.Role()): `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*","ZGRANT#*"]}}`,
+				s.logicalID(t, s.stack.Functions.API.Role()):          `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["ZGRANT#*","CUST#*"]}}`,
+				s.logicalID(t, s.stack.Functions.Webhook.Role()):      `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["ZGRANT#*"]}}`,
 			}[strings.Join(st.roles, ",")]
 			if !ok {
 				t.Errorf("policy %s: UpdateItem for %v, want release-tasks, release-batch or start-release alone", st.policy, st.roles)
@@ -289,8 +300,8 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	if indexes != 5 {
 		t.Errorf("%d index grants, want 5", indexes)
 	}
-	if updates != 3 {
-		t.Errorf("%d UpdateItem grants, want 3 (release-tasks' rate limiter and slots, release-batch's rate limiter, start-release's pacing)", updates)
+	if updates != 5 {
+		t.Errorf("%d UpdateItem grants, want 5 (release-tasks, release-batch, start-release, api, webhook)", updates)
 	}
 }
 

@@ -17,6 +17,11 @@ import (
 //	zoom account  PK=ZACCT#<zoom account>   SK=META (a copy of the customer)
 //	idempotency   PK=IDEM#<scope>#<key>     SK=IDEM
 //
+// Package zoomauth keeps its items in the same table:
+//
+//	zoom grant    PK=ZGRANT#<zoom account>        SK=GRANT
+//	oauth state   PK=OAUTHSTATE#<sha-256 of state> SK=STATE (expires_at TTL)
+//
 // Number state items carry the index keys:
 //
 //	ByCustomer  GSI1PK=C#<customer>[#RELEASED]              GSI1SK=<status>#<e164>

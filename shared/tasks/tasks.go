@@ -37,8 +37,8 @@ const (
 	// (or the authorization ended). The check answers it as the outcome
 	// OutcomeNotConnected; a release answers it and the state machine
 	// checks again, which then waits for the connection.
-	ErrZoomNotConnected   = "Zoom.NotConnected"
-	ErrSuperseded         = "Release.Superseded"
+	ErrZoomNotConnected = "Zoom.NotConnected"
+	ErrSuperseded       = "Release.Superseded"
 	// ErrStoreUnavailable is a DynamoDB read or write that failed after the
 	// SDK's own retries (throttling, timeouts, 5xx) or kept losing races:
 	// transient, so the state machine retries it; every action is safe to

@@ -138,7 +138,8 @@ func TestCheck(t *testing.T) {
 		{"zoom throttled", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled},
 		{"zoom down", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable},
 		{"bad credentials", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.BadCredentials}}, ErrZoomBadCredentials},
-		{"customer without zoom account", domain.Releasing, 1, "2026-11-27T11:59:00Z", "nozoom", &fakeZoom{}, ErrMisconfigured},
+		{"customer that never connected zoom", domain.Releasing, 1, "2026-11-27T11:59:00Z", "nozoom", &fakeZoom{}, OutcomeNotConnected},
+		{"authorization ended", domain.Releasing, 1, "2026-11-27T11:59:00Z", "acme", &fakeZoom{findErr: &zoom.Error{Kind: zoom.NotConnected}}, OutcomeNotConnected},
 		{"bad start time", domain.Releasing, 1, "yesterday", "acme", &fakeZoom{}, ErrMisconfigured},
 	}
 	for _, tt := range tests {
@@ -172,6 +173,32 @@ func TestCheck(t *testing.T) {
 				t.Fatal("check wrote the number")
 			}
 		})
+	}
+}
+
+// TestWaitForConnection: a release whose customer is not connected keeps
+// its token on the number, stays RELEASING and says what to do; the next
+// check that reaches Zoom clears the message.
+func TestWaitForConnection(t *testing.T) {
+	tk, st := setup(domain.WaitingForUnassign, 1, &fakeZoom{})
+	if _, err := tk.Handle(context.Background(), Input{Action: "wait_connection", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok-c"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := cur(st); n.Status != domain.Releasing || n.TaskToken != "tok-c" || n.Message != domain.NotConnectedMessage {
+		t.Fatalf("waiting for the connection: %+v", n)
+	}
+	out, err := tk.Handle(context.Background(), Input{Action: "check", CustomerID: "acme", Number: num, Attempt: 1, StartedAt: "2026-11-27T11:59:00Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.(CheckOutput); c.Outcome != OutcomeUnassigned {
+		t.Fatalf("check after connecting = %+v", c)
+	}
+	if n := cur(st); n.Message != "" || n.TaskToken != "" {
+		t.Fatalf("after a check that reached Zoom: message %q, token %q; want both cleared", n.Message, n.TaskToken)
+	}
+	if _, err := tk.Handle(context.Background(), Input{Action: "wait_connection", CustomerID: "acme", Number: num, Attempt: 1}); errType(err) != ErrMisconfigured {
+		t.Fatalf("wait_connection without a token = %v", err)
 	}
 }
 
@@ -219,6 +246,7 @@ func TestRelease(t *testing.T) {
 		{"zoom refuses: assigned again, so no removal happened", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Assigned}}, ErrZoomAssigned, "pn_1", domain.Releasing, false, ""},
 		{"zoom down is retried by the state machine", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Unavailable}}, ErrZoomUnavailable, "pn_1", domain.Releasing, true, ""},
 		{"zoom throttled is retried by the state machine", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.Throttled}}, ErrZoomThrottled, "pn_1", domain.Releasing, true, ""},
+		{"authorization gone: nothing removed, checked again", domain.Releasing, "pn_1", &fakeZoom{removeErr: &zoom.Error{Kind: zoom.NotConnected}}, ErrZoomNotConnected, "pn_1", domain.Releasing, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

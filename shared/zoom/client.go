@@ -179,7 +179,7 @@ func (c *Client) endpoint(path string, q url.Values) string {
 func (c *Client) call(ctx context.Context, accountID string, label Label, method, route, path string, q url.Values) (int, []byte, error) {
 	op := method + " " + route
 	refreshed := false
-	rejected := ""  // the token Zoom answered 401 to
+	rejected := "" // the token Zoom answered 401 to
 	throttled := 0 // 429s retried so far
 	for {
 		if c.limiter != nil {
