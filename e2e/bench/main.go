@@ -429,6 +429,7 @@ func runtimeEnv(api string) []string {
 		"EVENT_BUS_NAME=number-release", "GRACE_SECONDS=900",
 		"RETRY_BUDGET_SECONDS=900", "RETRY_PAUSE_SECONDS=60",
 		"RELEASE_TASKS_CONCURRENCY=10",
+		"RELEASE_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/number-release-releases",
 	}
 	return env
 }
