@@ -252,7 +252,29 @@ func (t *Tasks) waitConnection(ctx context.Context, in Input) error {
 }
 
 func (t *Tasks) expire(ctx context.Context, in Input) error {
-	_, err := t.update(ctx, in, "still assigned in Zoom when the wait ended", func(cur domain.Number) domain.Number {
+	n, own, err := t.owned(ctx, in)
+	if err != nil {
+		return err
+	}
+	if own && n.Status == domain.Releasing {
+		// Not waiting for an unbind (the lifecycle has no RELEASING →
+		// PENDING_APPROVAL): most often it waited for the customer's Zoom
+		// connection the whole time.
+		why := fmt.Sprintf("not released within %s", t.cfg.MaxWait)
+		msg := why + "; approve the release again"
+		if n.Message == domain.NotConnectedMessage {
+			why = fmt.Sprintf("Zoom was not connected within %s", t.cfg.MaxWait)
+			msg = why + "; connect it in Settings, then approve the release again"
+		}
+		_, err := t.updateFrom(ctx, in, &n, why, func(cur domain.Number) domain.Number {
+			next := cur
+			next.Status = domain.Failed
+			next.Message, next.TaskToken = msg, ""
+			return next
+		})
+		return err
+	}
+	_, err = t.update(ctx, in, "still assigned in Zoom when the wait ended", func(cur domain.Number) domain.Number {
 		next := cur
 		next.Status = domain.PendingApproval
 		next.Message = fmt.Sprintf("still assigned in Zoom after %s; unassign it in Zoom, then approve the release again", t.cfg.MaxWait)

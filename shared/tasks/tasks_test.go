@@ -200,6 +200,17 @@ func TestWaitForConnection(t *testing.T) {
 	if _, err := tk.Handle(context.Background(), Input{Action: "wait_connection", CustomerID: "acme", Number: num, Attempt: 1}); errType(err) != ErrMisconfigured {
 		t.Fatalf("wait_connection without a token = %v", err)
 	}
+	// Still not connected at the overall deadline: FAILED, saying why and
+	// what to do (RELEASING cannot go back to PENDING_APPROVAL).
+	if _, err := tk.Handle(context.Background(), Input{Action: "wait_connection", CustomerID: "acme", Number: num, Attempt: 1, TaskToken: "tok-d"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Handle(context.Background(), Input{Action: "expire", CustomerID: "acme", Number: num, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := cur(st); n.Status != domain.Failed || !strings.Contains(n.Message, "Zoom was not connected within") || !strings.Contains(n.Message, "connect it in Settings") || n.TaskToken != "" {
+		t.Fatalf("expired while waiting for the connection: %+v", n)
+	}
 }
 
 func TestWaitStoresTokenAndAssignee(t *testing.T) {
