@@ -18,6 +18,7 @@ const notConnected = "Zoom is not connected — connect it in Settings"
 
 type zoomConnection struct {
 	Status      string `json:"status"`
+	Required    bool   `json:"required"`
 	AccountID   string `json:"account_id"`
 	ConnectedBy string `json:"connected_by"`
 	Reason      string `json:"reason"`
@@ -147,7 +148,7 @@ func TestConnectZoomThenRelease(t *testing.T) {
 	if st := initech.do("POST", "/v1/zoom/connection", map[string]string{"code": code, "state": state}, &v); st != http.StatusOK {
 		t.Fatalf("callback: %d", st)
 	}
-	if v.Status != "connected" || v.AccountID != "zoom-initech" || !strings.Contains(v.ConnectedBy, "initech") {
+	if v.Status != "connected" || !v.Required || v.AccountID != "zoom-initech" || !strings.Contains(v.ConnectedBy, "initech") {
 		t.Fatalf("after connecting: %+v", v)
 	}
 	if got := simGrantOf(t, "zoom-initech"); got.Authorizations != before+1 || !got.Authorized {

@@ -32,7 +32,10 @@ const (
 
 // View is a customer's Zoom connection as the API shows it.
 type View struct {
-	Status      string     `json:"status"`
+	Status string `json:"status"`
+	// Required says whether releases need the connection (customer mode);
+	// in carrier mode the carrier's own app does every Zoom call.
+	Required    bool       `json:"required"`
 	AccountID   string     `json:"account_id,omitempty"`
 	ConnectedAt *time.Time `json:"connected_at,omitempty"`
 	ConnectedBy string     `json:"connected_by,omitempty"`
@@ -96,9 +99,11 @@ type Connections struct {
 	App func(ctx context.Context) (OAuthApp, error)
 	// RedirectURL is the customer app's address registered with the app.
 	RedirectURL string
-	Waker       Waker
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Required: releases need the customer's connection (customer mode).
+	Required bool
+	Waker    Waker
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 func (c *Connections) now() time.Time {
@@ -117,6 +122,12 @@ func customerOf(p auth.Principal) (string, error) {
 
 // Status is the caller's customer's connection.
 func (c *Connections) Status(ctx context.Context, p auth.Principal) (View, error) {
+	v, err := c.status(ctx, p)
+	v.Required = c.Required
+	return v, err
+}
+
+func (c *Connections) status(ctx context.Context, p auth.Principal) (View, error) {
 	customerID, err := customerOf(p)
 	if err != nil {
 		return View{}, err
@@ -253,9 +264,11 @@ func (c *Connections) Complete(ctx context.Context, p auth.Principal, code, stat
 	}
 	stored, _, err := c.Grants.Get(ctx, account)
 	if err != nil {
-		return viewOf(g), nil
+		stored = g
 	}
-	return viewOf(stored), nil
+	v := viewOf(stored)
+	v.Required = c.Required
+	return v, nil
 }
 
 // put replaces the account's grant whatever its version, retrying when a
@@ -287,7 +300,7 @@ func (c *Connections) Disconnect(ctx context.Context, p auth.Principal) (View, e
 		return View{}, fmt.Errorf("read customer: %w", err)
 	}
 	if cust.ZoomAccountID == "" {
-		return View{Status: StatusNotConnected, Reason: "never connected"}, nil
+		return c.Status(ctx, p)
 	}
 	g, ok, err := c.Grants.Get(ctx, cust.ZoomAccountID)
 	if err != nil {

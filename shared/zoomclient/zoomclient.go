@@ -14,6 +14,7 @@ package zoomclient
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -107,9 +108,13 @@ func Connections(awsCfg aws.Config, ddb *dynamodb.Client, table string, customer
 	if err != nil {
 		return nil, err
 	}
+	rel, err := config.ReadRelease(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	a := newApp(awsCfg, vars, log)
 	grants := &zoomauth.Grants{DB: ddb, Table: table}
-	return &zoomauth.Connections{
+	return &zoomauth.Connections{Required: rel.Mode != domain.ModeCarrier,
 		Grants: grants, States: grants, Customers: customers,
 		Box:         &zoomauth.Sealer{KMS: kms.NewFromConfig(awsCfg), KeyID: vars["ZOOM_TOKENS_KEY_ARN"]},
 		App:         func(ctx context.Context) (zoomauth.OAuthApp, error) { return a.get(ctx) },

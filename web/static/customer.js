@@ -670,7 +670,7 @@ function renderConnection() {
 
 /** Above Wait for Release: Zoom is not connected, so approved releases wait. */
 function renderBanner() {
-  const show = Boolean(session) && connection?.view?.status === 'not_connected' && rows.size > 0;
+  const show = Boolean(session) && connection?.view?.status === 'not_connected' && connection?.view?.required !== false && rows.size > 0;
   if (show === bannerShown) return;
   bannerShown = show;
   if (!show) {

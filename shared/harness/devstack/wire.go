@@ -83,7 +83,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	}
 	conns := &zoomauth.Connections{Grants: grants, States: grants, Customers: apiStore, Box: sealer,
 		App:         func(context.Context) (zoomauth.OAuthApp, error) { return s.zoomApp(), nil },
-		RedirectURL: s.URL + "/", Waker: release.NewHints(apiStore, wf, log), Log: log}
+		RedirectURL: s.URL + "/", Waker: release.NewHints(apiStore, wf, log), Log: log, Required: cfg.ReleaseMode != domain.ModeCarrier}
 	tcfg := tasks.Config{Recheck: cfg.Recheck, MaxWait: cfg.MaxWait, Mode: cfg.ReleaseMode, CarrierCode: cfg.CarrierCode,
 		RetryBudget: cfg.RetryBudget, RetryPause: cfg.RetryPause}
 	if tcfg.Mode == domain.ModeCarrier {
