@@ -26,7 +26,10 @@ func (m memStates) TakeState(_ context.Context, h string) (PendingState, bool, e
 
 type memGrants map[string]Grant
 
-func (m memGrants) Get(_ context.Context, a string) (Grant, bool, error) { g, ok := m[a]; return g, ok, nil }
+func (m memGrants) Get(_ context.Context, a string) (Grant, bool, error) {
+	g, ok := m[a]
+	return g, ok, nil
+}
 func (m memGrants) Put(_ context.Context, g Grant, prev int) error {
 	if m[g.AccountID].Version != prev {
 		return ErrChanged
@@ -89,7 +92,9 @@ func (f *fakeApp) AuthorizeURL(redirect, state string) (string, error) {
 func (f *fakeApp) Exchange(context.Context, string, string) (zoom.UserTokens, error) {
 	return zoom.UserTokens{Access: "acc", Refresh: "ref", ExpiresAt: time.Now().Add(time.Hour)}, f.exchangeErr
 }
-func (f *fakeApp) Me(context.Context, string) (zoom.Me, error) { return zoom.Me{AccountID: f.account}, nil }
+func (f *fakeApp) Me(context.Context, string) (zoom.Me, error) {
+	return zoom.Me{AccountID: f.account}, nil
+}
 func (f *fakeApp) Revoke(_ context.Context, tok string) error {
 	f.revoked = append(f.revoked, tok)
 	return nil
