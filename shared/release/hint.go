@@ -66,27 +66,31 @@ func (s *Hints) Unassigned(ctx context.Context, zoomAccountID, e164 string) erro
 // WakeNotConnected wakes the customer's releases that wait for its Zoom
 // connection (RELEASING with domain.NotConnectedMessage and a task token),
 // right after an admin connected: each checks Zoom again at once instead of
-// at the end of its wait. It reports how many it woke; a wait it could not
-// wake ends by its timeout and checks again then.
+// at the end of its wait. It reports how many it woke; one it could not
+// wake does not stop the others (it ends its wait by the timeout and checks
+// again then), and the errors are returned together.
 func (s *Hints) WakeNotConnected(ctx context.Context, customerID string) (int, error) {
 	woken := 0
+	var errs []error
 	q := domain.ListQuery{CustomerID: customerID, Status: domain.Releasing, Limit: domain.MaxPageSize}
 	for {
 		page, err := s.store.ListNumbers(ctx, q)
 		if err != nil {
-			return woken, fmt.Errorf("list releases waiting for the zoom connection: %w", err)
+			errs = append(errs, fmt.Errorf("list releases waiting for the zoom connection: %w", err))
+			return woken, errors.Join(errs...)
 		}
 		for _, n := range page.Items {
 			if n.Message != domain.NotConnectedMessage || n.TaskToken == "" {
 				continue
 			}
 			if err := s.workflow.Recheck(ctx, n.TaskToken); err != nil {
-				return woken, fmt.Errorf("wake workflow of %s: %w", n.Number, err)
+				errs = append(errs, fmt.Errorf("wake workflow of %s: %w", n.Number, err))
+				continue
 			}
 			woken++
 		}
 		if page.NextCursor == "" {
-			return woken, nil
+			return woken, errors.Join(errs...)
 		}
 		q.Cursor = page.NextCursor
 	}

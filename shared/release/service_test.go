@@ -2,9 +2,11 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -270,6 +272,53 @@ func TestUnassignedHint(t *testing.T) {
 				t.Fatalf("rechecks = %v; want %d", rec.Rechecks, tt.rechecks)
 			}
 		})
+	}
+}
+
+// flakyRechecker refuses to wake one token and records the others.
+type flakyRechecker struct {
+	*workflowtest.Recorder
+	refuse string
+}
+
+func (f flakyRechecker) Recheck(ctx context.Context, token string) error {
+	if token == f.refuse {
+		return errors.New("step functions unavailable (injected)")
+	}
+	return f.Recorder.Recheck(ctx, token)
+}
+
+// TestWakeNotConnected wakes exactly the customer's releases that wait for
+// its Zoom connection, and one that cannot be woken does not stop the rest.
+func TestWakeNotConnected(t *testing.T) {
+	ctx := context.Background()
+	_, st, rec := newService(t)
+	extra := []string{"+97239754572", "+97239754573", "+97239754574"}
+	if _, err := New(st, rec, slog.New(slog.DiscardHandler)).RequestRelease(ctx, provider, RequestInput{CustomerID: "acme", Numbers: extra}); err != nil {
+		t.Fatal(err)
+	}
+	set := func(n, msg, token string) {
+		cur, err := st.GetNumber(ctx, "acme", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := cur
+		next.Status, next.Message, next.TaskToken = domain.Releasing, msg, token
+		if _, err := st.Apply(ctx, domain.Change{Prev: cur, Next: next}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("+97239754571", domain.NotConnectedMessage, "tok-refused")
+	set(extra[0], domain.NotConnectedMessage, "tok-a")
+	set(extra[1], "checking Zoom", "tok-other") // releasing for another reason
+	set(extra[2], domain.NotConnectedMessage, "tok-b")
+	n, err := NewHints(st, flakyRechecker{Recorder: rec, refuse: "tok-refused"}, slog.New(slog.DiscardHandler)).WakeNotConnected(ctx, "acme")
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "+97239754571") {
+		t.Fatalf("woke %d, err %v; want 2 and the one that failed named", n, err)
+	}
+	slices.Sort(rec.Rechecks)
+	if !slices.Equal(rec.Rechecks, []string{"tok-a", "tok-b"}) {
+		t.Fatalf("rechecked %v; want tok-a and tok-b", rec.Rechecks)
 	}
 }
 

@@ -172,10 +172,10 @@ func (s *Store) SetZoomAccount(ctx context.Context, customerID, accountID string
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
-		for i, r := range tce.CancellationReasons {
-			if i == 1 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return fmt.Errorf("zoom account %s belongs to another customer: %w", accountID, domain.ErrConflict)
-			}
+		// The second item is the lookup: its condition fails when another
+		// customer holds the account.
+		if r := tce.CancellationReasons; len(r) > 1 && aws.ToString(r[1].Code) == "ConditionalCheckFailed" {
+			return fmt.Errorf("zoom account %s belongs to another customer: %w", accountID, domain.ErrConflict)
 		}
 		return fmt.Errorf("set zoom account of %s: %w", customerID, domain.ErrConflict)
 	}

@@ -120,11 +120,16 @@ func (t *Tokens) attempt(ctx context.Context, accountID, rejected string) (strin
 	if !ok || !g.Connected {
 		return "", true, notConnected(accountID, g.Reason)
 	}
+	now := t.now()
+	if g.LeaseOwner != "" && g.LeaseOwner != t.owner && now.UnixMilli() < g.LeaseUntil {
+		// Another caller is refreshing: wait for its tokens rather than
+		// unseal these (a KMS call per look).
+		return "", false, nil
+	}
 	cur, err := t.Box.Open(ctx, accountID, g.Sealed)
 	if err != nil {
 		return "", true, unavailable(err.Error())
 	}
-	now := t.now()
 	if cur.Access != rejected && now.Before(refreshAt(now, g.AccessExpires)) {
 		t.remember(accountID, cur.Access, refreshAt(now, g.AccessExpires))
 		return cur.Access, true, nil
