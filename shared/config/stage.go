@@ -123,6 +123,27 @@ type StageConfig struct {
 	// forwards to its bus (docs/DEPLOY.md). Events are kept in the archive
 	// and the bus's event log whether or not a carrier has a target.
 	EventTargets []EventTarget `json:"eventTargets"`
+
+	// FrontDoor makes the stack serve the pages and the API on one origin:
+	// a CloudFront distribution in front of a private S3 bucket (the
+	// pages) and the REST API (frontdoor.go). On by default; off only
+	// where CloudFront does not exist (LocalStack's community edition),
+	// and then the stage needs an external Identity issuer and a
+	// DomainName saying where the pages are served.
+	FrontDoor bool `json:"frontDoor"`
+	// DomainName is the custom domain the front door answers on
+	// (numbers.example.com), with CertificateARN, an ACM certificate for
+	// it in us-east-1 (CloudFront's region). Both empty: the
+	// distribution's own *.cloudfront.net name. The customer app is
+	// https://<domain>/, the portal https://<domain>/portal.
+	DomainName     string `json:"domainName"`
+	CertificateARN string `json:"certificateArn"`
+	// Identity names an external OpenID Connect issuer. Empty (Issuer
+	// ""): the stack creates its own Amazon Cognito user pool.
+	Identity Identity `json:"identity"`
+	// OperatorEmail, when set, makes the stack create the first operator
+	// of its user pool: invited by email, in the operator group.
+	OperatorEmail string `json:"operatorEmail"`
 }
 
 // EventTarget is one carrier's delivery: the events of ProviderID go to
@@ -169,6 +190,7 @@ func DefaultStage(name string, production bool) StageConfig {
 		ZoomRateLimits:           "pro",
 		ZoomRateShare:            DefaultZoomRateShare,
 		EventArchiveDays:         30,
+		FrontDoor:                true,
 	}
 	if production {
 		c.LogRetentionDays = 90
@@ -393,6 +415,7 @@ func (c StageConfig) Validate() error {
 		bad("eventArchiveDays %d: want 1 to %d", c.EventArchiveDays, maxArchiveDays)
 	}
 	errs = append(errs, validateEventTargets(c.EventTargets)...)
+	errs = append(errs, c.validateFrontDoor()...)
 	return errors.Join(errs...)
 }
 
