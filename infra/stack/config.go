@@ -23,6 +23,10 @@ type Config struct {
 	// empty means DefaultBuildDir. The app passes it resolved against the
 	// repository root.
 	BuildDir string
+	// WebDir holds the pages the front door deploys (index.html,
+	// portal.html and their assets); empty means DefaultWebDir in the
+	// repository.
+	WebDir string
 }
 
 func (c Config) buildDir() string {
@@ -33,8 +37,10 @@ func (c Config) buildDir() string {
 }
 
 // Validate reports everything that stops the stack from being synthesized:
-// a bad stage name or setting (config.StageConfig.Validate) or missing Lambda
-// bundles (every missing one is named).
+// a bad stage name or setting (config.StageConfig.Validate: among them the
+// front door's domain, its certificate, which must be in us-east-1, and the
+// external issuer), missing Lambda bundles or missing pages (every missing
+// one is named).
 func (c Config) Validate() error {
-	return errors.Join(c.StageConfig.Validate(), checkBundles(c.buildDir()))
+	return errors.Join(c.StageConfig.Validate(), checkBundles(c.buildDir()), c.checkWebDir())
 }

@@ -53,6 +53,15 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad setting", change: func(c *Config) { c.LogRetentionDays = 31 }, wantErrs: []string{"logRetentionDays 31"}},
 		{name: "both", change: func(c *Config) { c.BuildDir = t.TempDir(); c.Stage = "Dev Stage" },
 			wantErrs: []string{"make build", `stage "Dev Stage"`}},
+		{name: "no pages", change: func(c *Config) { c.WebDir = t.TempDir() }, wantErrs: []string{"index.html", "portal.html", "webDir"}},
+		{name: "no pages needed without the front door", change: func(c *Config) {
+			dir := c.BuildDir
+			*c = noFrontDoor
+			c.BuildDir, c.WebDir = dir, t.TempDir()
+		}},
+		{name: "certificate outside us-east-1", change: func(c *Config) {
+			c.DomainName, c.CertificateARN = "numbers.example.com", "arn:aws:acm:eu-west-1:123456789012:certificate/x"
+		}, wantErrs: []string{"certificateArn", "CloudFront only uses ACM certificates from us-east-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +114,12 @@ func TestCdkJSONStages(t *testing.T) {
 			}
 			if settings.Production != (name == "prod") {
 				t.Errorf("production = %v", settings.Production)
+			}
+			// dev and prod get the front door and the stack's user pool;
+			// local (LocalStack: no CloudFront, no Cognito) trusts `make
+			// run`'s issuer and has the pages elsewhere.
+			if local := name == "local"; settings.FrontDoor == local || settings.Identity.External() != local {
+				t.Errorf("frontDoor %v, external issuer %v", settings.FrontDoor, settings.Identity.External())
 			}
 			if settings.ReleaseTasksConcurrency != 5 || settings.ReleaseTasksReservedConcurrency != 0 || settings.AccountConcurrencyQuota != 10 {
 				t.Errorf("releaseTasksConcurrency %d, releaseTasksReservedConcurrency %d, accountConcurrencyQuota %d; want 5 (half the quota), 0 (none), 10 (a new account's)",

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -249,20 +251,18 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// tokens with the Zoom app's credentials, learns the account id from
 	// the Zoom API, sends the browser back to the customer app
 	// (ZOOM_REDIRECT_URL, registered as the app's redirect URL) and seals
-	// the tokens with the tokens key.
+	// the tokens with the tokens key. The token issuer and the customer
+	// app's URL come once the front door and the user pool exist
+	// (addAPIAuthEnv).
 	api := newGoFunction(nr.Stack, FunctionAPI, cfg, functionOptions{timeout: seconds(config.APITimeout.Seconds()), env: map[string]*string{
 		"TABLE_NAME":          table.TableName(),
 		"STATE_MACHINE_ARN":   sm.StateMachineArn(),
-		"JWKS_URL":            p.JwksURL.ValueAsString(),
-		"JWT_ISSUER":          p.JwtIssuer.ValueAsString(),
-		"JWT_AUDIENCE":        p.JwtAudience.ValueAsString(),
 		"TENANT_RATE_LIMIT":   jsii.String(strconv.Itoa(cfg.TenantRateLimit)),
 		"TENANT_BURST":        jsii.String(strconv.Itoa(cfg.TenantBurst)),
 		"RELEASE_MODE":        jsii.String(cfg.ReleaseMode),
 		"ZOOM_SECRET_ARN":     secret.SecretArn(),
 		"ZOOM_API_BASE":       p.ZoomAPIBase.ValueAsString(),
 		"ZOOM_OAUTH_URL":      p.ZoomOAuthURL.ValueAsString(),
-		"ZOOM_REDIRECT_URL":   p.ZoomRedirectURL.ValueAsString(),
 		"ZOOM_TOKENS_KEY_ARN": nr.ZoomTokensKey.KeyArn(),
 	}})
 	grantTable(api, table, true)
@@ -371,6 +371,27 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	nr.StateMachine = sm
 	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, ReleaseBatch: batch, Notify: notify, StartRelease: start, Reconcile: reconcile}
 	return nil
+}
+
+// addAPIAuthEnv gives the api function its token issuer and the customer
+// app's URL: COGNITO_ISSUER and COGNITO_CLIENT_ID (the stack's user pool
+// and the pages' client: access tokens carry client_id, not aud), or
+// JWT_ISSUER, JWKS_URL and JWT_AUDIENCE (the stage's external issuer, flat
+// claims); and ZOOM_REDIRECT_URL, the customer app, which Zoom sends the
+// customer's admin back to after "Connect Zoom".
+func (nr *NumberRelease) addAPIAuthEnv(cfg Config) {
+	env := map[string]*string{"ZOOM_REDIRECT_URL": nr.FrontDoor.AppURL}
+	if cfg.Identity.External() {
+		env["JWT_ISSUER"] = jsii.String(cfg.Identity.Issuer)
+		env["JWKS_URL"] = jsii.String(cfg.Identity.JWKSURL)
+		env["JWT_AUDIENCE"] = jsii.String(cfg.Identity.Audience)
+	} else {
+		env["COGNITO_ISSUER"] = nr.SignIn.Issuer()
+		env["COGNITO_CLIENT_ID"] = nr.SignIn.Client.UserPoolClientId()
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		nr.Functions.API.AddEnvironment(jsii.String(k), env[k], nil)
+	}
 }
 
 // newReleaseBatch declares release-batch and its event source mapping on

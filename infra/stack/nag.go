@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -77,8 +79,10 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 			"(RS256/ES256 against the issuer's JWKS, exact iss, aud, exp; role and tenant claims) on every /v1 and /provider/v1 route, " +
 			"and the webhook verifies Zoom's HMAC signature and timestamp. This keeps auth identical locally, on LocalStack (which runs no " +
 			"authorizers) and on AWS; unauthenticated requests get 401 from the handler."},
-		{rule: "AwsSolutions-COG4", reason: "Callers are carriers' systems and customers' admins with tokens from an external OpenID issuer " +
-			"(JwtIssuer/JwksUrl parameters), and Zoom (signed webhook): there is no Cognito user pool to authorize against. The handlers verify the tokens (see APIG4)."},
+		{rule: "AwsSolutions-COG4", reason: "No Cognito authorizer on purpose: the api function verifies every bearer token itself " +
+			"(shared/auth: signature against the stack's Cognito user pool's JWKS, exact iss, token_use access, client_id, exp, and the cognito:groups " +
+			"that scope the caller; or the stage's external issuer's tokens), so authentication is the same with either issuer, locally and on " +
+			"the emulator, which runs no authorizers. Zoom's webhook has no user at all: it verifies Zoom's HMAC signature (see APIG4)."},
 	}
 	for _, m := range *api.Methods() {
 		suppress(m, methodAuth...)
@@ -93,9 +97,7 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 	}
 
 	// The grants are all made by now, so each role's DefaultPolicy exists.
-	policy := func(role awsiam.IRole) constructs.IConstruct {
-		return role.Node().FindChild(jsii.String("DefaultPolicy"))
-	}
+	policy := defaultPolicy
 	for _, name := range FunctionNames() {
 		suppress(policy(nr.Functions.ByName()[name].Role()), nagSuppression{rule: "AwsSolutions-IAM5", reason: xrayReason, appliesTo: []string{"Resource::*"}})
 	}
@@ -109,10 +111,75 @@ func (nr *NumberRelease) addNagSuppressions(cfg Config) {
 		appliesToRegex: `/^Resource::arn:.+:states:.+:execution:.*ReleaseWorkflow.*:\*$/g`,
 		reason: "The reconciler may describe the executions of the release workflow only (states:DescribeExecution on " +
 			"execution:<this state machine>:*): execution names are per number and attempt, so they cannot be listed in advance."})
+	nr.addFrontDoorSuppressions(cfg, suppress)
+
 	if cfg.WorkflowLogLevel != "ALL" {
 		suppress(nr.StateMachine, nagSuppression{rule: "AwsSolutions-SF1", reason: "The stage logs workflow events at " + cfg.WorkflowLogLevel +
 			" (workflowLogLevel in cdk.json): every transition of every execution is already in Step Functions' execution history " +
 			"(GetExecutionHistory, kept 90 days after the execution ends), and each number's history item records every status change. " +
 			"Set workflowLogLevel to ALL to log each transition too."})
+	}
+}
+
+// defaultPolicy is the policy the CDK's grants on role go to.
+func defaultPolicy(role awsiam.IRole) constructs.IConstruct {
+	return role.Node().FindChild(jsii.String("DefaultPolicy"))
+}
+
+// deploymentFunctionPrefix begins the construct id of the CDK's function
+// that copies the pages (a singleton per memory size, a child of the stack).
+const deploymentFunctionPrefix = "Custom::CDKBucketDeployment"
+
+// addFrontDoorSuppressions records the accepted findings of the front door
+// and the user pool.
+func (nr *NumberRelease) addFrontDoorSuppressions(cfg Config, suppress func(constructs.IConstruct, ...nagSuppression)) {
+	if pool := nr.SignIn.Pool; pool != nil {
+		suppress(pool, nagSuppression{rule: "AwsSolutions-COG8", reason: "The pool is on the ESSENTIALS plan, not PLUS (threat protection: " +
+			"risk-based adaptive authentication, compromised-credential checks), which is billed per monthly active user on top. " +
+			"Every user is invited by an operator (no self sign-up), must use a TOTP authenticator app at every sign-in (MFA required, " +
+			"no SMS), has a 12-character password of all four character classes, and the client hides whether a user exists. " +
+			"Move the pool to PLUS and set threat protection to ENFORCED where policy asks for it."})
+	}
+	fd := nr.FrontDoor
+	if fd.Distribution == nil {
+		return
+	}
+	dist := []nagSuppression{
+		{rule: "AwsSolutions-CFR1", reason: "No geo restriction: the customers' admins and the carriers' operators may sign in from any country, " +
+			"and every page and API call needs a signed-in user (the API verifies each token) or, for Zoom's webhook, Zoom's signature."},
+		{rule: "AwsSolutions-CFR2", reason: "No WAF web ACL by default, as for the REST API (APIG3): a web ACL costs a fixed monthly fee, " +
+			"the pages are static files, and the API behind the distribution keeps its own stage throttling and per-tenant budget and " +
+			"authenticates every route. Associate a web ACL (us-east-1, CLOUDFRONT scope) where policy requires one (docs/DEPLOY.md)."},
+	}
+	if cfg.DomainName == "" {
+		dist = append(dist, nagSuppression{rule: "AwsSolutions-CFR4", reason: "The stage has no custom domain, so the distribution answers " +
+			"with CloudFront's default *.cloudfront.net certificate, whose security policy CloudFront fixes at TLSv1 whatever the template " +
+			"says (browsers still negotiate TLS 1.2 or 1.3). Setting domainName and certificateArn (us-east-1) in cdk.json gives the " +
+			"distribution the TLSv1.2_2021 policy and clears this finding."})
+	}
+	suppress(fd.Distribution, dist...)
+
+	// The CDK's function that copies the pages: its runtime is the CDK's
+	// choice, and its grants are the CDK's (BucketDeployment), on the
+	// stack's role (no AWS managed policy, only its own log group).
+	for _, c := range *nr.Stack.Node().Children() {
+		if strings.HasPrefix(*c.Node().Id(), deploymentFunctionPrefix) {
+			suppress(c, nagSuppression{rule: "AwsSolutions-L1", reason: "This is the CDK's own BucketDeployment function (Python, with the " +
+				"AWS CLI layer), which copies the pages into their bucket during a deploy and never serves a request. Its runtime is the one " +
+				"the CDK release pins (aws-cdk-lib in go.mod) and moves forward when the CDK is upgraded; it cannot be chosen here."})
+		}
+	}
+	if fd.DeploymentRole != nil {
+		suppress(defaultPolicy(fd.DeploymentRole), nagSuppression{rule: "AwsSolutions-IAM5",
+			appliesTo: []string{"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*"},
+			reason: "The CDK's BucketDeployment grants these to the function that copies the pages: read of the deployment's source " +
+				"assets (s3:GetObject*, GetBucket*, List*) and read-write of the pages bucket (adding DeleteObject* and Abort*, so it can " +
+				"remove pages the repository no longer has and abort failed uploads). Each is limited to those two buckets (below); the " +
+				"role is the stack's, used by this function only."})
+		suppress(defaultPolicy(fd.DeploymentRole), nagSuppression{rule: "AwsSolutions-IAM5",
+			appliesToRegex: `/^Resource::(<Pages[0-9A-F]{8}\.Arn>|arn:.+:s3:::cdk-[a-z0-9]+-assets-.+)\/\*$/g`,
+			reason: "Objects of exactly two buckets: the pages bucket (the function writes web/ and prunes what is gone) and the CDK " +
+				"bootstrap's asset bucket, from which it reads the zipped pages and config.json of this deploy (the CDK puts every " +
+				"asset there under a content hash, so the object names are not known when the stack is written)."})
 	}
 }

@@ -22,7 +22,7 @@ func nagVariants() []Config {
 	local.LogRetentionDays, local.RecheckSecondsMin = 1, 5
 	email := prod
 	email.AlarmEmail = "oncall@example.com"
-	return []Config{dev, prod, local, email, carrier}
+	return []Config{dev, prod, local, email, carrier, customDomain, externalIssuer, withOperator, noFrontDoor}
 }
 
 // cdk-nag's AwsSolutions pack leaves no unsuppressed error or warning.
@@ -88,9 +88,18 @@ var wantSuppressions = map[string][]string{
 		"RestApiDeploymentStage{stage} AwsSolutions-APIG3",
 		"WebhookFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
 		"ZoomCredentials AwsSolutions-SMG4",
+		// The front door (frontdoor.go) and the user pool (identity.go).
+		"Distribution AwsSolutions-CFR1",
+		"Distribution AwsSolutions-CFR2",
+		"UserPool AwsSolutions-COG8",
+		"CustomCDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB AwsSolutions-L1",
+		"PagesDeploymentRoleDefaultPolicy AwsSolutions-IAM5 [Action::s3:GetBucket*, Action::s3:GetObject*, Action::s3:List*, Action::s3:Abort*, Action::s3:DeleteObject*]",
+		"PagesDeploymentRoleDefaultPolicy AwsSolutions-IAM5 [regex /^Resource::(<Pages[0-9A-F]{8}\\.Arn>|arn:.+:s3:::cdk-[a-z0-9]+-assets-.+)\\/\\*$/g]",
 	},
-	// Every method of the API: auth is in the handlers (APIG4), with an
-	// external OpenID issuer, not Cognito (COG4).
+	// Without a custom domain, CloudFront's default certificate.
+	"defaultCertificate": {"Distribution AwsSolutions-CFR4"},
+	// Every method of the API: auth is in the handlers (APIG4), not in a
+	// Cognito authorizer (COG4).
 	"methods": {"AwsSolutions-APIG4", "AwsSolutions-COG4"},
 	// Production logs workflow errors only.
 	"prod": {"ReleaseWorkflow AwsSolutions-SF1"},
@@ -129,8 +138,8 @@ func suppressions(t *testing.T, s *synthesized) (list []string, reasons map[stri
 
 // Every suppression is listed here and carries a real reason.
 func TestNagSuppressionsAreReviewed(t *testing.T) {
-	for _, cfg := range []Config{dev, prod} {
-		t.Run(cfg.Stage, func(t *testing.T) {
+	for _, cfg := range []Config{dev, prod, customDomain} {
+		t.Run(cfg.Stage+cfg.DomainName, func(t *testing.T) {
 			s := synthStack(t, cfg)
 			got, reasons := suppressions(t, s)
 			var want []string
@@ -139,6 +148,9 @@ func TestNagSuppressionsAreReviewed(t *testing.T) {
 			}
 			if cfg.WorkflowLogLevel != "ALL" {
 				want = append(want, wantSuppressions["prod"]...)
+			}
+			if cfg.DomainName == "" {
+				want = append(want, wantSuppressions["defaultCertificate"]...)
 			}
 			methods := 0
 			for id := range s.ofType("AWS::ApiGateway::Method") {
@@ -171,7 +183,12 @@ func TestNagSuppressedFindings(t *testing.T) {
 	want := map[string]map[string]int{
 		"dev": {
 			"AwsSolutions-APIG2": 1, "AwsSolutions-APIG3": 1, "AwsSolutions-APIG4": 8, "AwsSolutions-COG4": 8,
-			"AwsSolutions-IAM4": 1, "AwsSolutions-IAM5": 9, "AwsSolutions-SMG4": 1, "AwsSolutions-SQS3": 3,
+			"AwsSolutions-IAM4": 1, "AwsSolutions-SMG4": 1, "AwsSolutions-SQS3": 3,
+			// The functions' and the workflow's X-Ray and log delivery (9),
+			// and the pages' copier: five actions and two buckets (7).
+			"AwsSolutions-IAM5": 16,
+			// The front door and the user pool.
+			"AwsSolutions-CFR1": 1, "AwsSolutions-CFR2": 1, "AwsSolutions-CFR4": 1, "AwsSolutions-COG8": 1, "AwsSolutions-L1": 1,
 		},
 	}
 	want["prod"] = maps.Clone(want["dev"])

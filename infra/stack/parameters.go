@@ -8,21 +8,17 @@ import (
 
 // Parameters are the deployment's CloudFormation parameters: values that
 // belong to the environment, not to the code. None of them is a secret
-// (secrets live in ZoomSecret).
+// (secrets live in ZoomSecret). The token issuer is not one: it is the
+// stack's own user pool or the stage's external issuer (cdk.json), and the
+// customer app's URL (Zoom's redirect URL) is the front door's.
 type Parameters struct {
-	JwtIssuer, JwtAudience, JwksURL awscdk.CfnParameter
-	ZoomAPIBase, ZoomOAuthURL       awscdk.CfnParameter
-	ZoomRedirectURL                 awscdk.CfnParameter
-	RecheckSeconds, MaxWaitSeconds  awscdk.CfnParameter
-	ReconcileGraceSeconds           awscdk.CfnParameter
-	RetryBudgetSeconds              awscdk.CfnParameter
+	ZoomAPIBase, ZoomOAuthURL      awscdk.CfnParameter
+	RecheckSeconds, MaxWaitSeconds awscdk.CfnParameter
+	ReconcileGraceSeconds          awscdk.CfnParameter
+	RetryBudgetSeconds             awscdk.CfnParameter
 }
 
 const urlPattern = `^https?://\S+$`
-
-// httpsPattern is for URLs a browser is sent to with secrets in the query
-// (ZoomRedirectUrl: the authorization code and state).
-const httpsPattern = `^https://\S+$`
 
 func newParameters(scope constructs.Construct, cfg Config) Parameters {
 	str := func(id, description, def, pattern string) awscdk.CfnParameter {
@@ -34,12 +30,7 @@ func newParameters(scope constructs.Construct, cfg Config) Parameters {
 		if def != "" {
 			p.Default = jsii.String(def)
 		}
-		switch pattern {
-		case "":
-		case httpsPattern:
-			p.AllowedPattern = jsii.String(pattern)
-			p.ConstraintDescription = jsii.String("must be an https URL")
-		default:
+		if pattern != "" {
 			p.AllowedPattern = jsii.String(pattern)
 			p.ConstraintDescription = jsii.String("must be an http(s) URL")
 		}
@@ -54,18 +45,10 @@ func newParameters(scope constructs.Construct, cfg Config) Parameters {
 		})
 	}
 	return Parameters{
-		JwtIssuer: str("JwtIssuer",
-			"Exact 'iss' claim of the bearer tokens the API accepts (your identity provider's issuer)", "", ""),
-		JwtAudience: str("JwtAudience",
-			"Audience the API requires in the tokens' 'aud' claim", "", ""),
-		JwksURL: str("JwksUrl",
-			"URL of the token issuer's JSON Web Key Set, used to verify token signatures", "", urlPattern),
 		ZoomAPIBase: str("ZoomApiBase",
 			"Base URL of the Zoom REST API", "https://api.zoom.us/v2", urlPattern),
 		ZoomOAuthURL: str("ZoomOAuthUrl",
 			"Zoom OAuth token endpoint (customer mode: the OAuth app's authorization code and refresh grants; carrier mode: Server-to-Server OAuth, account credentials grant); the authorize and revoke endpoints are its siblings (.../oauth/authorize, .../oauth/revoke)", "https://zoom.us/oauth/token", urlPattern),
-		ZoomRedirectURL: str("ZoomRedirectUrl",
-			"The customer app's URL (https), registered as the Zoom OAuth app's redirect URL: Zoom sends the customer's admin back to it with the authorization code after \"Connect Zoom\"", "", httpsPattern),
 		RecheckSeconds: num("RecheckSeconds",
 			"Seconds a release waits for the Zoom unassign notification before it re-checks Zoom by itself", 900, float64(cfg.RecheckSecondsMin)),
 		MaxWaitSeconds: num("MaxWaitSeconds",

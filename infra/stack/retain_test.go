@@ -19,6 +19,17 @@ var derivedNames = map[string]string{
 	"BusEventLog": "/aws/events/number-release-<stage>-<stack id>, a prefix EventBridge dictates, unique per stack",
 }
 
+// scopedNames are the retained resources allowed a literal name, by
+// logical id prefix, because the name is unique only inside a parent the
+// stack creates (the property naming the parent must refer to a resource
+// of the stack): a new stack's parent is new, so the name cannot collide.
+var scopedNames = map[string]string{
+	// The operator group and the first operator's membership live in the
+	// stack's user pool.
+	"UserPoolOperatorGroup":   "UserPoolId",
+	"FirstOperatorMembership": "UserPoolId",
+}
+
 // isNameProperty says whether a top-level property gives the resource its
 // physical name (TableName, LogGroupName, Name, RoleName, TopicName,
 // QueueName, AliasName, ...). DisplayName (SNS) is a label, not a name.
@@ -38,8 +49,8 @@ func retains(policy any) bool {
 // template, or creating the stack again fails with "already exists". Every
 // resource of the dev and prod templates is checked.
 func TestRetainedResourcesHaveNoFixedNames(t *testing.T) {
-	for _, cfg := range []Config{dev, prod} {
-		t.Run(cfg.Stage, func(t *testing.T) {
+	for _, cfg := range []Config{dev, prod, withOperator} {
+		t.Run(cfg.Stage+cfg.OperatorEmail, func(t *testing.T) {
 			s := synthStack(t, cfg)
 			var kept []string
 			for _, id := range slices.Sorted(maps.Keys(s.resources)) {
@@ -51,6 +62,13 @@ func TestRetainedResourcesHaveNoFixedNames(t *testing.T) {
 				props, _ := r["Properties"].(map[string]any)
 				for key, v := range props {
 					if !isNameProperty(key) {
+						continue
+					}
+					if parent, ok := scopedName(id); ok {
+						if ref := refOf(props[parent]); s.resources[ref] == nil {
+							t.Errorf("%s (%s) is kept with %s %s, allowed only inside a parent of the stack, but %s is %s",
+								id, r["Type"], key, jsonString(t, v), parent, jsonString(t, props[parent]))
+						}
 						continue
 					}
 					if reason, ok := derivedName(id); ok {
@@ -69,7 +87,7 @@ func TestRetainedResourcesHaveNoFixedNames(t *testing.T) {
 			// The walk must have seen what production keeps, or it proves nothing.
 			if cfg.Production {
 				for _, typ := range []string{"AWS::DynamoDB::GlobalTable", "AWS::SecretsManager::Secret", "AWS::KMS::Key",
-					"AWS::SQS::Queue", "AWS::Logs::LogGroup"} {
+					"AWS::SQS::Queue", "AWS::Logs::LogGroup", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolGroup", "AWS::S3::Bucket"} {
 					if !slices.ContainsFunc(kept, func(id string) bool { return s.resources[id]["Type"] == typ }) {
 						t.Errorf("prod keeps no %s; kept: %v", typ, kept)
 					}
@@ -77,6 +95,15 @@ func TestRetainedResourcesHaveNoFixedNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+func scopedName(logicalID string) (string, bool) {
+	for prefix, parent := range scopedNames {
+		if strings.HasPrefix(logicalID, prefix) {
+			return parent, true
+		}
+	}
+	return "", false
 }
 
 func derivedName(logicalID string) (string, bool) {

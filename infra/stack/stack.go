@@ -40,6 +40,11 @@ type NumberRelease struct {
 	Releases   Releases
 	Parameters Parameters
 	Monitoring Monitoring
+	// FrontDoor serves the pages and the API on one origin (CloudFront).
+	FrontDoor FrontDoor
+	// SignIn is the stack's Cognito user pool (none with an external
+	// issuer).
+	SignIn SignIn
 }
 
 // New declares the Number Release stack. It fails, before adding anything to
@@ -63,6 +68,15 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 		return nil, err
 	}
 	nr.API = newAPI(st, cfg, nr.Functions)
+	// The distribution first: the pool's invitation and its client's
+	// redirect URIs name the front door's address.
+	nr.FrontDoor = newFrontDoor(st, cfg, nr.API)
+	nr.SignIn = newSignIn(st, cfg, nr.FrontDoor.AppURL)
+	nr.SignIn.addClient(cfg, nr.FrontDoor.AppURL, nr.FrontDoor.PortalURL)
+	if err := nr.FrontDoor.deployPages(st, cfg, nr.SignIn); err != nil {
+		return nil, err
+	}
+	nr.addAPIAuthEnv(cfg)
 	nr.addMonitoring(cfg)
 	nr.addOutputs()
 	nr.addNagSuppressions(cfg)
@@ -76,7 +90,9 @@ func (nr *NumberRelease) addOutputs() {
 		})
 	}
 	out("TableName", nr.Table.TableName(), "The DynamoDB table")
-	out("ApiUrl", nr.API.Url(), "Base URL of the REST API (append /provider/v1/..., /v1/..., /zoom/webhook)")
+	out("AppUrl", nr.FrontDoor.AppURL, "The customer app (Zoom's redirect URL for \"Connect Zoom\"; a sign-in redirect URI)")
+	out("PortalUrl", nr.FrontDoor.PortalURL, "The management portal (a sign-in redirect URI)")
+	out("ApiUrl", nr.API.Url(), "Base URL of the REST API (append /provider/v1/..., /v1/..., /zoom/webhook); the front door serves the same paths")
 	out("StateMachineArn", nr.StateMachine.StateMachineArn(), "The release workflow (Step Functions, Standard)")
 	out("EventBusName", nr.Bus.EventBusName(), "EventBridge bus receiving number status changes")
 	out("EventLogGroupName", nr.Events.Log.LogGroupName(), "Every event published on the bus (the catch-all rule), whether or not a carrier receives it")
@@ -88,4 +104,11 @@ func (nr *NumberRelease) addOutputs() {
 	out("ReleaseDeadLetterQueueUrl", nr.Releases.DLQ.QueueUrl(), "Release messages release-batch failed 5 times (their executions send the numbers again)")
 	out("AlarmTopicArn", nr.Monitoring.Topic.TopicArn(), "SNS topic of every alarm (subscribe on-call here; -c alarmEmail=... adds an email subscription)")
 	out("DashboardName", nr.Monitoring.Dashboard.DashboardName(), "CloudWatch dashboard of the alarms and their metrics")
+	if d := nr.FrontDoor.Distribution; d != nil {
+		out("DistributionDomainName", d.DistributionDomainName(), "The distribution's own name: point a custom domain's DNS record (CNAME or alias) here")
+		out("DistributionId", d.DistributionId(), "The CloudFront distribution of the pages and the API")
+	}
+	if p := nr.SignIn.Pool; p != nil {
+		out("UserPoolId", p.UserPoolId(), "The Cognito user pool: invite users with aws cognito-idp admin-create-user --user-pool-id <this id> (docs/DEPLOY.md)")
+	}
 }
