@@ -37,7 +37,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 .PHONY: help deps emulator node chromium cdk-cli test vet fmt-check e2e fuzz browser-test api-fuzz bench \
-	build run clean synth diff bootstrap deploy deploy-check localstack-up localstack-down build-local deploy-local e2e-local
+	build run clean synth diff bootstrap deploy localstack-up localstack-down build-local deploy-local e2e-local
 
 help: ## list targets and the main variables
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-15s %s\n", $$1, $$2}'
@@ -129,13 +129,14 @@ clean: ## remove build output, the virtualenv and the CDK CLI
 
 # ---- AWS (docs/DEPLOY.md). The CDK app reads cdk.json itself (infra/main.go).
 CDK_CONTEXT = -c stage=$(STAGE) -c buildDir=$(abspath $(BUILD_DIR)) $(if $(ALARM_EMAIL),-c 'alarmEmail=$(ALARM_EMAIL)')
+# The stack needs no parameter: the token issuer is its own Cognito user pool (or the
+# stage's "identity" in cdk.json) and the customer app's URL is its front door's. These
+# optional ones keep their current value (or default) unless set.
 param = $(if $($(1)),--parameters '$(2)=$($(1))')
-DEPLOY_PARAMS = $(call param,JWT_ISSUER,JwtIssuer) $(call param,JWT_AUDIENCE,JwtAudience) \
-	$(call param,JWKS_URL,JwksUrl) $(call param,ZOOM_API_BASE,ZoomApiBase) \
+DEPLOY_PARAMS = $(call param,ZOOM_API_BASE,ZoomApiBase) \
 	$(call param,ZOOM_OAUTH_URL,ZoomOAuthUrl) $(call param,RECHECK_SECONDS,RecheckSeconds) \
 	$(call param,MAX_WAIT_SECONDS,MaxWaitSeconds) $(call param,RECONCILE_GRACE_SECONDS,ReconcileGraceSeconds) \
-	$(call param,RETRY_BUDGET_SECONDS,RetryBudgetSeconds) $(call param,ZOOM_REDIRECT_URL,ZoomRedirectUrl)
-DEPLOY_MISSING = $(strip $(foreach v,JWT_ISSUER JWT_AUDIENCE JWKS_URL ZOOM_REDIRECT_URL,$(if $(strip $($(v))),,$(v))))
+	$(call param,RETRY_BUDGET_SECONDS,RetryBudgetSeconds)
 
 synth: ## build the bundles, write cdk.out/NumberRelease-STAGE.template.json, print cdk-nag findings (STAGE, BUILD_DIR, ALARM_EMAIL)
 	$(GO) run ./infra -stage '$(STAGE)' -build-dir '$(BUILD_DIR)' -out '$(abspath $(CDK_OUT))'$(if $(ALARM_EMAIL), -alarm-email '$(ALARM_EMAIL)')
@@ -144,16 +145,16 @@ diff: $(CDK) ## what deploying NumberRelease-STAGE would change (pinned CLI, AWS
 	$(CDK) diff $(CDK_CONTEXT) 'NumberRelease-$(STAGE)'
 bootstrap: $(CDK) ## once per account and region: the CDK's deployment resources
 	$(CDK) bootstrap $(CDK_CONTEXT)
-# deploy-check comes first, so a deploy without its parameters stops before the CLI starts.
-deploy-check:
-	@$(if $(DEPLOY_MISSING),echo 'deploy needs $(DEPLOY_MISSING): make deploy STAGE=$(STAGE) JWT_ISSUER=<exact iss> JWT_AUDIENCE=<aud> JWKS_URL=<issuer JWKS URL> ZOOM_REDIRECT_URL=<https URL of the customer app>' >&2; exit 2)
-deploy: deploy-check $(CDK) ## deploy NumberRelease-STAGE (JWT_ISSUER, JWT_AUDIENCE, JWKS_URL, ZOOM_REDIRECT_URL required; ALARM_EMAIL, ...)
+deploy: $(CDK) ## deploy NumberRelease-STAGE (optional: ALARM_EMAIL, ZOOM_API_BASE, RECHECK_SECONDS, ...); prints AppUrl, PortalUrl
 	$(CDK) deploy --require-approval broadening $(CDK_CONTEXT) 'NumberRelease-$(STAGE)' \
 		--outputs-file '$(CDK_OUT)/outputs-$(STAGE).json' $(strip $(DEPLOY_PARAMS))
 
 # ---- LocalStack (docs/DEPLOY.md): needs Docker; not run by CI. The stack trusts
-# `make run`'s token issuer and calls its Zoom simulator: LOCAL_RUN_URL as this
-# machine sees it (the exact iss), LOCAL_RUN_LAMBDA as the Lambda containers do.
+# `make run`'s token issuer (cdk.json's stage local: "identity", issuer
+# http://localhost:8080/local, JWKS at host.docker.internal:8080; no front door,
+# since LocalStack's community edition has neither CloudFront nor Cognito) and
+# calls its Zoom simulator: LOCAL_RUN_URL as this machine sees it, LOCAL_RUN_LAMBDA
+# as the Lambda containers do.
 LOCALSTACK_COMPOSE := docker compose -f $(LOCALSTACK_DIR)/docker-compose.yml
 LOCALSTACK_URL   ?= http://localhost:4566
 LOCAL_RUN_URL    ?= http://localhost:8080
@@ -182,11 +183,9 @@ LOCAL_CONTEXT := -c stage=local -c buildDir=$(abspath $(LOCAL_BUILD)) -c goarch=
 deploy-local: $(CDK) ## deploy stage local to LocalStack (after localstack-up; HOST=0.0.0.0 make run beside it)
 	$(LOCAL_AWS) $(CDKLOCAL) bootstrap $(LOCAL_CONTEXT)
 	$(LOCAL_AWS) $(CDKLOCAL) deploy --require-approval never $(LOCAL_CONTEXT) \
-		NumberRelease-local --outputs-file '$(LOCAL_OUTPUTS)' --parameters 'JwtIssuer=$(LOCAL_RUN_URL)/local' \
-		--parameters 'JwtAudience=number-release' --parameters 'JwksUrl=$(LOCAL_RUN_LAMBDA)/local/jwks.json' \
+		NumberRelease-local --outputs-file '$(LOCAL_OUTPUTS)' \
 		--parameters 'ZoomApiBase=$(LOCAL_RUN_LAMBDA)/zoom-sim/v2' \
-		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' --parameters 'RecheckSeconds=10' \
-		--parameters 'ZoomRedirectUrl=https://localhost/'
+		--parameters 'ZoomOAuthUrl=$(LOCAL_RUN_LAMBDA)/zoom-sim/oauth/token' --parameters 'RecheckSeconds=10'
 	@# The Zoom simulator's local credentials, not secrets.
 	$(LOCALSTACK_COMPOSE) exec -T localstack awslocal secretsmanager put-secret-value \
 		--secret-id "$(call local_output,ZoomSecretArn)" \
