@@ -408,6 +408,16 @@ func TestPagesBucket(t *testing.T) {
 					t.Errorf("%s has a fixed name", id)
 				}
 			}
+			// CloudFront's standard logs are written with ACLs; the logs
+			// expire with the stage's log retention.
+			logProps := s.resources[logs]["Properties"].(map[string]any)
+			if got := jsonString(t, logProps["OwnershipControls"]); got != `{"Rules":[{"ObjectOwnership":"BucketOwnerPreferred"}]}` {
+				t.Errorf("access log bucket OwnershipControls %s", got)
+			}
+			if got, want := jsonString(t, logProps["LifecycleConfiguration"]),
+				`{"Rules":[{"ExpirationInDays":`+jsonString(t, tt.cfg.LogRetentionDays)+`,"Id":"expire-access-logs","Status":"Enabled"}]}`; got != want {
+				t.Errorf("access log bucket LifecycleConfiguration %s, want %s", got, want)
+			}
 			props := s.resources[pages]["Properties"].(map[string]any)
 			if got := jsonString(t, props["LoggingConfiguration"]); got != `{"DestinationBucketName":{"Ref":"`+logs+`"},"LogFilePrefix":"s3-pages/"}` {
 				t.Errorf("pages bucket logging %s", got)
