@@ -196,19 +196,6 @@ export async function fetchAll(path, auth, { limit = 100, maxPages = 50 } = {}) 
   return items;
 }
 
-/** Asks the local token issuer (local mode only) for a token. */
-export async function localToken(body) {
-  try {
-    const data = await request('/local/token', { method: 'POST', body });
-    return data.access_token;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new ApiError(404, { detail: 'Local sign-in is not available on this server (local mode only).' });
-    }
-    throw err;
-  }
-}
-
 /** A JSON value in sessionStorage under one key. */
 export function stored(key) {
   return {
