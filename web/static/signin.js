@@ -532,7 +532,7 @@ export function signInPanel(auth, {
     $('signin-title').textContent = `This page is for ${forWhom}`;
     const other = otherPage(who);
     fill($('signin-lead'),
-      `You are signed in as ${who.email || 'an unnamed user'} (${roleText(who)}). This page is for ${forWhom}: the server refuses it other accounts (403).`,
+      `You are signed in as ${who.email || 'an unnamed user'} (${roleText(who)}). Only ${forWhom} can use this page: the server would refuse your requests (403).`,
       other ? [' ', h('a', { href: other.href }, other.text), '.'] : null);
     $('signin-btn').hidden = true;
     $('signin-out').hidden = false;
