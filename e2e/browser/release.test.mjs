@@ -355,10 +355,15 @@ test('a token about to expire is renewed silently: the next action just works', 
   };
   customer.on('request', watch);
   try {
+    const renewed = customer.waitForResponse((r) => isTokenCall('refresh_token')(r.request()));
     await expireAccessToken(customer, 'nr.customer.tokens');
-    const read = customer.waitForResponse((r) => new URL(r.url()).pathname === '/v1/numbers' && r.status() === 200);
     await customer.getByRole('button', { name: 'Refresh' }).first().click();
-    await read;
+    const answer = await renewed;
+    assert.equal(answer.status(), 200);
+    const bearer = `Bearer ${(await answer.json()).access_token}`;
+    // The list is read with the renewed token.
+    await customer.waitForResponse((r) => new URL(r.url()).pathname === '/v1/numbers'
+      && r.request().headers().authorization === bearer && r.status() === 200);
     assert.equal(renewals.length, 1, 'one renewal');
     const form = new URLSearchParams(renewals[0].postData());
     assert.ok(form.get('refresh_token') && form.get('client_id'), 'refresh_token and client_id are sent');
@@ -379,8 +384,8 @@ test('an expired session: the renewal is refused, the page says so, and signing 
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: ALICE }),
   });
   assert.ok(res.ok, `admin sign-out: ${res.status}`);
-  await expireAccessToken(customer, 'nr.customer.tokens');
   const refused = customer.waitForResponse((r) => isTokenCall('refresh_token')(r.request()));
+  await expireAccessToken(customer, 'nr.customer.tokens');
   await customer.getByRole('button', { name: 'Refresh' }).first().click();
   assert.equal((await refused).status(), 400);
   await customer.locator('#signin-msg', { hasText: 'Your session has expired. Sign in again.' }).waitFor();
