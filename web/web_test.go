@@ -62,6 +62,7 @@ func TestAssets(t *testing.T) {
 	for path, want := range map[string]string{
 		"/web/app.css":         "text/css; charset=utf-8",
 		"/web/lib.js":          "text/javascript; charset=utf-8",
+		"/web/signin.js":       "text/javascript; charset=utf-8",
 		"/web/customer.js":     "text/javascript; charset=utf-8",
 		"/web/portal.js":       "text/javascript; charset=utf-8",
 		"/web/zoom.js":         "text/javascript; charset=utf-8",
