@@ -152,6 +152,9 @@ func TestSignInThroughTheUserPool(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(body, "Incorrect username or password.") {
 			t.Fatalf("wrong password: %d %s", status, body)
 		}
+		if !strings.Contains(body, `value="alice@acme.example"`) || strings.Contains(body, "not-the-password") {
+			t.Errorf("the form again should keep the email and never the password: %s", body)
+		}
 		_, status, body = signIn(t, cfg, web.CustomerPath, "nobody@acme.example", devstack.DemoPassword)
 		if status != http.StatusBadRequest || !strings.Contains(body, "Incorrect username or password.") {
 			t.Fatalf("unknown user: %d %s (must not differ from a wrong password)", status, body)

@@ -92,7 +92,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case p.Challenge == "" || q.Get("code_challenge_method") != "S256":
 		redirectError(w, r, p, "invalid_request", "code_challenge with code_challenge_method S256 is required")
 	default:
-		loginPage(w, http.StatusOK, p, "")
+		loginPage(w, http.StatusOK, p, "", "")
 	}
 }
 
@@ -111,7 +111,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	if username == "" || password == "" {
-		loginPage(w, http.StatusBadRequest, p, msgMissing)
+		loginPage(w, http.StatusBadRequest, p, msgMissing, username)
 		return
 	}
 	out, err := s.IDP.AdminInitiateAuth(r.Context(), &cip.AdminInitiateAuthInput{
@@ -124,15 +124,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &notAuthorized) || errors.As(err, &noUser):
 		// One message for both, as Cognito's (user existence errors off).
-		loginPage(w, http.StatusBadRequest, p, msgIncorrect)
+		loginPage(w, http.StatusBadRequest, p, msgIncorrect, username)
 		return
 	case err != nil:
 		s.Log.Error("managed login: check password", "err", err)
-		loginPage(w, http.StatusBadGateway, p, "Sign-in is unavailable; try again.")
+		loginPage(w, http.StatusBadGateway, p, "Sign-in is unavailable; try again.", username)
 		return
 	case out.AuthenticationResult == nil:
 		// A new-password or MFA challenge: the demo users have neither.
-		loginPage(w, http.StatusBadRequest, p, "This account needs a step the local sign-in does not offer ("+string(out.ChallengeName)+").")
+		loginPage(w, http.StatusBadRequest, p, "This account needs a step the local sign-in does not offer ("+string(out.ChallengeName)+").", username)
 		return
 	}
 	code := randomToken()
@@ -344,21 +344,23 @@ var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
 <input type="hidden" name="state" value="{{.P.State}}">
 <input type="hidden" name="scope" value="{{.P.Scope}}">
 <input type="hidden" name="code_challenge" value="{{.P.Challenge}}">
-<label for="username">Email address</label>
-<input id="username" name="username" type="email" autocomplete="username" value="{{.Username}}" required autofocus>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="field"><label for="username">Email address</label>
+<input id="username" name="username" type="email" autocomplete="username" value="{{.Username}}" required autofocus></div>
+<div class="field"><label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required></div>
 <button class="btn primary" type="submit">Sign in</button>
 </form></main></body></html>
 `))
 
-func loginPage(w http.ResponseWriter, status int, p authorizeParams, message string) {
+// loginPage shows the sign-in form, with the email typed before (never the
+// password) after a refusal.
+func loginPage(w http.ResponseWriter, status int, p authorizeParams, message, username string) {
 	pageHeaders(w)
 	w.WriteHeader(status)
 	_ = loginTemplate.Execute(w, struct {
 		P                 authorizeParams
 		Message, Username string
-	}{P: p, Message: message})
+	}{P: p, Message: message, Username: username})
 }
 
 var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
