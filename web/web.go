@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -58,6 +59,29 @@ var contentTypes = map[string]string{
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// ConfigPath is where the pages read their configuration (Config as JSON).
+// On AWS the stack writes it next to the pages; locally Handler serves it.
+const ConfigPath = AssetPrefix + "config.json"
+
+// Config is what the pages need to know about their deployment.
+type Config struct {
+	Auth AuthConfig `json:"auth"`
+}
+
+// AuthConfig names the identity provider's OAuth endpoints and the pages'
+// client: the pages sign in with the authorization code grant and PKCE.
+type AuthConfig struct {
+	AuthorizeURL string `json:"authorize_url"`
+	TokenURL     string `json:"token_url"`
+	RevokeURL    string `json:"revoke_url"`
+	LogoutURL    string `json:"logout_url"`
+	ClientID     string `json:"client_id"`
+	Scope        string `json:"scope"`
+	// Bearer names the token of the token response the pages send to the
+	// API: "access_token" (Cognito) or "id_token".
+	Bearer string `json:"bearer"`
+}
+
 // file is one embedded file, ready to serve.
 type file struct {
 	name        string
@@ -66,14 +90,22 @@ type file struct {
 	etag        string
 }
 
-// Handler serves the pages and their assets for GET and HEAD. Anything else
-// under its paths answers 404 (unknown file) or 405 (other method).
-func Handler() http.Handler {
+// Handler serves the pages and their assets for GET and HEAD, and cfg at
+// ConfigPath. Anything else under its paths answers 404 (unknown file) or
+// 405 (other method).
+func Handler(cfg Config) http.Handler {
 	files, err := load()
 	if err != nil {
 		// The files are embedded at build time; failing here is a build bug.
 		panic(err)
 	}
+	body, err := json.Marshal(cfg)
+	if err != nil {
+		panic(fmt.Errorf("web: encode config: %w", err))
+	}
+	sum := sha256.Sum256(body)
+	name := strings.TrimPrefix(ConfigPath, AssetPrefix)
+	files[name] = &file{name: name, body: body, contentType: contentTypes[".json"], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var f *file
 		if name, ok := pages[r.URL.Path]; ok {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,7 @@ func body(t *testing.T, res *http.Response) string {
 }
 
 func TestPages(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	for _, tc := range []struct {
 		path, want string
 	}{
@@ -57,10 +58,11 @@ func TestPages(t *testing.T) {
 }
 
 func TestAssets(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	for path, want := range map[string]string{
 		"/web/app.css":         "text/css; charset=utf-8",
 		"/web/lib.js":          "text/javascript; charset=utf-8",
+		"/web/signin.js":       "text/javascript; charset=utf-8",
 		"/web/customer.js":     "text/javascript; charset=utf-8",
 		"/web/portal.js":       "text/javascript; charset=utf-8",
 		"/web/zoom.js":         "text/javascript; charset=utf-8",
@@ -88,7 +90,7 @@ func TestAssets(t *testing.T) {
 }
 
 func TestUnknownAndOtherPathsAre404(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	for _, path := range []string{
 		"/web/", "/web/nope.js", "/web/static/app.css", "/web/../web.go", "/web/./app.css",
 		"/web//app.css", "/portal/", "/index.html", "/zoom-sim/v2/number_management/numbers", "/v1/numbers",
@@ -100,7 +102,7 @@ func TestUnknownAndOtherPathsAre404(t *testing.T) {
 }
 
 func TestOnlyGetAndHead(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	res := get(t, h, http.MethodHead, "/web/app.css", nil)
 	if res.StatusCode != http.StatusOK || body(t, res) != "" {
 		t.Fatalf("HEAD: status %d", res.StatusCode)
@@ -112,7 +114,7 @@ func TestOnlyGetAndHead(t *testing.T) {
 }
 
 func TestETagRevalidation(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	res := get(t, h, http.MethodGet, "/web/app.css", nil)
 	etag := res.Header.Get("ETag")
 	if etag == "" || res.Header.Get("Cache-Control") != "no-cache" {
@@ -127,7 +129,7 @@ func TestETagRevalidation(t *testing.T) {
 // The pages load only their own scripts and styles (no CDN; the machine has
 // no internet) as ES modules.
 func TestPagesUseOnlyLocalAssets(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	for _, path := range []string{"/", "/portal", "/zoom-sim/"} {
 		page := body(t, get(t, h, http.MethodGet, path, nil))
 		if strings.Contains(page, "http://") || strings.Contains(page, "https://") || strings.Contains(page, "//cdn") {
@@ -142,7 +144,7 @@ func TestPagesUseOnlyLocalAssets(t *testing.T) {
 // Every element a page's script looks up by a literal id ($('...')) is on
 // the page, and the page runs no inline script (the CSP would block it).
 func TestScriptsFindTheirElements(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	lookup := regexp.MustCompile(`\$\('([A-Za-z0-9_-]+)'\)`)
 	for _, tc := range []struct{ page, script string }{
 		{"/", "/web/customer.js"},
@@ -173,7 +175,7 @@ func TestScriptsFindTheirElements(t *testing.T) {
 // The customer app's Settings section: a tab with its panel, the Zoom
 // connection's status region, and the Connect and Disconnect buttons.
 func TestCustomerAppHasZoomSettings(t *testing.T) {
-	page := body(t, get(t, Handler(), http.MethodGet, "/", nil))
+	page := body(t, get(t, Handler(Config{}), http.MethodGet, "/", nil))
 	for _, want := range []string{
 		`role="tab" id="tab-settings" aria-controls="panel-settings"`,
 		`<section id="panel-settings" role="tabpanel" aria-labelledby="tab-settings"`,
@@ -187,5 +189,21 @@ func TestCustomerAppHasZoomSettings(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the customer app has no %s", want)
 		}
+	}
+}
+
+func TestConfigIsServed(t *testing.T) {
+	cfg := Config{Auth: AuthConfig{AuthorizeURL: "https://auth.example/oauth2/authorize", TokenURL: "https://auth.example/oauth2/token",
+		ClientID: "web", Scope: "openid email", Bearer: "access_token"}}
+	res := get(t, Handler(cfg), http.MethodGet, ConfigPath, nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET %s = %d %q", ConfigPath, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var got Config
+	if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != cfg {
+		t.Fatalf("config = %+v, want %+v", got, cfg)
 	}
 }

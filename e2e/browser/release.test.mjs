@@ -1,8 +1,11 @@
 // Browser tests of the web pages: Debian's Chromium, driven by
 // playwright-core, clicks through the seed's steps 1–8 across the customer
 // app, the management portal and the Zoom simulator's page, against the
-// whole local system (started here), then the error cases. Each step saves a
-// numbered screenshot in test-artifacts/browser/.
+// whole local system (started here), then the error cases and the sign-in's
+// own (a wrong password, a wrong role, a silent renewal, an expired session,
+// sign-out). The pages sign in through the local stand-in for Cognito's
+// managed login with the demo users. Each step saves a numbered screenshot
+// in test-artifacts/browser/.
 //
 //   cd e2e/browser && npm ci && node --test release.test.mjs    (or: make browser-test, which runs poller.test.mjs too)
 import { test, before, after } from 'node:test';
@@ -22,6 +25,11 @@ const BLOCKED_MESSAGE = 'assigned in Zoom to Dana Levi (user) — unassign it in
 // two reads of a list (30 s while nothing changes), with margin.
 const SETTLE = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// The demo users of `make run` (shared/harness/devstack/signin.go).
+const PASSWORD = 'Release-Demo-1';
+const ALICE = 'alice@acme.example'; // customer_admin:acme
+const PAT = 'pat@pxc.example'; // provider:pxc
+const STAND_IN = '/local/cognito';
 
 let system;
 let context;
@@ -47,12 +55,34 @@ async function newPage(url) {
 const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
 const message = (page, n) => page.locator(`#wait-body .msg[data-number="${n}"]`);
 
-async function signInCustomer(page) {
-  await page.getByLabel('Tenant id').fill('acme');
-  await page.getByLabel('User').fill('alice');
+/** From the page's sign-in panel through the stand-in's form; returns when the form is sent. */
+async function submitSignIn(page, email, password = PASSWORD) {
+  await page.locator('#signin-btn').click();
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#app').waitFor();
 }
+
+/** Signs in (from the sign-in panel) and waits for the app; checks who the page says is signed in. */
+async function signIn(page, email, who) {
+  await submitSignIn(page, email);
+  await page.locator('#app').waitFor();
+  assert.equal(await page.locator('#who-text').textContent(), `${email} · ${who}`);
+}
+
+const signInCustomer = (page) => signIn(page, ALICE, 'customer admin of acme');
+
+/** Makes the page's stored access token look expired (the local clock decides, as in the page). */
+async function expireAccessToken(page, key) {
+  await page.evaluate((k) => {
+    const t = JSON.parse(sessionStorage.getItem(k));
+    sessionStorage.setItem(k, JSON.stringify({ ...t, expiresAt: Date.now() - 1000 }));
+  }, key);
+}
+
+/** Token endpoint calls of a grant type, as the page sends them. */
+const isTokenCall = (grant) => (r) => r.method() === 'POST' && new URL(r.url()).pathname === `${STAND_IN}/oauth2/token`
+  && new URLSearchParams(r.postData() || '').get('grant_type') === grant;
 
 before(async () => {
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
@@ -90,9 +120,14 @@ test('1. the customer signs in and Wait for Release lists both numbers', async (
     const url = new URL(r.url());
     if (r.method() === 'GET' && url.pathname.startsWith('/v1/')) customerGets.push(url.pathname);
   });
-  await customer.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await customer.getByRole('heading', { name: 'Sign in to the customer app' }).waitFor();
   await snap(customer, '01-customer-sign-in');
+  const exchange = customer.waitForRequest(isTokenCall('authorization_code'));
   await signInCustomer(customer);
+  const form = new URLSearchParams((await exchange).postData());
+  assert.match(form.get('code_verifier'), /^[A-Za-z0-9_-]{43,128}$/, 'a PKCE verifier');
+  assert.equal(form.get('redirect_uri'), `${system.url}/`);
+  assert.equal(customer.url(), `${system.url}/`, 'code and state left the address');
   await row(customer, FREE).waitFor();
   await row(customer, BUSY).waitFor();
   assert.equal(await customer.getByRole('tab', { name: /Wait for Release/ }).getAttribute('aria-selected'), 'true');
@@ -135,8 +170,8 @@ test('3. +97239754571 is released; +97239754569 must be unassigned in Zoom first
 
 test('4. the management portal still lists +97239754569, and no longer +97239754571', async () => {
   portal = await newPage('/portal');
-  await portal.getByLabel('Provider id').fill('pxc');
-  await portal.getByRole('button', { name: 'Sign in' }).click();
+  await portal.getByRole('heading', { name: 'Sign in to the management portal' }).waitFor();
+  await signIn(portal, PAT, 'provider pxc');
   const list = portal.locator('#list-body');
   await list.locator(`tr[data-number="${BUSY}"]`).waitFor();
   assert.equal(await list.locator(`tr[data-number="${FREE}"]`).count(), 0);
@@ -311,29 +346,129 @@ test('the customer app waits out a 429\'s Retry-After before reading the list ag
   }
 });
 
-test('a lost session: approving with a garbage token goes back to sign-in with a message', async () => {
+test('a token about to expire is renewed silently: the next action just works', async () => {
   await customer.bringToFront();
   await customer.getByRole('tab', { name: /Wait for Release/ }).click();
-  await customer.getByLabel(`Select ${FREE}`).check();
-  await customer.evaluate(() => {
-    const s = JSON.parse(sessionStorage.getItem('nr.customer.session'));
-    sessionStorage.setItem('nr.customer.session', JSON.stringify({ ...s, token: 'garbage' }));
+  const renewals = [];
+  const watch = (r) => {
+    if (isTokenCall('refresh_token')(r)) renewals.push(r);
+  };
+  customer.on('request', watch);
+  try {
+    const renewed = customer.waitForResponse((r) => isTokenCall('refresh_token')(r.request()));
+    await expireAccessToken(customer, 'nr.customer.tokens');
+    await customer.getByRole('button', { name: 'Refresh' }).first().click();
+    const answer = await renewed;
+    assert.equal(answer.status(), 200);
+    const bearer = `Bearer ${(await answer.json()).access_token}`;
+    // The list is read with the renewed token.
+    await customer.waitForResponse((r) => new URL(r.url()).pathname === '/v1/numbers'
+      && r.request().headers().authorization === bearer && r.status() === 200);
+    assert.equal(renewals.length, 1, 'one renewal');
+    const form = new URLSearchParams(renewals[0].postData());
+    assert.ok(form.get('refresh_token') && form.get('client_id'), 'refresh_token and client_id are sent');
+    assert.equal(await customer.locator('#signin').isVisible(), false);
+    assert.equal(await customer.locator('#app').isVisible(), true);
+    const left = await customer.evaluate(() => JSON.parse(sessionStorage.getItem('nr.customer.tokens')).expiresAt - Date.now());
+    assert.ok(left > 5 * 60_000, `the renewed token is good for ${left} ms`);
+  } finally {
+    customer.off('request', watch);
+  }
+});
+
+test('an expired session: the renewal is refused, the page says so, and signing in again works', async () => {
+  await customer.bringToFront();
+  // Signed out everywhere (as an expired or revoked session is): the
+  // refresh token stops working.
+  const res = await fetch(`${system.url}${STAND_IN}/admin/sign-out`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: ALICE }),
   });
-  await customer.getByRole('button', { name: 'Release numbers' }).click();
-  const msg = customer.locator('#signin-msg');
-  await msg.filter({ hasText: 'Your session has ended' }).waitFor();
+  assert.ok(res.ok, `admin sign-out: ${res.status}`);
+  const refused = customer.waitForResponse((r) => isTokenCall('refresh_token')(r.request()));
+  await expireAccessToken(customer, 'nr.customer.tokens');
+  await customer.getByRole('button', { name: 'Refresh' }).first().click();
+  assert.equal((await refused).status(), 400);
+  await customer.locator('#signin-msg', { hasText: 'Your session has expired. Sign in again.' }).waitFor();
   assert.equal(await customer.locator('#app').isVisible(), false);
-  assert.equal(await customer.getByLabel('Tenant id').inputValue(), 'acme');
-  await snap(customer, '22-session-lost');
+  assert.equal(await customer.evaluate(() => sessionStorage.getItem('nr.customer.tokens')), null, 'the tokens are forgotten');
+  await snap(customer, '22-session-expired');
+  await signInCustomer(customer);
+  await customer.locator('#wait-empty').waitFor();
 });
 
 test('after everything is handled, Wait for Release is empty', async () => {
-  await signInCustomer(customer);
   const empty = customer.locator('#wait-empty');
   await empty.waitFor();
   assert.equal(await empty.textContent(), 'Nothing is waiting for your approval.');
   assert.equal(await customer.locator('#wait-body tr').count(), 0);
   await snap(customer, '23-wait-for-release-empty');
+});
+
+test('a wrong password: the sign-in form says so and the app does not start', async () => {
+  const page = await newPage('/');
+  await submitSignIn(page, ALICE, 'not-the-password');
+  const error = page.locator('#signin-error');
+  await error.waitFor();
+  assert.equal((await error.textContent()).trim(), 'Incorrect username or password.');
+  assert.ok(new URL(page.url()).pathname.startsWith(`${STAND_IN}/`), `still on the sign-in form: ${page.url()}`);
+  assert.equal(await page.locator('#app').count(), 0);
+  await snap(page, '24-wrong-password');
+  // The right password from the same form still gets in.
+  await page.getByLabel('Email address').fill(ALICE);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#app').waitFor();
+  await page.close();
+});
+
+test('the wrong role: a provider on the customer app is told the page is for customer admins, and can sign out', async () => {
+  const page = await newPage('/');
+  await submitSignIn(page, PAT);
+  await page.getByRole('heading', { name: 'This page is for customer admins' }).waitFor();
+  assert.match(await page.locator('#signin-lead').textContent(), /pat@pxc\.example \(provider pxc\)/);
+  assert.equal(await page.locator('#app').isVisible(), false);
+  assert.equal(await page.locator('#signin-btn').isVisible(), false);
+  await snap(page, '25-wrong-role');
+  await page.locator('#signin').getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to the customer app' }).waitFor();
+  await page.close();
+});
+
+test('sign-out: the refresh token is revoked, the sign-in panel is back, and a reload does not sign in again', async () => {
+  await customer.bringToFront();
+  const refreshToken = await customer.evaluate(() => JSON.parse(sessionStorage.getItem('nr.customer.tokens')).refresh_token);
+  const revoked = customer.waitForResponse((r) => new URL(r.url()).pathname === `${STAND_IN}/oauth2/revoke`);
+  await customer.locator('#who').getByRole('button', { name: 'Sign out' }).click();
+  assert.equal((await revoked).status(), 200);
+  await customer.getByRole('heading', { name: 'Sign in to the customer app' }).waitFor();
+  assert.equal(customer.url(), `${system.url}/`);
+  assert.equal(await customer.evaluate(() => sessionStorage.length), 0, 'the tab\'s sessionStorage is cleared');
+  await snap(customer, '26-signed-out');
+
+  const authorizes = [];
+  const watch = (r) => {
+    if (new URL(r.url()).pathname === `${STAND_IN}/oauth2/authorize`) authorizes.push(r.url());
+  };
+  customer.on('request', watch);
+  try {
+    await customer.reload();
+    await customer.getByRole('heading', { name: 'Sign in to the customer app' }).waitFor();
+    await customer.waitForTimeout(1000);
+    assert.equal(await customer.locator('#app').isVisible(), false, 'still signed out');
+    assert.deepEqual(authorizes, [], 'no sign-in was started');
+  } finally {
+    customer.off('request', watch);
+  }
+
+  // The revoked refresh token no longer renews anything.
+  const config = await (await fetch(`${system.url}/web/config.json`)).json();
+  const res = await fetch(config.auth.token_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: config.auth.client_id, refresh_token: refreshToken }),
+  });
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error, 'invalid_grant');
 });
 
 test('no page raised a script error', () => {

@@ -1,7 +1,8 @@
 // Browser test of the customer app's Settings section (the Zoom connection),
 // on its own: Chromium loads the page's real files (web/static, with the
-// server's Content-Security-Policy), and the API and Zoom's consent page are
-// played here, so the OAuth round trip runs without Zoom and without the
+// server's Content-Security-Policy), and the API, the identity provider's
+// sign-in (authorization code with PKCE) and Zoom's consent page are played
+// here, so both OAuth round trips to "/" run without Zoom and without the
 // local system. Screenshots go to test-artifacts/browser-settings/.
 //
 //   cd e2e/browser && npm ci && node --test settings.test.mjs
@@ -12,12 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot } from './system.mjs';
+import { createHash } from 'node:crypto';
 import { oauthReturn, navigationUrl } from '../../web/static/lib.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-settings');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STATIC = path.join(repoRoot, 'web', 'static');
-const APP = 'http://customer.test';
+// https: Web Crypto (PKCE) is offered to secure pages only.
+const APP = 'https://customer.test';
 const ZOOM = 'https://zoom.test';
 const CODE = 'ZOOM-CODE-7f3a9c'; // must never be shown
 const STATE = 'state-5b21';
@@ -33,6 +36,8 @@ const CSP = (() => {
 })();
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
+
+const PASSWORD = 'Release-Demo-1';
 
 let context;
 let userDataDir;
@@ -50,10 +55,100 @@ const api = {
 const json = (route, status, body, type = 'application/json') =>
   route.fulfill({ status, headers: { 'Content-Type': type }, body: JSON.stringify(body) });
 
+// The identity provider as this test plays it, on the page's own origin (as
+// the local stand-in is): a sign-in form, the token endpoint (PKCE checked),
+// revocation and sign-out. Access tokens are `tok-<user>`.
+const IDP = `${APP}/idp`;
+const idp = {
+  codes: new Map(), // code -> {user, challenge, redirectUri}
+  refresh: new Map(), // refresh token -> user
+  revoked: new Set(),
+  calls: [], // {path, form}
+  n: 0,
+};
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+const jwt = (claims) => `${b64url(JSON.stringify({ alg: 'none' }))}.${b64url(JSON.stringify(claims))}.sig`;
+
+/** Ends every session of a user (their refresh tokens stop working). */
+function signOutEverywhere(user) {
+  for (const [token, u] of idp.refresh) if (u === user) idp.revoked.add(token);
+}
+
+async function serveIdp(route) {
+  const req = route.request();
+  const url = new URL(req.url());
+  const p = url.pathname.slice('/idp'.length);
+  const form = Object.fromEntries(new URLSearchParams(req.postData() || ''));
+  idp.calls.push({ path: p, form });
+  if (p === '/oauth2/authorize' && req.method() === 'GET') {
+    const page = `<!doctype html><title>Sign in</title><form method="post">
+      <label>Username <input name="username"></label><label>Password <input name="password" type="password"></label>
+      <button type="submit">Sign in</button></form>`;
+    return route.fulfill({ status: 200, headers: { 'Content-Type': 'text/html' }, body: page });
+  }
+  if (p === '/oauth2/authorize' && req.method() === 'POST') {
+    const q = url.searchParams;
+    if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) return json(route, 400, { error: 'invalid_request' });
+    const code = `code-${++idp.n}`;
+    idp.codes.set(code, { user: form.username, challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri') });
+    const back = new URL(q.get('redirect_uri'));
+    back.searchParams.set('code', code);
+    back.searchParams.set('state', q.get('state'));
+    return route.fulfill({ status: 302, headers: { Location: back.href } });
+  }
+  if (p === '/oauth2/token' && req.method() === 'POST') {
+    let user;
+    if (form.grant_type === 'authorization_code') {
+      const c = idp.codes.get(form.code);
+      idp.codes.delete(form.code);
+      const verified = c && b64url(createHash('sha256').update(form.code_verifier || '').digest()) === c.challenge;
+      if (!verified || form.redirect_uri !== c.redirectUri || form.client_id !== 'web-client') return json(route, 400, { error: 'invalid_grant' });
+      user = c.user;
+    } else if (form.grant_type === 'refresh_token') {
+      user = idp.refresh.get(form.refresh_token);
+      if (!user || idp.revoked.has(form.refresh_token)) return json(route, 400, { error: 'invalid_grant' });
+    } else {
+      return json(route, 400, { error: 'unsupported_grant_type' });
+    }
+    const answer = {
+      access_token: `tok-${user}`,
+      id_token: jwt({ email: `${user}@acme.example`, 'cognito:groups': ['customer_admin:acme'] }),
+      expires_in: 3600,
+      token_type: 'Bearer',
+    };
+    if (form.grant_type === 'authorization_code') {
+      answer.refresh_token = `rt-${user}-${++idp.n}`;
+      idp.refresh.set(answer.refresh_token, user);
+    }
+    return json(route, 200, answer);
+  }
+  if (p === '/oauth2/revoke' && req.method() === 'POST') {
+    idp.revoked.add(form.token);
+    return route.fulfill({ status: 200, body: '' });
+  }
+  if (p === '/logout') return route.fulfill({ status: 302, headers: { Location: url.searchParams.get('logout_uri') } });
+  return json(route, 404, { error: 'not_found' });
+}
+
 async function serveApp(route) {
   const req = route.request();
   const url = new URL(req.url());
   const p = url.pathname;
+  if (p.startsWith('/idp/')) return serveIdp(route);
+  if (req.method() === 'GET' && p === '/web/config.json') {
+    return json(route, 200, {
+      auth: {
+        authorize_url: `${IDP}/oauth2/authorize`,
+        token_url: `${IDP}/oauth2/token`,
+        revoke_url: `${IDP}/oauth2/revoke`,
+        logout_url: `${IDP}/logout`,
+        client_id: 'web-client',
+        scope: 'openid email',
+        bearer: 'access_token',
+      },
+    });
+  }
   if (req.method() === 'GET' && (p === '/' || p.startsWith('/web/'))) {
     const name = p === '/' ? 'index.html' : p.slice('/web/'.length);
     const file = path.join(STATIC, name);
@@ -64,10 +159,6 @@ async function serveApp(route) {
   }
   const call = { method: req.method(), path: p, auth: req.headers().authorization || '', body: req.postData() };
   api.calls.push(call);
-  if (p === '/local/token' && req.method() === 'POST') {
-    const body = JSON.parse(req.postData());
-    return json(route, 200, { access_token: `tok-${body.sub}` });
-  }
   if (p === '/v1/numbers/release' && req.method() === 'POST') {
     api.approved = true;
     return json(route, 200, { results: [{ number: WAITING, status: 'RELEASING' }] });
@@ -136,11 +227,14 @@ async function newPage(url) {
   return page;
 }
 
+/** Signs in through the identity provider's form (played above); the app starts. */
 async function signIn(page, user = 'alice') {
-  await page.getByLabel('Tenant id').fill('acme');
-  await page.getByLabel('User').fill(user);
+  await page.locator('#signin-btn').click();
+  await page.locator('input[name="username"]').fill(user);
+  await page.locator('input[name="password"]').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#app').waitFor();
+  assert.equal(await page.locator('#who-text').textContent(), `${user}@acme.example · customer admin of acme`);
 }
 
 const zoomCalls = () => api.calls.filter((c) => c.path.startsWith('/v1/zoom/'));
@@ -176,7 +270,7 @@ test('Zoom\'s redirect back is read off the address; only http(s) consent addres
     ['?state=s1', null],
     ['?code=c1&state=s1', { code: 'c1', state: 's1', rest: '' }],
     ['?lang=en&code=c%2B1&state=s1', { code: 'c+1', state: 's1', rest: '?lang=en' }],
-    ['?error=access_denied&error_description=The+user+denied&state=s1', { error: 'access_denied', description: 'The user denied', rest: '' }],
+    ['?error=access_denied&error_description=The+user+denied&state=s1', { error: 'access_denied', description: 'The user denied', state: 's1', rest: '' }],
   ]) assert.deepEqual(oauthReturn(search), want, search);
   assert.equal(navigationUrl('https://zoom.us/oauth/authorize?state=x', 'http://app.test/'), 'https://zoom.us/oauth/authorize?state=x');
   assert.equal(navigationUrl('/zoom-sim/oauth/authorize', 'http://app.test/'), 'http://app.test/zoom-sim/oauth/authorize');
@@ -312,9 +406,13 @@ test('back from Zoom before signing in: kept, sent after sign-in, and a refusal\
 test('a session that ended while at Zoom: sign in again and the connection completes', async () => {
   const page = await newPage(`${APP}/`);
   await signIn(page, 'bob');
+  // The API refuses the access token, and the session cannot be renewed
+  // (bob was signed out everywhere meanwhile).
+  signOutEverywhere('bob');
+  const renewalsBefore = idp.calls.filter((c) => c.form.grant_type === 'refresh_token').length;
   await page.evaluate(() => {
-    const s = JSON.parse(sessionStorage.getItem('nr.customer.session'));
-    sessionStorage.setItem('nr.customer.session', JSON.stringify({ ...s, token: 'expired' }));
+    const s = JSON.parse(sessionStorage.getItem('nr.customer.tokens'));
+    sessionStorage.setItem('nr.customer.tokens', JSON.stringify({ ...s, access_token: 'expired' }));
   });
   await context.route(`${APP}/v1/zoom/connection`, (route) => {
     if (route.request().headers().authorization === 'Bearer expired') {
@@ -324,10 +422,15 @@ test('a session that ended while at Zoom: sign in again and the connection compl
   });
   try {
     await page.goto(`${APP}/?code=${CODE}&state=${STATE}`);
-    await page.locator('#signin-msg', { hasText: 'Your session has ended' }).waitFor();
+    await page.locator('#signin-msg', { hasText: 'Your session has expired. Sign in again.' }).waitFor();
     assert.match(await page.locator('#signin-msg').textContent(), /Sign in to finish connecting Zoom\./);
+    const renewals = idp.calls.filter((c) => c.form.grant_type === 'refresh_token').length - renewalsBefore;
+    assert.equal(renewals, 1, 'the 401 was followed by one renewal, refused');
     await signIn(page, 'bob');
     await page.locator('#zoom-result', { hasText: 'Zoom is connected' }).waitFor();
+    const sent = api.calls.filter((c) => c.method === 'POST' && c.path === '/v1/zoom/connection');
+    assert.equal(sent.at(-1).auth, 'Bearer tok-bob');
+    assert.deepEqual(JSON.parse(sent.at(-1).body), { code: CODE, state: STATE });
   } finally {
     await context.unroute(`${APP}/v1/zoom/connection`);
   }
@@ -356,5 +459,6 @@ test('the Settings tab is reached with the keyboard and fits a narrow window', a
 
 test('no script error, no blocked resource', () => {
   assert.deepEqual(pageErrors, []);
-  assert.deepEqual(consoleErrors.filter((e) => !/status of 40[149]/.test(e)), []);
+  // 400: the refused renewal; 401: the refused token; 404, 409: the API's answers.
+  assert.deepEqual(consoleErrors.filter((e) => !/status of 40[0149]/.test(e)), []);
 });

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -27,7 +28,7 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "TENANT_RATE_LIMIT", "TENANT_BURST")
+		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "TENANT_RATE_LIMIT", "TENANT_BURST")
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +44,11 @@ func main() {
 		if err != nil {
 			return nil, fmt.Errorf("tenant request budget: %w", err)
 		}
-		verifier, err := auth.NewVerifier(auth.Config{JWKSURL: vars["JWKS_URL"], Issuer: vars["JWT_ISSUER"], Audience: vars["JWT_AUDIENCE"]})
+		issuers, err := auth.ConfigsFromEnv(os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("auth configuration: %w", err)
+		}
+		verifier, err := auth.NewIssuers(issuers...)
 		if err != nil {
 			return nil, fmt.Errorf("auth configuration: %w", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/apispec"
 )
 
 // accessLogFormat is the stage's access log line: one JSON object per
@@ -27,6 +29,26 @@ const webhookPath = "/zoom/webhook"
 type route struct {
 	method, path string
 	fn           awslambda.IFunction
+}
+
+// deployedRoutes are the OpenAPI document's deployed operations
+// (apispec.Deployed): Zoom's webhook goes to the webhook function, every
+// other one to the api function. A route added to the document is deployed
+// with it.
+func deployedRoutes(fns Functions) ([]route, error) {
+	ops, err := apispec.Deployed()
+	if err != nil {
+		return nil, err
+	}
+	routes := make([]route, 0, len(ops))
+	for _, op := range ops {
+		fn := fns.API
+		if op.Path == webhookPath {
+			fn = fns.Webhook
+		}
+		routes = append(routes, route{method: op.Method, path: op.Path, fn: fn})
+	}
+	return routes, nil
 }
 
 // newAPI declares the REST API (API Gateway v1: the same resource runs on
@@ -90,15 +112,9 @@ func newAPI(st awscdk.Stack, cfg Config, fns Functions) awsapigateway.RestApi {
 	execLogs := newLogGroup(st, "ApiExecutionLogs",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), api.RestApiId(), jsii.String("/" + cfg.Stage)}), cfg)
 	api.DeploymentStage().Node().AddDependency(execLogs)
-	routes := []route{
-		{"POST", "/provider/v1/release-requests", fns.API},
-		{"GET", "/provider/v1/customers/{customer_id}/numbers", fns.API},
-		{"DELETE", "/provider/v1/customers/{customer_id}/numbers/{number}/release-request", fns.API},
-		{"GET", "/v1/numbers", fns.API},
-		{"POST", "/v1/numbers/release", fns.API},
-		{"POST", "/v1/numbers/reject", fns.API},
-		{"GET", "/v1/numbers/{number}", fns.API},
-		{"POST", webhookPath, fns.Webhook},
+	routes, err := deployedRoutes(fns)
+	if err != nil {
+		panic(err) // the embedded document is broken: a build bug
 	}
 	integrations := map[awslambda.IFunction]awsapigateway.LambdaIntegration{}
 	for _, r := range routes {

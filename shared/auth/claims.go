@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -11,12 +12,63 @@ import (
 	"numberrelease/shared/ident"
 )
 
-// tokenClaims are the claims a Number Release token carries.
+// tokenClaims are the claims a Number Release token carries: flat claims
+// (role, tenant_id, provider_id) from an OpenID issuer, or an Amazon Cognito
+// access token's client_id, token_use and groups.
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Role       string `json:"role"`
 	TenantID   string `json:"tenant_id"`
 	ProviderID string `json:"provider_id"`
+
+	TokenUse string   `json:"token_use"`
+	ClientID string   `json:"client_id"`
+	Groups   []string `json:"cognito:groups"`
+}
+
+// Cognito group names that carry a role. A user belongs to exactly one of
+// them; the pool's other groups are not ours and are ignored.
+const (
+	groupOperator            = "operator"
+	groupCustomerAdminPrefix = "customer_admin:"
+	groupProviderPrefix      = "provider:"
+)
+
+// cognitoPrincipal checks a Cognito access token (the signature, issuer and
+// expiry are already verified) and reads the caller from its one Number
+// Release group: "customer_admin:<tenant_id>", "provider:<provider_id>" or
+// "operator". Groups, unlike custom attributes, are set by administrators
+// only and are carried in access tokens.
+func (c *tokenClaims) cognitoPrincipal(clientID string) (Principal, error) {
+	switch {
+	case c.TokenUse != "access":
+		return Principal{}, unauthenticated("token is not an access token (token_use must be access)")
+	case c.ClientID != clientID:
+		return Principal{}, unauthenticated("token was issued to another client")
+	}
+	var found []string
+	for _, g := range c.Groups {
+		if g == groupOperator || strings.HasPrefix(g, groupCustomerAdminPrefix) || strings.HasPrefix(g, groupProviderPrefix) {
+			found = append(found, g)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Principal{}, unauthenticated("token lacks role claim (no Number Release group in cognito:groups)")
+	case 1:
+	default:
+		return Principal{}, unauthenticated("token carries more than one Number Release group; a user belongs to exactly one")
+	}
+	flat := tokenClaims{RegisteredClaims: c.RegisteredClaims}
+	switch g := found[0]; {
+	case g == groupOperator:
+		flat.Role = string(RoleOperator)
+	case strings.HasPrefix(g, groupCustomerAdminPrefix):
+		flat.Role, flat.TenantID = string(RoleCustomerAdmin), strings.TrimPrefix(g, groupCustomerAdminPrefix)
+	default:
+		flat.Role, flat.ProviderID = string(RoleProvider), strings.TrimPrefix(g, groupProviderPrefix)
+	}
+	return flat.principal()
 }
 
 // principal turns verified claims into a Principal, refusing tokens whose
@@ -48,6 +100,15 @@ func (c *tokenClaims) principal() (Principal, error) {
 		// A provider's sub (often an OAuth client id) is not part of its
 		// identity: nothing is keyed or audited by it, so it is not checked.
 		return Principal{Role: RoleProvider, Subject: c.Subject, ProviderID: c.ProviderID}, nil
+	case RoleOperator:
+		// An operator acts for no tenant: the person is the whole identity.
+		if c.Subject == "" {
+			return Principal{}, unauthenticated("token lacks sub claim")
+		}
+		if err := identClaim("sub", c.Subject); err != nil {
+			return Principal{}, err
+		}
+		return Principal{Role: RoleOperator, Subject: c.Subject}, nil
 	case "":
 		return Principal{}, unauthenticated("token lacks role claim")
 	}

@@ -9,6 +9,8 @@ type Role string
 const (
 	RoleCustomerAdmin Role = "customer_admin"
 	RoleProvider      Role = "provider"
+	// RoleOperator runs the service for everyone (onboarding, support).
+	RoleOperator Role = "operator"
 )
 
 // Principal is a verified caller.
@@ -21,14 +23,16 @@ type Principal struct {
 	ProviderID string
 }
 
-// Actor names the caller in audit history, e.g. "customer:acme/alice" or
-// "provider:pxc".
+// Actor names the caller in audit history, e.g. "customer:acme/alice",
+// "provider:pxc" or "operator:olive".
 func (p Principal) Actor() string {
 	switch p.Role {
 	case RoleCustomerAdmin:
 		return "customer:" + p.TenantID + "/" + p.Subject
 	case RoleProvider:
 		return "provider:" + p.ProviderID
+	case RoleOperator:
+		return "operator:" + p.Subject
 	}
 	return "unknown"
 }

@@ -41,8 +41,14 @@ type Config struct {
 	JWKSURL string
 	// Issuer is the exact "iss" a token must carry.
 	Issuer string
-	// Audience must be one of the token's "aud" values.
+	// Audience must be one of the token's "aud" values (an OpenID issuer's
+	// tokens with flat role, tenant_id and provider_id claims).
 	Audience string
+	// CognitoClientID, instead of Audience, makes the issuer an Amazon
+	// Cognito user pool: tokens must be access tokens (token_use "access")
+	// issued to this app client (client_id; Cognito access tokens carry no
+	// aud), and the caller's role comes from its cognito:groups.
+	CognitoClientID string
 	// HTTPClient fetches the JWKS; optional. Without one, a client with a
 	// short timeout is used.
 	HTTPClient *http.Client
@@ -57,6 +63,8 @@ type Verifier struct {
 	jwksURL string
 	client  *http.Client
 	parser  *jwt.Parser
+	// cognitoClient is Config.CognitoClientID ("" for flat claims).
+	cognitoClient string
 
 	// ctx bounds the background refresh; Close cancels it.
 	ctx    context.Context
@@ -87,8 +95,19 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("auth: issuer is required")
 	}
-	if cfg.Audience == "" {
-		return nil, errors.New("auth: audience is required")
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(acceptedAlgs),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(leeway),
+	}
+	switch {
+	case cfg.Audience != "" && cfg.CognitoClientID != "":
+		return nil, errors.New("auth: set either an audience or a Cognito app client id, not both")
+	case cfg.Audience != "":
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	case cfg.CognitoClientID == "":
+		return nil, errors.New("auth: an audience (or a Cognito app client id) is required")
 	}
 	client := cfg.HTTPClient
 	if client == nil {
@@ -96,18 +115,13 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Verifier{
-		jwksURL: cfg.JWKSURL,
-		client:  client,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(acceptedAlgs),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
-			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(leeway),
-		),
-		ctx:     ctx,
-		cancel:  cancel,
-		initSem: make(chan struct{}, 1),
+		jwksURL:       cfg.JWKSURL,
+		client:        client,
+		parser:        jwt.NewParser(opts...),
+		cognitoClient: cfg.CognitoClientID,
+		ctx:           ctx,
+		cancel:        cancel,
+		initSem:       make(chan struct{}, 1),
 	}, nil
 }
 
@@ -123,10 +137,18 @@ func (v *Verifier) Verify(ctx context.Context, authorizationHeader string) (Prin
 	if err != nil {
 		return Principal{}, err
 	}
+	return v.verify(ctx, raw)
+}
+
+// verify checks a bare token.
+func (v *Verifier) verify(ctx context.Context, raw string) (Principal, error) {
 	var c tokenClaims
 	tok, err := v.parser.ParseWithClaims(raw, &c, v.keyfunc(ctx))
 	if err != nil {
 		return Principal{}, classify(tok, &c, err)
+	}
+	if v.cognitoClient != "" {
+		return c.cognitoPrincipal(v.cognitoClient)
 	}
 	return c.principal()
 }

@@ -2,11 +2,15 @@
 // of numbers the carrier asked for ("Wait for Release"), follows each number
 // until it settles, and reads its history; in Settings they connect the
 // company's Zoom account (OAuth: Zoom's consent page sends the browser back
-// here with a code) or disconnect it. Uses only the public API.
+// here with a code) or disconnect it. Uses only the public API, signed in
+// through the identity provider (signin.js); the identity provider's own
+// sign-in also comes back here with ?code&state, told apart from Zoom's by
+// its state.
 import {
-  ApiError, request, fetchAll, localToken, stored, numberSegment, h, fill,
+  ApiError, request, fetchAll, stored, numberSegment, h, fill,
   badge, when, setupTabs, notice, clock, poller, oauthReturn, navigationUrl,
 } from './lib.js';
+import { createAuth, signInPanel } from './signin.js';
 
 // The app reads lists, one request per page of 100 numbers, never one
 // request per number: every 2 s after a change, twice as long each time
@@ -16,11 +20,13 @@ const POLL = { min: 2000, max: 30000 };
 const IN_FLIGHT = new Set(['RELEASING', 'WAITING_FOR_UNASSIGN']);
 const ACTIONABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
 
-const sessionStore = stored('nr.customer.session'); // {token, tenant, user}
+// The sign-in: tokens in sessionStorage (nr.customer.tokens), renewed as needed.
+const auth = createAuth({ key: 'nr.customer', path: '/' });
 const actedStore = stored('nr.customer.acted'); // {tenant, items: [{number, error}]}
 // Zoom's redirect back ({code, state}, or {error, description}) from the
 // moment the page reads it off the address until it is sent (after sign-in
-// if need be). Never shown, never logged.
+// if need be, across the round trip to the sign-in page). Never shown, never
+// logged.
 const zoomReturnStore = stored('nr.customer.zoom-return');
 // While releases are under way the connection is read again at most this
 // often (a Zoom admin can remove the app from the account any time).
@@ -28,12 +34,8 @@ const CONNECTION_RECHECK = 30000;
 
 const $ = (id) => document.getElementById(id);
 
-/** The bearer token: sessionStorage is its one home (it survives a reload, not the tab). */
-function token() {
-  return sessionStore.get()?.token || session?.token || '';
-}
-
-let session = null;
+let session = null; // who is signed in ({email, tenantId, ...}) while the app runs
+let signin = null; // the sign-in panel (signin.js)
 let tabs = null;
 let busy = false;
 let tick = 0; // orders requests: an answer older than a row's data is ignored
@@ -56,45 +58,10 @@ let bannerShown = false;
 
 // ---- session ----------------------------------------------------------------
 
-function showSignIn(message, last) {
-  $('app').hidden = true;
-  $('who').hidden = true;
-  $('signin').hidden = false;
-  if (last?.tenant) $('tenant').value = last.tenant;
-  if (last?.user) $('user').value = last.user;
-  const finish = zoomReturnStore.get()?.code ? 'Sign in to finish connecting Zoom.' : '';
-  if (message) notice($('signin-msg'), 'error', finish ? `${message} ${finish}` : message);
-  else notice($('signin-msg'), finish ? 'info' : '', finish);
-  $('tenant').focus();
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const tenant = $('tenant').value.trim();
-  const user = $('user').value.trim();
-  if (!tenant || !user) {
-    notice($('signin-msg'), 'error', 'Enter a tenant id and a user.');
-    return;
-  }
-  $('signin-btn').disabled = true;
-  notice($('signin-msg'), '', '');
-  try {
-    const token = await localToken({ kind: 'customer', tenant_id: tenant, sub: user });
-    session = { token, tenant, user };
-    sessionStore.set(session);
-    startApp();
-  } catch (err) {
-    notice($('signin-msg'), 'error', `Could not sign in: ${err.message}`);
-  } finally {
-    $('signin-btn').disabled = false;
-  }
-}
-
-function signOut(message) {
+/** Stops the app and forgets what it showed (the sign-in panel comes next). */
+function stopApp() {
   stopTimers();
-  const last = session;
   session = null;
-  sessionStore.clear();
   actedStore.clear();
   rows.clear();
   rowEls.clear();
@@ -111,13 +78,16 @@ function signOut(message) {
   notice($('zoom-result'), '', '');
   renderConnection();
   renderBanner();
-  showSignIn(message, last);
 }
 
 /** Handles an API failure: a lost session goes back to sign-in, anything else is shown. */
 function handleError(err, what) {
   if (err instanceof ApiError && err.status === 401) {
-    signOut(`Your session has ended (${err.message}). Please sign in again.`);
+    // The session expired (the renewal was refused), or the API refused the
+    // token even after a renewal.
+    if (!session) return;
+    stopApp();
+    signin.ended(err);
     return;
   }
   notice($('app-error'), 'error', what ? `${what}: ${err.message}` : err.message);
@@ -127,13 +97,10 @@ function clearError() {
   notice($('app-error'), 'error', '');
 }
 
-function startApp() {
-  $('signin').hidden = true;
-  $('app').hidden = false;
-  $('who').hidden = false;
-  $('who-text').textContent = `${session.user} · ${session.tenant}`;
+function startApp(who) {
+  session = who;
   const acted = actedStore.get();
-  if (acted?.tenant === session.tenant) {
+  if (acted?.tenant === session.tenantId) {
     for (const it of acted.items || []) {
       rows.set(it.number, { number: it.number, view: null, error: it.error || null, acted: true, tick: 0 });
     }
@@ -158,7 +125,7 @@ function stopTimers() {
 
 function saveActed() {
   const items = [...rows.values()].filter((r) => r.acted).map((r) => ({ number: r.number, error: r.error }));
-  actedStore.set({ tenant: session.tenant, items });
+  actedStore.set({ tenant: session.tenantId, items });
 }
 
 // ---- messages -----------------------------------------------------------------
@@ -353,7 +320,7 @@ async function refreshNumbers() {
   if (!session) return false;
   const before = rowsSignature();
   const t = ++tick;
-  const items = await fetchAll('/v1/numbers', token());
+  const items = await fetchAll('/v1/numbers', auth);
   if (!session) return false;
   clearError();
   const listed = new Map(items.map((v) => [v.number, v]));
@@ -408,7 +375,7 @@ async function sendAll(kind, numbers) {
     if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2000 * 2 ** (round - 1))); // a slow service gets air
     let res;
     try {
-      res = await request(`/v1/numbers/${kind}`, { method: 'POST', token: token(), body: { numbers: todo } });
+      res = await request(`/v1/numbers/${kind}`, { method: 'POST', auth, body: { numbers: todo } });
     } catch (err) {
       // A busy service (503, 429) on a later round: keep the answers so far,
       // the numbers still to do say "send it again".
@@ -482,7 +449,7 @@ async function showDetails(n) {
   if (!dlg.open) dlg.showModal();
   const t = ++tick;
   try {
-    const d = await request(`/v1/numbers/${numberSegment(n)}`, { token: token() });
+    const d = await request(`/v1/numbers/${numberSegment(n)}`, { auth });
     const row = rows.get(n);
     if (row) {
       apply(row, d, t);
@@ -537,7 +504,7 @@ function numberButton(n) {
 async function loadOther(which) {
   if (!session) return false;
   const released = which === 'tab-released';
-  const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', token());
+  const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', auth);
   if (!session || tabs.current() !== which) return false;
   clearError();
   const prefix = released ? 'released' : 'all';
@@ -610,7 +577,7 @@ async function loadConnection() {
   const t = ++connectionTick;
   connectionRead = Date.now();
   try {
-    const view = await request('/v1/zoom/connection', { token: token() });
+    const view = await request('/v1/zoom/connection', { auth });
     if (session && t === connectionTick) setConnection(connectionFrom(view));
   } catch (err) {
     if (!session || t !== connectionTick) return;
@@ -694,7 +661,7 @@ async function connectZoom() {
   renderConnection();
   zoomResult('info', 'Opening Zoom…');
   try {
-    const res = await request('/v1/zoom/connection/authorize', { method: 'POST', token: token() });
+    const res = await request('/v1/zoom/connection/authorize', { method: 'POST', auth });
     const url = navigationUrl(res?.authorize_url, window.location.href);
     if (!session) return;
     zoomResult('info', 'Opening Zoom… Zoom asks you to allow Number Release, then brings you back here.');
@@ -730,7 +697,7 @@ async function completeZoomReturn() {
   connectionRead = Date.now();
   try {
     const view = await request('/v1/zoom/connection', {
-      method: 'POST', token: token(), body: { code: ret.code, state: ret.state },
+      method: 'POST', auth, body: { code: ret.code, state: ret.state },
     });
     zoomBusy = false;
     if (!session) return;
@@ -769,7 +736,7 @@ async function disconnectZoom() {
   const t = ++connectionTick;
   connectionRead = Date.now();
   try {
-    const view = await request('/v1/zoom/connection', { method: 'DELETE', token: token() });
+    const view = await request('/v1/zoom/connection', { method: 'DELETE', auth });
     zoomBusy = false;
     if (!session) return;
     zoomResult('ok', 'Zoom is disconnected. Releases you approve wait until you connect it again.');
@@ -796,7 +763,11 @@ async function disconnectZoom() {
   }
 }
 
-/** Takes Zoom's code and state (or its refusal) off the address at once; they are sent once signed in. */
+/**
+ * Takes Zoom's code and state (or its refusal) off the address at once; they
+ * are sent once signed in. The sign-in's own return (its state is the one
+ * stored before leaving) has been taken already.
+ */
 function takeZoomReturn() {
   const ret = oauthReturn(window.location.search);
   if (!ret) return;
@@ -808,10 +779,16 @@ function takeZoomReturn() {
 // ---- start ----------------------------------------------------------------------
 
 function init() {
-  takeZoomReturn();
+  signin = signInPanel(auth, {
+    role: 'customer_admin',
+    forWhom: 'customer admins',
+    otherPage: (who) => (who.role === 'provider' ? { href: '/portal', text: 'Open the management portal' } : null),
+    note: () => (zoomReturnStore.get()?.code ? 'Sign in to finish connecting Zoom.' : ''),
+    onlyOwn: true, // Zoom's ?code&state come here too, with another state
+    afterReturn: takeZoomReturn,
+    onSignedIn: startApp,
+  });
   tabs = setupTabs($('tabs'), onTab);
-  $('signin-form').addEventListener('submit', signIn);
-  $('sign-out').addEventListener('click', () => signOut(''));
   $('release-btn').addEventListener('click', () => act('release'));
   $('reject-btn').addEventListener('click', () => act('reject'));
   $('select-all').addEventListener('change', (e) => selectAll(e.target.checked));
@@ -846,9 +823,9 @@ function init() {
   document.addEventListener('visibilitychange', back);
   window.addEventListener('focus', back);
   waitPoll = poller(refreshNumbers, { ...POLL, onError: (err) => pollError(err, 'Could not refresh the numbers') });
-  session = sessionStore.get();
-  if (session?.token) startApp();
-  else showSignIn('');
+  // The sign-in's own ?code&state first, then Zoom's (afterReturn), both off
+  // the address at once; then the app or the sign-in panel.
+  signin.start();
 }
 
 init();

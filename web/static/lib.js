@@ -1,6 +1,6 @@
 // Shared helpers of the Number Release pages: API calls with RFC 9457
-// problems, the local token issuer, session storage, a tiny DOM builder and
-// accessible tabs. No dependencies.
+// problems (and the sign-in's bearer token, signin.js), session storage, a
+// tiny DOM builder and accessible tabs. No dependencies.
 
 /**
  * An API answer that was not 2xx. `problem` is the parsed error body;
@@ -39,8 +39,26 @@ export function problemText(status, problem) {
  * Calls the API. `body` is sent as JSON; the answer is parsed as JSON when it
  * is JSON (null for 204). Throws ApiError for non-2xx answers and for network
  * failures (status 0).
+ *
+ * The bearer token is `token`, or comes from `auth` (signin.js createAuth):
+ * auth.token() before the call, and after a 401 auth.renew(token) and the
+ * call once more (a 401 means the API did not act on the call, so sending it
+ * again is safe). auth's own failures (the session has expired) are thrown
+ * as they are.
  */
-export async function request(path, { method = 'GET', body, token, headers = {} } = {}) {
+export async function request(path, { method = 'GET', body, token, auth, headers = {} } = {}) {
+  if (!auth) return send(path, { method, body, token, headers });
+  const first = await auth.token();
+  try {
+    return await send(path, { method, body, token: first, headers });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    const renewed = await auth.renew(first);
+    return send(path, { method, body, token: renewed, headers });
+  }
+}
+
+async function send(path, { method, body, token, headers }) {
   const h = { Accept: 'application/json, application/problem+json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
   if (token) h.Authorization = `Bearer ${token}`;
@@ -163,32 +181,19 @@ function pageHidden() {
   return typeof document !== 'undefined' && document.hidden;
 }
 
-/** Follows next_cursor until the last page; returns every item. */
-export async function fetchAll(path, token, { limit = 100, maxPages = 50 } = {}) {
+/** Follows next_cursor until the last page; returns every item. auth: as request()'s. */
+export async function fetchAll(path, auth, { limit = 100, maxPages = 50 } = {}) {
   const items = [];
   let cursor = null;
   for (let page = 0; page < maxPages; page++) {
     const sep = path.includes('?') ? '&' : '?';
     const url = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const data = await request(url, { token });
+    const data = await request(url, { auth });
     items.push(...(data.items || []));
     cursor = data.next_cursor;
     if (!cursor) break;
   }
   return items;
-}
-
-/** Asks the local token issuer (local mode only) for a token. */
-export async function localToken(body) {
-  try {
-    const data = await request('/local/token', { method: 'POST', body });
-    return data.access_token;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new ApiError(404, { detail: 'Local sign-in is not available on this server (local mode only).' });
-    }
-    throw err;
-  }
 }
 
 /** A JSON value in sessionStorage under one key. */
@@ -342,14 +347,16 @@ export function clock(d = new Date()) {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-// The OAuth parameters Zoom adds to the page's address when it sends the
-// browser back (authorization code grant, RFC 6749 §4.1.2).
+// The OAuth parameters Zoom (or the identity provider) adds to the page's
+// address when it sends the browser back (authorization code grant, RFC 6749
+// §4.1.2).
 const OAUTH_PARAMS = ['code', 'state', 'error', 'error_description'];
 
 /**
- * Reads Zoom's redirect back to the page from a query string:
- * {code, state} when both are there, {error, description} when Zoom
- * reports a refusal instead, null when the address is not such a return.
+ * Reads an OAuth redirect back to the page (Zoom's, or the sign-in's) from a
+ * query string: {code, state} when both are there, {error, description,
+ * state} when a refusal is reported instead, null when the address is not
+ * such a return.
  * `rest` is the query string without the OAuth parameters ('' or '?...').
  */
 export function oauthReturn(search) {
@@ -359,7 +366,7 @@ export function oauthReturn(search) {
   const error = q.get('error');
   let found = null;
   if (code && state) found = { code, state };
-  else if (error && state) found = { error, description: q.get('error_description') || '' };
+  else if (error && state) found = { error, description: q.get('error_description') || '', state };
   if (!found) return null;
   for (const k of OAUTH_PARAMS) q.delete(k);
   const rest = q.toString();

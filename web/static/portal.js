@@ -1,10 +1,12 @@
 // The management portal (provider view): a carrier lists a linked customer's
 // numbers under release, asks for more numbers back and withdraws requests.
-// Uses only the public API.
+// Uses only the public API, signed in through the identity provider
+// (signin.js); the provider id comes from the sign-in.
 import {
-  ApiError, request, fetchAll, localToken, stored, numberSegment, newKey, h, fill,
+  ApiError, request, fetchAll, stored, numberSegment, newKey, h, fill,
   badge, when, notice, clock, poller,
 } from './lib.js';
+import { createAuth, signInPanel } from './signin.js';
 
 // The list is read one request per page: every 2 s after a change, twice
 // as long each time nothing changed, up to 30 s; at once after an action
@@ -12,73 +14,47 @@ import {
 const POLL = { min: 2000, max: 30000 };
 const CANCELLABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
 
-const sessionStore = stored('nr.provider.session'); // {token, provider, customer}
+// The sign-in: tokens in sessionStorage (nr.provider.tokens), renewed as needed.
+const auth = createAuth({ key: 'nr.provider', path: '/portal' });
+const customerStore = stored('nr.provider.customer'); // the customer last shown
 const $ = (id) => document.getElementById(id);
 
-let session = null;
+let session = null; // who is signed in ({email, providerId, ...}) while the app runs
+let signin = null; // the sign-in panel (signin.js)
 let customer = 'acme';
 let list = null; // the poller of the customer's list
 let shown = ''; // what the list shows, to tell whether a poll changed it
 
 // ---- session ------------------------------------------------------------------
 
-function showSignIn(message, last) {
-  $('app').hidden = true;
-  $('who').hidden = true;
-  $('signin').hidden = false;
-  if (last?.provider) $('provider').value = last.provider;
-  notice($('signin-msg'), message ? 'error' : '', message || '');
-  $('provider').focus();
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const provider = $('provider').value.trim();
-  if (!provider) {
-    notice($('signin-msg'), 'error', 'Enter a provider id.');
-    return;
-  }
-  $('signin-btn').disabled = true;
-  notice($('signin-msg'), '', '');
-  try {
-    const token = await localToken({ kind: 'provider', provider_id: provider });
-    session = { token, provider, customer };
-    sessionStore.set(session);
-    startApp();
-  } catch (err) {
-    notice($('signin-msg'), 'error', `Could not sign in: ${err.message}`);
-  } finally {
-    $('signin-btn').disabled = false;
-  }
-}
-
-function signOut(message) {
+/** Stops the app and forgets what it showed (the sign-in panel comes next). */
+function stopApp() {
   list.stop();
   shown = '';
-  const last = session;
   session = null;
-  sessionStore.clear();
   fill($('list-body'));
   notice($('request-result'), '', '');
   notice($('app-error'), 'error', '');
-  showSignIn(message, last);
 }
 
+/** Handles an API failure: a lost session goes back to sign-in, anything else is shown. */
 function handleError(err, what) {
   if (err instanceof ApiError && err.status === 401) {
-    signOut(`Your session has ended (${err.message}). Please sign in again.`);
+    // The session expired (the renewal was refused), or the API refused the
+    // token even after a renewal.
+    if (session) {
+      stopApp();
+      signin.ended(err);
+    }
     return true;
   }
   notice($('app-error'), 'error', what ? `${what}: ${err.message}` : err.message);
   return false;
 }
 
-function startApp() {
-  $('signin').hidden = true;
-  $('app').hidden = false;
-  $('who').hidden = false;
-  $('who-text').textContent = `Provider ${session.provider}`;
-  customer = session.customer || customer;
+function startApp(who) {
+  session = who;
+  customer = customerStore.get() || customer;
   $('customer').value = customer;
   showCustomer();
   list.start();
@@ -110,7 +86,7 @@ async function load() {
   const forCustomer = customer;
   let items;
   try {
-    items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, session.token);
+    items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, auth);
   } catch (err) {
     if (forCustomer === customer) {
       $('list-table').hidden = true;
@@ -155,7 +131,7 @@ async function cancel(number, button) {
   try {
     const res = await request(
       `/provider/v1/customers/${encodeURIComponent(customer)}/numbers/${numberSegment(number)}/release-request`,
-      { method: 'DELETE', token: session.token });
+      { method: 'DELETE', auth });
     notice($('request-result'), 'ok', `Request for ${res.number} withdrawn: it is ${res.status.toLowerCase()} and stays with the customer.`);
   } catch (err) {
     button.disabled = false;
@@ -196,7 +172,7 @@ async function requestRelease(event) {
   notice($('request-result'), 'info', 'Sending…');
   try {
     const res = await request('/provider/v1/release-requests', {
-      method: 'POST', token: session.token, body, headers: { 'Idempotency-Key': newKey() },
+      method: 'POST', auth, body, headers: { 'Idempotency-Key': newKey() },
     });
     notice($('request-result'), 'ok',
       `Release requested from ${customer} (request ${res.request_id}):`,
@@ -223,8 +199,7 @@ function chooseCustomer(event) {
     return;
   }
   customer = c;
-  session.customer = c;
-  sessionStore.set(session);
+  customerStore.set(c);
   showCustomer();
   fill($('list-body'));
   $('list-table').hidden = true;
@@ -235,8 +210,12 @@ function chooseCustomer(event) {
 }
 
 function init() {
-  $('signin-form').addEventListener('submit', signIn);
-  $('sign-out').addEventListener('click', () => signOut(''));
+  signin = signInPanel(auth, {
+    role: 'provider',
+    forWhom: 'providers (carriers)',
+    otherPage: (who) => (who.role === 'customer_admin' ? { href: '/', text: 'Open the customer app' } : null),
+    onSignedIn: startApp,
+  });
   $('customer-form').addEventListener('submit', chooseCustomer);
   $('customer').addEventListener('change', chooseCustomer);
   $('request-form').addEventListener('submit', requestRelease);
@@ -247,9 +226,7 @@ function init() {
   };
   document.addEventListener('visibilitychange', back);
   window.addEventListener('focus', back);
-  session = sessionStore.get();
-  if (session?.token) startApp();
-  else showSignIn('');
+  signin.start();
 }
 
 init();

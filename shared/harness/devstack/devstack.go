@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -33,6 +34,7 @@ import (
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/harness/lambdafront"
 	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/managedlogin"
 	"numberrelease/shared/harness/sqspoll"
 	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/harness/zoomsim"
@@ -171,10 +173,14 @@ const (
 // Stack is the running local system.
 type Stack struct {
 	// URL is the HTTP server's base URL, e.g. http://localhost:8080.
-	URL             string
-	Store           *store.Store
-	Sim             *zoomsim.Sim
-	Issuer          *localauth.Issuer
+	URL    string
+	Store  *store.Store
+	Sim    *zoomsim.Sim
+	Issuer *localauth.Issuer
+	// IDP is the emulator's Cognito, and Pool the pages' user pool on it
+	// (with the demo users when Config.Demo is set).
+	IDP             *cip.Client
+	Pool            managedlogin.Pool
 	StateMachineARN string
 	SFN             *sfn.Client
 	// Events is an EventBridge client for the emulator (EventBus).
@@ -206,6 +212,8 @@ type Stack struct {
 	// releaseQueue is the queue the Release state hands numbers to.
 	// mode is the release mode the tasks run in.
 	mode domain.ReleaseMode
+	// login is the stand-in for the pool's managed login.
+	login *managedlogin.Server
 	// kms seals the customers' Zoom tokens with tokensKey.
 	kms          *kms.Client
 	tokensKey    string

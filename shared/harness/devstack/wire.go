@@ -11,6 +11,7 @@ import (
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/demo"
 	"numberrelease/shared/harness/localauth"
+	"numberrelease/shared/harness/managedlogin"
 	"numberrelease/shared/harness/zoomsim"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/pacing"
@@ -42,7 +43,13 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 		return nil, fmt.Errorf("local issuer: %w", err)
 	}
 	s.Issuer = issuer
-	verifier, err := auth.NewVerifier(auth.Config{JWKSURL: s.URL + issuer.JWKSPath(), Issuer: issuer.Issuer(), Audience: Audience})
+	pool, err := s.startSignIn(ctx, cfg.Demo)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in: %w", err)
+	}
+	// Two issuers, as an operator may configure on AWS: the pages' user
+	// pool, and the local issuer for scripts and tests (/local/token).
+	verifier, err := auth.NewIssuers(pool, auth.Config{JWKSURL: s.URL + issuer.JWKSPath(), Issuer: issuer.Issuer(), Audience: Audience})
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
@@ -134,6 +141,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
+	mux.Handle(managedlogin.Prefix+"/", s.login.Handler())
 	mux.Handle("/zoom-sim/", s.Sim.Handler())
 	mux.HandleFunc("POST /zoom-sim/admin/authorize", s.handleAuthorize)
 	mux.Handle("/zoom/webhook", withLambdaDeadline(zoomhook.New(zoomhook.Config{Secret: []byte(cfg.WebhookSecret), Log: log,
@@ -149,7 +157,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	// The web pages (package web): the customer app at exactly "/", the
 	// management portal, their assets, and the Zoom simulator's page at
 	// exactly "/zoom-sim/" (its API stays under /zoom-sim/v2, admin, oauth).
-	pages := web.Handler()
+	pages := web.Handler(s.pagesConfig())
 	mux.Handle("GET /{$}", pages)
 	mux.Handle("GET /portal", pages)
 	mux.Handle("GET /web/", pages)

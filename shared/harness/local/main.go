@@ -77,8 +77,10 @@ func main() {
 	fmt.Printf(`
 Number Release is running at %[1]s
 
-  customer app    %[1]s/            (Wait for Release; sign in as acme / alice)
-  portal          %[1]s/portal      (the carrier's management portal; pxc)
+  customer app    %[1]s/            (Wait for Release; sign in as alice@acme.example or gina@globex.example)
+  portal          %[1]s/portal      (the carrier's management portal; sign in as pat@pxc.example)
+  sign-in         the pages sign in through a Cognito user pool on the emulator (demo password %[10]s;
+                  operator: olive@ops.example)
   zoom app        %[1]s/zoom-sim/   (the simulated Zoom account: Assigned tab, Unbind)
   health          %[1]s/healthz
   API document    %[1]s/openapi.yaml
@@ -93,7 +95,7 @@ release-tasks' Zoom work capped at %[5]d invocations at once, all invocations at
 (cdk.json, stage %[6]s);
 reconciler every %[7]s.
 Ctrl-C stops everything.
-`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery, st.AccountConcurrency, cfg.ZoomShare)
+`, st.URL, cfg.Recheck, modeText(cfg), cfg.ZoomLimits, st.ReleaseTasksConcurrency, cfg.Stage, cfg.ReconcileEvery, st.AccountConcurrency, cfg.ZoomShare, devstack.DemoPassword)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	if err := st.Close(); err != nil {

@@ -150,10 +150,18 @@ func (req tokenRequest) principal() (auth.Principal, error) {
 			sub = "provider:" + req.ProviderID
 		}
 		return auth.Principal{Role: auth.RoleProvider, Subject: sub, ProviderID: req.ProviderID}, nil
+	case "operator":
+		if strings.TrimSpace(req.Sub) == "" {
+			return auth.Principal{}, apperr.New(apperr.Invalid, "sub is required for kind operator (the operator's own name)")
+		}
+		if err := identField("sub", req.Sub); err != nil {
+			return auth.Principal{}, err
+		}
+		return auth.Principal{Role: auth.RoleOperator, Subject: req.Sub}, nil
 	case "":
-		return auth.Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer" or "provider"`)
+		return auth.Principal{}, apperr.New(apperr.Invalid, `kind is required: "customer", "provider" or "operator"`)
 	}
-	return auth.Principal{}, apperr.New(apperr.Invalid, `kind must be "customer" or "provider"`)
+	return auth.Principal{}, apperr.New(apperr.Invalid, `kind must be "customer", "provider" or "operator"`)
 }
 
 // identField refuses a request field that is not an identifier (400).

@@ -118,6 +118,10 @@ func (l *Issuer) Issue(p auth.Principal, ttl time.Duration) (string, error) {
 			return "", fmt.Errorf("local issuer: provider id is not a valid identifier: %w", err)
 		}
 		claims["provider_id"] = p.ProviderID
+	case auth.RoleOperator:
+		if err := ident.Check(p.Subject); err != nil {
+			return "", fmt.Errorf("local issuer: operator subject is not a valid identifier: %w", err)
+		}
 	default:
 		return "", fmt.Errorf("local issuer: unknown role %q", p.Role)
 	}

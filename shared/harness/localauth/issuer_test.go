@@ -142,6 +142,7 @@ func TestLocalTokenEndpoint(t *testing.T) {
 			{"customer default sub", `{"kind":"customer","tenant_id":"globex"}`, auth.Principal{Role: auth.RoleCustomerAdmin, Subject: "local-admin", TenantID: "globex"}},
 			{"provider", `{"kind":"provider","provider_id":"pxc"}`, auth.Principal{Role: auth.RoleProvider, Subject: "provider:pxc", ProviderID: "pxc"}},
 			{"provider with sub", `{"kind":"provider","provider_id":"pxc","sub":"ops-bot"}`, auth.Principal{Role: auth.RoleProvider, Subject: "ops-bot", ProviderID: "pxc"}},
+			{"operator", `{"kind":"operator","sub":"olive"}`, auth.Principal{Role: auth.RoleOperator, Subject: "olive"}},
 			{"extra fields ignored", `{"kind":"provider","provider_id":"other","tenant_id":"acme"}`, auth.Principal{Role: auth.RoleProvider, Subject: "provider:other", ProviderID: "other"}},
 		}
 		for _, tt := range tests {
@@ -189,6 +190,8 @@ func TestLocalTokenEndpoint(t *testing.T) {
 			{"customer blank tenant_id", `{"kind":"customer","tenant_id":"  "}`, http.StatusBadRequest, "tenant_id"},
 			{"tenant_id not a string", `{"kind":"customer","tenant_id":5}`, http.StatusBadRequest, "tenant_id"},
 			{"provider without provider_id", `{"kind":"provider"}`, http.StatusBadRequest, "provider_id"},
+			{"operator without sub", `{"kind":"operator"}`, http.StatusBadRequest, "sub is required for kind operator"},
+			{"operator sub not an identifier", `{"kind":"operator","sub":"Olive"}`, http.StatusBadRequest, "sub is not a valid identifier"},
 			{"tenant_id with the key delimiter", `{"kind":"customer","tenant_id":"acme#RELEASED","sub":"alice"}`, http.StatusBadRequest, "tenant_id is not a valid identifier: character 5 is '#'"},
 			{"tenant_id in upper case", `{"kind":"customer","tenant_id":"ACME"}`, http.StatusBadRequest, "tenant_id is not a valid identifier"},
 			{"tenant_id with spaces around", `{"kind":"customer","tenant_id":" acme "}`, http.StatusBadRequest, "tenant_id is not a valid identifier"},
