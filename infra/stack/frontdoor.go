@@ -1,8 +1,10 @@
 package stack
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +21,7 @@ import (
 
 	"numberrelease/infra/lambdabuild"
 	"numberrelease/shared/config"
+	"numberrelease/web"
 )
 
 // DefaultWebDir holds the pages the front door serves, relative to the
@@ -33,9 +36,13 @@ var webPages = []string{"index.html", "portal.html"}
 // the Zoom simulator's page and script, which exist only locally.
 var localOnlyFiles = []string{"zoom.html", "zoom.js"}
 
-// pagesPrefix is where the pages live in the bucket and under the
-// distribution (/web/<file>); /web/config.json is generated (pagesConfig).
-const pagesPrefix = "web/"
+// pagesPrefix is where the pages live in the bucket, as under the
+// distribution (web.AssetPrefix: /web/<file>); configFile, the pages'
+// configuration there (web.ConfigPath), is generated (pagesConfig).
+var (
+	pagesPrefix = strings.TrimPrefix(web.AssetPrefix, "/")
+	configFile  = path.Base(web.ConfigPath)
+)
 
 // APIPaths are the distribution's behaviours sent to the REST API, in
 // CloudFront's path pattern syntax.
@@ -260,35 +267,34 @@ func newFrontDoor(st awscdk.Stack, cfg Config, api awsapigateway.RestApi) FrontD
 	return fd
 }
 
-// pagesConfig is /web/config.json: how the pages sign in (the sign-in
-// contract): the stack's Cognito domain and app client, or the stage's
-// external issuer.
-func pagesConfig(cfg Config, signIn SignIn) map[string]any {
-	if cfg.Identity.External() {
-		id := cfg.Identity
-		return map[string]any{"auth": map[string]any{
-			"authorize_url": id.AuthorizeURL,
-			"token_url":     id.TokenURL,
-			"revoke_url":    id.RevokeURL,
-			"logout_url":    id.LogoutURL,
-			"client_id":     id.ClientID,
-			"scope":         "openid email",
-			"bearer":        id.Bearer,
-		}}
+// pagesConfig is /web/config.json: how the pages sign in (web.Config, the
+// type the local server serves too): the stack's Cognito domain and app
+// client, or the stage's external issuer. Deploy-time values (the client
+// id, the region and account in the domain) are tokens, which the
+// deployment writes in.
+func pagesConfig(cfg Config, signIn SignIn) (map[string]any, error) {
+	auth := web.AuthConfig{Scope: "openid email"}
+	if id := cfg.Identity; id.External() {
+		auth.AuthorizeURL, auth.TokenURL, auth.RevokeURL, auth.LogoutURL = id.AuthorizeURL, id.TokenURL, id.RevokeURL, id.LogoutURL
+		auth.ClientID, auth.Bearer = id.ClientID, id.Bearer
+	} else {
+		base := cognitoBaseURL(cfg)
+		url := func(path string) string {
+			return *awscdk.Fn_Join(jsii.String(""), &[]*string{base, jsii.String(path)})
+		}
+		auth.AuthorizeURL, auth.TokenURL, auth.RevokeURL, auth.LogoutURL =
+			url("/oauth2/authorize"), url("/oauth2/token"), url("/oauth2/revoke"), url("/logout")
+		auth.ClientID, auth.Bearer = *signIn.Client.UserPoolClientId(), config.BearerAccessToken
 	}
-	base := cognitoBaseURL(cfg)
-	url := func(path string) *string {
-		return awscdk.Fn_Join(jsii.String(""), &[]*string{base, jsii.String(path)})
+	raw, err := json.Marshal(web.Config{Auth: auth})
+	if err != nil {
+		return nil, fmt.Errorf("pages configuration: %w", err)
 	}
-	return map[string]any{"auth": map[string]any{
-		"authorize_url": url("/oauth2/authorize"),
-		"token_url":     url("/oauth2/token"),
-		"revoke_url":    url("/oauth2/revoke"),
-		"logout_url":    url("/logout"),
-		"client_id":     signIn.Client.UserPoolClientId(),
-		"scope":         "openid email",
-		"bearer":        config.BearerAccessToken,
-	}}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("pages configuration: %w", err)
+	}
+	return doc, nil
 }
 
 // deployPages copies the web directory (without localOnlyFiles) and the
@@ -307,6 +313,10 @@ func (fd *FrontDoor) deployPages(st awscdk.Stack, cfg Config, signIn SignIn) err
 	if err != nil {
 		return err
 	}
+	pagesCfg, err := pagesConfig(cfg, signIn)
+	if err != nil {
+		return err
+	}
 	logs := newLogGroup(st, "PagesDeploymentLogs", nil, cfg)
 	fd.DeploymentRole = awsiam.NewRole(st, jsii.String("PagesDeploymentRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -316,7 +326,7 @@ func (fd *FrontDoor) deployPages(st awscdk.Stack, cfg Config, signIn SignIn) err
 	fd.Deployment = awss3deployment.NewBucketDeployment(st, jsii.String("PagesDeployment"), &awss3deployment.BucketDeploymentProps{
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(dir), &awss3assets.AssetOptions{Exclude: jsii.Strings(localOnlyFiles...)}),
-			awss3deployment.Source_JsonData(jsii.String("config.json"), pagesConfig(cfg, signIn), nil),
+			awss3deployment.Source_JsonData(jsii.String(configFile), pagesCfg, nil),
 		},
 		DestinationBucket:    fd.Pages,
 		DestinationKeyPrefix: jsii.String(pagesPrefix),

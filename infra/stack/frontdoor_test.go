@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"numberrelease/shared/config"
+	"numberrelease/web"
 )
 
 // The stage variants of the front door and the sign-in.
@@ -368,6 +369,10 @@ console.log(JSON.stringify(out));
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%s: %v", raw, err)
 	}
+	// The same paths as the local server's (package web).
+	if web.CustomerPath != "/" || web.PortalPath != "/portal" || web.AssetPrefix != "/web/" {
+		t.Errorf("package web serves the pages at %s, %s, %s; the function maps /, /portal, /web/", web.CustomerPath, web.PortalPath, web.AssetPrefix)
+	}
 	want := map[string]string{
 		"/": "/web/index.html?code&state", "/portal": "/web/portal.html?code&state",
 		"/portal/": "404", "/index.html": "404", "/web/index.html": "404", "/local/token": "404", "/zoom-sim/": "404", "": "404",
@@ -481,7 +486,7 @@ func TestPagesDeployment(t *testing.T) {
 	if len(pages) != 1 || len(configs) != 1 {
 		t.Fatalf("staged sources: %d with index.html, %d with config.json; want 1 each", len(pages), len(configs))
 	}
-	for _, name := range []string{"index.html", "portal.html", "app.css", "customer.js", "portal.js", "lib.js"} {
+	for _, name := range []string{"index.html", "portal.html", "app.css", "customer.js", "portal.js", "lib.js", "signin.js"} {
 		if _, err := os.Stat(filepath.Join(pages[0], name)); err != nil {
 			t.Errorf("the pages asset lacks %s: %v", name, err)
 		}
