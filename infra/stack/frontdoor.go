@@ -45,8 +45,9 @@ var (
 )
 
 // APIPaths are the distribution's behaviours sent to the REST API, in
-// CloudFront's path pattern syntax.
-var APIPaths = []string{"/v1/*", "/provider/v1/*", "/admin/v1/*", "/zoom/webhook", "/healthz"}
+// CloudFront's path pattern syntax: every deployed route of the OpenAPI
+// document falls under one (TestAPIPathsCoverEveryRoute).
+var APIPaths = []string{"/v1/*", "/provider/v1/*", "/admin/v1/*", "/zoom/webhook"}
 
 // pagePathsCode is the CloudFront Function (viewer request) of the default
 // behaviour: the customer app at "/", the portal at "/portal" (both keep
