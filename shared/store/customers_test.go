@@ -202,7 +202,10 @@ func TestLinks(t *testing.T) {
 		}
 	}
 	spy.transactSizes = nil
-	for _, l := range []domain.Link{{"pxc", "acme"}, {"pxc", "acme"}, {"other", "acme"}, {"pxc", "globex"}} {
+	for _, l := range []domain.Link{
+		{ProviderID: "pxc", CustomerID: "acme"}, {ProviderID: "pxc", CustomerID: "acme"},
+		{ProviderID: "other", CustomerID: "acme"}, {ProviderID: "pxc", CustomerID: "globex"},
+	} {
 		if err := s.Link(ctx, l.ProviderID, l.CustomerID); err != nil {
 			t.Fatal(err)
 		}
