@@ -162,8 +162,8 @@ func TestSetZoomAccountKeepsTheListing(t *testing.T) {
 	if err := s.SetZoomAccount(ctx, "acme", "zoom-acme-new"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetZoomAccount(ctx, "acme", "zoom-globex"); !errors.Is(err, domain.ErrConflict) {
-		t.Fatalf("taking globex's account: %v; want a conflict", err)
+	if err := s.SetZoomAccount(ctx, "acme", "zoom-globex"); !errors.Is(err, domain.ErrZoomAccountTaken) || !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("taking globex's account: %v; want ErrZoomAccountTaken, a conflict", err)
 	}
 	page, err := s.ListCustomers(ctx, "", 0)
 	if err != nil {

@@ -157,8 +157,9 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 
 // SetZoomAccount records the Zoom account a customer connected (learned
 // from Zoom at Connect Zoom), moving its lookup item from the account it
-// had: one transaction, so the customer and its lookup never disagree.
-// domain.ErrConflict when another customer has that account;
+// had: one transaction, so the customer and its lookup never disagree
+// (PutCustomer moves it the same way). domain.ErrZoomAccountTaken (a
+// domain.ErrConflict) when another customer has that account;
 // domain.ErrNotFound when the customer does not exist.
 func (s *Store) SetZoomAccount(ctx context.Context, customerID, accountID string) error {
 	if err := ident.Check(accountID); err != nil {
@@ -202,8 +203,8 @@ func (s *Store) SetZoomAccount(ctx context.Context, customerID, accountID string
 	if errors.As(err, &tce) {
 		// The second item is the lookup: its condition fails when another
 		// customer holds the account.
-		if r := tce.CancellationReasons; len(r) > 1 && aws.ToString(r[1].Code) == "ConditionalCheckFailed" {
-			return fmt.Errorf("zoom account %s belongs to another customer: %w", accountID, domain.ErrConflict)
+		if failedCondition(tce, 1) {
+			return fmt.Errorf("customer %s: zoom account %s: %w", customerID, accountID, domain.ErrZoomAccountTaken)
 		}
 		return fmt.Errorf("set zoom account of %s: %w", customerID, domain.ErrConflict)
 	}
