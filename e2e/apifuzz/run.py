@@ -3,17 +3,18 @@
 
 Builds ./shared/harness/local (make run's command), starts it on a free loopback port (a fresh emulator, the
 seed's demo data), waits until it has printed its banner and /healthz answers,
-gets a customer token (tenant acme) and a provider token (pxc) from
-/local/token, and runs Schemathesis, driven by the OpenAPI document
-(shared/apispec/openapi.yaml), once per role with that role's token and once
-for the operations without a bearer token (the local token issuer, its key
+gets a customer token (tenant acme), a provider token (pxc) and an
+operator token (olive) from /local/token, and runs Schemathesis, driven by
+the OpenAPI document (shared/apispec/openapi.yaml), once per role with that
+role's token and once for the operations without a bearer token (the local token issuer, its key
 set, the Zoom webhook, whose requests hooks.py signs, and /healthz). Every
 check is on (schemathesis.toml, which says where and why one is relaxed),
 the seed is fixed and the number of examples bounded. Then it stops the system and
 everything it started, and exits non-zero if any run found a failure.
 
 Environment: API_FUZZ_SEED (default 20261201), API_FUZZ_EXAMPLES (examples
-per operation in the fuzzing phase, default 100), API_FUZZ_REPORT_DIR
+per operation in the fuzzing phase, default 100), API_FUZZ_RUNS (the runs to
+make, comma-separated, e.g. "operator,provider"; default all), API_FUZZ_REPORT_DIR
 (default test-artifacts/api-fuzz: the system's log and a JUnit report per
 run), GO (default go), SCHEMATHESIS (default .venv/bin/schemathesis).
 """
@@ -42,6 +43,7 @@ STOP_TIMEOUT = 30
 RUNS = [
     ("customer", ["--include-tag", "customer"], {"kind": "customer", "tenant_id": "acme", "sub": "alice"}),
     ("provider", ["--include-tag", "provider"], {"kind": "provider", "provider_id": "pxc"}),
+    ("operator", ["--include-tag", "operator"], {"kind": "operator", "sub": "olive"}),
     (
         "public",
         ["--include-tag", "local", "--include-tag", "zoom", "--include-tag", "operations"],
@@ -203,6 +205,12 @@ def main():
     seed = int(os.environ.get("API_FUZZ_SEED", "20261201"))
     examples = int(os.environ.get("API_FUZZ_EXAMPLES", "100"))
     report_dir = os.path.abspath(os.environ.get("API_FUZZ_REPORT_DIR", os.path.join(ROOT, "test-artifacts", "api-fuzz")))
+    names = [name for name, _, _ in RUNS]
+    chosen = [r.strip() for r in os.environ.get("API_FUZZ_RUNS", "").split(",") if r.strip()] or names
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        print(f"API_FUZZ_RUNS names unknown runs {unknown}; the runs are {names}", file=sys.stderr)
+        return 2
     os.makedirs(report_dir, exist_ok=True)
     start = time.monotonic()
     system = System(report_dir)
@@ -211,6 +219,8 @@ def main():
         system.wait_ready()
         print(f"system ready at {system.url} in {time.monotonic() - start:.0f} s", flush=True)
         for name, selection, request in RUNS:
+            if name not in chosen:
+                continue
             headers = [f"Authorization: Bearer {token(system.url, request)}"] if request else []
             if schemathesis(name, selection, headers, system, seed, examples, report_dir) != 0:
                 failed.append(name)

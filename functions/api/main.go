@@ -1,8 +1,9 @@
-// Command api is the Lambda behind API Gateway for the provider and customer
-// API (shared/apispec/openapi.yaml). It only wires; the logic lives in
-// shared/httpapi, shared/release and shared/zoomauth (Connect Zoom, built
-// by shared/zoomclient from ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL,
-// ZOOM_REDIRECT_URL and ZOOM_TOKENS_KEY_ARN).
+// Command api is the Lambda behind API Gateway for the provider, customer
+// and operator API (shared/apispec/openapi.yaml). It only wires; the logic
+// lives in shared/httpapi, shared/release, shared/customers (onboarding)
+// and shared/zoomauth (Connect Zoom, built by shared/zoomclient from
+// ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL, ZOOM_REDIRECT_URL and
+// ZOOM_TOKENS_KEY_ARN).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"numberrelease/shared/apigw"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/config"
+	"numberrelease/shared/customers"
 	"numberrelease/shared/httpapi"
 	"numberrelease/shared/jsonhttp"
 	"numberrelease/shared/lambdamain"
@@ -59,7 +61,8 @@ func main() {
 		if err != nil {
 			return nil, fmt.Errorf("connect zoom: %w", err)
 		}
-		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants), httpapi.WithZoomConnections(conns))
+		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants),
+			httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(st, log)))
 		return apigw.Handler(api, jsonhttp.WithRequestID), nil
 	})
 }

@@ -17,6 +17,9 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrConflict  = errors.New("conflicting concurrent update")
 	ErrBadCursor = errors.New("cursor is not valid for this listing")
+	// ErrZoomAccountTaken says a Zoom account belongs to another customer;
+	// it is a conflict (errors.Is(err, ErrConflict) holds).
+	ErrZoomAccountTaken = fmt.Errorf("zoom account belongs to another customer: %w", ErrConflict)
 )
 
 // ConflictError names the numbers whose conditional write was refused
@@ -102,6 +105,19 @@ type Customer struct {
 	ID            string
 	Name          string
 	ZoomAccountID string
+	// ContactEmails are whom the operators contact about the customer.
+	ContactEmails []string
+	// Providers are the providers linked to the customer, sorted. Reads
+	// fill it; writes of the customer leave the links as they are (they
+	// change only by linking and unlinking).
+	Providers []string
+}
+
+// CustomerPage is one page of customers, by id, and the opaque cursor of
+// the next ("" at the end).
+type CustomerPage struct {
+	Items      []Customer
+	NextCursor string
 }
 
 // Link says a provider supplies numbers to a customer and may act for it.

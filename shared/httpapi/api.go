@@ -28,7 +28,7 @@ type Authenticator interface {
 	Verify(ctx context.Context, authorization string) (auth.Principal, error)
 }
 
-// API is the provider and customer API.
+// API is the provider, customer and operator API.
 type API struct {
 	svc       Service
 	auth      Authenticator
@@ -39,6 +39,9 @@ type API struct {
 	tenants *TenantLimiter
 	// conns, when set, serves the customer's Zoom connection.
 	conns ZoomConnections
+	// customers, when set, serves customers and links (the operator API)
+	// and the provider's customer list.
+	customers Customers
 }
 
 // Option configures an API.
@@ -66,11 +69,13 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	}
 	provider := func(h authedHandler) http.Handler { return a.authed(auth.RoleProvider, h) }
 	customer := func(h authedHandler) http.Handler { return a.authed(auth.RoleCustomerAdmin, h) }
+	operator := func(h authedHandler) http.Handler { return a.authed(auth.RoleOperator, h) }
 
 	// A literal path comes before a template that would also match it, as
 	// in OpenAPI: GET /v1/numbers/release is a wrong method on
 	// /v1/numbers/release, not a lookup of the number "release".
 	a.handle("/provider/v1/release-requests", http.MethodPost, provider(a.createReleaseRequest))
+	a.handle("/provider/v1/customers", http.MethodGet, provider(a.providerCustomers))
 	a.handle("/provider/v1/customers/{customer_id}/numbers", http.MethodGet, provider(a.providerList))
 	a.handle("/provider/v1/customers/{customer_id}/numbers/{number}/release-request", http.MethodDelete, provider(a.cancel))
 	a.handle("/v1/numbers", http.MethodGet, customer(a.customerList))
@@ -81,6 +86,11 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	a.handle("/v1/zoom/connection", http.MethodPost, customer(a.zoomComplete))
 	a.handle("/v1/zoom/connection", http.MethodDelete, customer(a.zoomDisconnect))
 	a.handle("/v1/zoom/connection/authorize", http.MethodPost, customer(a.zoomAuthorize))
+	a.handle("/admin/v1/customers", http.MethodGet, operator(a.listCustomers))
+	a.handle("/admin/v1/customers/{customer_id}", http.MethodPut, operator(a.putCustomer))
+	a.handle("/admin/v1/customers/{customer_id}/numbers/{number}", http.MethodGet, operator(a.supportNumber))
+	a.handle("/admin/v1/providers/{provider_id}/customers/{customer_id}", http.MethodPut, operator(a.link))
+	a.handle("/admin/v1/providers/{provider_id}/customers/{customer_id}", http.MethodDelete, operator(a.unlink))
 	return a
 }
 
@@ -208,8 +218,11 @@ func (a *API) takeBudget(w http.ResponseWriter, p auth.Principal) error {
 		return nil
 	}
 	who := "tenant " + p.TenantID
-	if p.Role == auth.RoleProvider {
+	switch p.Role {
+	case auth.RoleProvider:
 		who = "provider " + p.ProviderID
+	case auth.RoleOperator:
+		who = "operator " + p.Subject
 	}
 	ok, wait := a.tenants.Take(who)
 	if ok {

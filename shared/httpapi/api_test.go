@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"numberrelease/shared/apigw"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/customers"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/apicheck"
 	"numberrelease/shared/harness/emulatortest"
@@ -40,6 +42,7 @@ func TestMain(m *testing.M) { emulatortest.Main(m) }
 type apiStore interface {
 	release.Store
 	httpapi.IdempotencyStore
+	customers.Store
 	PutTenants(ctx context.Context, customers []domain.Customer, links []domain.Link) error
 	Apply(ctx context.Context, c domain.Change) (domain.Number, error)
 }
@@ -60,6 +63,26 @@ type env struct {
 	workflow  *workflowtest.Recorder
 	validator *apicheck.Validator
 	tokens    map[string]string
+	// logs is what the API logged.
+	logs *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that handlers may log to at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type response struct {
@@ -116,11 +139,15 @@ func newEnvOn(t *testing.T, st apiStore) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	rec := &workflowtest.Recorder{}
-	api := httpapi.New(release.New(st, rec, log), verifier, st, log)
-	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator, tokens: map[string]string{}}
+	api := httpapi.New(release.New(st, rec, log), verifier, st, log, httpapi.WithCustomers(customers.New(st, log)))
+	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator,
+		tokens: map[string]string{}, logs: logs}
 	for name, p := range map[string]auth.Principal{
+		"olive":   {Role: auth.RoleOperator, Subject: "olive"},
+		"pat":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "pat"},
 		"pxc":     {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
 		"other":   {Role: auth.RoleProvider, ProviderID: "other", Subject: "provider:other"},
 		"acme":    {Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "alice"},
@@ -232,6 +259,39 @@ func (e *env) snapshot(customer string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// tenants is every customer (with its Zoom account, contact emails and
+// providers) and the customer of every Zoom account named, to prove a
+// refused request wrote nothing.
+func (e *env) tenants() string {
+	e.t.Helper()
+	ctx := context.Background()
+	var parts []string
+	accounts := map[string]bool{"zoom-nova": true, "zoom-evil": true}
+	for cursor := ""; ; {
+		page, err := e.store.ListCustomers(ctx, cursor, 100)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, c := range page.Items {
+			full, err := e.store.GetCustomer(ctx, c.ID)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			parts = append(parts, fmt.Sprintf("%s %q zoom=%s emails=%v providers=%v", c.ID, full.Name, full.ZoomAccountID, full.ContactEmails, full.Providers))
+			accounts[c.ZoomAccountID] = true
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for _, a := range slices.Sorted(maps.Keys(accounts)) {
+		if c, err := e.store.CustomerByZoomAccount(ctx, a); err == nil {
+			parts = append(parts, a+"→"+c.ID)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (e *env) request(numbers ...string) response {

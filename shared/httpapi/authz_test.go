@@ -68,8 +68,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/numbers/release", map[string]any{"numbers": []string{"+97239754571"}}, "customer"},
 		{"POST", "/v1/numbers/reject", map[string]any{"numbers": []string{"+97239754571"}}, "customer"},
 		{"GET", "/v1/numbers/%2B97239754571", nil, "customer"},
+		{"GET", "/provider/v1/customers", nil, "provider"},
+		{"GET", "/admin/v1/customers", nil, "operator"},
+		{"PUT", "/admin/v1/customers/acme", map[string]any{"name": "Taken over", "zoom_account_id": "zoom-evil"}, "operator"},
+		{"PUT", "/admin/v1/customers/evil", map[string]any{"name": "Evil"}, "operator"},
+		{"GET", "/admin/v1/customers/acme/numbers/%2B97239754571", nil, "operator"},
+		{"PUT", "/admin/v1/providers/other/customers/acme", nil, "operator"},
+		{"DELETE", "/admin/v1/providers/pxc/customers/acme", nil, "operator"},
 	}
-	before := e.snapshot("acme") + "|" + e.snapshot("initech")
+	// Who holds each role; every other role is refused with 403.
+	roles := map[string]string{"provider": "pxc", "customer": "acme", "operator": "olive"}
+	roleClaims := map[string]string{"provider": "provider", "customer": "customer_admin", "operator": "operator"}
+	before := e.snapshot("acme") + "|" + e.snapshot("initech") + "|" + e.tenants()
 	starts := len(e.workflow.Started())
 	check := func(t *testing.T, r response, status int) {
 		t.Helper()
@@ -91,14 +101,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			})
 		}
-		t.Run(ep.method+" "+ep.path+"/wrong role", func(t *testing.T) {
-			e.t = t
-			who := "pxc"
-			if ep.role == "provider" {
-				who = "acme"
+		for role, who := range roles {
+			if role == ep.role {
+				continue
 			}
-			check(t, e.call(ep.method, ep.path, who, ep.body), http.StatusForbidden)
-		})
+			t.Run(ep.method+" "+ep.path+"/wrong role "+role, func(t *testing.T) {
+				e.t = t
+				r := e.call(ep.method, ep.path, who, ep.body)
+				check(t, r, http.StatusForbidden)
+				if want := "this endpoint is for the " + roleClaims[ep.role] + " role"; !strings.Contains(string(r.body), want) {
+					t.Errorf("403 does not say %q: %s", want, r.body)
+				}
+			})
+		}
 	}
 	// Another tenant, an unlinked provider: not found, never someone else's data.
 	crossTenant := []struct {
@@ -139,7 +154,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	})
 	e.t = t
-	if after := e.snapshot("acme") + "|" + e.snapshot("initech"); after != before {
+	if after := e.snapshot("acme") + "|" + e.snapshot("initech") + "|" + e.tenants(); after != before {
 		t.Fatalf("refused requests changed data:\n%s\n%s", before, after)
 	}
 	if len(e.workflow.Started()) != starts {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type Service interface {
 	Approve(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
 	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
 	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
+	SupportGet(ctx context.Context, p auth.Principal, customerID, number string) (release.Detail, error)
 }
 
 var _ Service = (*release.Service)(nil)
@@ -105,9 +107,21 @@ func pageOf(p domain.Page) pageView {
 // absent (status= would otherwise list every status). The values themselves
 // are checked by the service.
 func listParams(r *http.Request) (release.ListParams, error) {
+	return queryParams(r, "status", "cursor", "limit")
+}
+
+// pageParams reads a listing's paging parameters (cursor, limit), as
+// listParams does.
+func pageParams(r *http.Request) (release.ListParams, error) {
+	return queryParams(r, "cursor", "limit")
+}
+
+// queryParams reads the named listing parameters, each at most once and
+// never empty.
+func queryParams(r *http.Request, names ...string) (release.ListParams, error) {
 	q := r.URL.Query()
 	var p release.ListParams
-	for _, name := range []string{"status", "cursor", "limit"} {
+	for _, name := range names {
 		switch vs := q[name]; {
 		case len(vs) > 1:
 			return p, apperr.New(apperr.Invalid, "query parameter %s is given %d times; give it once", name, len(vs))
@@ -115,7 +129,10 @@ func listParams(r *http.Request) (release.ListParams, error) {
 			return p, apperr.New(apperr.Invalid, "query parameter %s is empty; give it a value or leave it out", name)
 		}
 	}
-	p.Status, p.Cursor = q.Get("status"), q.Get("cursor")
+	if slices.Contains(names, "status") {
+		p.Status = q.Get("status")
+	}
+	p.Cursor = q.Get("cursor")
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || strings.TrimLeft(l, "0123456789") != "" {
@@ -197,9 +214,14 @@ func (a *API) getNumber(w http.ResponseWriter, r *http.Request, p auth.Principal
 		a.problem(w, r, err)
 		return
 	}
+	jsonhttp.Write(w, http.StatusOK, detailOf(d))
+}
+
+// detailOf is a number with its history as the API shows it.
+func detailOf(d release.Detail) detailView {
 	out := detailView{numberView: viewOf(d.Number), History: make([]historyView, len(d.History))}
 	for i, h := range d.History {
 		out.History[i] = historyView{Version: h.Version, At: h.At, Actor: h.Actor, From: string(h.From), To: string(h.To), Why: h.Why}
 	}
-	jsonhttp.Write(w, http.StatusOK, out)
+	return out
 }

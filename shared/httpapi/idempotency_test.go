@@ -118,7 +118,9 @@ func TestReplayChecksTheLinkFirst(t *testing.T) {
 	e := newEnvOn(t, st)
 	body := map[string]any{"customer_id": "acme", "numbers": []string{"+97239754571"}}
 	e.want(e.call("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "k-link"), http.StatusCreated, "")
-	st.Unlink("pxc", "acme")
+	if err := st.Unlink(context.Background(), "pxc", "acme"); err != nil {
+		t.Fatal(err)
+	}
 	r := e.call("POST", "/provider/v1/release-requests", "pxc", body, "Idempotency-Key", "k-link")
 	e.want(r, http.StatusNotFound, "not_found")
 	if bytes.Contains(r.body, []byte("97239754571")) {

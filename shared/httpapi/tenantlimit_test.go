@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
+	"numberrelease/shared/customers"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/apicheck"
 	"numberrelease/shared/httpapi"
@@ -49,6 +51,31 @@ func (e *emptyLists) ProviderList(context.Context, auth.Principal, string, relea
 	return domain.Page{}, nil
 }
 
+// List is the operators' customer list, empty, counted with the others.
+func (e *emptyLists) List(context.Context, auth.Principal, string, int) (domain.CustomerPage, error) {
+	e.calls++
+	return domain.CustomerPage{}, nil
+}
+
+// The other customers use cases are not called by these tests.
+func (e *emptyLists) Put(context.Context, auth.Principal, string, customers.Input) (domain.Customer, bool, error) {
+	return domain.Customer{}, false, errors.New("not called")
+}
+
+func (e *emptyLists) Link(context.Context, auth.Principal, string, string) error {
+	return errors.New("not called")
+}
+
+func (e *emptyLists) Unlink(context.Context, auth.Principal, string, string) error {
+	return errors.New("not called")
+}
+
+func (e *emptyLists) ForProvider(context.Context, auth.Principal) ([]domain.Customer, error) {
+	return nil, errors.New("not called")
+}
+
+var _ httpapi.Customers = (*emptyLists)(nil)
+
 // TestTenantBudget runs in a synctest bubble: time only moves when the test
 // sleeps, so the refill is exact and the machine's speed plays no part.
 func TestTenantBudget(t *testing.T) {
@@ -61,6 +88,8 @@ func TestTenantBudget(t *testing.T) {
 		"Bearer acme-2": {Role: auth.RoleCustomerAdmin, TenantID: "acme", Subject: "bob"},
 		"Bearer globex": {Role: auth.RoleCustomerAdmin, TenantID: "globex", Subject: "carol"},
 		"Bearer pxc":    {Role: auth.RoleProvider, ProviderID: "pxc", Subject: "provider:pxc"},
+		"Bearer olive":  {Role: auth.RoleOperator, Subject: "olive"},
+		"Bearer oscar":  {Role: auth.RoleOperator, Subject: "oscar"},
 	}
 	type step struct {
 		sleep       time.Duration // before the request
@@ -69,7 +98,7 @@ func TestTenantBudget(t *testing.T) {
 		retryAfter  string // "" = no header
 		serviceCall bool   // the request reached the service
 	}
-	const customer, provider = "/v1/numbers", "/provider/v1/customers/acme/numbers"
+	const customer, provider, operator = "/v1/numbers", "/provider/v1/customers/acme/numbers", "/admin/v1/customers"
 	tests := []struct {
 		name        string
 		rate, burst int
@@ -96,6 +125,12 @@ func TestTenantBudget(t *testing.T) {
 			{0, "pxc", provider, 200, "", true},
 			{0, "globex", customer, 200, "", true},
 			{0, "globex", customer, 429, "1", false},
+		}},
+		{name: "each operator has a budget of their own", rate: 1, burst: 1, steps: []step{
+			{0, "olive", operator, 200, "", true},
+			{0, "olive", operator, 429, "1", false},
+			{0, "oscar", operator, 200, "", true},
+			{0, "acme", customer, 200, "", true},
 		}},
 		{name: "Retry-After rounds the wait up to whole seconds", rate: 1, burst: 1, steps: []step{
 			{0, "pxc", provider, 200, "", true},
@@ -124,7 +159,8 @@ func TestTenantBudget(t *testing.T) {
 					t.Fatal(err)
 				}
 				svc := &emptyLists{}
-				api := httpapi.New(svc, callers, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), httpapi.WithTenantLimiter(limiter))
+				api := httpapi.New(svc, callers, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), httpapi.WithTenantLimiter(limiter),
+					httpapi.WithCustomers(svc))
 				for i, s := range tt.steps {
 					time.Sleep(s.sleep)
 					before := svc.calls

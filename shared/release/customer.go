@@ -58,6 +58,11 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, rawNumber string) (
 	if err != nil {
 		return Detail{}, err
 	}
+	return s.detail(ctx, customerID, rawNumber)
+}
+
+// detail reads one number of a customer with its history.
+func (s *Service) detail(ctx context.Context, customerID, rawNumber string) (Detail, error) {
 	n, err := ParsePathNumber(rawNumber)
 	if err != nil {
 		return Detail{}, err
@@ -263,7 +268,7 @@ func (s *Service) approveOne(p auth.Principal, cur domain.Number, found bool, n 
 	next.Attempt++
 	next.Execution = workflow.Release{CustomerID: cur.CustomerID, Number: n, Attempt: next.Attempt}.ExecutionName()
 	next.Message, next.Assignee, next.TaskToken = "", nil, ""
-	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release approved by customer"}}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: "release approved by customer"}}
 }
 
 // ensureRunning makes sure the execution of a RELEASING number's attempt
@@ -327,5 +332,5 @@ func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n s
 	}
 	next := transition(cur, domain.Rejected)
 	next.Message = ""
-	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release rejected by customer"}}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: "release rejected by customer"}}
 }

@@ -39,7 +39,7 @@ func TestCustomerIDMustBeAnIdentifier(t *testing.T) {
 		{"acme#RELEASED", apperr.Invalid, "customer_id is not a valid identifier: character 5 is '#'"},
 		{"ACME", apperr.Invalid, "customer_id is not a valid identifier"},
 		{strings.Repeat("a", 65), apperr.Invalid, "customer_id is not a valid identifier: it is 65 bytes long"},
-		{"globex", apperr.NotFound, `customer "globex" not found`},
+		{"globex", apperr.NotFound, `not linked to customer "globex"`},
 	}
 	for name, call := range calls {
 		for _, tt := range tests {

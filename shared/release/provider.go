@@ -102,7 +102,7 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 			if found {
 				next.Attempt = cur.Attempt
 			}
-			changes = append(changes, domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: requestWhy(in.Reason)})
+			changes = append(changes, domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: requestWhy(in.Reason)})
 			changeAt = append(changeAt, i)
 		}
 	}
@@ -178,7 +178,7 @@ func (s *Service) requireLink(ctx context.Context, providerID, customerID string
 	}
 	if !linked {
 		// Unknown and unlinked customers get the same answer: no existence leak.
-		return apperr.New(apperr.NotFound, "customer %q not found", customerID)
+		return apperr.New(apperr.NotFound, "provider %s is not linked to customer %q (or there is no such customer); ask the operator to link them", providerID, customerID)
 	}
 	return nil
 }
@@ -235,7 +235,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 		}
 		next := transition(cur, domain.Cancelled)
 		next.TaskToken, next.Message = "", ""
-		written, err := s.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: p.Actor(), Why: "release request cancelled by provider"})
+		written, err := s.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: "release request cancelled by provider"})
 		if errors.Is(err, domain.ErrConflict) && attempt < conflictRetries {
 			continue
 		}

@@ -12,7 +12,7 @@ import (
 //
 //	number state  PK=NUM#<customer>#<e164>  SK=STATE
 //	history       PK=NUM#<customer>#<e164>  SK=H#<version, 8 digits>
-//	customer      PK=CUST#<customer>        SK=META
+//	customer      PK=CUST#<customer>        SK=META (its providers: a string set)
 //	link          PK=PROV#<provider>        SK=CUST#<customer>
 //	zoom account  PK=ZACCT#<zoom account>   SK=META (a copy of the customer)
 //	idempotency   PK=IDEM#<scope>#<key>     SK=IDEM
@@ -29,6 +29,14 @@ import (
 //
 //	InFlight    GSI3PK=INFLIGHT#<shard 0-7>   GSI3SK=<updated_at>#<customer>#<e164>
 //	            (only while RELEASING or WAITING_FOR_UNASSIGN)
+//
+// Customer items written by the operator API (and PutTenants) carry the
+// ByCustomer keys too, in a partition of their own, so every customer is
+// listed, by id, with one Query and no Scan:
+//
+//	ByCustomer  GSI1PK=CUSTOMERS   GSI1SK=<customer>
+//
+// No number's partition can be CUSTOMERS: theirs all begin with "C#".
 //
 // Released numbers move to their own index partition, so the default views
 // never read them and a RELEASED listing reads nothing else.
@@ -58,6 +66,12 @@ func customerPK(customerID string) string     { return "CUST#" + idPart(customer
 func zoomAccountPK(accountID string) string   { return "ZACCT#" + idPart(accountID) }
 func providerPK(providerID string) string     { return "PROV#" + idPart(providerID) }
 func linkSK(customerID string) string         { return "CUST#" + idPart(customerID) }
+
+// customerListPK is the ByCustomer partition of the customer list.
+const customerListPK = "CUSTOMERS"
+
+func customerListSK(customerID string) string { return idPart(customerID) }
+
 func idempotencyPK(scope, key string) string {
 	return "IDEM#" + idPart(scope) + "#" + key
 }

@@ -75,9 +75,30 @@ func renderValue(v types.AttributeValue) string {
 		return fmt.Sprintf("B %q", v.Value)
 	case *types.AttributeValueMemberM:
 		return "M {" + strings.ReplaceAll(render(v.Value), "\n", "; ") + "}"
+	case *types.AttributeValueMemberSS:
+		return "SS " + strings.Join(slices.Sorted(slices.Values(v.Value)), " ")
+	case *types.AttributeValueMemberL:
+		var items []string
+		for _, e := range v.Value {
+			items = append(items, renderValue(e))
+		}
+		return "L [" + strings.Join(items, "; ") + "]"
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// customerLayout is a customer's item as PutTenants and PutCustomer (then
+// Link) write it: its place in the customer list (ByCustomer, partition
+// CUSTOMERS), its contact emails in order, its providers.
+const customerLayout = `GSI1PK S CUSTOMERS
+GSI1SK S acme
+PK S CUST#acme
+SK S META
+contact_emails L [S ops@acme.example]
+customer_id S acme
+name S Acme Corp
+providers SS pxc
+zoom_account_id S zoom-acme`
 
 // TestItemLayout pins every attribute name, type and value the store
 // writes for a number, its history entry, a customer (and its Zoom account
@@ -101,7 +122,7 @@ func TestItemLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutTenants(ctx, []domain.Customer{{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}},
+	if err := s.PutTenants(ctx, []domain.Customer{{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme", ContactEmails: []string{"ops@acme.example"}}},
 		[]domain.Link{{ProviderID: "pxc", CustomerID: "acme"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -153,12 +174,8 @@ request_id S req-1
 to S WAITING_FOR_UNASSIGN
 version N 4
 why S assigned in Zoom`,
-		// the customer, and its copy under its Zoom account
-		`PK S CUST#acme
-SK S META
-customer_id S acme
-name S Acme Corp
-zoom_account_id S zoom-acme`,
+		// the customer, listed, and its copy under its Zoom account
+		customerLayout,
 		`PK S ZACCT#zoom-acme
 SK S META
 customer_id S acme
@@ -207,8 +224,13 @@ status N 201`,
 		t.Errorf("number read back = %+v, %v; want %+v", back, err, written)
 	}
 	c, err := s.CustomerByZoomAccount(ctx, "zoom-acme")
-	if err != nil || c != (domain.Customer{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}) {
-		t.Errorf("customer read back = %+v, %v", c, err)
+	if err != nil || !reflect.DeepEqual(c, domain.Customer{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme"}) {
+		t.Errorf("customer read back by its Zoom account = %+v, %v", c, err)
+	}
+	c, err = s.GetCustomer(ctx, "acme")
+	if want := (domain.Customer{ID: "acme", Name: "Acme Corp", ZoomAccountID: "zoom-acme", ContactEmails: []string{"ops@acme.example"},
+		Providers: []string{"pxc"}}); err != nil || !reflect.DeepEqual(c, want) {
+		t.Errorf("customer read back = %+v, %v; want %+v", c, err, want)
 	}
 	if linked, err := s.IsLinked(ctx, "pxc", "acme"); err != nil || !linked {
 		t.Errorf("link read back = %v, %v", linked, err)

@@ -7,6 +7,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"numberrelease/shared/domain"
@@ -118,22 +119,37 @@ func (it historyItem) entry() domain.HistoryEntry {
 	}
 }
 
-// customerItem is a customer, stored under its id and again under its Zoom
-// account (pk).
+// customerItem is a customer, stored under its id (with its entry in the
+// customer list, its contact emails and its providers) and again under its
+// Zoom account (pk; the id, name and account only).
 type customerItem struct {
-	PK            string `dynamodbav:"PK"`
-	SK            string `dynamodbav:"SK"`
-	ID            string `dynamodbav:"customer_id"`
-	Name          string `dynamodbav:"name"`
-	ZoomAccountID string `dynamodbav:"zoom_account_id,omitempty"`
+	PK            string   `dynamodbav:"PK"`
+	SK            string   `dynamodbav:"SK"`
+	GSI1PK        string   `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK        string   `dynamodbav:"GSI1SK,omitempty"`
+	ID            string   `dynamodbav:"customer_id"`
+	Name          string   `dynamodbav:"name"`
+	ZoomAccountID string   `dynamodbav:"zoom_account_id,omitempty"`
+	ContactEmails []string `dynamodbav:"contact_emails,omitempty"`
+	Providers     []string `dynamodbav:"providers,stringset,omitempty"`
 }
 
+// customerItemOf is the lookup copy of c under pk (its Zoom account).
 func customerItemOf(pk string, c domain.Customer) *customerItem {
 	return &customerItem{PK: pk, SK: skMeta, ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID}
 }
 
+// customerMetaOf is c's own item, listed, with providers as its links.
+func customerMetaOf(c domain.Customer, providers []string) *customerItem {
+	return &customerItem{PK: customerPK(c.ID), SK: skMeta, GSI1PK: customerListPK, GSI1SK: customerListSK(c.ID),
+		ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID, ContactEmails: c.ContactEmails, Providers: providers}
+}
+
 func (it customerItem) customer() domain.Customer {
-	return domain.Customer{ID: it.ID, Name: it.Name, ZoomAccountID: it.ZoomAccountID}
+	providers := slices.Clone(it.Providers)
+	slices.Sort(providers)
+	return domain.Customer{ID: it.ID, Name: it.Name, ZoomAccountID: it.ZoomAccountID,
+		ContactEmails: it.ContactEmails, Providers: providers}
 }
 
 // linkItem says a provider may act for a customer.

@@ -60,6 +60,7 @@ func TestOperations(t *testing.T) {
 		secured                   bool
 	}{
 		{http.MethodPost, "/provider/v1/release-requests", "createReleaseRequest", true},
+		{http.MethodGet, "/provider/v1/customers", "listProviderCustomers", true},
 		{http.MethodGet, "/provider/v1/customers/{customer_id}/numbers", "listProviderCustomerNumbers", true},
 		{http.MethodDelete, "/provider/v1/customers/{customer_id}/numbers/{number}/release-request", "cancelReleaseRequest", true},
 		{http.MethodGet, "/v1/numbers", "listNumbers", true},
@@ -70,6 +71,11 @@ func TestOperations(t *testing.T) {
 		{http.MethodPost, "/v1/zoom/connection", "completeZoomConnection", true},
 		{http.MethodDelete, "/v1/zoom/connection", "disconnectZoom", true},
 		{http.MethodPost, "/v1/zoom/connection/authorize", "startZoomConnection", true},
+		{http.MethodGet, "/admin/v1/customers", "listCustomers", true},
+		{http.MethodPut, "/admin/v1/customers/{customer_id}", "putCustomer", true},
+		{http.MethodGet, "/admin/v1/customers/{customer_id}/numbers/{number}", "getCustomerNumber", true},
+		{http.MethodPut, "/admin/v1/providers/{provider_id}/customers/{customer_id}", "linkProvider", true},
+		{http.MethodDelete, "/admin/v1/providers/{provider_id}/customers/{customer_id}", "unlinkProvider", true},
 		{http.MethodPost, "/local/token", "issueLocalToken", false},
 		{http.MethodGet, "/local/jwks.json", "localJWKS", false},
 		{http.MethodPost, "/zoom/webhook", "zoomWebhook", false},
@@ -333,6 +339,56 @@ func TestValidateResponse(t *testing.T) {
 			body: `{"number":"+10000000000","status":"CANCELLED"}`, wantErr: true,
 		},
 		{
+			name: "put customer 200", method: "PUT", target: "/admin/v1/customers/nova", status: 200, contentType: jsonCT,
+			body: `{"customer_id":"nova","name":"Nova","zoom_account_id":"zoom-nova","contact_emails":["it@nova.example"],"providers":[]}`,
+		},
+		{
+			name: "put customer 200 without a Zoom account", method: "PUT", target: "/admin/v1/customers/nova", status: 200, contentType: jsonCT,
+			body: `{"customer_id":"nova","name":"Nova","contact_emails":[],"providers":["pxc"]}`,
+		},
+		{
+			name: "put customer 200 without providers", method: "PUT", target: "/admin/v1/customers/nova", status: 200, contentType: jsonCT,
+			body: `{"customer_id":"nova","name":"Nova","contact_emails":[]}`, wantErr: true, wantErrSubstr: "putCustomer",
+		},
+		{
+			name: "put customer 409", method: "PUT", target: "/admin/v1/customers/nova", status: 409, contentType: problemCT,
+			body: `{"type":"/problems/conflict","title":"Conflict","status":409,"detail":"d","code":"conflict"}`,
+		},
+		{
+			name: "list customers 200", method: "GET", target: "/admin/v1/customers?limit=2", status: 200, contentType: jsonCT,
+			body: `{"items":[{"customer_id":"acme","name":"Acme","zoom_account_id":"zoom-acme","providers":["pxc"]}],"next_cursor":"eyJrIjoxfQ"}`,
+		},
+		{
+			name: "list customers item without providers", method: "GET", target: "/admin/v1/customers", status: 200, contentType: jsonCT,
+			body: page(`{"customer_id":"acme","name":"Acme"}`), wantErr: true,
+		},
+		{
+			name: "link 204", method: "PUT", target: "/admin/v1/providers/pxc/customers/nova", status: 204,
+		},
+		{
+			name: "link 404", method: "PUT", target: "/admin/v1/providers/pxc/customers/nova", status: 404, contentType: problemCT,
+			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
+		},
+		{
+			name: "unlink 204", method: "DELETE", target: "/admin/v1/providers/pxc/customers/nova", status: 204,
+		},
+		{
+			name: "unlink 404 undocumented", method: "DELETE", target: "/admin/v1/providers/pxc/customers/nova", status: 404, contentType: problemCT,
+			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`, wantErr: true,
+		},
+		{
+			name: "support number 200", method: "GET", target: "/admin/v1/customers/acme/numbers/%2B97239754569", status: 200, contentType: jsonCT,
+			body: strings.TrimSuffix(numberView, "}") + `,"history":[{"version":1,"at":"2025-01-15T09:30:00Z","actor":"provider:pxc/pat","to":"PENDING_APPROVAL","why":"release requested"}]}`,
+		},
+		{
+			name: "provider customers 200", method: "GET", target: "/provider/v1/customers", status: 200, contentType: jsonCT,
+			body: `{"items":[{"customer_id":"acme","name":"Acme Corp"}]}`,
+		},
+		{
+			name: "provider customers with a cursor", method: "GET", target: "/provider/v1/customers", status: 200, contentType: jsonCT,
+			body: `{"items":[{"customer_id":"acme"}]}`, wantErr: true,
+		},
+		{
 			name: "unknown path 404 problem", method: "GET", target: "/nope", status: 404, contentType: problemCT,
 			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
 		},
@@ -385,6 +441,12 @@ func TestRouting(t *testing.T) {
 		{"POST", "/v1/numbers/reject", "rejectRelease"},
 		{"DELETE", "/provider/v1/customers/acme/numbers/%2B97239754571/release-request", "cancelReleaseRequest"},
 		{"GET", "/provider/v1/customers/acme/numbers", "listProviderCustomerNumbers"},
+		{"GET", "/provider/v1/customers", "listProviderCustomers"},
+		{"GET", "/admin/v1/customers", "listCustomers"},
+		{"PUT", "/admin/v1/customers/acme", "putCustomer"},
+		{"GET", "/admin/v1/customers/acme/numbers/%2B97239754571", "getCustomerNumber"},
+		{"PUT", "/admin/v1/providers/pxc/customers/acme", "linkProvider"},
+		{"DELETE", "/admin/v1/providers/pxc/customers/acme", "unlinkProvider"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
@@ -495,6 +557,24 @@ func TestValidateRequest(t *testing.T) {
 		{name: "local token customer without tenant", method: "POST", target: "/local/token", body: `{"kind":"customer","provider_id":"pxc"}`, wantErr: true},
 		{name: "local token customer with a blank tenant", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"  "}`, wantErr: true},
 		{name: "local token provider without provider_id", method: "POST", target: "/local/token", body: `{"kind":"provider","tenant_id":"acme"}`, wantErr: true},
+		{name: "put customer", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova Telecom","zoom_account_id":"zoom-nova","contact_emails":["it@nova.example","ops+zoom@nova.example"]}`},
+		{name: "put customer name only", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"נובה"}`},
+		{name: "put customer name of 200 Hebrew letters", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"` + strings.Repeat("ש", 200) + `"}`},
+		{name: "put customer name of 201 letters", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"` + strings.Repeat("x", 201) + `"}`, wantErr: true},
+		{name: "put customer without name", method: "PUT", target: "/admin/v1/customers/nova", body: `{"zoom_account_id":"zoom-nova"}`, wantErr: true},
+		{name: "put customer blank name", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"  	"}`, wantErr: true},
+		{name: "put customer name with a control character", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova"}`, wantErr: true},
+		{name: "put customer name with a line break", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova
+"}`, wantErr: true},
+		{name: "put customer bad zoom account", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova","zoom_account_id":"Zoom Nova"}`, wantErr: true},
+		{name: "put customer unknown field", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova","plan":"pro"}`, wantErr: true},
+		{name: "put customer bad customer id", method: "PUT", target: "/admin/v1/customers/Nova", body: `{"name":"Nova"}`, wantErr: true},
+		{name: "put customer 11 contact emails", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova","contact_emails":["a@n.example","b@n.example","c@n.example","d@n.example","e@n.example","f@n.example","g@n.example","h@n.example","i@n.example","j@n.example","k@n.example"]}`, wantErr: true},
+		{name: "put customer the same email twice", method: "PUT", target: "/admin/v1/customers/nova", body: `{"name":"Nova","contact_emails":["a@n.example","a@n.example"]}`, wantErr: true},
+		{name: "link", method: "PUT", target: "/admin/v1/providers/pxc/customers/nova"},
+		{name: "link bad provider", method: "PUT", target: "/admin/v1/providers/P%23X/customers/nova", wantErr: true},
+		{name: "list customers", method: "GET", target: "/admin/v1/customers?cursor=abc&limit=100"},
+		{name: "list customers limit 0", method: "GET", target: "/admin/v1/customers?limit=0", wantErr: true},
 		{name: "local token tenant not a string", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":7}`, wantErr: true},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"numberrelease/shared/apispec"
 	"numberrelease/shared/auth"
 	"numberrelease/shared/config"
+	"numberrelease/shared/customers"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/demo"
 	"numberrelease/shared/harness/localauth"
@@ -162,7 +163,8 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	mux.Handle("GET /portal", pages)
 	mux.Handle("GET /web/", pages)
 	mux.Handle("GET /zoom-sim/{$}", pages)
-	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log, httpapi.WithZoomConnections(conns))))
+	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log,
+		httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(apiStore, log)))))
 	return mux, nil
 }
 

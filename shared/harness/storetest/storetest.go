@@ -43,6 +43,11 @@ const (
 	OpIsLinked              Op = "IsLinked"
 	OpGetCustomer           Op = "GetCustomer"
 	OpCustomerByZoomAccount Op = "CustomerByZoomAccount"
+	OpPutCustomer           Op = "PutCustomer"
+	OpLink                  Op = "Link"
+	OpUnlink                Op = "Unlink"
+	OpListCustomers         Op = "ListCustomers"
+	OpLinkedCustomers       Op = "LinkedCustomers"
 	OpReserveIdempotency    Op = "ReserveIdempotency"
 	OpGetIdempotency        Op = "GetIdempotency"
 	OpCompleteIdempotency   Op = "CompleteIdempotency"
@@ -119,13 +124,6 @@ func (s *Store) Changes() []domain.Change {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.changes)
-}
-
-// Unlink removes a provider's link to a customer.
-func (s *Store) Unlink(providerID, customerID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.links, domain.Link{ProviderID: providerID, CustomerID: customerID})
 }
 
 // Fail makes every later call of op return err (nil: succeed again).
@@ -421,7 +419,128 @@ func (s *Store) GetCustomer(_ context.Context, customerID string) (domain.Custom
 	if !ok {
 		return domain.Customer{}, fmt.Errorf("customer %s: %w", customerID, domain.ErrNotFound)
 	}
-	return c, nil
+	return s.withProviders(c), nil
+}
+
+// withProviders is c as read: a copy, with the providers linked to it.
+func (s *Store) withProviders(c domain.Customer) domain.Customer {
+	c.ContactEmails = slices.Clone(c.ContactEmails)
+	c.Providers = nil
+	for l := range s.links {
+		if l.CustomerID == c.ID {
+			c.Providers = append(c.Providers, l.ProviderID)
+		}
+	}
+	slices.Sort(c.Providers)
+	return c
+}
+
+// PutCustomer writes a customer and moves its Zoom account's lookup, under
+// the store's conditions: prev is the customer as read (nil: absent), and
+// the write lands only if it still is (domain.ErrConflict), and only if no
+// other customer has the Zoom account (domain.ErrZoomAccountTaken).
+func (s *Store) PutCustomer(_ context.Context, c domain.Customer, prev *domain.Customer) error {
+	if err := s.call(OpPutCustomer); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, exists := s.customers[c.ID]
+	switch {
+	case prev == nil && exists, prev != nil && !exists, prev != nil && cur.ZoomAccountID != prev.ZoomAccountID:
+		return fmt.Errorf("put customer %s: it changed meanwhile: %w", c.ID, domain.ErrConflict)
+	}
+	if holder, ok := s.zoomAccounts[c.ZoomAccountID]; ok && c.ZoomAccountID != "" && holder.ID != c.ID {
+		return fmt.Errorf("customer %s: zoom account %s: %w", c.ID, c.ZoomAccountID, domain.ErrZoomAccountTaken)
+	}
+	if old := cur.ZoomAccountID; exists && old != "" && old != c.ZoomAccountID && s.zoomAccounts[old].ID == c.ID {
+		delete(s.zoomAccounts, old)
+	}
+	c.ContactEmails, c.Providers = slices.Clone(c.ContactEmails), nil
+	s.customers[c.ID] = c
+	if c.ZoomAccountID != "" {
+		s.zoomAccounts[c.ZoomAccountID] = domain.Customer{ID: c.ID, Name: c.Name, ZoomAccountID: c.ZoomAccountID}
+	}
+	return nil
+}
+
+// Link lets a provider act for an existing customer (domain.ErrNotFound
+// otherwise).
+func (s *Store) Link(_ context.Context, providerID, customerID string) error {
+	if err := s.call(OpLink); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.customers[customerID]; !ok {
+		return fmt.Errorf("customer %s: %w", customerID, domain.ErrNotFound)
+	}
+	s.links[domain.Link{ProviderID: providerID, CustomerID: customerID}] = true
+	return nil
+}
+
+// Unlink removes a link, if there is one.
+func (s *Store) Unlink(_ context.Context, providerID, customerID string) error {
+	if err := s.call(OpUnlink); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.links, domain.Link{ProviderID: providerID, CustomerID: customerID})
+	return nil
+}
+
+// ListCustomers returns one page of every customer, by id, with its
+// providers. The cursor is only valid for this listing.
+func (s *Store) ListCustomers(_ context.Context, cursor string, limit int) (domain.CustomerPage, error) {
+	if err := s.call(OpListCustomers); err != nil {
+		return domain.CustomerPage{}, err
+	}
+	const listing = "customers"
+	after := ""
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		l, id, ok := strings.Cut(string(raw), "\n")
+		if err != nil || !ok || l != listing {
+			return domain.CustomerPage{}, domain.ErrBadCursor
+		}
+		after = id
+	}
+	if limit <= 0 {
+		limit = domain.DefaultPageSize
+	}
+	limit = min(limit, domain.MaxPageSize)
+	s.mu.Lock()
+	var match []domain.Customer
+	for id, c := range s.customers {
+		if id > after {
+			match = append(match, s.withProviders(c))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(match, func(a, b domain.Customer) int { return cmp.Compare(a.ID, b.ID) })
+	page := domain.CustomerPage{Items: match[:min(limit, len(match))]}
+	if len(match) > limit {
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(listing + "\n" + page.Items[len(page.Items)-1].ID))
+	}
+	return page, nil
+}
+
+// LinkedCustomers returns the existing customers linked to a provider, by id.
+func (s *Store) LinkedCustomers(_ context.Context, providerID string) ([]domain.Customer, error) {
+	if err := s.call(OpLinkedCustomers); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []domain.Customer
+	for l := range s.links {
+		if c, ok := s.customers[l.CustomerID]; ok && l.ProviderID == providerID {
+			out = append(out, s.withProviders(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Customer) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // CustomerByZoomAccount finds the customer that owns a Zoom account.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"numberrelease/shared/customers"
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulatortest"
 	"numberrelease/shared/harness/storetest"
@@ -25,12 +26,14 @@ var (
 	_ httpapi.IdempotencyStore = (*store.Store)(nil)
 	_ tasks.Store              = (*store.Store)(nil)
 	_ reconcile.Store          = (*store.Store)(nil)
+	_ customers.Store          = (*store.Store)(nil)
 
 	_ release.Store            = (*storetest.Store)(nil)
 	_ release.HintStore        = (*storetest.Store)(nil)
 	_ httpapi.IdempotencyStore = (*storetest.Store)(nil)
 	_ tasks.Store              = (*storetest.Store)(nil)
 	_ reconcile.Store          = (*storetest.Store)(nil)
+	_ customers.Store          = (*storetest.Store)(nil)
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }
@@ -41,6 +44,7 @@ type contractStore interface {
 	release.HintStore
 	httpapi.IdempotencyStore
 	reconcile.Store
+	customers.Store
 	PutTenants(ctx context.Context, customers []domain.Customer, links []domain.Link) error
 }
 
@@ -69,6 +73,7 @@ func TestContract(t *testing.T) {
 			t.Run("transactions", func(t *testing.T) { transactions(t, open(t)) })
 			t.Run("listing", func(t *testing.T) { listing(t, open(t)) })
 			t.Run("tenants", func(t *testing.T) { tenants(t, open(t)) })
+			t.Run("onboarding", func(t *testing.T) { onboarding(t, open(t)) })
 			t.Run("idempotency", func(t *testing.T) { idempotency(t, open(t)) })
 		})
 	}
@@ -215,6 +220,83 @@ func tenants(t *testing.T, s contractStore) {
 		if got, err := s.IsLinked(ctx, tt.provider, tt.customer); err != nil || got != tt.want {
 			t.Fatalf("IsLinked(%s, %s) = %v, %v", tt.provider, tt.customer, got, err)
 		}
+	}
+}
+
+// onboarding: customers written with their Zoom account's lookup under the
+// store's conditions, links that need the customer, the customer list in
+// pages by id with providers, and a provider's customers.
+func onboarding(t *testing.T, s contractStore) {
+	ctx := context.Background()
+	acme := domain.Customer{ID: "acme", Name: "Acme", ZoomAccountID: "zoom-acme", ContactEmails: []string{"ops@acme.example"}}
+	if err := s.PutCustomer(ctx, acme, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCustomer(ctx, acme, nil); !errors.Is(err, domain.ErrConflict) || errors.Is(err, domain.ErrZoomAccountTaken) {
+		t.Fatalf("creating acme twice = %v; want a conflict", err)
+	}
+	if err := s.PutCustomer(ctx, domain.Customer{ID: "globex", Name: "Globex", ZoomAccountID: "zoom-acme"}, nil); !errors.Is(err, domain.ErrZoomAccountTaken) {
+		t.Fatalf("globex taking acme's account = %v; want ErrZoomAccountTaken", err)
+	}
+	if _, err := s.GetCustomer(ctx, "globex"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("a refused customer was written: %v", err)
+	}
+	if err := s.PutCustomer(ctx, domain.Customer{ID: "globex", Name: "Globex"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Link(ctx, "pxc", "initech"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("linking an unknown customer = %v; want ErrNotFound", err)
+	}
+	for _, c := range []string{"acme", "globex"} {
+		if err := s.Link(ctx, "pxc", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := s.GetCustomer(ctx, "acme")
+	if err != nil || len(prev.Providers) != 1 || prev.Providers[0] != "pxc" || len(prev.ContactEmails) != 1 {
+		t.Fatalf("acme = %+v, %v", prev, err)
+	}
+	stale := prev
+	stale.ZoomAccountID = "zoom-other"
+	moved := domain.Customer{ID: "acme", Name: "Acme Inc", ZoomAccountID: "zoom-acme-2"}
+	if err := s.PutCustomer(ctx, moved, &stale); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a write from a stale read = %v; want a conflict", err)
+	}
+	if err := s.PutCustomer(ctx, moved, &prev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CustomerByZoomAccount(ctx, "zoom-acme"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the old lookup stayed: %v", err)
+	}
+	if c, err := s.CustomerByZoomAccount(ctx, "zoom-acme-2"); err != nil || c.ID != "acme" {
+		t.Fatalf("the new lookup = %+v, %v", c, err)
+	}
+	if err := s.Unlink(ctx, "pxc", "globex"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	cursor := ""
+	for {
+		page, err := s.ListCustomers(ctx, cursor, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Items {
+			ids = append(ids, fmt.Sprintf("%s:%s:%v", c.ID, c.ZoomAccountID, c.Providers))
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if got, want := fmt.Sprint(ids), "[acme:zoom-acme-2:[pxc] globex::[]]"; got != want {
+		t.Fatalf("customer list = %s; want %s", got, want)
+	}
+	if _, err := s.ListCustomers(ctx, "bm90LWEtY3Vyc29y", 1); !errors.Is(err, domain.ErrBadCursor) {
+		t.Fatalf("a forged cursor = %v; want ErrBadCursor", err)
+	}
+	linked, err := s.LinkedCustomers(ctx, "pxc")
+	if err != nil || len(linked) != 1 || linked[0].ID != "acme" || linked[0].Name != "Acme Inc" {
+		t.Fatalf("pxc's customers = %+v, %v", linked, err)
 	}
 }
 
