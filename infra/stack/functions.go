@@ -284,7 +284,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	// Connect Zoom (shared/zoomauth): the grant's conditional updates, the
 	// customer's learned Zoom account (an Update of its item and the move
 	// of its lookup item, in one transaction), and the single-use states,
-	// taken by deleting them.
+	// taken by deleting them; and an operator's unlink of a provider.
 	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
@@ -296,7 +296,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Actions:   jsii.Strings("dynamodb:DeleteItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{oauthStateKeys, zoomAccountKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{oauthStateKeys, zoomAccountKeys, providerLinkKeys}},
 		},
 	}))
 
@@ -454,6 +454,9 @@ const (
 	oauthStateKeys  = "OAUTHSTATE#*"
 	customerKeys    = "CUST#*"
 	zoomAccountKeys = "ZACCT#*"
+	// providerLinkKeys are the provider → customer links, which an
+	// operator's unlink deletes (shared/store).
+	providerLinkKeys = "PROV#*"
 )
 
 // grantTable lets fn make the DynamoDB calls of shared/store, and no other:

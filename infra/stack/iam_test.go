@@ -248,9 +248,9 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			continue
 		}
 		if slices.Equal(st.actions, []string{"dynamodb:DeleteItem"}) {
-			// Only the API deletes: Connect Zoom's used states and a
-			// customer's old Zoom account lookup.
-			want := `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["OAUTHSTATE#*","ZACCT#*"]}}`
+			// Only the API deletes: Connect Zoom's used states, a
+			// customer's old Zoom account lookup, an unlinked provider's link.
+			want := `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["OAUTHSTATE#*","ZACCT#*","PROV#*"]}}`
 			if got := jsonString(t, st.raw["Condition"]); strings.Join(st.roles, ",") != s.logicalID(t, s.stack.Functions.API.Role()) || got != want {
 				t.Errorf("policy %s: DeleteItem for %v with condition %s, want the API alone with %s", st.policy, st.roles, got, want)
 			}
