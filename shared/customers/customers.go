@@ -145,8 +145,8 @@ func CheckInput(customerID string, in Input) error {
 		return err
 	}
 	if in.ZoomAccountID != nil {
-		if err := checkID("zoom_account_id", *in.ZoomAccountID); err != nil {
-			return err
+		if err := ident.CheckZoomAccount(*in.ZoomAccountID); err != nil {
+			return apperr.New(apperr.Invalid, "zoom_account_id is not a Zoom account id: %v", err)
 		}
 	}
 	if in.ContactEmails != nil {

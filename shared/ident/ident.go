@@ -57,3 +57,29 @@ func describe(c byte) string {
 	}
 	return fmt.Sprintf("byte 0x%02x", c)
 }
+
+// ZoomAccountPattern is the syntax of a Zoom account id: Zoom's own ids,
+// such as "Q4ZqBuXlQ0agHvmM6cSgYA", are mixed-case base64url, so case is
+// kept (Zoom tells accounts apart by it), and '.', '_' and '-' are allowed
+// anywhere. Storage keys escape what could delimit them (shared/store), so
+// this syntax only bounds what is stored. CheckZoomAccount implements it.
+const ZoomAccountPattern = `^[A-Za-z0-9._-]{1,64}$`
+
+// CheckZoomAccount returns nil for a Zoom account id, or an error saying
+// what is wrong without repeating it.
+func CheckZoomAccount(id string) error {
+	switch {
+	case id == "":
+		return errors.New("it is empty")
+	case len(id) > MaxLength:
+		return fmt.Errorf("it is %d bytes long; at most %d are allowed", len(id), MaxLength)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if isLowerAlnum(c) || ('A' <= c && c <= 'Z') || c == '.' || c == '_' || c == '-' {
+			continue
+		}
+		return fmt.Errorf("character %d is %s; only letters, digits, '.', '_' and '-' are allowed", i+1, describe(c))
+	}
+	return nil
+}

@@ -75,3 +75,36 @@ func FuzzCheckMatchesPattern(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckZoomAccount(t *testing.T) {
+	zoomPattern := regexp.MustCompile(ZoomAccountPattern)
+	tests := []struct {
+		id      string
+		wantErr string
+	}{
+		{"Q4ZqBuXlQ0agHvmM6cSgYA", ""}, // a real Zoom account id's shape
+		{"-Xy_9", ""},
+		{"zoom-acme", ""},
+		{strings.Repeat("A", MaxLength), ""},
+		{"", "empty"},
+		{strings.Repeat("A", MaxLength+1), "65 bytes long"},
+		{"zoom#acme", `character 5 is '#'`},
+		{"a b", `' '`},
+		{"a%23", `'%'`},
+		{"ü", "byte 0xc3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			err := CheckZoomAccount(tt.id)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("CheckZoomAccount(%q) = %v; want nil", tt.id, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("CheckZoomAccount(%q) = %v; want an error mentioning %q", tt.id, err, tt.wantErr)
+			}
+			if zoomPattern.MatchString(tt.id) != (tt.wantErr == "") {
+				t.Fatalf("ZoomAccountPattern and CheckZoomAccount disagree on %q", tt.id)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -309,5 +310,29 @@ func TestListCustomersPages(t *testing.T) {
 	}
 	if _, err := s.ListCustomers(ctx, "eyJQSyI6IkNVU1QjYWNtZSJ9", 3); !errors.Is(err, domain.ErrBadCursor) {
 		t.Errorf("forged cursor: %v; want ErrBadCursor", err)
+	}
+}
+
+// TestZoomAccountIDsKeepTheirCase: Zoom's account ids are mixed-case
+// base64url; the one Zoom names is found, and one that differs only in case
+// is another account.
+func TestZoomAccountIDsKeepTheirCase(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	const real = "Q4ZqBuXlQ0agHvmM6cSgYA"
+	if err := s.PutCustomer(ctx, domain.Customer{ID: "acme", Name: "Acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetZoomAccount(ctx, "acme", real); err != nil {
+		t.Fatalf("SetZoomAccount(%s): %v", real, err)
+	}
+	if c, err := s.CustomerByZoomAccount(ctx, real); err != nil || c.ID != "acme" || c.ZoomAccountID != real {
+		t.Fatalf("lookup of %s = %+v, %v", real, c, err)
+	}
+	if _, err := s.CustomerByZoomAccount(ctx, strings.ToLower(real)); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("lookup of the lower-cased id: %v; want not found", err)
+	}
+	if err := s.SetZoomAccount(ctx, "acme", "zoom#acme"); err == nil {
+		t.Fatal("an id with the key delimiter was accepted")
 	}
 }

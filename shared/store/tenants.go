@@ -162,8 +162,8 @@ func (s *Store) batchPut(ctx context.Context, items []map[string]types.Attribute
 // domain.ErrConflict) when another customer has that account;
 // domain.ErrNotFound when the customer does not exist.
 func (s *Store) SetZoomAccount(ctx context.Context, customerID, accountID string) error {
-	if err := ident.Check(accountID); err != nil {
-		return fmt.Errorf("zoom account id %q is not a valid identifier: %w", accountID, err)
+	if err := ident.CheckZoomAccount(accountID); err != nil {
+		return fmt.Errorf("zoom account id %q is not valid: %w", accountID, err)
 	}
 	c, err := s.GetCustomer(ctx, customerID)
 	if err != nil {
@@ -230,8 +230,8 @@ func (s *Store) PutCustomer(ctx context.Context, c domain.Customer, prev *domain
 		return fmt.Errorf("customer id %q is not a valid identifier: %w", c.ID, err)
 	}
 	if c.ZoomAccountID != "" {
-		if err := ident.Check(c.ZoomAccountID); err != nil {
-			return fmt.Errorf("zoom account id %q is not a valid identifier: %w", c.ZoomAccountID, err)
+		if err := ident.CheckZoomAccount(c.ZoomAccountID); err != nil {
+			return fmt.Errorf("zoom account id %q is not valid: %w", c.ZoomAccountID, err)
 		}
 	}
 	mine := &types.AttributeValueMemberS{Value: c.ID}
