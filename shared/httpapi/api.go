@@ -42,6 +42,8 @@ type API struct {
 	// customers, when set, serves customers and links (the operator API)
 	// and the provider's customer list.
 	customers Customers
+	// hooks, when set, serves the provider's webhook.
+	hooks Webhooks
 }
 
 // Option configures an API.
@@ -76,6 +78,10 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	// /v1/numbers/release, not a lookup of the number "release".
 	a.handle("/provider/v1/release-requests", http.MethodPost, provider(a.createReleaseRequest))
 	a.handle("/provider/v1/customers", http.MethodGet, provider(a.providerCustomers))
+	a.handle("/provider/v1/webhook", http.MethodGet, provider(a.getWebhook))
+	a.handle("/provider/v1/webhook", http.MethodPut, provider(a.putWebhook))
+	a.handle("/provider/v1/webhook", http.MethodDelete, provider(a.deleteWebhook))
+	a.handle("/provider/v1/webhook/test", http.MethodPost, provider(a.testWebhook))
 	a.handle("/provider/v1/customers/{customer_id}/numbers", http.MethodGet, provider(a.providerList))
 	a.handle("/provider/v1/customers/{customer_id}/numbers/{number}/release-request", http.MethodDelete, provider(a.cancel))
 	a.handle("/v1/numbers", http.MethodGet, customer(a.customerList))

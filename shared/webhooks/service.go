@@ -20,14 +20,22 @@ type Service struct {
 	Now func() time.Time
 }
 
-// View is a registration as the API shows it. Secret is set only in the
-// answer to PUT, the one time it is shown.
+// View is the answer to PUT: the registration and its secret, shown this
+// once.
 type View struct {
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Status is the answer to GET: the registration without its secret, and
+// its last deliveries, newest first.
+type Status struct {
 	URL        string     `json:"url"`
 	Events     []string   `json:"events"`
-	Secret     string     `json:"secret,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
-	Deliveries []Delivery `json:"deliveries,omitempty"`
+	Deliveries []Delivery `json:"deliveries"`
 }
 
 // TestResult is the answer to a test delivery.
@@ -83,19 +91,19 @@ func (s *Service) Put(ctx context.Context, providerID, rawURL string, events []s
 
 // Get shows providerID's webhook, without its secret, and its last
 // deliveries.
-func (s *Service) Get(ctx context.Context, providerID string) (View, error) {
+func (s *Service) Get(ctx context.Context, providerID string) (Status, error) {
 	reg, ok, err := s.Store.Get(ctx, providerID)
 	if err != nil {
-		return View{}, err
+		return Status{}, err
 	}
 	if !ok {
-		return View{}, apperr.New(apperr.NotFound, "provider %s has no webhook; register one with PUT /provider/v1/webhook", providerID)
+		return Status{}, apperr.New(apperr.NotFound, "provider %s has no webhook; register one with PUT /provider/v1/webhook", providerID)
 	}
 	ds, err := s.Store.Recent(ctx, providerID, RecentDeliveries)
 	if err != nil {
-		return View{}, err
+		return Status{}, err
 	}
-	return View{URL: reg.URL, Events: shownEvents(reg.Events), UpdatedAt: reg.UpdatedAt, Deliveries: ds}, nil
+	return Status{URL: reg.URL, Events: shownEvents(reg.Events), UpdatedAt: reg.UpdatedAt, Deliveries: ds}, nil
 }
 
 // Delete removes providerID's webhook (nothing is delivered from then on);
