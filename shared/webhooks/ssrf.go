@@ -158,11 +158,14 @@ func (p Policy) CheckURL(ctx context.Context, raw string) (string, error) {
 	if local {
 		return u.String(), nil
 	}
+	// Any other URL is held to production's rules, in local mode too: local
+	// mode adds exactly the two loopback hosts above.
+	strict := Policy{Resolver: p.Resolver}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return "", errors.New("must not name localhost")
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if err := p.CheckAddr(ip); err != nil {
+		if err := strict.CheckAddr(ip); err != nil {
 			return "", err
 		}
 		return u.String(), nil
@@ -170,7 +173,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) (string, error) {
 	if strings.Contains(host, "%") {
 		return "", errors.New("has an invalid host")
 	}
-	if _, err := p.resolve(ctx, host); err != nil {
+	if _, err := strict.resolve(ctx, host); err != nil {
 		return "", err
 	}
 	return u.String(), nil

@@ -83,6 +83,8 @@ func TestCheckURL(t *testing.T) {
 		{"local: http 127.0.0.1", local, "http://127.0.0.1:39999/hook", ""},
 		{"local: http elsewhere", local, "http://hooks.example.com/hook", "local mode allows http only to localhost and 127.0.0.1"},
 		{"local: private still refused", local, "https://10.0.0.1/hook", "private"},
+		{"local: https IPv6 loopback refused", local, "https://[::1]/hook", "loopback"},
+		{"local: name resolving to loopback refused", local, "https://rebind.example.com/hook", "resolves to 127.0.0.1"},
 		{"local: userinfo still refused", local, "http://u:p@localhost:8080/hook", "userinfo"},
 		{"production: http localhost", prod, "http://localhost:8080/hook", "must use https"},
 	}

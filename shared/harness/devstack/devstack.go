@@ -45,6 +45,7 @@ import (
 	"numberrelease/shared/store"
 	"numberrelease/shared/table"
 	"numberrelease/shared/tasks"
+	"numberrelease/shared/webhooks"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoom"
 )
@@ -96,6 +97,16 @@ type Config struct {
 	CarrierAccountID string
 	// WebhookSecret signs and verifies Zoom notifications.
 	WebhookSecret string
+	// WebhookBackoff is the retry schedule of webhook deliveries
+	// (LocalWebhookBackoff when zero); the queue's maxReceiveCount follows
+	// its MaxAttempts.
+	WebhookBackoff webhooks.Backoff
+	// WebhooksProduction turns off local mode for webhook URLs: without it
+	// (the local default) http://localhost and http://127.0.0.1 receivers
+	// are allowed; with it only what AWS allows (https, port 443, public
+	// addresses). WebhookResolver, when set, resolves the receivers' names.
+	WebhooksProduction bool
+	WebhookResolver    webhooks.Resolver
 	// Demo seeds the demo data (package demo).
 	Demo bool
 	Log  *slog.Logger
@@ -221,6 +232,13 @@ type Stack struct {
 		url, arn string
 		client   *sqs.Client
 	}
+	// webhookQueue is the webhook delivery queue, and webhooks the
+	// provider's webhook API.
+	webhookQueue struct {
+		url    string
+		client *sqs.Client
+	}
+	webhooks *webhooks.Service
 }
 
 // Start brings the system up; Close takes it down.
@@ -302,6 +320,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.StateMachineARN = aws.ToString(sm.StateMachineArn)
 	s.Store = store.New(ddb, TableName)
+	if s.webhooks, err = s.startWebhooks(ctx, bg, awsCfg, cfg); err != nil {
+		return nil, err
+	}
 
 	handler, err := s.wire(ctx, bg, cfg)
 	if err != nil {

@@ -164,7 +164,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 	mux.Handle("GET /web/", pages)
 	mux.Handle("GET /zoom-sim/{$}", pages)
 	mux.Handle("/", withLambdaDeadline(httpapi.New(svc, verifier, apiStore, log,
-		httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(apiStore, log)))))
+		httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(apiStore, log)), httpapi.WithWebhooks(s.webhooks))))
 	return mux, nil
 }
 
