@@ -3,7 +3,8 @@
 // lives in shared/httpapi, shared/release, shared/customers (onboarding)
 // and shared/zoomauth (Connect Zoom, built by shared/zoomclient from
 // ZOOM_SECRET_ARN, ZOOM_API_BASE, ZOOM_OAUTH_URL, ZOOM_REDIRECT_URL and
-// ZOOM_TOKENS_KEY_ARN).
+// ZOOM_TOKENS_KEY_ARN), and shared/webhooks (the provider's webhook, its
+// secret sealed with WEBHOOK_SECRETS_KEY_ARN).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"numberrelease/shared/apigw"
@@ -24,13 +26,14 @@ import (
 	"numberrelease/shared/lambdamain"
 	"numberrelease/shared/release"
 	"numberrelease/shared/store"
+	"numberrelease/shared/webhooks"
 	"numberrelease/shared/workflow"
 	"numberrelease/shared/zoomclient"
 )
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "TENANT_RATE_LIMIT", "TENANT_BURST")
+		vars, err := config.Require("TABLE_NAME", "STATE_MACHINE_ARN", "TENANT_RATE_LIMIT", "TENANT_BURST", "WEBHOOK_SECRETS_KEY_ARN")
 		if err != nil {
 			return nil, err
 		}
@@ -61,8 +64,16 @@ func main() {
 		if err != nil {
 			return nil, fmt.Errorf("connect zoom: %w", err)
 		}
+		// The provider's webhook, under production's URL policy (https,
+		// port 443, public addresses); its secrets sealed with KMS.
+		policy := webhooks.Policy{}
+		hooks := &webhooks.Service{
+			Store:  &webhooks.Registrations{DB: ddb, Table: vars["TABLE_NAME"]},
+			Box:    &webhooks.SecretBox{KMS: kms.NewFromConfig(awsCfg), KeyID: vars["WEBHOOK_SECRETS_KEY_ARN"]},
+			Policy: policy, Sender: webhooks.NewSender(policy), Log: log,
+		}
 		api := httpapi.New(release.New(st, wf, log), verifier, st, log, httpapi.WithTenantLimiter(tenants),
-			httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(st, log)))
+			httpapi.WithZoomConnections(conns), httpapi.WithCustomers(customers.New(st, log)), httpapi.WithWebhooks(hooks))
 		return apigw.Handler(api, jsonhttp.WithRequestID), nil
 	})
 }

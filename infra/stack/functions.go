@@ -34,11 +34,14 @@ const (
 	FunctionNotify       = "notify"
 	FunctionStartRelease = "start-release"
 	FunctionReconcile    = "reconcile"
+	// FunctionDeliverWebhooks delivers status changes to the providers'
+	// webhooks (webhooks.go).
+	FunctionDeliverWebhooks = "deliver-webhooks"
 )
 
 // FunctionNames lists every function the stack deploys.
 func FunctionNames() []string {
-	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionReleaseBatch, FunctionNotify, FunctionStartRelease, FunctionReconcile}
+	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionReleaseBatch, FunctionNotify, FunctionStartRelease, FunctionReconcile, FunctionDeliverWebhooks}
 }
 
 // Functions are the stack's Lambda functions.
@@ -58,18 +61,21 @@ type Functions struct {
 	StartRelease awslambda.Function
 	// Reconcile repairs numbers whose workflow is gone, on a schedule.
 	Reconcile awslambda.Function
+	// DeliverWebhooks delivers status changes to the providers' webhooks.
+	DeliverWebhooks awslambda.Function
 }
 
 // ByName returns the functions keyed by their directory name.
 func (f Functions) ByName() map[string]awslambda.Function {
 	return map[string]awslambda.Function{
-		FunctionAPI:          f.API,
-		FunctionWebhook:      f.Webhook,
-		FunctionReleaseTasks: f.ReleaseTasks,
-		FunctionReleaseBatch: f.ReleaseBatch,
-		FunctionNotify:       f.Notify,
-		FunctionStartRelease: f.StartRelease,
-		FunctionReconcile:    f.Reconcile,
+		FunctionAPI:             f.API,
+		FunctionWebhook:         f.Webhook,
+		FunctionReleaseTasks:    f.ReleaseTasks,
+		FunctionReleaseBatch:    f.ReleaseBatch,
+		FunctionNotify:          f.Notify,
+		FunctionStartRelease:    f.StartRelease,
+		FunctionReconcile:       f.Reconcile,
+		FunctionDeliverWebhooks: f.DeliverWebhooks,
 	}
 }
 
@@ -281,10 +287,12 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Resources: &[]*string{secret.SecretArn()},
 	}))
 	grantZoomTokens(api, nr.ZoomTokensKey)
+	grantWebhookSecrets(api, nr)
 	// Connect Zoom (shared/zoomauth): the grant's conditional updates, the
 	// customer's learned Zoom account (an Update of its item and the move
 	// of its lookup item, in one transaction), and the single-use states,
-	// taken by deleting them; and an operator's unlink of a provider.
+	// taken by deleting them; an operator's unlink of a provider; and a
+	// provider's removal of its webhook (shared/webhooks).
 	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("dynamodb:UpdateItem"),
 		Resources: &[]*string{table.TableArn()},
@@ -296,7 +304,7 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 		Actions:   jsii.Strings("dynamodb:DeleteItem"),
 		Resources: &[]*string{table.TableArn()},
 		Conditions: &map[string]any{
-			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{oauthStateKeys, zoomAccountKeys, providerLinkKeys}},
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{oauthStateKeys, zoomAccountKeys, providerLinkKeys, webhookKeys}},
 		},
 	}))
 
@@ -367,9 +375,11 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 	sm.GrantStartExecution(start)
 
 	reconcile := nr.newReconciler(cfg, sm)
+	deliver := nr.newWebhookDelivery(cfg)
 
 	nr.StateMachine = sm
-	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, ReleaseBatch: batch, Notify: notify, StartRelease: start, Reconcile: reconcile}
+	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, ReleaseBatch: batch, Notify: notify, StartRelease: start, Reconcile: reconcile,
+		DeliverWebhooks: deliver}
 	return nil
 }
 

@@ -249,8 +249,9 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 		}
 		if slices.Equal(st.actions, []string{"dynamodb:DeleteItem"}) {
 			// Only the API deletes: Connect Zoom's used states, a
-			// customer's old Zoom account lookup, an unlinked provider's link.
-			want := `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["OAUTHSTATE#*","ZACCT#*","PROV#*"]}}`
+			// customer's old Zoom account lookup, an unlinked provider's
+			// link, a provider's webhook.
+			want := `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["OAUTHSTATE#*","ZACCT#*","PROV#*","WEBHOOK#*"]}}`
 			if got := jsonString(t, st.raw["Condition"]); strings.Join(st.roles, ",") != s.logicalID(t, s.stack.Functions.API.Role()) || got != want {
 				t.Errorf("policy %s: DeleteItem for %v with condition %s, want the API alone with %s", st.policy, st.roles, got, want)
 			}

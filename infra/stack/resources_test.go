@@ -79,7 +79,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "",
 			"COGNITO_ISSUER": "", "COGNITO_CLIENT_ID": s.logicalID(t, s.stack.SignIn.Client),
 			"ZOOM_SECRET_ARN": "", "ZOOM_API_BASE": "ZoomApiBase", "ZOOM_OAUTH_URL": "ZoomOAuthUrl",
-			"ZOOM_REDIRECT_URL": "", "ZOOM_TOKENS_KEY_ARN": "",
+			"ZOOM_REDIRECT_URL": "", "ZOOM_TOKENS_KEY_ARN": "", "WEBHOOK_SECRETS_KEY_ARN": "",
 		}, map[string]string{"TENANT_RATE_LIMIT": "10", "TENANT_BURST": "20", "RELEASE_MODE": "customer"}},
 		{FunctionWebhook, map[string]string{"TABLE_NAME": "", "ZOOM_WEBHOOK_SECRET_ARN": ""}, nil},
 		{FunctionReleaseTasks, map[string]string{
@@ -96,6 +96,9 @@ func TestFunctionEnvironment(t *testing.T) {
 		}, map[string]string{"RELEASE_MODE": "customer", "CARRIER_CODE": "0", "ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
 		{FunctionNotify, map[string]string{"EVENT_BUS_NAME": ""}, nil},
 		{FunctionStartRelease, map[string]string{"STATE_MACHINE_ARN": "", "TABLE_NAME": ""}, map[string]string{"ZOOM_RATE_LIMITS": "pro", "ZOOM_RATE_SHARE": "50"}},
+		// deliver-webhooks: its queue (the retries' visibility) and the
+		// key the signing secrets are sealed with.
+		{FunctionDeliverWebhooks, map[string]string{"TABLE_NAME": "", "WEBHOOK_QUEUE_URL": "", "WEBHOOK_SECRETS_KEY_ARN": ""}, nil},
 		{FunctionReconcile, map[string]string{
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
 			"MAX_WAIT_SECONDS": "MaxWaitSeconds", "RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
@@ -134,7 +137,7 @@ func TestFunctionEnvironment(t *testing.T) {
 				if strings.HasPrefix(k, "ZOOM") && strings.HasSuffix(k, "SECRET_ARN") && refOf(vars[k]) != secretID {
 					t.Errorf("%s = %s, want the Zoom secret %s", k, jsonString(t, vars[k]), secretID)
 				}
-				if k == "ZOOM_TOKENS_KEY_ARN" && jsonString(t, vars[k]) != keyArn {
+				if (k == "ZOOM_TOKENS_KEY_ARN" || k == "WEBHOOK_SECRETS_KEY_ARN") && jsonString(t, vars[k]) != keyArn {
 					t.Errorf("%s = %s, want the Zoom tokens key's ARN %s", k, jsonString(t, vars[k]), keyArn)
 				}
 			}
@@ -359,7 +362,7 @@ func TestParametersAndOutputs(t *testing.T) {
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
 	for _, id := range []string{"TableName", "ApiUrl", "StateMachineArn", "EventBusName", "ZoomSecretArn", "AlarmTopicArn", "DashboardName",
 		"NotifyDeadLetterQueueUrl", "StartReleaseDeadLetterQueueUrl", "EventLogGroupName", "EventDeliveryDeadLetterQueueUrl", "ReleaseDeadLetterQueueUrl",
-		"AppUrl", "PortalUrl", "DistributionDomainName", "DistributionId", "UserPoolId"} {
+		"AppUrl", "PortalUrl", "DistributionDomainName", "DistributionId", "UserPoolId", "WebhookQueueUrl", "WebhookDeadLetterQueueUrl"} {
 		if _, ok := outputs[id]; !ok {
 			t.Errorf("no output %s", id)
 		}
@@ -367,8 +370,8 @@ func TestParametersAndOutputs(t *testing.T) {
 	if d := jsonString(t, outputs["ZoomSecretArn"]); !strings.Contains(d, "put-secret-value") {
 		t.Errorf("ZoomSecretArn output does not say how to store the credentials: %s", d)
 	}
-	if len(outputs) != 17 {
-		t.Errorf("outputs %v, want 17 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
+	if len(outputs) != 19 {
+		t.Errorf("outputs %v, want 19 (no duplicate API endpoint)", slices.Sorted(maps.Keys(outputs)))
 	}
 	// No parameter names the token issuer or the customer app's URL any
 	// more: they are the stack's (or the stage's).

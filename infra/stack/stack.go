@@ -37,7 +37,9 @@ type NumberRelease struct {
 	StartReleaseDLQ awssqs.Queue
 	// Releases is the queue the workflow hands numbers to release-batch on,
 	// with its dead-letter queue.
-	Releases   Releases
+	Releases Releases
+	// Webhooks is the providers' webhook delivery (queue, DLQ, rule).
+	Webhooks   Webhooks
 	Parameters Parameters
 	Monitoring Monitoring
 	// FrontDoor serves the pages and the API on one origin (CloudFront).
@@ -101,6 +103,8 @@ func (nr *NumberRelease) addOutputs() {
 		`Zoom credentials. After deploying, store the real values: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string '{"client_id":"...","client_secret":"...","webhook_secret_token":"..."}'`)
 	out("NotifyDeadLetterQueueUrl", nr.NotifyDLQ.QueueUrl(), "Table stream records the notify function could not publish")
 	out("StartReleaseDeadLetterQueueUrl", nr.StartReleaseDLQ.QueueUrl(), "Approvals whose workflow start-release could not start (the reconciler starts them)")
+	out("WebhookDeadLetterQueueUrl", nr.Webhooks.DLQ.QueueUrl(), "Webhook deliveries still failing after more than 24 hours of retries (redrive to the WebhookQueueUrl queue once the receiver is fixed)")
+	out("WebhookQueueUrl", nr.Webhooks.Queue.QueueUrl(), "The webhook delivery queue (deliver-webhooks)")
 	out("ReleaseDeadLetterQueueUrl", nr.Releases.DLQ.QueueUrl(), "Release messages release-batch failed 5 times (their executions send the numbers again)")
 	out("AlarmTopicArn", nr.Monitoring.Topic.TopicArn(), "SNS topic of every alarm (subscribe on-call here; -c alarmEmail=... adds an email subscription)")
 	out("DashboardName", nr.Monitoring.Dashboard.DashboardName(), "CloudWatch dashboard of the alarms and their metrics")

@@ -79,19 +79,30 @@ func TestZoomTokensKey(t *testing.T) {
 	}
 }
 
-// Exactly api, release-tasks and release-batch may use the tokens key, and
-// only to generate data keys and decrypt them, for requests whose
-// encryption context says they seal Zoom tokens; the key's ARN is in their
-// environment (TestFunctionEnvironment).
+// Exactly api, release-tasks and release-batch may use the tokens key for
+// Zoom tokens, and only to generate data keys and decrypt them, for
+// requests whose encryption context says they seal Zoom tokens; api and
+// deliver-webhooks may use it for webhook signing secrets (purpose
+// webhook-signing-secret), deliver-webhooks to decrypt only. The key's ARN
+// is in their environment (TestFunctionEnvironment).
 func TestZoomTokensKeyGrants(t *testing.T) {
 	s := synthStack(t, dev)
 	key := s.logicalID(t, s.stack.ZoomTokensKey)
 	users := map[string]string{}
-	for _, name := range []string{FunctionAPI, FunctionReleaseTasks, FunctionReleaseBatch} {
+	for _, name := range []string{FunctionAPI, FunctionReleaseTasks, FunctionReleaseBatch, FunctionDeliverWebhooks} {
 		users[s.logicalID(t, s.stack.Functions.ByName()[name].Role())] = name
 	}
 	wantResource := `{"Fn::GetAtt":["` + key + `","Arn"]}`
-	wantCondition := `{"StringEquals":{"kms:EncryptionContext:purpose":"zoom-oauth-tokens"}}`
+	zoomTokens := `{"StringEquals":{"kms:EncryptionContext:purpose":"zoom-oauth-tokens"}}`
+	webhookSecrets := `{"StringEquals":{"kms:EncryptionContext:purpose":"webhook-signing-secret"}}`
+	both := []string{"kms:Decrypt", "kms:GenerateDataKey"}
+	// Each function's grants: purpose → actions.
+	want := map[string]map[string][]string{
+		FunctionAPI:             {zoomTokens: both, webhookSecrets: both},
+		FunctionReleaseTasks:    {zoomTokens: both},
+		FunctionReleaseBatch:    {zoomTokens: both},
+		FunctionDeliverWebhooks: {webhookSecrets: {"kms:Decrypt"}},
+	}
 	grants := map[string]int{}
 	for _, st := range s.policyStatements() {
 		res := jsonString(t, st.raw["Resource"])
@@ -101,12 +112,16 @@ func TestZoomTokensKeyGrants(t *testing.T) {
 		}
 		name, ok := users[strings.Join(st.roles, ",")]
 		if !ok {
-			t.Errorf("policy %s lets %v %v on %s: only api, release-tasks and release-batch may use a KMS key", st.policy, st.roles, st.actions, res)
+			t.Errorf("policy %s lets %v %v on %s: only api, release-tasks, release-batch and deliver-webhooks may use a KMS key", st.policy, st.roles, st.actions, res)
 			continue
 		}
 		grants[name]++
-		if got := slices.Sorted(slices.Values(st.actions)); !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey"}) {
-			t.Errorf("%s may %v, want kms:GenerateDataKey and kms:Decrypt only", name, st.actions)
+		cond := jsonString(t, st.raw["Condition"])
+		wantActions, ok := want[name][cond]
+		if !ok {
+			t.Errorf("%s: KMS grant with condition %s, want one of %v", name, cond, want[name])
+		} else if got := slices.Sorted(slices.Values(st.actions)); !slices.Equal(got, wantActions) {
+			t.Errorf("%s may %v with %s, want %v only", name, st.actions, cond, wantActions)
 		}
 		if res != wantResource {
 			t.Errorf("%s: KMS grant on %s, want the tokens key %s only", name, res, wantResource)
@@ -114,13 +129,10 @@ func TestZoomTokensKeyGrants(t *testing.T) {
 		if st.raw["Effect"] != "Allow" {
 			t.Errorf("%s: KMS statement Effect %v", name, st.raw["Effect"])
 		}
-		if got := jsonString(t, st.raw["Condition"]); got != wantCondition {
-			t.Errorf("%s: KMS grant with condition %s, want %s", name, got, wantCondition)
-		}
 	}
 	for _, name := range users {
-		if grants[name] != 1 {
-			t.Errorf("%s has %d grants on the tokens key, want 1", name, grants[name])
+		if grants[name] != len(want[name]) {
+			t.Errorf("%s has %d grants on the tokens key, want %d", name, grants[name], len(want[name]))
 		}
 	}
 }
