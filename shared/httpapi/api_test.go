@@ -115,7 +115,7 @@ func newMotoEnv(t *testing.T) *env {
 	return newEnvOn(t, store.New(client, table))
 }
 
-func newEnvOn(t *testing.T, st apiStore) *env {
+func newEnvOn(t *testing.T, st apiStore, opts ...httpapi.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	err := st.PutTenants(ctx,
@@ -142,7 +142,7 @@ func newEnvOn(t *testing.T, st apiStore) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	rec := &workflowtest.Recorder{}
-	api := httpapi.New(release.New(st, rec, log), verifier, st, log, httpapi.WithCustomers(customers.New(st, log)))
+	api := httpapi.New(release.New(st, rec, log), verifier, st, log, append([]httpapi.Option{httpapi.WithCustomers(customers.New(st, log))}, opts...)...)
 	e := &env{t: t, handler: apigw.Handler(api, jsonhttp.WithRequestID), issuer: issuer, store: st, workflow: rec, validator: validator,
 		tokens: map[string]string{}, logs: logs}
 	for name, p := range map[string]auth.Principal{
