@@ -22,6 +22,11 @@ import (
 //	zoom grant    PK=ZGRANT#<zoom account>        SK=GRANT
 //	oauth state   PK=OAUTHSTATE#<sha-256 of state> SK=STATE (expires_at TTL)
 //
+// and package webhooks its own:
+//
+//	webhook       PK=WEBHOOK#<provider>  SK=CONFIG
+//	delivery      PK=WEBHOOK#<provider>  SK=DLV#<time>#<webhook-id>#<attempt> (expires_at TTL)
+//
 // Number state items carry the index keys:
 //
 //	ByCustomer  GSI1PK=C#<customer>[#RELEASED]              GSI1SK=<status>#<e164>
