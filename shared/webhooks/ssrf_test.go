@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -155,5 +156,24 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	res := NewSender(Policy{Local: true}).Send(context.Background(), srv.URL, []byte("k"), "msg_1", []byte(`{}`))
 	if res.StatusCode != http.StatusFound || res.OK() || !strings.Contains(res.Error, "redirects are not followed") || hits.Load() != 1 {
 		t.Fatalf("Send = %+v after %d requests; want the 302 as a failure", res, hits.Load())
+	}
+}
+
+// An injected Dial gets only addresses already checked.
+func TestPolicyDialGetsCheckedAddresses(t *testing.T) {
+	var dialed []string
+	p := Policy{Resolver: testResolver, Dial: func(_ context.Context, _, address string) (net.Conn, error) {
+		dialed = append(dialed, address)
+		return nil, errors.New("not dialing in this test")
+	}}
+	if _, err := p.DialContext(context.Background(), "tcp", "hooks.example.com:443"); err == nil {
+		t.Fatal("dial succeeded")
+	}
+	if _, err := p.DialContext(context.Background(), "tcp", "rebind.example.com:443"); err == nil || !strings.Contains(err.Error(), "not a public address") {
+		t.Fatalf("rebind: %v", err)
+	}
+	want := []string{"93.184.216.34:443", "[2606:2800:220:1:248:1893:25c8:1946]:443"}
+	if strings.Join(dialed, " ") != strings.Join(want, " ") {
+		t.Fatalf("dialed %v; want %v", dialed, want)
 	}
 }

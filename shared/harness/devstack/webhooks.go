@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -75,7 +77,14 @@ func (s *Stack) startWebhooks(ctx, bg context.Context, awsCfg aws.Config, cfg Co
 
 	// Local mode: receivers on this machine (http://localhost,
 	// http://127.0.0.1) are allowed; never set on AWS.
-	policy := webhooks.Policy{Local: !cfg.WebhooksProduction, Resolver: cfg.WebhookResolver}
+	// Nothing leaves this machine: names resolve only to loopback unless
+	// the test gives a resolver, and every connection goes to loopback
+	// (a public IP literal passes the URL check but is not dialed).
+	resolver := cfg.WebhookResolver
+	if resolver == nil {
+		resolver = loopbackResolver{}
+	}
+	policy := webhooks.Policy{Local: !cfg.WebhooksProduction, Resolver: resolver, Dial: dialLoopback}
 	store := &webhooks.Registrations{DB: s.ddb, Table: TableName}
 	box := &webhooks.SecretBox{KMS: s.kms, KeyID: s.tokensKey}
 	log := s.log.With("function", "deliver-webhooks")
@@ -105,4 +114,24 @@ func (s *Stack) WebhookDeadLetters(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("webhook dead-letter queue: %w", err)
 	}
 	return strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+}
+
+// loopbackResolver resolves localhost and nothing else: the local system
+// looks no name up on the network.
+type loopbackResolver struct{}
+
+func (loopbackResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if host == "localhost" {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, fmt.Errorf("the local system resolves no host names but localhost (%s)", host)
+}
+
+// dialLoopback connects only to loopback addresses.
+func dialLoopback(ctx context.Context, network, address string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return nil, fmt.Errorf("the local system delivers webhooks on this machine only, not to %s", address)
+	}
+	return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, address)
 }
