@@ -75,6 +75,9 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	// in OpenAPI: GET /v1/numbers/release is a wrong method on
 	// /v1/numbers/release, not a lookup of the number "release".
 	a.handle("/provider/v1/release-requests", http.MethodPost, provider(a.createReleaseRequest))
+	a.handle("/provider/v1/release-requests", http.MethodGet, provider(a.listRequests))
+	a.handle("/provider/v1/release-requests/{request_id}", http.MethodGet, provider(a.getRequest))
+	a.handle("/provider/v1/release-requests/{request_id}", http.MethodDelete, provider(a.cancelRequest))
 	a.handle("/provider/v1/customers", http.MethodGet, provider(a.providerCustomers))
 	a.handle("/provider/v1/customers/{customer_id}/numbers", http.MethodGet, provider(a.providerList))
 	a.handle("/provider/v1/customers/{customer_id}/numbers/{number}/release-request", http.MethodDelete, provider(a.cancel))
