@@ -246,7 +246,7 @@ test('8. both numbers are released: the Released tab lists them, the portal neit
 });
 
 test('the portal requests and cancels a release, and shows a refused request\'s detail', async () => {
-  await portal.getByRole('combobox', { name: 'Customer' }).fill('globex');
+  await portal.getByRole('combobox', { name: 'Customer' }).selectOption('globex');
   await portal.getByRole('button', { name: 'Show numbers' }).click();
   await portal.locator('#list-customer', { hasText: 'globex' }).waitFor();
   const n = '+14155550123';
@@ -276,7 +276,7 @@ test('the portal requests and cancels a release, and shows a refused request\'s 
 test('the customer rejects; a number the carrier withdrew meanwhile gets its own error', async () => {
   const keep = '+14155550124';
   const gone = '+14155550125';
-  await portal.getByRole('combobox', { name: 'Customer' }).fill('acme');
+  await portal.getByRole('combobox', { name: 'Customer' }).selectOption('acme');
   await portal.getByRole('button', { name: 'Show numbers' }).click();
   await portal.locator('#list-customer', { hasText: 'acme' }).waitFor();
   await portal.getByRole('textbox', { name: 'Numbers' }).fill(`${keep}\n${gone}`);

@@ -21,6 +21,7 @@ import (
 
 	"numberrelease/infra/lambdabuild"
 	"numberrelease/shared/config"
+	"numberrelease/shared/userpool"
 	"numberrelease/web"
 )
 
@@ -274,7 +275,7 @@ func newFrontDoor(st awscdk.Stack, cfg Config, api awsapigateway.RestApi) FrontD
 // id, the region and account in the domain) are tokens, which the
 // deployment writes in.
 func pagesConfig(cfg Config, signIn SignIn) (map[string]any, error) {
-	auth := web.AuthConfig{Scope: "openid email"}
+	auth := web.AuthConfig{Scope: strings.Join(userpool.Scopes, " ")}
 	if id := cfg.Identity; id.External() {
 		auth.AuthorizeURL, auth.TokenURL, auth.RevokeURL, auth.LogoutURL = id.AuthorizeURL, id.TokenURL, id.RevokeURL, id.LogoutURL
 		auth.ClientID, auth.Bearer = id.ClientID, id.Bearer

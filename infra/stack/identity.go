@@ -4,13 +4,24 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/jsii-runtime-go"
+
+	"numberrelease/shared/userpool"
 )
+
+// oauthScopes are the pages' scopes (userpool.Scopes).
+func oauthScopes() *[]awscognito.OAuthScope {
+	var scopes []awscognito.OAuthScope
+	for _, s := range userpool.Scopes {
+		scopes = append(scopes, awscognito.OAuthScope_Custom(jsii.String(s)))
+	}
+	return &scopes
+}
 
 // OperatorGroup is the Cognito group of Number Release's operators. The
 // other groups name what their members may see: customer_admin:<tenant>
 // and provider:<provider>, created per tenant and provider by an operator
 // (docs/DEPLOY.md, Creating the first users).
-const OperatorGroup = "operator"
+const OperatorGroup = userpool.OperatorGroup
 
 // Token lifetimes of the pages' app client. The API verifies access tokens
 // by their signature alone, so a revoked session's access token works
@@ -72,12 +83,12 @@ func newSignIn(st awscdk.Stack, cfg Config, appURL *string) SignIn {
 			Sms: jsii.Bool(false),
 		},
 		PasswordPolicy: &awscognito.PasswordPolicy{
-			MinLength:            jsii.Number(12),
+			MinLength:            jsii.Number(userpool.PasswordMinLength),
 			RequireLowercase:     jsii.Bool(true),
 			RequireUppercase:     jsii.Bool(true),
 			RequireDigits:        jsii.Bool(true),
 			RequireSymbols:       jsii.Bool(true),
-			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(7)),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(userpool.TempPasswordDays)),
 		},
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
 		UserInvitation: &awscognito.UserInvitationConfig{
@@ -167,7 +178,7 @@ func (s *SignIn) addClient(cfg Config, appURL, portalURL *string) {
 				ImplicitCodeGrant:      jsii.Bool(false),
 				ClientCredentials:      jsii.Bool(false),
 			},
-			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL()},
+			Scopes:       oauthScopes(),
 			CallbackUrls: urls,
 			LogoutUrls:   urls,
 		},

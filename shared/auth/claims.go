@@ -10,6 +10,7 @@ import (
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/ident"
+	"numberrelease/shared/userpool"
 )
 
 // tokenClaims are the claims a Number Release token carries: flat claims
@@ -26,12 +27,13 @@ type tokenClaims struct {
 	Groups   []string `json:"cognito:groups"`
 }
 
-// Cognito group names that carry a role. A user belongs to exactly one of
-// them; the pool's other groups are not ours and are ignored.
+// Cognito group names that carry a role (package userpool). A user belongs
+// to exactly one of them; the pool's other groups are not ours and are
+// ignored.
 const (
-	groupOperator            = "operator"
-	groupCustomerAdminPrefix = "customer_admin:"
-	groupProviderPrefix      = "provider:"
+	groupOperator            = userpool.OperatorGroup
+	groupCustomerAdminPrefix = userpool.CustomerAdminGroupPrefix
+	groupProviderPrefix      = userpool.ProviderGroupPrefix
 )
 
 // cognitoPrincipal checks a Cognito access token (the signature, issuer and

@@ -77,6 +77,9 @@ func New(svc Service, authn Authenticator, idem IdempotencyStore, log *slog.Logg
 	// in OpenAPI: GET /v1/numbers/release is a wrong method on
 	// /v1/numbers/release, not a lookup of the number "release".
 	a.handle("/provider/v1/release-requests", http.MethodPost, provider(a.createReleaseRequest))
+	a.handle("/provider/v1/release-requests", http.MethodGet, provider(a.listRequests))
+	a.handle("/provider/v1/release-requests/{request_id}", http.MethodGet, provider(a.getRequest))
+	a.handle("/provider/v1/release-requests/{request_id}", http.MethodDelete, provider(a.cancelRequest))
 	a.handle("/provider/v1/customers", http.MethodGet, provider(a.providerCustomers))
 	a.handle("/provider/v1/webhook", http.MethodGet, provider(a.getWebhook))
 	a.handle("/provider/v1/webhook", http.MethodPut, provider(a.putWebhook))

@@ -19,8 +19,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t)
 	// acme has numbers from pxc; initech has one from "other".
 	e.request("+97239754571", "+97239754569")
+	mine := e.request("+97239754568").json(t)["request_id"].(string)
 	r := e.call("POST", "/provider/v1/release-requests", "other", map[string]any{"customer_id": "initech", "numbers": []string{"+14155552671"}})
 	e.want(r, http.StatusCreated, "")
+	theirs := r.json(t)["request_id"].(string)
 
 	now := time.Now()
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
@@ -69,6 +71,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/numbers/reject", map[string]any{"numbers": []string{"+97239754571"}}, "customer"},
 		{"GET", "/v1/numbers/%2B97239754571", nil, "customer"},
 		{"GET", "/provider/v1/customers", nil, "provider"},
+		{"GET", "/provider/v1/release-requests", nil, "provider"},
+		{"GET", "/provider/v1/release-requests/" + mine, nil, "provider"},
+		{"DELETE", "/provider/v1/release-requests/" + mine, nil, "provider"},
 		{"GET", "/admin/v1/customers", nil, "operator"},
 		{"PUT", "/admin/v1/customers/acme", map[string]any{"name": "Taken over", "zoom_account_id": "zoom-evil"}, "operator"},
 		{"PUT", "/admin/v1/customers/evil", map[string]any{"name": "Evil"}, "operator"},
@@ -126,6 +131,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"unlinked provider cancels acme's number", "DELETE", "/provider/v1/customers/acme/numbers/%2B97239754571/release-request", "other", nil},
 		{"linked provider cancels a number it did not ask for", "DELETE", "/provider/v1/customers/initech/numbers/%2B14155552671/release-request", "pxc", nil},
 		{"provider lists an unknown customer", "GET", "/provider/v1/customers/nobody/numbers", "pxc", nil},
+		{"provider reads another provider's request", "GET", "/provider/v1/release-requests/" + theirs, "pxc", nil},
+		{"provider cancels another provider's request", "DELETE", "/provider/v1/release-requests/" + theirs, "pxc", nil},
+		{"provider lists the requests of an unlinked customer", "GET", "/provider/v1/release-requests?customer_id=initech", "pxc", nil},
+		{"unlinked provider reads acme's request", "GET", "/provider/v1/release-requests/" + mine, "other", nil},
 	}
 	for _, tt := range crossTenant {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,9 @@ type Service interface {
 	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
 	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
 	SupportGet(ctx context.Context, p auth.Principal, customerID, number string) (release.Detail, error)
+	ListRequests(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (release.RequestSummaries, error)
+	GetRequest(ctx context.Context, p auth.Principal, requestID string) (release.RequestDetail, error)
+	CancelRequest(ctx context.Context, p auth.Principal, requestID string) (release.CancelRequestOutput, error)
 }
 
 var _ Service = (*release.Service)(nil)

@@ -43,9 +43,10 @@ type Conflict struct {
 // still open are reported with their status and the request they belong
 // to, not asked again.
 //
-// The numbers asked for now are then written in transactions of at most 50
-// numbers (a number and its history entry are two of a DynamoDB
-// transaction's 100 items), so the writing is not all-or-nothing: when
+// The numbers asked for now are then written, with the request's own
+// record (store.ApplyRequest), in transactions of at most 33 numbers (a
+// number, its history entry and its request member item are three of a
+// DynamoDB transaction's 100 items), so the writing is not all-or-nothing: when
 // another writer changes one of them meanwhile, its transaction is refused
 // and the request answers 409, but the transactions before it stay
 // written. Sending the same request again completes it: the numbers
@@ -110,7 +111,7 @@ func (s *Service) RequestRelease(ctx context.Context, p auth.Principal, in Reque
 		return RequestOutput{}, apperr.New(apperr.Conflict, "%d of the numbers cannot be requested now; nothing was changed", len(conflicts)).
 			With("conflicts", conflicts)
 	}
-	written, err := s.store.ApplyAll(ctx, changes)
+	written, err := s.store.ApplyRequest(ctx, domain.Request{ID: out.RequestID, ProviderID: providerID, CustomerID: in.CustomerID, Reason: in.Reason}, changes)
 	var ce *domain.ConflictError
 	if errors.As(err, &ce) {
 		return RequestOutput{}, apperr.New(apperr.Conflict, "numbers %s changed while the request was recorded; send it again (with the same Idempotency-Key)", strings.Join(ce.Numbers, ", "))
@@ -214,6 +215,13 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 	if err := s.requireLink(ctx, providerID, customerID); err != nil {
 		return Result{}, err
 	}
+	return s.cancelNumber(ctx, p, providerID, customerID, n, "")
+}
+
+// cancelNumber cancels one number of a provider's; with requestID set, only
+// while the number is still in that request. Its errors are for the caller
+// (apperr) or internal.
+func (s *Service) cancelNumber(ctx context.Context, p auth.Principal, providerID, customerID, n, requestID string) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		cur, err := s.store.GetNumber(ctx, customerID, n)
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && cur.ProviderID != providerID) {
@@ -222,12 +230,15 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 		if err != nil {
 			return Result{}, fmt.Errorf("read number: %w", err)
 		}
+		if requestID != "" && cur.RequestID != requestID {
+			return Result{}, apperr.New(apperr.Conflict, "%s was asked for again, in request %s; cancel that request instead", n, cur.RequestID).
+				With("status", cur.Status)
+		}
 		if cur.Status == domain.Cancelled {
 			return ok(cur), nil
 		}
-		if !domain.CanTransition(cur.Status, domain.Cancelled) {
-			return Result{}, apperr.New(apperr.Conflict, "%s is %s; only a request that is pending approval, waiting for unassign or failed can be cancelled", n, cur.Status).
-				With("status", cur.Status)
+		if err := cancellable(n, cur.Status); err != nil {
+			return Result{}, err
 		}
 		if cur.RemovalStarted {
 			return Result{}, apperr.New(apperr.Conflict, "%s is %s, and its removal was already sent to Zoom, so Zoom may have removed it; it cannot be cancelled (the customer approving it again settles it)", n, cur.Status).
@@ -248,7 +259,17 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, customerID, rawN
 				s.log.WarnContext(ctx, "wake cancelled workflow", "number", n, "err", err)
 			}
 		}
-		s.log.InfoContext(ctx, "release cancelled", "provider_id", providerID, "customer_id", customerID, "number", n)
+		s.log.InfoContext(ctx, "release cancelled", "provider_id", providerID, "customer_id", customerID, "number", n, "request_id", cur.RequestID)
 		return ok(written), nil
 	}
+}
+
+// cancellable refuses to cancel a number in a status that does not allow
+// it (409, naming the status).
+func cancellable(n string, st domain.Status) error {
+	if !domain.CanTransition(st, domain.Cancelled) {
+		return apperr.New(apperr.Conflict, "%s is %s; only a request that is pending approval, waiting for unassign or failed can be cancelled", n, st).
+			With("status", st)
+	}
+	return nil
 }

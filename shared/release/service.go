@@ -32,6 +32,12 @@ type Store interface {
 	History(ctx context.Context, customerID, e164 string) ([]domain.HistoryEntry, error)
 	ListNumbers(ctx context.Context, q domain.ListQuery) (domain.Page, error)
 	IsLinked(ctx context.Context, providerID, customerID string) (bool, error)
+	// ApplyRequest records a provider's new request with its numbers'
+	// changes (ApplyAll, the request's record in the first transaction).
+	ApplyRequest(ctx context.Context, r domain.Request, changes []domain.Change) ([]domain.Number, error)
+	GetRequest(ctx context.Context, requestID string) (domain.Request, error)
+	RequestNumbers(ctx context.Context, r domain.Request) ([]domain.RequestNumber, error)
+	ListRequests(ctx context.Context, q domain.RequestQuery) (domain.RequestPage, error)
 }
 
 // Workflow starts release executions, wakes waiting ones, and reads the

@@ -133,10 +133,16 @@ func (s *Store) Apply(ctx context.Context, c domain.Change) (domain.Number, erro
 // all-or-nothing, and a refused one returns a *domain.ConflictError naming the
 // numbers that had moved (transactions before it stay written).
 func (s *Store) ApplyAll(ctx context.Context, changes []domain.Change) ([]domain.Number, error) {
+	return s.applyAll(ctx, nil, changes)
+}
+
+// applyAll is ApplyAll with lead items written in the first transaction
+// (a request's item, ApplyRequest).
+func (s *Store) applyAll(ctx context.Context, lead []types.TransactWriteItem, changes []domain.Change) ([]domain.Number, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	written := make([]domain.Number, 0, len(changes))
-	var batch []types.TransactWriteItem
-	var batchNumbers []string // the number behind each item of batch
+	batch := lead
+	batchNumbers := make([]string, len(lead)) // the number behind each item of batch ("" for lead items)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -277,6 +283,11 @@ func (s *Store) changeItems(c domain.Change, now time.Time) ([]types.TransactWri
 		}
 	}
 	items := []types.TransactWriteItem{{Put: put}}
+	members, err := s.memberItems(c, next)
+	if err != nil {
+		return nil, domain.Number{}, err
+	}
+	items = append(items, members...)
 	if statusChange {
 		h := historyItemOf(domain.HistoryEntry{
 			CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID,
@@ -308,7 +319,7 @@ func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem, n
 			// another transaction was writing it at that moment. Either way
 			// the caller re-reads and decides again.
 			code := aws.ToString(r.Code)
-			if (code == "ConditionalCheckFailed" || code == "TransactionConflict") && i < len(numbers) && !seen[numbers[i]] {
+			if (code == "ConditionalCheckFailed" || code == "TransactionConflict") && i < len(numbers) && numbers[i] != "" && !seen[numbers[i]] {
 				seen[numbers[i]] = true
 				conflict.Numbers = append(conflict.Numbers, numbers[i])
 			}

@@ -16,6 +16,8 @@ import (
 //	link          PK=PROV#<provider>        SK=CUST#<customer>
 //	zoom account  PK=ZACCT#<zoom account>   SK=META (a copy of the customer)
 //	idempotency   PK=IDEM#<scope>#<key>     SK=IDEM
+//	request       PK=REQ#<request>          SK=META  (requests.go)
+//	request member PK=REQ#<request>         SK=N#<e164>
 //
 // Package zoomauth keeps its items in the same table:
 //

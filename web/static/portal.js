@@ -1,10 +1,12 @@
-// The management portal (provider view): a carrier lists a linked customer's
-// numbers under release, asks for more numbers back and withdraws requests.
+// The management portal (provider view): a carrier picks one of its linked
+// customers, lists that customer's numbers under release, asks for more
+// numbers back and withdraws requests; the Requests view follows each
+// release request (its numbers by status) and cancels a whole request.
 // Uses only the public API, signed in through the identity provider
 // (signin.js); the provider id comes from the sign-in.
 import {
   ApiError, request, fetchAll, stored, numberSegment, newKey, h, fill,
-  badge, when, notice, clock, poller,
+  badge, when, notice, clock, poller, setupTabs, statusLabel,
 } from './lib.js';
 import { createAuth, signInPanel } from './signin.js';
 
@@ -21,9 +23,15 @@ const $ = (id) => document.getElementById(id);
 
 let session = null; // who is signed in ({email, providerId, ...}) while the app runs
 let signin = null; // the sign-in panel (signin.js)
-let customer = 'acme';
+let customer = ''; // the chosen customer ('' until the linked customers are read)
 let list = null; // the poller of the customer's list
 let shown = ''; // what the list shows, to tell whether a poll changed it
+let views = null; // the Numbers / Requests tabs
+// The Requests view: the cursors of the pages seen (null: the newest), the
+// page shown, and the request opened (null: the listing is shown).
+let pages = [null];
+let page = 0;
+let opened = null;
 
 // ---- session ------------------------------------------------------------------
 
@@ -32,7 +40,13 @@ function stopApp() {
   list.stop();
   shown = '';
   session = null;
+  if ($('cancel-dialog').open) $('cancel-dialog').close();
   fill($('list-body'));
+  fill($('requests-body'));
+  fill($('request-numbers'));
+  closeRequest();
+  pages = [null];
+  page = 0;
   notice($('request-result'), '', '');
   notice($('app-error'), 'error', '');
 }
@@ -52,12 +66,35 @@ function handleError(err, what) {
   return false;
 }
 
-function startApp(who) {
+async function startApp(who) {
   session = who;
-  customer = customerStore.get() || customer;
-  $('customer').value = customer;
+  views.select('tab-numbers');
+  await loadCustomers();
   showCustomer();
   list.start();
+}
+
+/** Fills the customer picker with the linked customers; keeps the last one shown if still linked. */
+async function loadCustomers() {
+  const select = $('customer');
+  let items = [];
+  try {
+    items = (await request('/provider/v1/customers', { auth })).items || [];
+  } catch (err) {
+    fill(select, h('option', { value: '' }, 'Customers unavailable'));
+    handleError(err, 'Could not list your customers');
+    return;
+  }
+  if (!session) return;
+  if (!items.length) {
+    fill(select, h('option', { value: '' }, 'No linked customers'));
+    customer = '';
+    return;
+  }
+  fill(select, items.map((c) => h('option', { value: c.customer_id }, c.name && c.name !== c.customer_id ? `${c.name} (${c.customer_id})` : c.customer_id)));
+  const last = customerStore.get();
+  customer = items.some((c) => c.customer_id === last) ? last : items[0].customer_id;
+  select.value = customer;
 }
 
 function showCustomer() {
@@ -82,7 +119,11 @@ function details(v) {
 
 /** Reads the chosen customer's list (every page); resolves whether what it shows changed. */
 async function load() {
-  if (!session) return false;
+  if (!session || !customer) {
+    $('list-table').hidden = true;
+    $('list-empty').hidden = !session;
+    return false;
+  }
   const forCustomer = customer;
   let items;
   try {
@@ -159,6 +200,11 @@ function problemList(problem) {
 
 async function requestRelease(event) {
   event.preventDefault();
+  if (!customer) {
+    notice($('request-result'), 'error', 'Choose a customer first.');
+    $('customer').focus();
+    return;
+  }
   const numbers = parseNumbers($('numbers').value);
   if (!numbers.length) {
     notice($('request-result'), 'error', 'Enter at least one number.');
@@ -193,7 +239,7 @@ async function requestRelease(event) {
 
 function chooseCustomer(event) {
   event.preventDefault();
-  const c = $('customer').value.trim();
+  const c = $('customer').value;
   if (!c) {
     $('customer').focus();
     return;
@@ -209,6 +255,125 @@ function chooseCustomer(event) {
   list.now();
 }
 
+// ---- the Requests view ------------------------------------------------------
+
+/** A request's counts per status as small badges, in lifecycle order. */
+const ORDER = ['PENDING_APPROVAL', 'RELEASING', 'WAITING_FOR_UNASSIGN', 'FAILED', 'RELEASED', 'REJECTED', 'CANCELLED'];
+function counts(c = {}) {
+  const statuses = Object.keys(c).sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+  if (!statuses.length) return h('span', { class: 'muted' }, '—');
+  return h('ul', { class: 'counts' }, statuses.map((st) => h('li', {},
+    h('span', { class: `badge s-${st}`, title: st, dataset: { status: st, count: String(c[st]) } },
+      h('span', { class: 'n' }, String(c[st])), statusLabel(st)))));
+}
+
+/** Reads and shows the page of requests the pager is on. */
+async function loadRequests() {
+  if (!session) return;
+  const cursor = pages[page];
+  $('requests-summary').textContent = 'Loading…';
+  let data;
+  try {
+    data = await request(`/provider/v1/release-requests?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { auth });
+  } catch (err) {
+    $('requests-summary').textContent = '';
+    handleError(err, 'Could not list your release requests');
+    return;
+  }
+  if (!session) return;
+  notice($('app-error'), 'error', '');
+  const items = data.items || [];
+  pages = pages.slice(0, page + 1);
+  if (data.next_cursor) pages.push(data.next_cursor);
+  $('requests-newer').disabled = page === 0;
+  $('requests-older').disabled = !data.next_cursor;
+  $('requests-empty').hidden = items.length > 0 || page > 0;
+  $('requests-table').hidden = items.length === 0;
+  $('requests-summary').textContent = `${page === 0 ? 'Newest first' : `Page ${page + 1}, newest first`} · refreshed ${clock()}`;
+  fill($('requests-body'), items.map((r) => h('tr', { dataset: { requestId: r.request_id } },
+    h('td', { dataset: { label: 'Created' } }, when(r.created_at)),
+    h('td', { dataset: { label: 'Customer' } }, r.customer_id),
+    h('td', { dataset: { label: 'Numbers by status' } }, counts(r.counts)),
+    h('td', { dataset: { label: 'Reason' } }, r.reason ? r.reason : h('span', { class: 'muted' }, '—')),
+    h('td', {}, h('button', {
+      type: 'button', class: 'btn small', 'aria-label': `Open the request ${r.request_id} to ${r.customer_id}`,
+      onclick: () => openRequest(r.request_id),
+    }, 'Open')))));
+}
+
+function turnPage(step) {
+  page = Math.max(0, Math.min(pages.length - 1, page + step));
+  loadRequests();
+}
+
+/** Shows one request with its numbers. */
+async function openRequest(id, { keepResult = false } = {}) {
+  opened = id;
+  if (!keepResult) notice($('cancel-result'), '', '');
+  let r;
+  try {
+    r = await request(`/provider/v1/release-requests/${encodeURIComponent(id)}`, { auth });
+  } catch (err) {
+    handleError(err, 'Could not open the request');
+    return;
+  }
+  if (!session || opened !== id) return;
+  notice($('app-error'), 'error', '');
+  $('requests-list').hidden = true;
+  $('request-view').hidden = false;
+  $('request-view-id').textContent = r.request_id;
+  $('request-view-customer').textContent = r.customer_id;
+  fill($('request-view-created'), when(r.created_at, true));
+  $('request-view-reason').textContent = r.reason || '—';
+  fill($('request-numbers'), (r.numbers || []).map((n) => h('tr', { dataset: { number: n.number } },
+    h('td', { dataset: { label: 'Number' } }, h('span', { class: 'number' }, n.number)),
+    h('td', { dataset: { label: 'Status' } }, badge(n.status)),
+    h('td', { dataset: { label: 'Message' } }, n.message ? h('span', { class: 'msg' }, n.message) : h('span', { class: 'muted' }, '—')))));
+  $('request-cancel').disabled = !(r.numbers || []).some((n) => CANCELLABLE.has(n.status));
+  if (!keepResult) $('request-view-title').focus();
+}
+
+/** Back from a request to the listing (read again: its counts may have moved). */
+function closeRequest() {
+  opened = null;
+  $('request-view').hidden = true;
+  $('requests-list').hidden = false;
+  notice($('cancel-result'), '', '');
+}
+
+async function cancelRequest() {
+  $('cancel-dialog').close();
+  const id = opened;
+  if (!id) return;
+  $('request-cancel').disabled = true;
+  notice($('cancel-result'), 'info', 'Cancelling…');
+  try {
+    const res = await request(`/provider/v1/release-requests/${encodeURIComponent(id)}`, { method: 'DELETE', auth });
+    const results = res.results || [];
+    const done = results.filter((x) => !x.error).length;
+    notice($('cancel-result'), done === results.length ? 'ok' : 'warn',
+      `Request cancelled: ${done} of ${results.length} ${results.length === 1 ? 'number' : 'numbers'} withdrawn.`,
+      h('ul', { class: 'cancel-results' }, results.map((x) => h('li', { dataset: { number: x.number } },
+        h('span', { class: 'number' }, x.number), ' — ',
+        x.error ? h('span', { class: 'result-error' }, `not cancelled: ${x.error.detail}`) : badge(x.status)))));
+  } catch (err) {
+    if (err?.status === 401) {
+      handleError(err);
+      return;
+    }
+    notice($('cancel-result'), 'error', `Nothing was cancelled: ${err.message}`);
+  }
+  list.now();
+  if (opened === id) await openRequest(id, { keepResult: true });
+}
+
+function showView(tab) {
+  if (tab === 'tab-requests' && session) {
+    if (opened) openRequest(opened, { keepResult: true });
+    else loadRequests();
+  }
+}
+
 function init() {
   signin = signInPanel(auth, {
     role: 'provider',
@@ -219,6 +384,18 @@ function init() {
   $('customer-form').addEventListener('submit', chooseCustomer);
   $('customer').addEventListener('change', chooseCustomer);
   $('request-form').addEventListener('submit', requestRelease);
+  views = setupTabs($('views'), showView);
+  $('requests-refresh').addEventListener('click', () => loadRequests());
+  $('requests-newer').addEventListener('click', () => turnPage(-1));
+  $('requests-older').addEventListener('click', () => turnPage(1));
+  $('request-back').addEventListener('click', () => {
+    closeRequest();
+    loadRequests();
+    $('requests-title').focus();
+  });
+  $('request-cancel').addEventListener('click', () => $('cancel-dialog').showModal());
+  $('cancel-dialog-keep').addEventListener('click', () => $('cancel-dialog').close());
+  $('cancel-dialog-confirm').addEventListener('click', cancelRequest);
   list = poller(load, { ...POLL, onError: listError });
   // Coming back to the page reads at once (and from the shortest wait).
   const back = () => {

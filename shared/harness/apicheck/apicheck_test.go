@@ -60,6 +60,9 @@ func TestOperations(t *testing.T) {
 		secured                   bool
 	}{
 		{http.MethodPost, "/provider/v1/release-requests", "createReleaseRequest", true},
+		{http.MethodGet, "/provider/v1/release-requests", "listReleaseRequests", true},
+		{http.MethodGet, "/provider/v1/release-requests/{request_id}", "getReleaseRequest", true},
+		{http.MethodDelete, "/provider/v1/release-requests/{request_id}", "cancelWholeReleaseRequest", true},
 		{http.MethodGet, "/provider/v1/customers", "listProviderCustomers", true},
 		{http.MethodGet, "/provider/v1/webhook", "getWebhook", true},
 		{http.MethodPut, "/provider/v1/webhook", "putWebhook", true},
@@ -393,6 +396,30 @@ func TestValidateResponse(t *testing.T) {
 			body: `{"items":[{"customer_id":"acme"}]}`, wantErr: true,
 		},
 		{
+			name: "release requests 200", method: "GET", target: "/provider/v1/release-requests?customer_id=acme", status: 200, contentType: jsonCT,
+			body: `{"items":[{"request_id":"r-1","customer_id":"acme","created_at":"2026-11-30T09:12:44.12Z","counts":{"PENDING_APPROVAL":2,"RELEASING":1}}],"next_cursor":null}`,
+		},
+		{
+			name: "release requests item without counts", method: "GET", target: "/provider/v1/release-requests", status: 200, contentType: jsonCT,
+			body: `{"items":[{"request_id":"r-1","customer_id":"acme","created_at":"2026-11-30T09:12:44.12Z"}],"next_cursor":null}`, wantErr: true,
+		},
+		{
+			name: "release request 200", method: "GET", target: "/provider/v1/release-requests/r-1", status: 200, contentType: jsonCT,
+			body: `{"request_id":"r-1","customer_id":"acme","created_at":"2026-11-30T09:12:44.12Z","reason":"end of contract","numbers":[{"number":"+97239754569","status":"WAITING_FOR_UNASSIGN","message":"unassign it"}]}`,
+		},
+		{
+			name: "release request number with a bad status", method: "GET", target: "/provider/v1/release-requests/r-1", status: 200, contentType: jsonCT,
+			body: `{"request_id":"r-1","customer_id":"acme","created_at":"2026-11-30T09:12:44.12Z","numbers":[{"number":"+97239754569","status":"GONE"}]}`, wantErr: true,
+		},
+		{
+			name: "cancel release request 200", method: "DELETE", target: "/provider/v1/release-requests/r-1", status: 200, contentType: jsonCT,
+			body: `{"request_id":"r-1","results":[{"number":"+97239754569","status":"CANCELLED"},{"number":"+97239754571","error":{"code":"conflict","detail":"d"}}]}`,
+		},
+		{
+			name: "cancel release request 404", method: "DELETE", target: "/provider/v1/release-requests/r-1", status: 404, contentType: problemCT,
+			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
+		},
+		{
 			name: "unknown path 404 problem", method: "GET", target: "/nope", status: 404, contentType: problemCT,
 			body: `{"type":"/problems/not_found","title":"Not found","status":404,"detail":"d","code":"not_found"}`,
 		},
@@ -448,6 +475,10 @@ func TestRouting(t *testing.T) {
 		{"GET", "/provider/v1/customers", "listProviderCustomers"},
 		{"PUT", "/provider/v1/webhook", "putWebhook"},
 		{"POST", "/provider/v1/webhook/test", "testWebhook"},
+		{"GET", "/provider/v1/release-requests", "listReleaseRequests"},
+		{"POST", "/provider/v1/release-requests", "createReleaseRequest"},
+		{"GET", "/provider/v1/release-requests/r-1", "getReleaseRequest"},
+		{"DELETE", "/provider/v1/release-requests/r-1", "cancelWholeReleaseRequest"},
 		{"GET", "/admin/v1/customers", "listCustomers"},
 		{"PUT", "/admin/v1/customers/acme", "putCustomer"},
 		{"GET", "/admin/v1/customers/acme/numbers/%2B97239754571", "getCustomerNumber"},

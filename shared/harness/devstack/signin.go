@@ -3,12 +3,14 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"numberrelease/shared/auth"
 	"numberrelease/shared/harness/managedlogin"
+	"numberrelease/shared/userpool"
 	"numberrelease/web"
 )
 
@@ -18,10 +20,10 @@ const DemoPassword = "Release-Demo-1"
 // DemoUsers are the people who sign in to the pages of `make run`, each in
 // the one group that gives their role (auth: Cognito groups).
 var DemoUsers = []managedlogin.User{
-	{Email: "alice@acme.example", Password: DemoPassword, Group: "customer_admin:acme"},
-	{Email: "gina@globex.example", Password: DemoPassword, Group: "customer_admin:globex"},
-	{Email: "pat@pxc.example", Password: DemoPassword, Group: "provider:pxc"},
-	{Email: "olive@ops.example", Password: DemoPassword, Group: "operator"},
+	{Email: "alice@acme.example", Password: DemoPassword, Group: userpool.CustomerAdminGroupPrefix + "acme"},
+	{Email: "gina@globex.example", Password: DemoPassword, Group: userpool.CustomerAdminGroupPrefix + "globex"},
+	{Email: "pat@pxc.example", Password: DemoPassword, Group: userpool.ProviderGroupPrefix + "pxc"},
+	{Email: "olive@ops.example", Password: DemoPassword, Group: userpool.OperatorGroup},
 }
 
 // startSignIn creates the user pool on the emulator, as the stack creates
@@ -58,6 +60,6 @@ func (s *Stack) pagesConfig() web.Config {
 	return web.Config{Auth: web.AuthConfig{
 		AuthorizeURL: base + "/oauth2/authorize", TokenURL: base + "/oauth2/token",
 		RevokeURL: base + "/oauth2/revoke", LogoutURL: base + "/logout",
-		ClientID: s.Pool.ClientID, Scope: "openid email", Bearer: "access_token",
+		ClientID: s.Pool.ClientID, Scope: strings.Join(userpool.Scopes, " "), Bearer: "access_token",
 	}}
 }

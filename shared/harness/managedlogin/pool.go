@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"numberrelease/shared/userpool"
 )
 
 // IDP is the part of the Cognito user pools API the stand-in uses.
@@ -62,7 +64,7 @@ func CreatePool(ctx context.Context, idp IDP, cfg PoolConfig) (Pool, error) {
 		MfaConfiguration:       types.UserPoolMfaTypeOn,
 		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
 		AccountRecoverySetting: &types.AccountRecoverySettingType{RecoveryMechanisms: []types.RecoveryOptionType{{Name: types.RecoveryOptionNameTypeVerifiedEmail, Priority: aws.Int32(1)}}},
-		Policies:               &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(12), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 7}},
+		Policies:               &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(userpool.PasswordMinLength), RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: userpool.TempPasswordDays}},
 		DeletionProtection:     types.DeletionProtectionTypeInactive,
 	})
 	if err != nil {
@@ -75,7 +77,7 @@ func CreatePool(ctx context.Context, idp IDP, cfg PoolConfig) (Pool, error) {
 		GenerateSecret:                  false,
 		AllowedOAuthFlowsUserPoolClient: true,
 		AllowedOAuthFlows:               []types.OAuthFlowType{types.OAuthFlowTypeCode},
-		AllowedOAuthScopes:              []string{"openid", "email"},
+		AllowedOAuthScopes:              userpool.Scopes,
 		CallbackURLs:                    cfg.CallbackURLs,
 		LogoutURLs:                      cfg.CallbackURLs,
 		SupportedIdentityProviders:      []string{"COGNITO"},

@@ -52,6 +52,9 @@ const (
 	OpGetIdempotency        Op = "GetIdempotency"
 	OpCompleteIdempotency   Op = "CompleteIdempotency"
 	OpReleaseIdempotency    Op = "ReleaseIdempotency"
+	OpGetRequest            Op = "GetRequest"
+	OpRequestNumbers        Op = "RequestNumbers"
+	OpListRequests          Op = "ListRequests"
 )
 
 // transactionNumbers is how many numbers one transaction of ApplyAll or
@@ -81,6 +84,10 @@ type Store struct {
 	fail         map[Op]error
 	calls        map[Op]int
 	beforeWrite  []func()
+	requests     map[string]domain.Request
+	// members are each request's numbers: "" while the number belongs to
+	// the request, the status it ended the request in once it left.
+	members map[string]map[string]domain.RequestNumber
 }
 
 // New returns an empty store.
@@ -90,6 +97,7 @@ func New() *Store {
 		customers: map[string]domain.Customer{}, zoomAccounts: map[string]domain.Customer{},
 		links: map[domain.Link]bool{}, idempotency: map[[2]string]domain.Idempotency{},
 		fail: map[Op]error{}, calls: map[Op]int{},
+		requests: map[string]domain.Request{}, members: map[string]map[string]domain.RequestNumber{},
 	}
 }
 
@@ -295,6 +303,12 @@ func (s *Store) transact(changes []domain.Change) ([]domain.Number, error) {
 				CustomerID: next.CustomerID, Number: next.Number, ProviderID: next.ProviderID, Version: next.Transitions,
 				Attempt: next.Attempt, At: now, Actor: c.Actor, From: c.Prev.Status, To: next.Status, Why: c.Why, RequestID: next.RequestID,
 			})
+		}
+		if next.RequestID != "" && next.RequestID != c.Prev.RequestID {
+			s.member(next.RequestID)[next.Number] = domain.RequestNumber{Number: next.Number}
+			if c.Prev.Version != 0 && c.Prev.RequestID != "" {
+				s.member(c.Prev.RequestID)[next.Number] = domain.RequestNumber{Number: next.Number, Status: c.Prev.Status, Message: c.Prev.Message}
+			}
 		}
 		s.numbers[key] = next
 		s.changes = append(s.changes, c)
