@@ -55,6 +55,15 @@ async function newPage(url) {
 const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
 const message = (page, n) => page.locator(`#wait-body .msg[data-number="${n}"]`);
 
+/** The confirmation dialog a Release numbers or Reject click opens: checks its text and confirms. */
+async function confirmDialog(page, title, button) {
+  const dialog = page.getByRole('dialog', { name: title });
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /cannot be undone/);
+  await dialog.getByRole('button', { name: button }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
 /** From the page's sign-in panel through the stand-in's form; returns when the form is sent. */
 async function submitSignIn(page, email, password = PASSWORD) {
   await page.locator('#signin-btn').click();
@@ -142,6 +151,7 @@ test('2. ticks both numbers (select all) and clicks Release numbers', async () =
   assert.equal(await customer.getByLabel(`Select ${BUSY}`).isChecked(), true);
   await snap(customer, '03-both-selected');
   await customer.getByRole('button', { name: 'Release numbers' }).click();
+  await confirmDialog(customer, 'Release 2 numbers?', 'Release 2 numbers');
   await customer.locator('#action-status', { hasText: 'Release approved for 2 numbers' }).waitFor();
 });
 
@@ -210,6 +220,7 @@ test('6. back in the customer app, +97239754569 is released by itself', async ()
 test('7. a manual Release numbers retry is harmless', async () => {
   await customer.getByLabel(`Select ${BUSY}`).check();
   await customer.getByRole('button', { name: 'Release numbers' }).click();
+  await confirmDialog(customer, 'Release 1 number?', 'Release 1 number');
   await customer.locator('#action-status', { hasText: 'Release approved for 1 number' }).waitFor();
   await message(customer, BUSY).filter({ hasText: 'Released' }).waitFor();
   assert.equal(await row(customer, BUSY).locator('.badge').getAttribute('data-status'), 'RELEASED');
@@ -292,7 +303,8 @@ test('the customer rejects; a number the carrier withdrew meanwhile gets its own
   await portal.locator(`#list-body tr[data-number="${gone}"]`).getByRole('button', { name: /Cancel the release request/ }).click();
   await portal.locator('#request-result', { hasText: `Request for ${gone} withdrawn` }).waitFor();
 
-  await customer.getByRole('button', { name: 'Reject' }).click();
+  await customer.getByRole('button', { name: 'Reject', exact: true }).click();
+  await confirmDialog(customer, 'Reject 2 numbers?', 'Reject 2 numbers');
   await message(customer, keep).filter({ hasText: 'Rejected — the number stays with you' }).waitFor();
   const refused = message(customer, gone);
   await refused.filter({ hasText: 'CANCELLED' }).waitFor();

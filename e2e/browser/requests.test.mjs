@@ -143,6 +143,8 @@ test('4. the customer approves one number meanwhile', async () => {
   await signIn(customer, ALICE, 'customer admin of acme');
   await customer.getByLabel(`Select ${FREE}`).check();
   await customer.getByRole('button', { name: 'Release numbers' }).click();
+  // The confirmation dialog sits between the click and the release.
+  await customer.getByRole('dialog', { name: 'Release 1 number?' }).getByRole('button', { name: 'Release 1 number' }).click();
   await customer.locator('#action-status', { hasText: 'Release approved for 1 number' }).waitFor();
   await customer.close();
   await portal.bringToFront();

@@ -286,6 +286,8 @@ test('not connected: a banner above Wait for Release opens Settings, which says 
   await signIn(customer);
   await customer.getByLabel(`Select ${WAITING}`).check();
   await customer.getByRole('button', { name: 'Release numbers' }).click();
+  // The confirmation dialog sits between the click and the release.
+  await customer.getByRole('dialog', { name: 'Release 1 number?' }).getByRole('button', { name: 'Release 1 number' }).click();
   await customer.locator(`#wait-body .msg[data-number="${WAITING}"]`).filter({ hasText: NOT_CONNECTED_MESSAGE }).waitFor();
   const banner = customer.locator('#zoom-banner');
   await banner.filter({ hasText: 'Zoom is not connected — releases wait until you connect it' }).waitFor();

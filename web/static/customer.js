@@ -19,10 +19,14 @@ import { createAuth, signInPanel } from './signin.js';
 const POLL = { min: 2000, max: 30000 };
 const IN_FLIGHT = new Set(['RELEASING', 'WAITING_FOR_UNASSIGN']);
 const ACTIONABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
+// Wait for Release lists, from the server, what needs the admin (waiting for
+// approval, still assigned in Zoom, failed) and what is being released.
+const WAIT_STATUSES = ['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED', 'RELEASING'];
+// The API's limit of numbers per approval or rejection.
+const CHUNK = 500;
 
 // The sign-in: tokens in sessionStorage (nr.customer.tokens), renewed as needed.
 const auth = createAuth({ key: 'nr.customer', path: '/' });
-const actedStore = stored('nr.customer.acted'); // {tenant, items: [{number, error}]}
 // Zoom's redirect back ({code, state}, or {error, description}) from the
 // moment the page reads it off the address until it is sent (after sign-in
 // if need be, across the round trip to the sign-in page). Never shown, never
@@ -62,7 +66,8 @@ let bannerShown = false;
 function stopApp() {
   stopTimers();
   session = null;
-  actedStore.clear();
+  lastAction = null;
+  notice($('action-progress'), '', '');
   rows.clear();
   rowEls.clear();
   selected.clear();
@@ -99,12 +104,6 @@ function clearError() {
 
 function startApp(who) {
   session = who;
-  const acted = actedStore.get();
-  if (acted?.tenant === session.tenantId) {
-    for (const it of acted.items || []) {
-      rows.set(it.number, { number: it.number, view: null, error: it.error || null, acted: true, tick: 0 });
-    }
-  }
   tabs.select('tab-wait');
   if (zoomReturnStore.get()) {
     // Back from Zoom's consent page: finish connecting first (the lists
@@ -123,10 +122,6 @@ function stopTimers() {
   otherPoll?.stop();
 }
 
-function saveActed() {
-  const items = [...rows.values()].filter((r) => r.acted).map((r) => ({ number: r.number, error: r.error }));
-  actedStore.set({ tenant: session.tenantId, items });
-}
 
 // ---- messages -----------------------------------------------------------------
 
@@ -147,7 +142,7 @@ function messageFor(view, error) {
         cls: 'warn',
         text: view.message || (a ? `assigned in Zoom to ${a.name} (${a.type}) — unassign it in Zoom first`
           : 'assigned in Zoom — unassign it in Zoom first'),
-        sub: `The release completes by itself once it is unassigned${a?.extension_number ? ` (extension ${a.extension_number})` : ''}.`,
+        sub: `Unassign it in Zoom${a?.extension_number ? ` (extension ${a.extension_number})` : ''}: the release then completes by itself. Release numbers checks it again at once.`,
       };
     case 'RELEASING':
       // A release that waits for something (the Zoom connection, say) says what.
@@ -226,6 +221,15 @@ function updateRowEls(row, els) {
   els.tr.classList.toggle('selected', els.cb.checked);
 }
 
+/** Whether a row passes the search and status filter of Wait for Release. */
+function shown(row) {
+  const q = $('wait-search').value.replace(/[^0-9]/g, '');
+  const st = $('wait-filter').value;
+  if (q && !row.number.replace(/[^0-9]/g, '').includes(q)) return false;
+  if (st && statusOf(row) !== st) return false;
+  return true;
+}
+
 function render() {
   const list = [...rows.values()].sort((a, b) => a.number.localeCompare(b.number));
   const body = $('wait-body');
@@ -243,9 +247,12 @@ function render() {
       rowEls.set(row.number, els);
     }
     updateRowEls(row, els);
+    els.tr.hidden = !shown(row);
     if (body.children[i] !== els.tr) body.insertBefore(els.tr, body.children[i] || null);
   });
-  const pending = list.filter((r) => statusOf(r) === 'PENDING_APPROVAL').length;
+  const pending = list.filter((r) => ACTIONABLE.has(statusOf(r))).length;
+  const visible = list.filter(shown).length;
+  $('wait-shown').textContent = visible === list.length ? '' : `${visible} of ${list.length} shown`;
   $('count-wait').textContent = pending ? String(pending) : '';
   $('wait-empty').hidden = pending > 0;
   $('wait-empty').classList.toggle('compact', list.length > 0);
@@ -255,8 +262,9 @@ function render() {
   renderBanner();
 }
 
+/** The rows an action can apply to, among those the search and filter show. */
 function actionableRows() {
-  return [...rows.values()].filter((r) => ACTIONABLE.has(statusOf(r)));
+  return [...rows.values()].filter((r) => ACTIONABLE.has(statusOf(r)) && shown(r));
 }
 
 function updateToolbar() {
@@ -288,7 +296,7 @@ function selectAll(on) {
 function clearFinished() {
   for (const [n, r] of rows) {
     if (r.acted && !IN_FLIGHT.has(statusOf(r))) {
-      if (statusOf(r) === 'PENDING_APPROVAL') {
+      if (ACTIONABLE.has(statusOf(r))) {
         r.acted = false;
         r.error = null;
       } else {
@@ -296,8 +304,9 @@ function clearFinished() {
       }
     }
   }
-  saveActed();
+  lastAction = null;
   notice($('action-status'), 'info', '');
+  notice($('action-progress'), '', '');
   render();
 }
 
@@ -309,40 +318,77 @@ function rowsSignature() {
     r.view?.message, r.view?.zoom_assignee?.name, r.view?.updated_at]).sort());
 }
 
+/** Whether the API takes several statuses in one listing (null: not known yet). */
+let multiStatus = null;
+
 /**
- * Reads the customer's numbers (GET /v1/numbers, every page): the ones
- * waiting for approval become rows, and each number acted on takes its
- * status and message from the list. Only released numbers leave that list,
- * so a number acted on that is no longer listed has been released. Resolves
- * whether anything shown changed.
+ * The customer's numbers in WAIT_STATUSES, every page: one listing with the
+ * statuses comma-separated, or, where the API does not take that (400), one
+ * listing per status.
+ */
+async function fetchWaiting() {
+  if (multiStatus !== false) {
+    try {
+      const items = await fetchAll(`/v1/numbers?status=${WAIT_STATUSES.join(',')}`, auth, { maxPages: 1000 });
+      multiStatus = true;
+      return items;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 400 || multiStatus === true) throw err;
+      multiStatus = false;
+    }
+  }
+  const lists = await Promise.all(WAIT_STATUSES.map((st) => fetchAll(`/v1/numbers?status=${st}`, auth, { maxPages: 1000 })));
+  return lists.flat();
+}
+
+// A number acted on that has left the listing and whose end is not known
+// from its last status is read on its own; at most this many per refresh.
+const MAX_SINGLE_READS = 20;
+
+/**
+ * Reads what waits for the admin (fetchWaiting): those numbers become rows,
+ * whoever acted on them and in whichever session. A number this page acted
+ * on stays as a row with its outcome: a release that leaves the listing
+ * (from Releasing, Assigned in Zoom or Failed) has been released; a number
+ * whose end is not known that way (say the carrier withdrew it) is read on
+ * its own. Resolves whether anything shown changed.
  */
 async function refreshNumbers() {
   if (!session) return false;
   const before = rowsSignature();
   const t = ++tick;
-  const items = await fetchAll('/v1/numbers', auth);
+  const items = await fetchWaiting();
   if (!session) return false;
   clearError();
   const listed = new Map(items.map((v) => [v.number, v]));
   for (const v of items) {
-    if (v.status === 'PENDING_APPROVAL' && !rows.has(v.number)) {
-      rows.set(v.number, { number: v.number, view: v, error: null, acted: false, tick: t });
-    }
+    if (!rows.has(v.number)) rows.set(v.number, { number: v.number, view: v, error: null, acted: false, tick: t });
   }
+  const unknown = [];
   for (const [n, r] of rows) {
     if (r.tick > t) continue;
     const v = listed.get(n);
-    if (!r.acted) {
-      if (v?.status === 'PENDING_APPROVAL') apply(r, v, t);
-      else rows.delete(n);
-    } else if (v) {
+    if (v) {
       apply(r, v, t);
-    } else if (r.error?.code !== 'not_found' && statusOf(r) !== 'RELEASED') {
+    } else if (!r.acted) {
+      rows.delete(n);
+    } else if (IN_FLIGHT.has(statusOf(r)) || statusOf(r) === 'FAILED') {
       apply(r, { ...(r.view || { number: n }), status: 'RELEASED', message: '', zoom_assignee: null }, t);
+    } else if (statusOf(r) === 'PENDING_APPROVAL' || !statusOf(r)) {
+      if (r.error?.code !== 'not_found') unknown.push(r);
     }
   }
-  saveActed();
+  await Promise.all(unknown.slice(0, MAX_SINGLE_READS).map(async (r) => {
+    try {
+      apply(r, await request(`/v1/numbers/${numberSegment(r.number)}`, { auth }), t);
+    } catch (err) {
+      if (err?.status !== 404) throw err;
+      r.error = { code: 'not_found', detail: 'This number is no longer under release.' };
+    }
+  }));
+  if (!session) return false;
   render();
+  renderOutcome();
   // A release may be waiting for the Zoom connection: keep the banner true.
   if ([...rows.values()].some((r) => statusOf(r) === 'RELEASING')) recheckConnection();
   return rowsSignature() !== before;
@@ -368,14 +414,16 @@ function pollError(err, what) {
 // returns one answer per number.
 const RESEND_ROUNDS = 3;
 
-async function sendAll(kind, numbers) {
+async function sendAll(kind, numbers, reason) {
   const answers = new Map();
   let todo = numbers;
   for (let round = 0; round <= RESEND_ROUNDS && todo.length; round++) {
     if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2000 * 2 ** (round - 1))); // a slow service gets air
     let res;
+    const body = { numbers: todo };
+    if (reason) body.reason = reason;
     try {
-      res = await request(`/v1/numbers/${kind}`, { method: 'POST', auth, body: { numbers: todo } });
+      res = await request(`/v1/numbers/${kind}`, { method: 'POST', auth, body });
     } catch (err) {
       // A busy service (503, 429) on a later round: keep the answers so far,
       // the numbers still to do say "send it again".
@@ -388,51 +436,172 @@ async function sendAll(kind, numbers) {
   return [...answers.values()];
 }
 
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// ---- confirmation -------------------------------------------------------------
+
+/**
+ * Asks for confirmation of a release or rejection of `count` numbers in the
+ * confirmation dialog; resolves {reason} when confirmed, null when not.
+ */
+function confirmAction(kind, count) {
+  const dlg = $('confirm-dialog');
+  const numbers = plural(count, 'number');
+  const release = kind === 'release';
+  $('confirm-title').textContent = release ? `Release ${numbers}?` : `Reject ${numbers}?`;
+  $('confirm-text').textContent = release
+    ? `${numbers} will be removed from your Zoom account and returned to your carrier (a number still assigned in Zoom is released once you unassign it there). This cannot be undone: a released number cannot be reclaimed.`
+    : `Your carrier's request for ${numbers} will be turned down; the ${count === 1 ? 'number stays' : 'numbers stay'} with you. This cannot be undone: the carrier must ask again to release ${count === 1 ? 'it' : 'them'}.`;
+  $('confirm-reason-field').hidden = release;
+  $('confirm-reason').value = '';
+  const ok = $('confirm-ok');
+  ok.textContent = release ? `Release ${numbers}` : `Reject ${numbers}`;
+  ok.className = `btn ${release ? 'primary' : 'danger'}`;
+  return new Promise((resolve) => {
+    const done = (value) => {
+      dlg.removeEventListener('close', onClose);
+      $('confirm-form').removeEventListener('submit', onSubmit);
+      $('confirm-cancel').removeEventListener('click', onCancel);
+      resolve(value);
+    };
+    const onSubmit = (e) => {
+      e.preventDefault();
+      const reason = $('confirm-reason').value.trim().slice(0, 500);
+      dlg.close();
+      done({ reason: release ? '' : reason });
+    };
+    const onCancel = () => {
+      dlg.close();
+    };
+    const onClose = () => done(null);
+    dlg.addEventListener('close', onClose);
+    $('confirm-form').addEventListener('submit', onSubmit);
+    $('confirm-cancel').addEventListener('click', onCancel);
+    dlg.showModal();
+  });
+}
+
+// ---- the outcome of the last approval ------------------------------------------
+
+/** The last action: {kind, numbers, refused, failed} (failed: the numbers whose request failed as a whole). */
+let lastAction = null;
+
+/**
+ * The seed's summary of the last approval, from the per-number results and
+ * the rows' statuses as they settle: released, still assigned in Zoom (to
+ * whom), refused, and still being released.
+ */
+function approvalOutcome(a) {
+  let released = 0;
+  let refused = 0;
+  let releasing = 0;
+  let failed = 0;
+  const assigned = [];
+  for (const n of a.numbers) {
+    const r = rows.get(n);
+    if (!r || r.error || a.failed.has(n)) {
+      refused++;
+      continue;
+    }
+    switch (statusOf(r)) {
+      case 'RELEASED': released++; break;
+      case 'WAITING_FOR_UNASSIGN': assigned.push(r.view?.zoom_assignee?.name || 'someone'); break;
+      case 'FAILED': failed++; break;
+      default: releasing++;
+    }
+  }
+  const names = [...new Set(assigned)].sort();
+  const parts = [`${released} released`];
+  const to = names.length ? ` (to ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''})` : '';
+  parts.push(assigned.length ? `${assigned.length} still assigned in Zoom${to} — unassign them in Zoom and they will be released` : '0 still assigned in Zoom');
+  parts.push(`${refused} refused`);
+  let text = parts.join(', ');
+  if (failed) text += `, ${failed} failed`;
+  if (releasing) text += `; ${releasing} still being released…`;
+  return text;
+}
+
+function renderOutcome() {
+  if (!lastAction || busy) return;
+  const a = lastAction;
+  const numbers = plural(a.ok, 'number');
+  let text;
+  if (a.kind === 'release') {
+    text = `Release approved for ${numbers}. ${approvalOutcome(a)}.`;
+  } else {
+    text = `Rejected ${numbers}.`;
+    if (a.refused) text += ` ${a.refused === 1 ? '1 number was' : `${a.refused} numbers were`} not changed: see the message next to it.`;
+  }
+  if (a.kind === 'release' && a.refused) text += ` ${a.refused === 1 ? '1 number was' : `${a.refused} numbers were`} not changed: see the message next to it.`;
+  const kind = a.refused ? 'error' : 'info';
+  if ($('action-status').textContent !== text) notice($('action-status'), kind, text);
+}
+
 async function act(kind) {
   const numbers = [...selected].sort();
   if (!numbers.length || busy) return;
+  const answer = await confirmAction(kind, numbers.length);
+  if (!answer || !session || busy) return;
   busy = true;
+  lastAction = null;
   render();
   const verb = kind === 'release' ? 'Release' : 'Rejection';
-  notice($('action-status'), 'info', `${verb} of ${numbers.length === 1 ? '1 number' : `${numbers.length} numbers`} requested…`);
+  notice($('action-status'), 'info', `${verb} of ${plural(numbers.length, 'number')} requested…`);
   const t = ++tick;
+  let ok = 0;
+  let refused = 0;
+  const failed = new Set();
+  const chunks = [];
+  for (let i = 0; i < numbers.length; i += CHUNK) chunks.push(numbers.slice(i, i + CHUNK));
+  let sent = 0;
+  const progress = () => notice($('action-progress'), 'info',
+    `${sent} of ${numbers.length} sent${chunks.length > 1 ? ` (${CHUNK} per request)` : ''}: ${ok} accepted, ${refused} refused.`);
   try {
-    const results = await sendAll(kind, numbers);
-    clearError();
-    let ok = 0;
-    let refused = 0;
-    for (const r of results) {
-      let row = rows.get(r.number);
-      if (!row) {
-        row = { number: r.number, view: null, error: null, acted: true, tick: 0 };
-        rows.set(r.number, row);
+    progress();
+    for (const chunk of chunks) {
+      let results;
+      try {
+        results = await sendAll(kind, chunk, answer.reason);
+      } catch (err) {
+        if (err?.status === 401) throw err;
+        // This chunk failed as a whole: each of its numbers says so; the rest go on.
+        results = chunk.map((n) => ({ number: n, error: { code: err?.problem?.code || 'error', detail: err.message } }));
+        for (const n of chunk) failed.add(n);
       }
-      row.acted = true;
-      if (r.error) {
-        row.error = r.error;
-        row.view = row.view || { number: r.number };
-        refused++;
-      } else {
-        row.error = null;
-        apply(row, { ...(row.view || { number: r.number }), status: r.status }, t);
-        ok++;
+      if (!session) return;
+      for (const r of results) {
+        let row = rows.get(r.number);
+        if (!row) {
+          row = { number: r.number, view: null, error: null, acted: true, tick: 0 };
+          rows.set(r.number, row);
+        }
+        row.acted = true;
+        selected.delete(r.number);
+        if (r.error) {
+          row.error = r.error;
+          row.view = row.view || { number: r.number };
+          refused++;
+        } else {
+          row.error = null;
+          apply(row, { ...(row.view || { number: r.number }), status: r.status }, t);
+          ok++;
+        }
       }
+      sent += chunk.length;
+      progress();
+      render();
     }
+    clearError();
     selected.clear();
-    saveActed();
-    const done = kind === 'release'
-      ? `Release approved for ${ok === 1 ? '1 number' : `${ok} numbers`}; each number's status below updates by itself.`
-      : `Rejected ${ok === 1 ? '1 number' : `${ok} numbers`}.`;
-    notice($('action-status'), refused ? 'error' : 'info',
-      refused ? `${done} ${refused === 1 ? '1 number was' : `${refused} numbers were`} not changed: see the message next to it.` : done);
+    lastAction = { kind, numbers, ok, refused, failed };
   } catch (err) {
     notice($('action-status'), 'info', '');
     handleError(err, kind === 'release' ? 'Could not release the numbers' : 'Could not reject the numbers');
   } finally {
     busy = false;
     if (session) {
-      saveActed();
       render();
+      renderOutcome();
       // Read the list at once for each number's message, then follow them.
       waitPoll.now();
     }
@@ -504,13 +673,14 @@ function numberButton(n) {
 async function loadOther(which) {
   if (!session) return false;
   const released = which === 'tab-released';
-  const items = await fetchAll(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', auth);
+  const { items, more } = await fetchPages(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', pagesShown[which] || 1);
   if (!session || tabs.current() !== which) return false;
   clearError();
   const prefix = released ? 'released' : 'all';
   $(`${prefix}-empty`).hidden = items.length > 0;
   $(`${prefix}-table`).hidden = items.length === 0;
-  $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · updated ${clock()}`;
+  $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`}${more ? ' (more to load)' : ''} · updated ${clock()}`;
+  $(`more-${prefix}`).hidden = !more;
   const sig = JSON.stringify(items);
   if (sig === lastOther[which]) return false;
   lastOther[which] = sig;
@@ -534,6 +704,71 @@ async function loadOther(which) {
 
 /** The last list each of the other tabs showed, to tell whether a poll changed it. */
 const lastOther = {};
+/** How many pages each of the other tabs shows (Load more adds one). */
+const pagesShown = {};
+const PAGE = 100;
+
+/** The first `pages` pages of a listing, through its cursor: {items, more}. */
+async function fetchPages(path, pages) {
+  const items = [];
+  let cursor = null;
+  for (let i = 0; i < pages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const data = await request(`${path}${sep}limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { auth });
+    items.push(...(data.items || []));
+    cursor = data.next_cursor;
+    if (!cursor) break;
+  }
+  return { items, more: Boolean(cursor) };
+}
+
+function loadMore(which) {
+  pagesShown[which] = (pagesShown[which] || 1) + 1;
+  otherPoll?.now();
+}
+
+/**
+ * Export CSV: the API's text/csv answer of the customer's numbers, fetched
+ * with the bearer token and handed to the browser as a download.
+ */
+async function exportCsv() {
+  if (!session) return;
+  const btn = $('export-csv');
+  btn.disabled = true;
+  try {
+    const get = async (token) => fetch('/v1/numbers', {
+      headers: { Accept: 'text/csv', Authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'same-origin',
+    });
+    let token = await auth.token();
+    let res = await get(token);
+    if (res.status === 401) {
+      token = await auth.renew(token);
+      res = await get(token);
+    }
+    if (!res.ok) {
+      let problem = null;
+      try {
+        problem = await res.json();
+      } catch {
+        // not JSON
+      }
+      throw new ApiError(res.status, problem);
+    }
+    const type = res.headers.get('Content-Type') || '';
+    if (!/text\/csv/i.test(type)) throw new ApiError(0, { detail: `the server answered ${type || 'no type'}, not CSV` });
+    const blob = new Blob([await res.blob()], { type: 'text/csv' });
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: `numbers-${new Date().toISOString().slice(0, 10)}.csv`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    handleError(err, 'Could not export the numbers');
+  } finally {
+    btn.disabled = false;
+  }
+}
 
 function onTab(id) {
   otherPoll?.stop();
@@ -549,6 +784,7 @@ function onTab(id) {
     return;
   }
   delete lastOther[id];
+  pagesShown[id] = 1;
   otherPoll = poller(() => loadOther(id), { ...POLL, onError: (err) => pollError(err, 'Could not load the numbers') });
   otherPoll.start();
 }
@@ -795,7 +1031,12 @@ function init() {
   $('refresh-wait').addEventListener('click', () => waitPoll.now());
   $('refresh-all').addEventListener('click', () => otherPoll?.now());
   $('refresh-released').addEventListener('click', () => otherPoll?.now());
+  $('more-all').addEventListener('click', () => loadMore('tab-all'));
+  $('more-released').addEventListener('click', () => loadMore('tab-released'));
+  $('export-csv').addEventListener('click', exportCsv);
   $('clear-btn').addEventListener('click', clearFinished);
+  $('wait-search').addEventListener('input', render);
+  $('wait-filter').addEventListener('change', render);
   $('details-close').addEventListener('click', () => $('details').close());
   $('zoom-connect').addEventListener('click', connectZoom);
   $('zoom-disconnect').addEventListener('click', askDisconnect);
