@@ -337,8 +337,10 @@ async function fetchWaiting() {
       multiStatus = false;
     }
   }
-  const lists = await Promise.all(WAIT_STATUSES.map((st) => fetchAll(`/v1/numbers?status=${st}`, auth, { maxPages: 1000 })));
-  return lists.flat();
+  // One after the other: a refusal (a 429 say) stops the rest.
+  const items = [];
+  for (const st of WAIT_STATUSES) items.push(...await fetchAll(`/v1/numbers?status=${st}`, auth, { maxPages: 1000 }));
+  return items;
 }
 
 // A number acted on that has left the listing and whose end is not known

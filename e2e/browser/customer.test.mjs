@@ -1,0 +1,264 @@
+// Browser tests of the customer app's Wait for Release (issue #18): what needs
+// the admin comes from the server, so a new browser context (a fresh
+// session, empty storage) shows what an earlier session left; the
+// confirmation dialogs; a rejection's reason reaching the portal; a
+// 600-number approval sent in chunks of the API's limit with a result for
+// every number. Each step saves a screenshot in test-artifacts/browser-customer/.
+//
+//   cd e2e/browser && npm ci && node --test customer.test.mjs    (or: make browser-test)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startSystem, repoRoot } from './system.mjs';
+
+const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-customer');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const PASSWORD = 'Release-Demo-1';
+const ALICE = 'alice@acme.example'; // customer_admin:acme
+const PAT = 'pat@pxc.example'; // provider:pxc
+// The workflow's pace on the emulator plus the pages' longest wait between
+// two reads of a list (30 s), with margin.
+const SETTLE = 60_000;
+const ASSIGNED = '+14155550301'; // assigned in Zoom to Rita Cohen
+const TO_REJECT = '+14155550302';
+const REJECT_REASON = 'We still route our support line to this number.';
+const BIG = 600;
+const bigNumbers = Array.from({ length: BIG }, (_, i) => `+1212555${String(i).padStart(4, '0')}`);
+
+let system;
+let browser;
+const pageErrors = [];
+
+async function snap(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A fresh browser context (no storage at all) with one page at url. */
+async function freshPage(url) {
+  const context = await browser.newContext({ baseURL: system.url, viewport: { width: 1000, height: 720 } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(`${url}: ${err.message}`));
+  await page.goto(url);
+  return page;
+}
+
+async function signIn(page, email) {
+  await page.locator('#signin-btn').click();
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#app').waitFor();
+}
+
+/** Calls the local system; returns {status, body}. */
+async function call(method, p, { token, body } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${system.url}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed };
+}
+
+async function mustCall(method, p, opts) {
+  const res = await call(method, p, opts);
+  assert.ok(res.status >= 200 && res.status < 300, `${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** A provider token for pxc from the local token issuer. */
+async function providerToken() {
+  return (await mustCall('POST', '/local/token', { body: { kind: 'provider', provider_id: 'pxc' } })).access_token;
+}
+
+/** Puts a number in acme's Zoom account (assigned when assignee is given). */
+async function putZoomNumber(number, assignee) {
+  const body = { account_id: 'zoom-acme', number };
+  if (assignee) body.assignee = assignee;
+  await mustCall('POST', '/zoom-sim/admin/numbers', { body });
+}
+
+/** pxc asks acme for numbers, at most 500 per request (the API's limit). */
+async function requestRelease(numbers) {
+  const token = await providerToken();
+  for (let i = 0; i < numbers.length; i += 500) {
+    await mustCall('POST', '/provider/v1/release-requests', {
+      token, body: { customer_id: 'acme', numbers: numbers.slice(i, i + 500) },
+    });
+  }
+}
+
+const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
+const message = (page, n) => page.locator(`#wait-body .msg[data-number="${n}"]`);
+
+before(async () => {
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const started = Date.now();
+  system = await startSystem({ logDir: ARTIFACTS });
+  console.log(`# system up at ${system.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    timeout: 60_000,
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (system) {
+    const res = await system.stop();
+    assert.deepEqual(res.leftovers, [], 'every process the system started is gone');
+  }
+});
+
+test('a number an earlier session left assigned in Zoom shows in a new session and is released there after the unbind', async () => {
+  await putZoomNumber(ASSIGNED, { id: 'u-301', name: 'Rita Cohen', type: 'user' });
+  await requestRelease([ASSIGNED]);
+
+  // The earlier session approves; Zoom says the number is assigned.
+  const first = await freshPage('/');
+  await signIn(first, ALICE);
+  await first.getByLabel(`Select ${ASSIGNED}`).check();
+  await first.getByRole('button', { name: 'Release numbers' }).click();
+  const dialog = first.getByRole('dialog', { name: 'Release 1 number?' });
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /cannot be undone: a released number cannot be reclaimed/);
+  assert.equal(await first.evaluate(() => document.activeElement?.id), 'confirm-cancel', 'the keyboard starts on Cancel');
+  await snap(first, '01-release-confirmation');
+  await dialog.getByRole('button', { name: 'Release 1 number' }).click();
+  await message(first, ASSIGNED).filter({ hasText: 'assigned in Zoom to Rita Cohen' }).waitFor({ timeout: SETTLE });
+  await first.locator('#action-status', { hasText: '0 released, 1 still assigned in Zoom (to Rita Cohen) — unassign them in Zoom and they will be released, 0 refused' })
+    .waitFor({ timeout: SETTLE });
+  await snap(first, '02-earlier-session');
+  await first.context().close();
+
+  // A new browser context: nothing stored, the same row from the server.
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  await row(page, ASSIGNED).locator('[data-status="WAITING_FOR_UNASSIGN"]').waitFor();
+  assert.match(await message(page, ASSIGNED).textContent(), /assigned in Zoom to Rita Cohen/);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('nr.customer.acted')), null, 'no list of numbers acted on is kept');
+  await snap(page, '03-new-session-lists-it');
+
+  // The admin unassigns it in Zoom and asks for the release again at once.
+  await page.getByLabel(`Select ${ASSIGNED}`).check();
+  await page.getByRole('button', { name: 'Release numbers' }).click();
+  const again = page.getByRole('dialog', { name: 'Release 1 number?' });
+  await again.waitFor();
+  await mustCall('PATCH', `/zoom-sim/admin/numbers/${encodeURIComponent(ASSIGNED)}`, { body: { assignee: null } });
+  await again.getByRole('button', { name: 'Release 1 number' }).click();
+  await message(page, ASSIGNED).filter({ hasText: 'Released' }).waitFor({ timeout: SETTLE });
+  await page.locator('#action-status', { hasText: '1 released, 0 still assigned in Zoom, 0 refused' }).waitFor({ timeout: SETTLE });
+  await snap(page, '04-released-after-unbind');
+  await page.context().close();
+});
+
+test('a FAILED number is approved again from Wait for Release', { skip: 'the local system gives Zoom trouble 15 minutes (its retry budget, not configurable without Go changes) before a release is FAILED' }, () => {});
+
+test('a rejection with a reason: the dialog asks, the reason is sent, and the portal shows it', async () => {
+  await requestRelease([TO_REJECT]);
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  await page.getByLabel(`Select ${TO_REJECT}`).check();
+  await page.getByRole('button', { name: 'Reject', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Reject 1 number?' });
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /cannot be undone/);
+  const reason = dialog.getByRole('textbox', { name: /Reason/ });
+  assert.equal(await reason.getAttribute('maxlength'), '500');
+  await reason.fill(REJECT_REASON);
+  await snap(page, '05-reject-confirmation');
+  const sent = page.waitForRequest((r) => r.url().endsWith('/v1/numbers/reject') && r.method() === 'POST');
+  await dialog.getByRole('button', { name: 'Reject 1 number' }).click();
+  assert.deepEqual((await sent).postDataJSON(), { numbers: [TO_REJECT], reason: REJECT_REASON });
+  await message(page, TO_REJECT).filter({ hasText: 'Rejected' }).waitFor();
+  await page.context().close();
+
+  const portal = await freshPage('/portal');
+  await signIn(portal, PAT);
+  await portal.getByRole('combobox', { name: 'Customer' }).selectOption('acme');
+  await portal.getByRole('button', { name: 'Show numbers' }).click();
+  const listed = portal.locator(`#list-body tr[data-number="${TO_REJECT}"]`);
+  await listed.filter({ hasText: REJECT_REASON }).waitFor({ timeout: SETTLE });
+  await snap(portal, '06-portal-rejection-reason');
+  await portal.context().close();
+});
+
+test('Cancel in the confirmation dialog sends nothing', async () => {
+  const n = '+14155550303';
+  await requestRelease([n]);
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  const posts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/v1/numbers/')) posts.push(r.url());
+  });
+  await page.getByLabel(`Select ${n}`).check();
+  await page.getByRole('button', { name: 'Release numbers' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Release 1 number?' });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.keyboard.press('Escape');
+  assert.deepEqual(posts, []);
+  assert.equal(await page.getByLabel(`Select ${n}`).isChecked(), true, 'the selection stays');
+  await page.context().close();
+});
+
+test('600 numbers: search, filter, select all, and an approval sent in chunks of 500 with a result for every number', async () => {
+  const t0 = Date.now();
+  for (let i = 0; i < BIG; i += 50) {
+    await Promise.all(bigNumbers.slice(i, i + 50).map((n) => putZoomNumber(n)));
+  }
+  await requestRelease(bigNumbers);
+  console.log(`# seeded ${BIG} numbers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  await row(page, bigNumbers[BIG - 1]).waitFor({ timeout: SETTLE });
+  // Search by number: a client-side filter of the loaded rows.
+  await page.getByLabel('Search').fill('12125550007');
+  assert.equal(await page.locator('#wait-body tr:not([hidden])').count(), 1);
+  await page.getByLabel('Search').fill('');
+  await page.getByLabel('Status').selectOption('PENDING_APPROVAL');
+  const pending = await page.locator('#wait-body tr:not([hidden])').count();
+  assert.ok(pending >= BIG, `${pending} rows waiting for approval`);
+  await snap(page, '07-600-waiting');
+
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/numbers/release') bodies.push(r.postDataJSON().numbers.length);
+  });
+  await page.getByLabel('Search').fill('1212555');
+  await page.getByLabel('Select all numbers').check();
+  assert.equal((await page.locator('#selection-summary').textContent()).trim(), `${BIG} selected`);
+  await page.getByRole('button', { name: 'Release numbers' }).click();
+  await page.getByRole('dialog', { name: `Release ${BIG} numbers?` }).getByRole('button', { name: `Release ${BIG} numbers` }).click();
+  const t1 = Date.now();
+  // The approval of 500 numbers answers within the API's 15 s; 10 times that for two calls.
+  await page.locator('#action-progress', { hasText: `${BIG} of ${BIG} sent` }).waitFor({ timeout: 300_000 });
+  console.log(`# ${BIG} numbers approved in ${((Date.now() - t1) / 1000).toFixed(1)} s (${bodies.join(' + ')} per request)`);
+  await page.locator('#action-status', { hasText: `Release approved for ${BIG} numbers` }).waitFor();
+  assert.deepEqual(bodies, [500, 100]);
+  await snap(page, '08-600-approved');
+  // A result for every number: none is still waiting for approval, none refused.
+  const statuses = await page.evaluate((numbers) => numbers.map((n) => document.querySelector(`#wait-body tr[data-number="${n}"] .badge`)?.dataset.status), bigNumbers);
+  const unsettled = bigNumbers.filter((n, i) => !['RELEASING', 'RELEASED', 'WAITING_FOR_UNASSIGN'].includes(statuses[i]));
+  assert.deepEqual(unsettled, [], 'every number has its result');
+  await page.context().close();
+});
+
+test('no page raised a script error', () => {
+  assert.deepEqual(pageErrors, []);
+});
