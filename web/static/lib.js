@@ -389,3 +389,72 @@ export function navigationUrl(value, base) {
   }
   return url.href;
 }
+
+/** One CSV line's fields (RFC 4180 quotes: "a ""b""" is a "b"). */
+export function csvFields(line) {
+  const out = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',' || c === ';' || c === '\t') {
+      out.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  out.push(cur);
+  return out.map((f) => f.trim());
+}
+
+/**
+ * Reads phone numbers from a CSV file's text: the `number` column when the
+ * first row names one (any case), else one number per row (the first
+ * field). Spaces, dashes, dots and parentheses inside a number are dropped;
+ * the server checks the rest (and adds a missing +). Returns {numbers,
+ * refused: [{row, value, reason}]} with rows counted from 1 as in the file;
+ * a number given twice is read once.
+ */
+export function parseNumberCsv(text) {
+  const lines = String(text).replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  const numbers = [];
+  const seen = new Set();
+  const refused = [];
+  let column = 0;
+  let start = 0;
+  const firstRow = lines.findIndex((l) => l.trim() !== '');
+  if (firstRow >= 0) {
+    const header = csvFields(lines[firstRow]).map((f) => f.toLowerCase());
+    const at = header.indexOf('number');
+    if (at >= 0) {
+      column = at;
+      start = firstRow + 1;
+    }
+  }
+  for (let i = start; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    const value = csvFields(lines[i])[column] ?? '';
+    const n = value.replace(/[\s().-]/g, '');
+    if (n === '') {
+      refused.push({ row: i + 1, value, reason: 'no number' });
+    } else if (!/^\+?[0-9]{6,15}$/.test(n)) {
+      refused.push({ row: i + 1, value, reason: 'not a phone number' });
+    } else if (!seen.has(n)) {
+      seen.add(n);
+      numbers.push(n);
+    }
+  }
+  return { numbers, refused };
+}

@@ -6,7 +6,7 @@
 // (signin.js); the provider id comes from the sign-in.
 import {
   ApiError, request, fetchAll, stored, numberSegment, newKey, h, fill,
-  badge, when, notice, clock, poller, setupTabs, statusLabel,
+  badge, when, notice, clock, poller, setupTabs, statusLabel, parseNumberCsv,
 } from './lib.js';
 import { createAuth, signInPanel } from './signin.js';
 
@@ -191,6 +191,39 @@ function parseNumbers(text) {
   return text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
 }
 
+/** Import from CSV: reads the chosen file, adds the numbers read to the list, says what was refused. */
+async function importCsv(event) {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  let text;
+  try {
+    text = await file.text();
+  } catch (err) {
+    notice($('import-result'), 'error', `Could not read ${file.name}: ${err.message}`);
+    return;
+  }
+  const { numbers, refused } = parseNumberCsv(text);
+  const have = new Set(parseNumbers($('numbers').value));
+  const added = numbers.filter((n) => !have.has(n));
+  const current = $('numbers').value.trim();
+  $('numbers').value = [current, ...added].filter(Boolean).join('\n');
+  const read = `Read ${numbers.length === 1 ? '1 number' : `${numbers.length} numbers`} from ${file.name}`
+    + `${added.length !== numbers.length ? ` (${numbers.length - added.length} already listed)` : ''}.`;
+  if (!refused.length) {
+    notice($('import-result'), 'ok', read);
+  } else {
+    const shown = refused.slice(0, 20);
+    notice($('import-result'), 'error',
+      `${read} ${refused.length === 1 ? '1 row was' : `${refused.length} rows were`} refused:`,
+      h('ul', {}, shown.map((r) => h('li', {}, `row ${r.row}: ${r.value ? `"${r.value}"` : '(empty)'} — ${r.reason}`)),
+        refused.length > shown.length ? h('li', {}, `and ${refused.length - shown.length} more`) : null));
+  }
+  event.target.value = '';
+}
+
+/** The API's limit of numbers in one release request. */
+const REQUEST_LIMIT = 500;
+
 function problemList(problem) {
   const items = [];
   for (const it of problem.invalid_numbers || []) items.push(`${it.value}: ${it.reason}`);
@@ -211,27 +244,41 @@ async function requestRelease(event) {
     $('numbers').focus();
     return;
   }
-  const body = { customer_id: customer, numbers };
   const reason = $('reason').value.trim();
-  if (reason) body.reason = reason;
   $('request-btn').disabled = true;
   notice($('request-result'), 'info', 'Sending…');
+  // Up to REQUEST_LIMIT numbers per request: a longer list becomes several requests.
+  const chunks = [];
+  for (let i = 0; i < numbers.length; i += REQUEST_LIMIT) chunks.push(numbers.slice(i, i + REQUEST_LIMIT));
+  const done = [];
   try {
-    const res = await request('/provider/v1/release-requests', {
-      method: 'POST', auth, body, headers: { 'Idempotency-Key': newKey() },
-    });
+    for (const chunk of chunks) {
+      const body = { customer_id: customer, numbers: chunk };
+      if (reason) body.reason = reason;
+      if (chunks.length > 1) notice($('request-result'), 'info', `Sending… ${done.reduce((k, r) => k + (r.numbers || []).length, 0)} of ${numbers.length} requested.`);
+      done.push(await request('/provider/v1/release-requests', {
+        method: 'POST', auth, body, headers: { 'Idempotency-Key': newKey() },
+      }));
+    }
+    const ids = done.map((r) => r.request_id).join(', ');
+    const all = done.flatMap((r) => r.numbers || []);
     notice($('request-result'), 'ok',
-      `Release requested from ${customer} (request ${res.request_id}):`,
-      h('ul', {}, (res.numbers || []).map((n) => h('li', {}, h('span', { class: 'number' }, n.number), ' — ', badge(n.status)))));
+      `Release requested from ${customer} (request${done.length > 1 ? 's' : ''} ${ids}):`,
+      all.length > 50
+        ? h('p', {}, `${all.length} numbers, each ${[...new Set(all.map((n) => n.status))].join(' or ')}.`)
+        : h('ul', {}, all.map((n) => h('li', {}, h('span', { class: 'number' }, n.number), ' — ', badge(n.status)))));
     $('numbers').value = '';
     $('reason').value = '';
+    notice($('import-result'), '', '');
     list.now();
   } catch (err) {
     if (err?.status === 401) {
       handleError(err);
       return;
     }
-    notice($('request-result'), 'error', `Nothing was requested: ${err.message}`, problemList(err.problem || {}));
+    const sent = done.reduce((k, r) => k + (r.numbers || []).length, 0);
+    const what = sent ? `${sent} of ${numbers.length} numbers were requested (${done.map((r) => r.request_id).join(', ')}); the rest were not` : 'Nothing was requested';
+    notice($('request-result'), 'error', `${what}: ${err.message}`, problemList(err.problem || {}));
   } finally {
     $('request-btn').disabled = false;
   }
@@ -384,6 +431,7 @@ function init() {
   $('customer-form').addEventListener('submit', chooseCustomer);
   $('customer').addEventListener('change', chooseCustomer);
   $('request-form').addEventListener('submit', requestRelease);
+  $('numbers-file').addEventListener('change', importCsv);
   views = setupTabs($('views'), showView);
   $('requests-refresh').addEventListener('click', () => loadRequests());
   $('requests-newer').addEventListener('click', () => turnPage(-1));
