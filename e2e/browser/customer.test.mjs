@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startSystem, repoRoot } from './system.mjs';
+import { parseNumberCsv } from '../../web/static/lib.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-customer');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -236,6 +237,15 @@ test('600 numbers: search, filter, select all, and an approval sent in chunks of
   assert.ok(pending >= BIG, `${pending} rows waiting for approval`);
   await snap(page, '07-600-waiting');
 
+  // All numbers reads one page of 100 at a time through the API's cursor.
+  await page.getByRole('tab', { name: 'All numbers' }).click();
+  await page.locator('#all-body tr').nth(99).waitFor();
+  assert.equal(await page.locator('#all-body tr').count(), 100);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.locator('#all-body tr').nth(199).waitFor();
+  await snap(page, '07b-all-numbers-load-more');
+  await page.getByRole('tab', { name: /Wait for Release/ }).click();
+
   const bodies = [];
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/numbers/release') bodies.push(r.postDataJSON().numbers.length);
@@ -256,6 +266,44 @@ test('600 numbers: search, filter, select all, and an approval sent in chunks of
   const statuses = await page.evaluate((numbers) => numbers.map((n) => document.querySelector(`#wait-body tr[data-number="${n}"] .badge`)?.dataset.status), bigNumbers);
   const unsettled = bigNumbers.filter((n, i) => !['RELEASING', 'RELEASED', 'WAITING_FOR_UNASSIGN'].includes(statuses[i]));
   assert.deepEqual(unsettled, [], 'every number has its result');
+  await page.context().close();
+});
+
+test('CSV import reads one number per row or a number column, and names the rows it refused', () => {
+  assert.deepEqual(parseNumberCsv('+14155550100\r\n14155550101\r\nfoo\r\n\r\n+14155550100\r\n'), {
+    numbers: ['+14155550100', '14155550101'], refused: [{ row: 3, value: 'foo', reason: 'not a phone number' }],
+  });
+  assert.deepEqual(parseNumberCsv('\uFEFFname,Number\n"Lobby, 1st floor",+1 (415) 555-0100\nFax,\n'), {
+    numbers: ['+14155550100'], refused: [{ row: 3, value: '', reason: 'no number' }],
+  });
+  assert.deepEqual(parseNumberCsv(''), { numbers: [], refused: [] });
+});
+
+test('the portal imports numbers from a CSV file into its request form', async () => {
+  const portal = await freshPage('/portal');
+  await signIn(portal, PAT);
+  await portal.getByLabel('Import numbers from a CSV file').setInputFiles({
+    name: 'numbers.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('site,number\nHQ,+14155550401\nLab,14155550402\nOld,call us\n'),
+  });
+  const result = portal.locator('#import-result');
+  await result.filter({ hasText: 'Read 2 numbers from numbers.csv' }).waitFor();
+  assert.match(await result.textContent(), /1 row was refused:\s*row 4: "call us" — not a phone number/);
+  assert.equal(await portal.getByRole('textbox', { name: 'Numbers' }).inputValue(), '+14155550401\n14155550402');
+  await snap(portal, '09-portal-csv-import');
+  await portal.context().close();
+});
+
+test('Export CSV downloads the API\'s text/csv list', async () => {
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  await page.getByRole('tab', { name: 'All numbers' }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const file = await (await download).path();
+  const text = fs.readFileSync(file, 'utf8');
+  assert.match(text.split(/\r?\n/)[0], /number/i, 'a header row');
+  assert.ok(text.includes(bigNumbers[0]), 'the numbers are in it');
   await page.context().close();
 });
 
