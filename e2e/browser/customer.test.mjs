@@ -166,7 +166,45 @@ test('a number an earlier session left assigned in Zoom shows in a new session a
   await page.context().close();
 });
 
-test('a FAILED number is approved again from Wait for Release', { skip: 'the local system gives Zoom trouble 15 minutes (its retry budget, not configurable without Go changes) before a release is FAILED' }, () => {});
+test('a FAILED number is listed with its reason in a new session and approved again from there', async () => {
+  const n = '+14155550304';
+  await putZoomNumber(n);
+  await requestRelease([n]);
+  // Zoom refuses removals (a 403 is not retried): the release ends FAILED.
+  await mustCall('POST', '/zoom-sim/admin/faults', {
+    body: { status: 403, count: -1, path_prefix: '/zoom-sim/v2/number_management/numbers' },
+  });
+  try {
+    const token = (await mustCall('POST', '/local/token', { body: { kind: 'customer', tenant_id: 'acme' } })).access_token;
+    await mustCall('POST', '/v1/numbers/release', { token, body: { numbers: [n] } });
+    const deadline = Date.now() + SETTLE;
+    let status;
+    while (Date.now() < deadline) {
+      status = (await mustCall('GET', `/v1/numbers/${encodeURIComponent(n)}`, { token })).status;
+      if (status === 'FAILED') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(status, 'FAILED', 'the release failed while Zoom refused it');
+  } finally {
+    await mustCall('DELETE', '/zoom-sim/admin/faults');
+  }
+
+  const page = await freshPage('/');
+  await signIn(page, ALICE);
+  await row(page, n).locator('[data-status="FAILED"]').waitFor();
+  assert.match(await message(page, n).textContent(), /Failed: Zoom refused the release/);
+  await page.getByLabel('Status').selectOption('FAILED');
+  assert.equal(await page.locator('#wait-body tr:not([hidden])').count(), 1, 'the status filter shows the failed number only');
+  await snap(page, '04b-failed-in-new-session');
+  await page.getByLabel(`Select ${n}`).check();
+  await page.getByLabel('Status').selectOption(''); // every status again: the row is followed to Released
+  await page.getByRole('button', { name: 'Release numbers' }).click();
+  await page.getByRole('dialog', { name: 'Release 1 number?' }).getByRole('button', { name: 'Release 1 number' }).click();
+  await message(page, n).filter({ hasText: 'Released' }).waitFor({ timeout: SETTLE });
+  await page.locator('#action-status', { hasText: '1 released, 0 still assigned in Zoom, 0 refused' }).waitFor({ timeout: SETTLE });
+  await snap(page, '04c-failed-approved-again');
+  await page.context().close();
+});
 
 test('a rejection with a reason: the dialog asks, the reason is sent, and the portal shows it', async () => {
   await requestRelease([TO_REJECT]);
