@@ -585,7 +585,11 @@ async function act(kind) {
           refused++;
         } else {
           row.error = null;
-          apply(row, { ...(row.view || { number: r.number }), status: r.status }, t);
+          // The answer's status, with its message and Zoom assignee when it gives them.
+          const view = { ...(row.view || { number: r.number }), status: r.status };
+          if (r.status !== statusOf(row) || 'message' in r) view.message = r.message || '';
+          if (r.status !== statusOf(row) || r.zoom_assignee) view.zoom_assignee = r.zoom_assignee || null;
+          apply(row, view, t);
           ok++;
         }
       }
