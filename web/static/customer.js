@@ -151,7 +151,7 @@ function messageFor(view, error) {
     case 'FAILED':
       return { cls: 'bad', text: `Failed: ${view.message || 'the release could not be completed'}`, sub: 'Select it and click Release numbers to try again.' };
     case 'REJECTED':
-      return { cls: '', text: 'Rejected — the number stays with you.' };
+      return { cls: '', text: 'Rejected — the number stays with you.', sub: view.message || '' };
     case 'CANCELLED':
       return { cls: '', text: 'The carrier withdrew this request.' };
     case 'PENDING_APPROVAL':
