@@ -113,6 +113,12 @@ func listParams(r *http.Request) (release.ListParams, error) {
 	return queryParams(r, "status", "cursor", "limit")
 }
 
+// customerListParams reads the customer listing's query parameters, which
+// also take q (the beginning of the numbers), as listParams does.
+func customerListParams(r *http.Request) (release.ListParams, error) {
+	return queryParams(r, "status", "q", "cursor", "limit")
+}
+
 // pageParams reads a listing's paging parameters (cursor, limit), as
 // listParams does.
 func pageParams(r *http.Request) (release.ListParams, error) {
@@ -134,6 +140,9 @@ func queryParams(r *http.Request, names ...string) (release.ListParams, error) {
 	}
 	if slices.Contains(names, "status") {
 		p.Status = q.Get("status")
+	}
+	if slices.Contains(names, "q") {
+		p.Query = q.Get("q")
 	}
 	p.Cursor = q.Get("cursor")
 	if l := q.Get("limit"); l != "" {
@@ -161,7 +170,7 @@ func (a *API) providerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	q, err := listParams(r)
+	q, err := customerListParams(r)
 	if err != nil {
 		a.problem(w, r, err)
 		return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -13,18 +15,70 @@ import (
 
 // ListParams are a listing's query parameters, as given.
 type ListParams struct {
+	// Status is one status or, where a listing takes several, a
+	// comma-separated list of them.
 	Status string
+	// Query is the q parameter: the beginning of the numbers to list.
+	Query  string
 	Cursor string
 	Limit  int
 }
 
-// CustomerList lists the caller's own numbers.
+// MaxQueryDigits is the most digits q may have (E.164's longest number).
+const MaxQueryDigits = 15
+
+// CustomerList lists the caller's own numbers: of several statuses at once
+// (status=A,B) and by the beginning of the number (q) too.
 func (s *Service) CustomerList(ctx context.Context, p auth.Principal, q ListParams) (domain.Page, error) {
 	customerID, err := principalCustomer(p)
 	if err != nil {
 		return domain.Page{}, err
 	}
-	return s.list(ctx, domain.ListQuery{CustomerID: customerID}, q)
+	lq := domain.ListQuery{CustomerID: customerID}
+	if lq.Statuses, err = parseStatuses(q.Status); err != nil {
+		return domain.Page{}, err
+	}
+	if lq.Prefix, err = parseNumberQuery(q.Query); err != nil {
+		return domain.Page{}, err
+	}
+	q.Status = ""
+	return s.list(ctx, lq, q)
+}
+
+// parseStatuses reads a comma-separated list of statuses; duplicates are
+// ignored, and an unknown or empty one is refused, naming it.
+func parseStatuses(raw string) ([]domain.Status, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var out []domain.Status
+	for _, name := range strings.Split(raw, ",") {
+		if name == "" {
+			return nil, apperr.New(apperr.Invalid, "status %q has an empty element; give statuses separated by single commas", raw)
+		}
+		st, err := domain.ParseStatus(name)
+		if err != nil {
+			return nil, apperr.New(apperr.Invalid, "status %q is not one of %v", name, domain.Statuses)
+		}
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// parseNumberQuery reads q, the beginning of the numbers to list in E.164
+// (country code first), with or without its "+": 1 to 15 digits. It
+// returns the prefix of the E.164 form ("+9723"), or "" without q.
+func parseNumberQuery(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	digits := strings.TrimPrefix(raw, "+")
+	if digits == "" || len(digits) > MaxQueryDigits || strings.Trim(digits, "0123456789") != "" {
+		return "", apperr.New(apperr.Invalid, "q %q is not the beginning of a phone number: give 1 to %d digits, country code first, with or without a leading +", raw, MaxQueryDigits)
+	}
+	return "+" + digits, nil
 }
 
 func (s *Service) list(ctx context.Context, q domain.ListQuery, params ListParams) (domain.Page, error) {
