@@ -175,6 +175,11 @@ func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 		a.problem(w, r, err)
 		return
 	}
+	if wantsCSV(r.Header.Get("Accept")) {
+		a.exportCSV(w, r, p, q)
+		return
+	}
+	w.Header().Set("Vary", "Accept")
 	page, err := a.svc.CustomerList(r.Context(), p, q)
 	if err != nil {
 		a.problem(w, r, err)
