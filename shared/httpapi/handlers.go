@@ -23,7 +23,7 @@ type Service interface {
 	Cancel(ctx context.Context, p auth.Principal, customerID, number string) (release.Result, error)
 	CustomerList(ctx context.Context, p auth.Principal, q release.ListParams) (domain.Page, error)
 	Approve(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
-	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
+	Reject(ctx context.Context, p auth.Principal, numbers []string, reason string) ([]release.Result, error)
 	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
 	SupportGet(ctx context.Context, p auth.Principal, customerID, number string) (release.Detail, error)
 	ListRequests(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (release.RequestSummaries, error)
@@ -202,7 +202,29 @@ func (a *API) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 }
 
 func (a *API) reject(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	a.perNumber(w, r, p, a.svc.Reject, http.StatusOK)
+	body, err := readBody(w, r)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	var in rejectBody
+	if err := decodeJSON(body, &in); err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	results, err := a.svc.Reject(r.Context(), p, in.Numbers, in.Reason)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	jsonhttp.Write(w, http.StatusOK, resultsView{Results: results})
+}
+
+// rejectBody is POST /v1/numbers/reject's body: the numbers and an
+// optional reason.
+type rejectBody struct {
+	Numbers []string `json:"numbers"`
+	Reason  string   `json:"reason,omitempty"`
 }
 
 func (a *API) perNumber(w http.ResponseWriter, r *http.Request, p auth.Principal,

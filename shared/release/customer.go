@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -149,9 +151,48 @@ func (s *Service) Approve(ctx context.Context, p auth.Principal, raw []string) (
 	return s.perNumber(ctx, p, raw, s.approveOne)
 }
 
-// Reject declines the caller's numbers that await approval.
-func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string) ([]Result, error) {
-	return s.perNumber(ctx, p, raw, s.rejectOne)
+// Reject declines the caller's numbers that await approval, with an
+// optional reason (CheckRejectReason): it is recorded on each REJECTED
+// history entry and becomes the number's message, which the provider sees
+// in its listing and request detail.
+func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string, reason string) ([]Result, error) {
+	if _, err := principalCustomer(p); err != nil {
+		return nil, err
+	}
+	reason, err := CheckRejectReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	return s.perNumber(ctx, p, raw, func(p auth.Principal, cur domain.Number, found bool, n string) plan {
+		return s.rejectOne(p, cur, found, n, reason)
+	})
+}
+
+// CheckRejectReason trims a rejection's reason and checks it: at most
+// MaxReasonLength characters, one line of text (no control characters).
+// It returns the reason as recorded ("" for none).
+func CheckRejectReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n > MaxReasonLength {
+		return "", apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
+	}
+	if !utf8.ValidString(reason) {
+		return "", apperr.New(apperr.Invalid, "reason is not valid UTF-8")
+	}
+	for _, r := range reason {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "", apperr.New(apperr.Invalid, "reason holds a control character or line break (%U); give one line of text", r)
+		}
+	}
+	return reason, nil
+}
+
+// rejectedMessage is the message of a number rejected with a reason.
+func rejectedMessage(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return "rejected by the customer: " + reason
 }
 
 // plan is what an action decides for one number from its current state:
@@ -371,7 +412,7 @@ func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur domai
 	})
 }
 
-func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n string) plan {
+func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n, reason string) plan {
 	if !found {
 		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
 	}
@@ -385,6 +426,10 @@ func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n s
 		return plan{result: failed(n, apperr.InvalidStatus, "%s failed after its removal was sent to Zoom, so Zoom may have removed it; approve it again to settle it", n)}
 	}
 	next := transition(cur, domain.Rejected)
-	next.Message = ""
-	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: "release rejected by customer"}}
+	next.Message = rejectedMessage(reason)
+	why := "release rejected by customer"
+	if reason != "" {
+		why += ": " + reason
+	}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: why}}
 }
