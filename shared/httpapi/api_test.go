@@ -600,7 +600,9 @@ func TestWaitingNumberIsRecheckedOnApproval(t *testing.T) {
 	}
 	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754569"}})
 	e.want(r, http.StatusAccepted, "")
-	if fmt.Sprint(r.json(t)["results"]) != "[map[number:+97239754569 status:WAITING_FOR_UNASSIGN]]" || fmt.Sprint(e.workflow.Rechecks) != "[token-1]" {
+	// The result says whom the number is still assigned to, and why it waits.
+	want := "[map[message:assigned in Zoom to Dana (user) — unassign it in Zoom first number:+97239754569 status:WAITING_FOR_UNASSIGN zoom_assignee:map[id:u1 name:Dana type:user]]]"
+	if fmt.Sprint(r.json(t)["results"]) != want || fmt.Sprint(e.workflow.Rechecks) != "[token-1]" {
 		t.Fatalf("results %s, rechecks %v", r.body, e.workflow.Rechecks)
 	}
 }
