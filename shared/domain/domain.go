@@ -8,6 +8,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -139,9 +140,31 @@ type ListQuery struct {
 	ProviderID string
 	// Status filters by status; None lists every status but RELEASED.
 	Status Status
+	// Statuses, when not empty, lists the numbers in any of these statuses
+	// (RELEASED included when named) and takes the place of Status.
+	Statuses []Status
+	// Prefix, when set, lists only the numbers whose E.164 form begins
+	// with it ("+" and digits).
+	Prefix string
 	// Limit is the page size: DefaultPageSize when 0, at most MaxPageSize.
 	Limit  int
 	Cursor string
+}
+
+// ListedStatuses is the statuses a listing reads, each once, in the order
+// of the listing (by name, as the indexes sort numbers), or nil for every
+// status but RELEASED.
+func (q ListQuery) ListedStatuses() []Status {
+	all := q.Statuses
+	if len(all) == 0 && q.Status != None {
+		all = []Status{q.Status}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	out := slices.Clone(all)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Page is one page of numbers and the opaque cursor of the next ("" at the end).

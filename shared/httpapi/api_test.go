@@ -511,6 +511,15 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad status filter", "GET", "/v1/numbers?status=GONE", "acme", nil, nil, 400, "invalid_request", "GONE"},
 		{"empty status filter", "GET", "/v1/numbers?status=", "acme", nil, nil, 400, "invalid_request", "status is empty"},
 		{"empty status filter (provider)", "GET", "/provider/v1/customers/acme/numbers?status=", "pxc", nil, nil, 400, "invalid_request", "status is empty"},
+		{"unknown status among several", "GET", "/v1/numbers?status=PENDING_APPROVAL,GONE,FAILED", "acme", nil, nil, 400, "invalid_request", `status \"GONE\" is not one of`},
+		{"empty status among several", "GET", "/v1/numbers?status=FAILED,", "acme", nil, nil, 400, "invalid_request", "empty element"},
+		{"lower-case status", "GET", "/v1/numbers?status=failed", "acme", nil, nil, 400, "invalid_request", "failed"},
+		{"several statuses on the provider listing", "GET", "/provider/v1/customers/acme/numbers?status=FAILED,PENDING_APPROVAL", "pxc", nil, nil, 400, "invalid_request", "FAILED,PENDING_APPROVAL"},
+		{"q with a letter", "GET", "/v1/numbers?q=97a", "acme", nil, nil, 400, "invalid_request", `q \"97a\"`},
+		{"q only a plus", "GET", "/v1/numbers?q=%2B", "acme", nil, nil, 400, "invalid_request", "q"},
+		{"q too long", "GET", "/v1/numbers?q=1234567890123456", "acme", nil, nil, 400, "invalid_request", "1 to 15 digits"},
+		{"q with spaces", "GET", "/v1/numbers?q=972+3", "acme", nil, nil, 400, "invalid_request", "q"},
+		{"empty q", "GET", "/v1/numbers?q=", "acme", nil, nil, 400, "invalid_request", "q is empty"},
 		{"status given twice", "GET", "/v1/numbers?status=RELEASED&status=PENDING_APPROVAL", "acme", nil, nil, 400, "invalid_request", "status is given 2 times"},
 		{"empty cursor", "GET", "/v1/numbers?cursor=", "acme", nil, nil, 400, "invalid_request", "cursor is empty"},
 		{"bad limit", "GET", "/v1/numbers?limit=0", "acme", nil, nil, 400, "invalid_request", "limit"},
@@ -591,7 +600,9 @@ func TestWaitingNumberIsRecheckedOnApproval(t *testing.T) {
 	}
 	r = e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754569"}})
 	e.want(r, http.StatusAccepted, "")
-	if fmt.Sprint(r.json(t)["results"]) != "[map[number:+97239754569 status:WAITING_FOR_UNASSIGN]]" || fmt.Sprint(e.workflow.Rechecks) != "[token-1]" {
+	// The result says whom the number is still assigned to, and why it waits.
+	want := "[map[message:assigned in Zoom to Dana (user) — unassign it in Zoom first number:+97239754569 status:WAITING_FOR_UNASSIGN zoom_assignee:map[id:u1 name:Dana type:user]]]"
+	if fmt.Sprint(r.json(t)["results"]) != want || fmt.Sprint(e.workflow.Rechecks) != "[token-1]" {
 		t.Fatalf("results %s, rechecks %v", r.body, e.workflow.Rechecks)
 	}
 }
@@ -671,4 +682,77 @@ func TestMethodsAndPaths(t *testing.T) {
 	e.t = t
 	r := e.call("POST", "/v1/numbers/release", "acme", map[string]any{"numbers": []string{"+97239754571"}})
 	e.want(r, http.StatusAccepted, "")
+}
+
+// TestListSeveralStatuses: GET /v1/numbers takes several statuses
+// (comma-separated, in any order, duplicates ignored) and q, the beginning
+// of the numbers, and pages through them with the cursor.
+func TestListSeveralStatuses(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.request("+97239754571", "+97239754569", "+14155552671", "+14155552672", "+14155552673", "+12125550100", "+12125550101")
+	move := func(n string, to ...domain.Status) {
+		t.Helper()
+		cur, err := e.store.GetNumber(ctx, "acme", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range to {
+			next := cur
+			next.Status = st
+			if cur, err = e.store.Apply(ctx, domain.Change{Prev: cur, Next: next, Actor: "test", Why: "test"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	move("+14155552671", domain.Releasing, domain.Failed)
+	move("+14155552672", domain.Releasing, domain.WaitingForUnassign)
+	move("+14155552673", domain.Releasing, domain.Released)
+	move("+12125550101", domain.Rejected)
+
+	tests := []struct {
+		name  string
+		query string
+		want  string // numbers in order
+	}{
+		{"wait for release tab", "status=PENDING_APPROVAL,WAITING_FOR_UNASSIGN,FAILED",
+			"+14155552671 +12125550100 +97239754569 +97239754571 +14155552672"},
+		{"another order, a duplicate", "status=FAILED,WAITING_FOR_UNASSIGN,PENDING_APPROVAL,FAILED",
+			"+14155552671 +12125550100 +97239754569 +97239754571 +14155552672"},
+		{"one status, as before", "status=PENDING_APPROVAL", "+12125550100 +97239754569 +97239754571"},
+		{"RELEASED among others", "status=RELEASED,REJECTED", "+12125550101 +14155552673"},
+		{"released only when named", "", "+14155552671 +12125550100 +97239754569 +97239754571 +12125550101 +14155552672"},
+		{"q with a plus", "status=PENDING_APPROVAL,FAILED&q=%2B1", "+14155552671 +12125550100"},
+		{"q without a plus", "q=9723975456", "+97239754569"},
+		{"q a whole number", "status=RELEASED&q=14155552673", "+14155552673"},
+		{"q matching nothing", "status=PENDING_APPROVAL&q=44", ""},
+	}
+	for _, tt := range tests {
+		for _, limit := range []int{1, 2, 100} {
+			t.Run(fmt.Sprintf("%s, pages of %d", tt.name, limit), func(t *testing.T) {
+				e.t = t
+				var got []string
+				target := fmt.Sprintf("/v1/numbers?limit=%d&%s", limit, tt.query)
+				for pages := 0; ; pages++ {
+					if pages > 10 {
+						t.Fatal("paging does not end")
+					}
+					r := e.call("GET", target, "acme", nil)
+					e.want(r, http.StatusOK, "")
+					body := r.json(t)
+					for _, it := range body["items"].([]any) {
+						got = append(got, it.(map[string]any)["number"].(string))
+					}
+					next, _ := body["next_cursor"].(string)
+					if next == "" {
+						break
+					}
+					target = fmt.Sprintf("/v1/numbers?limit=%d&%s&cursor=%s", limit, tt.query, url.QueryEscape(next))
+				}
+				if g := strings.Join(got, " "); g != tt.want {
+					t.Fatalf("listed %q; want %q", g, tt.want)
+				}
+			})
+		}
+	}
 }

@@ -23,7 +23,7 @@ type Service interface {
 	Cancel(ctx context.Context, p auth.Principal, customerID, number string) (release.Result, error)
 	CustomerList(ctx context.Context, p auth.Principal, q release.ListParams) (domain.Page, error)
 	Approve(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
-	Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error)
+	Reject(ctx context.Context, p auth.Principal, numbers []string, reason string) ([]release.Result, error)
 	Get(ctx context.Context, p auth.Principal, number string) (release.Detail, error)
 	SupportGet(ctx context.Context, p auth.Principal, customerID, number string) (release.Detail, error)
 	ListRequests(ctx context.Context, p auth.Principal, customerID string, q release.ListParams) (release.RequestSummaries, error)
@@ -113,6 +113,12 @@ func listParams(r *http.Request) (release.ListParams, error) {
 	return queryParams(r, "status", "cursor", "limit")
 }
 
+// customerListParams reads the customer listing's query parameters, which
+// also take q (the beginning of the numbers), as listParams does.
+func customerListParams(r *http.Request) (release.ListParams, error) {
+	return queryParams(r, "status", "q", "cursor", "limit")
+}
+
 // pageParams reads a listing's paging parameters (cursor, limit), as
 // listParams does.
 func pageParams(r *http.Request) (release.ListParams, error) {
@@ -134,6 +140,9 @@ func queryParams(r *http.Request, names ...string) (release.ListParams, error) {
 	}
 	if slices.Contains(names, "status") {
 		p.Status = q.Get("status")
+	}
+	if slices.Contains(names, "q") {
+		p.Query = q.Get("q")
 	}
 	p.Cursor = q.Get("cursor")
 	if l := q.Get("limit"); l != "" {
@@ -161,11 +170,16 @@ func (a *API) providerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	q, err := listParams(r)
+	q, err := customerListParams(r)
 	if err != nil {
 		a.problem(w, r, err)
 		return
 	}
+	if wantsCSV(r.Header.Get("Accept")) {
+		a.exportCSV(w, r, p, q)
+		return
+	}
+	w.Header().Set("Vary", "Accept")
 	page, err := a.svc.CustomerList(r.Context(), p, q)
 	if err != nil {
 		a.problem(w, r, err)
@@ -188,7 +202,29 @@ func (a *API) approve(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 }
 
 func (a *API) reject(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	a.perNumber(w, r, p, a.svc.Reject, http.StatusOK)
+	body, err := readBody(w, r)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	var in rejectBody
+	if err := decodeJSON(body, &in); err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	results, err := a.svc.Reject(r.Context(), p, in.Numbers, in.Reason)
+	if err != nil {
+		a.problem(w, r, err)
+		return
+	}
+	jsonhttp.Write(w, http.StatusOK, resultsView{Results: results})
+}
+
+// rejectBody is POST /v1/numbers/reject's body: the numbers and an
+// optional reason.
+type rejectBody struct {
+	Numbers []string `json:"numbers"`
+	Reason  string   `json:"reason,omitempty"`
 }
 
 func (a *API) perNumber(w http.ResponseWriter, r *http.Request, p auth.Principal,

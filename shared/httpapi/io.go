@@ -67,11 +67,11 @@ func (l limited) Approve(ctx context.Context, p auth.Principal, numbers []string
 	return l.Service.Approve(ctx, p, numbers)
 }
 
-func (l limited) Reject(ctx context.Context, p auth.Principal, numbers []string) ([]release.Result, error) {
+func (l limited) Reject(ctx context.Context, p auth.Principal, numbers []string, reason string) ([]release.Result, error) {
 	if err := checkNumbers(numbers); err != nil {
 		return nil, err
 	}
-	return l.Service.Reject(ctx, p, numbers)
+	return l.Service.Reject(ctx, p, numbers, reason)
 }
 
 // checkNumbers refuses a body without numbers (400) and one with more than

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"numberrelease/shared/apperr"
 	"numberrelease/shared/auth"
@@ -13,18 +17,70 @@ import (
 
 // ListParams are a listing's query parameters, as given.
 type ListParams struct {
+	// Status is one status or, where a listing takes several, a
+	// comma-separated list of them.
 	Status string
+	// Query is the q parameter: the beginning of the numbers to list.
+	Query  string
 	Cursor string
 	Limit  int
 }
 
-// CustomerList lists the caller's own numbers.
+// MaxQueryDigits is the most digits q may have (E.164's longest number).
+const MaxQueryDigits = 15
+
+// CustomerList lists the caller's own numbers: of several statuses at once
+// (status=A,B) and by the beginning of the number (q) too.
 func (s *Service) CustomerList(ctx context.Context, p auth.Principal, q ListParams) (domain.Page, error) {
 	customerID, err := principalCustomer(p)
 	if err != nil {
 		return domain.Page{}, err
 	}
-	return s.list(ctx, domain.ListQuery{CustomerID: customerID}, q)
+	lq := domain.ListQuery{CustomerID: customerID}
+	if lq.Statuses, err = parseStatuses(q.Status); err != nil {
+		return domain.Page{}, err
+	}
+	if lq.Prefix, err = parseNumberQuery(q.Query); err != nil {
+		return domain.Page{}, err
+	}
+	q.Status = ""
+	return s.list(ctx, lq, q)
+}
+
+// parseStatuses reads a comma-separated list of statuses; duplicates are
+// ignored, and an unknown or empty one is refused, naming it.
+func parseStatuses(raw string) ([]domain.Status, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var out []domain.Status
+	for _, name := range strings.Split(raw, ",") {
+		if name == "" {
+			return nil, apperr.New(apperr.Invalid, "status %q has an empty element; give statuses separated by single commas", raw)
+		}
+		st, err := domain.ParseStatus(name)
+		if err != nil {
+			return nil, apperr.New(apperr.Invalid, "status %q is not one of %v", name, domain.Statuses)
+		}
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// parseNumberQuery reads q, the beginning of the numbers to list in E.164
+// (country code first), with or without its "+": 1 to 15 digits. It
+// returns the prefix of the E.164 form ("+9723"), or "" without q.
+func parseNumberQuery(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	digits := strings.TrimPrefix(raw, "+")
+	if digits == "" || len(digits) > MaxQueryDigits || strings.Trim(digits, "0123456789") != "" {
+		return "", apperr.New(apperr.Invalid, "q %q is not the beginning of a phone number: give 1 to %d digits, country code first, with or without a leading +", raw, MaxQueryDigits)
+	}
+	return "+" + digits, nil
 }
 
 func (s *Service) list(ctx context.Context, q domain.ListQuery, params ListParams) (domain.Page, error) {
@@ -95,9 +151,48 @@ func (s *Service) Approve(ctx context.Context, p auth.Principal, raw []string) (
 	return s.perNumber(ctx, p, raw, s.approveOne)
 }
 
-// Reject declines the caller's numbers that await approval.
-func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string) ([]Result, error) {
-	return s.perNumber(ctx, p, raw, s.rejectOne)
+// Reject declines the caller's numbers that await approval, with an
+// optional reason (CheckRejectReason): it is recorded on each REJECTED
+// history entry and becomes the number's message, which the provider sees
+// in its listing and request detail.
+func (s *Service) Reject(ctx context.Context, p auth.Principal, raw []string, reason string) ([]Result, error) {
+	if _, err := principalCustomer(p); err != nil {
+		return nil, err
+	}
+	reason, err := CheckRejectReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	return s.perNumber(ctx, p, raw, func(p auth.Principal, cur domain.Number, found bool, n string) plan {
+		return s.rejectOne(p, cur, found, n, reason)
+	})
+}
+
+// CheckRejectReason trims a rejection's reason and checks it: at most
+// MaxReasonLength characters, one line of text (no control characters).
+// It returns the reason as recorded ("" for none).
+func CheckRejectReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n > MaxReasonLength {
+		return "", apperr.New(apperr.Invalid, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
+	}
+	if !utf8.ValidString(reason) {
+		return "", apperr.New(apperr.Invalid, "reason is not valid UTF-8")
+	}
+	for _, r := range reason {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "", apperr.New(apperr.Invalid, "reason holds a control character or line break (%U); give one line of text", r)
+		}
+	}
+	return reason, nil
+}
+
+// rejectedMessage is the message of a number rejected with a reason.
+func rejectedMessage(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return "rejected by the customer: " + reason
 }
 
 // plan is what an action decides for one number from its current state:
@@ -317,7 +412,7 @@ func (s *Service) ensureRunning(ctx context.Context, p auth.Principal, cur domai
 	})
 }
 
-func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n string) plan {
+func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n, reason string) plan {
 	if !found {
 		return plan{result: failed(n, apperr.NotFound, "%s has no release request", n)}
 	}
@@ -331,6 +426,10 @@ func (s *Service) rejectOne(p auth.Principal, cur domain.Number, found bool, n s
 		return plan{result: failed(n, apperr.InvalidStatus, "%s failed after its removal was sent to Zoom, so Zoom may have removed it; approve it again to settle it", n)}
 	}
 	next := transition(cur, domain.Rejected)
-	next.Message = ""
-	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: "release rejected by customer"}}
+	next.Message = rejectedMessage(reason)
+	why := "release rejected by customer"
+	if reason != "" {
+		why += ": " + reason
+	}
+	return plan{change: &domain.Change{Prev: cur, Next: next, Actor: actor(p), Why: why}}
 }

@@ -137,8 +137,22 @@ type Result struct {
 	Status string `json:"status,omitempty"`
 	// RequestID names the provider's request the number belongs to (in the
 	// answers to providers).
-	RequestID string       `json:"request_id,omitempty"`
-	Error     *ResultError `json:"error,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// Message is the number's message, when it has one (e.g. why it
+	// failed, or that it is assigned in Zoom).
+	Message string `json:"message,omitempty"`
+	// ZoomAssignee is whom the number is assigned to in Zoom, while it is
+	// WAITING_FOR_UNASSIGN.
+	ZoomAssignee *ResultAssignee `json:"zoom_assignee,omitempty"`
+	Error        *ResultError    `json:"error,omitempty"`
+}
+
+// ResultAssignee is who holds a number in Zoom, in a Result.
+type ResultAssignee struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Type            string `json:"type"`
+	ExtensionNumber string `json:"extension_number,omitempty"`
 }
 
 // ResultError explains why one number was not acted on.
@@ -147,7 +161,15 @@ type ResultError struct {
 	Detail string      `json:"detail"`
 }
 
-func ok(n domain.Number) Result { return Result{Number: n.Number, Status: string(n.Status)} }
+// ok answers a number with its status, its message and, while it waits
+// for its Zoom unassignment, its assignee.
+func ok(n domain.Number) Result {
+	r := Result{Number: n.Number, Status: string(n.Status), Message: n.Message}
+	if a := n.Assignee; a != nil && n.Status == domain.WaitingForUnassign {
+		r.ZoomAssignee = &ResultAssignee{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
+	}
+	return r
+}
 
 func failed(e164 string, code apperr.Code, format string, args ...any) Result {
 	return Result{Number: e164, Error: &ResultError{Code: code, Detail: fmt.Sprintf(format, args...)}}

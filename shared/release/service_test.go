@@ -352,7 +352,7 @@ func TestConcurrentActionsKeepHistoryConsistent(t *testing.T) {
 				case 0:
 					_, _ = svc.Approve(ctx, customer, nums)
 				case 1:
-					_, _ = svc.Reject(ctx, customer, nums)
+					_, _ = svc.Reject(ctx, customer, nums, "")
 				case 2:
 					for _, n := range nums {
 						_, _ = svc.Cancel(ctx, provider, "acme", n)

@@ -588,6 +588,17 @@ func TestValidateRequest(t *testing.T) {
 			header: map[string]string{"Idempotency-Key": "clé"}, wantErr: true,
 		},
 		{name: "approve with an unknown field", method: "POST", target: "/v1/numbers/release", body: `{"numbers":["+97239754571"],"reason":"x"}`, wantErr: true},
+		{name: "reject with a reason", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"reason":"still in use"}`},
+		{name: "reject with a reason of 500 Hebrew letters", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"reason":"` + strings.Repeat("ש", 500) + `"}`},
+		{name: "reject with a reason of 501 letters", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"reason":"` + strings.Repeat("x", 501) + `"}`, wantErr: true},
+		{name: "reject with a reason on two lines", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"reason":"one\ntwo"}`, wantErr: true},
+		{name: "reject with a reason holding a line separator", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"reason":"one\u2028two"}`, wantErr: true},
+		{name: "reject with an unknown field", method: "POST", target: "/v1/numbers/reject", body: `{"numbers":["+97239754571"],"why":"x"}`, wantErr: true},
+		{name: "list several statuses", method: "GET", target: "/v1/numbers?status=PENDING_APPROVAL,WAITING_FOR_UNASSIGN,FAILED"},
+		{name: "list an unknown status among several", method: "GET", target: "/v1/numbers?status=PENDING_APPROVAL,GONE", wantErr: true},
+		{name: "list by q", method: "GET", target: "/v1/numbers?q=%2B9723"},
+		{name: "list by q with a letter", method: "GET", target: "/v1/numbers?q=97a", wantErr: true},
+		{name: "list by q of 16 digits", method: "GET", target: "/v1/numbers?q=1234567890123456", wantErr: true},
 		{name: "list empty cursor", method: "GET", target: "/v1/numbers?cursor=", wantErr: true},
 		{name: "local token provider", method: "POST", target: "/local/token", body: `{"kind":"provider","provider_id":"pxc","sub":null}`},
 		{name: "local token customer, other members ignored", method: "POST", target: "/local/token", body: `{"kind":"customer","tenant_id":"acme","provider_id":"pxc","x":[1]}`},
@@ -631,6 +642,26 @@ func TestValidateRequest(t *testing.T) {
 				t.Fatalf("ValidateRequest: %v", err)
 			}
 		})
+	}
+}
+
+// TestCSVExportResponse: GET /v1/numbers documents a text/csv answer beside
+// its JSON one.
+func TestCSVExportResponse(t *testing.T) {
+	v := newValidator(t)
+	req := httptest.NewRequest("GET", "/v1/numbers?status=PENDING_APPROVAL,FAILED", nil)
+	req.Header.Set("Accept", "text/csv")
+	header := http.Header{
+		"Content-Type":        {"text/csv; charset=utf-8; header=present"},
+		"Content-Disposition": {`attachment; filename="numbers-acme-2026-12-02.csv"`},
+	}
+	body := "number,status,message,requested_by,requested_at,updated_at,request_id\r\n+97239754569,PENDING_APPROVAL,,pxc,2026-12-02T09:30:00Z,2026-12-02T09:30:00Z,rr_1\r\n"
+	if err := v.ValidateResponse(req, 200, header, []byte(body)); err != nil {
+		t.Fatalf("CSV export: %v", err)
+	}
+	header.Set("Content-Type", "text/plain")
+	if err := v.ValidateResponse(req, 200, header, []byte(body)); err == nil {
+		t.Fatal("a text/plain answer passed; want it refused")
 	}
 }
 

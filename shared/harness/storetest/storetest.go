@@ -336,8 +336,14 @@ func (s *Store) ListNumbers(_ context.Context, q domain.ListQuery) (domain.Page,
 	if err := s.call(OpListNumbers); err != nil {
 		return domain.Page{}, err
 	}
-	released := q.Status == domain.Released
-	listing := fmt.Sprintf("%q %q %v", q.CustomerID, q.ProviderID, released)
+	statuses := q.ListedStatuses()
+	listing := fmt.Sprintf("%q %q %v %q", q.CustomerID, q.ProviderID, statuses, q.Prefix)
+	listed := func(n domain.Number) bool {
+		if statuses == nil {
+			return n.Status != domain.Released
+		}
+		return slices.Contains(statuses, n.Status)
+	}
 	after := ""
 	if q.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
@@ -357,8 +363,7 @@ func (s *Store) ListNumbers(_ context.Context, q domain.ListQuery) (domain.Page,
 	for _, n := range s.numbers {
 		switch {
 		case n.CustomerID != q.CustomerID, q.ProviderID != "" && n.ProviderID != q.ProviderID,
-			(n.Status == domain.Released) != released, q.Status != domain.None && n.Status != q.Status,
-			indexKey(n) <= after:
+			!listed(n), !strings.HasPrefix(n.Number, q.Prefix), indexKey(n) <= after:
 			continue
 		}
 		match = append(match, n)
