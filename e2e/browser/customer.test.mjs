@@ -190,7 +190,10 @@ test('a FAILED number is listed with its reason in a new session and approved ag
   }
 
   const page = await freshPage('/');
+  const listRead = page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/numbers'
+    && new URL(r.url()).searchParams.get('status') === 'PENDING_APPROVAL,WAITING_FOR_UNASSIGN,FAILED,RELEASING');
   await signIn(page, ALICE);
+  await listRead; // one listing of several statuses
   await row(page, n).locator('[data-status="FAILED"]').waitFor();
   assert.match(await message(page, n).textContent(), /Failed: Zoom refused the release/);
   await page.getByLabel('Status').selectOption('FAILED');

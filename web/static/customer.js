@@ -764,7 +764,8 @@ async function exportCsv() {
     if (!/text\/csv/i.test(type)) throw new ApiError(0, { detail: `the server answered ${type || 'no type'}, not CSV` });
     const blob = new Blob([await res.blob()], { type: 'text/csv' });
     const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: `numbers-${new Date().toISOString().slice(0, 10)}.csv`, hidden: true });
+    const named = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+    const a = h('a', { href: url, download: named ? named[1] : `numbers-${new Date().toISOString().slice(0, 10)}.csv`, hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
