@@ -67,6 +67,7 @@ function stopApp() {
   stopTimers();
   session = null;
   lastAction = null;
+  actedNow = new Set();
   notice($('action-progress'), '', '');
   rows.clear();
   rowEls.clear();
@@ -226,7 +227,8 @@ function shown(row) {
   const q = $('wait-search').value.replace(/[^0-9]/g, '');
   const st = $('wait-filter').value;
   if (q && !row.number.replace(/[^0-9]/g, '').includes(q)) return false;
-  if (st && statusOf(row) !== st) return false;
+  // The numbers of the last action stay in sight, whatever their status now.
+  if (st && statusOf(row) !== st && !actedNow.has(row.number)) return false;
   return true;
 }
 
@@ -305,6 +307,7 @@ function clearFinished() {
     }
   }
   lastAction = null;
+  actedNow = new Set();
   notice($('action-status'), 'info', '');
   notice($('action-progress'), '', '');
   render();
@@ -485,6 +488,9 @@ function confirmAction(kind, count) {
 
 // ---- the outcome of the last approval ------------------------------------------
 
+/** The numbers of the action under way or the last one. */
+let actedNow = new Set();
+
 /** The last action: {kind, numbers, refused, failed} (failed: the numbers whose request failed as a whole). */
 let lastAction = null;
 
@@ -519,7 +525,7 @@ function approvalOutcome(a) {
   parts.push(`${refused} refused`);
   let text = parts.join(', ');
   if (failed) text += `, ${failed} failed`;
-  if (releasing) text += `; ${releasing} still being released…`;
+  if (releasing) text += `; ${releasing} still being released`;
   return text;
 }
 
@@ -546,6 +552,7 @@ async function act(kind) {
   if (!answer || !session || busy) return;
   busy = true;
   lastAction = null;
+  actedNow = new Set(numbers);
   render();
   const verb = kind === 'release' ? 'Release' : 'Rejection';
   notice($('action-status'), 'info', `${verb} of ${plural(numbers.length, 'number')} requested…`);
