@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"numberrelease/shared/domain"
+	"numberrelease/shared/httpapi"
 )
 
 // listJSON pages through a JSON listing and returns its numbers in order.
@@ -176,5 +177,30 @@ func TestCSVExportRefusals(t *testing.T) {
 				t.Errorf("problem does not mention %q: %s", tt.mentions, r.body)
 			}
 		})
+	}
+}
+
+// TestCSVExportIsBounded: an export of more than MaxExportNumbers numbers
+// is refused, saying how to narrow it; narrowed, it is answered whole.
+func TestCSVExportIsBounded(t *testing.T) {
+	e := newEnv(t)
+	total := httpapi.MaxExportNumbers + 1
+	for from := 0; from < total; from += 500 {
+		batch := make([]string, 0, 500)
+		for i := from; i < min(from+500, total); i++ {
+			batch = append(batch, fmt.Sprintf("+1415%07d", 2000000+i))
+		}
+		e.request(batch...)
+	}
+	r := e.call("GET", "/v1/numbers", "acme", nil, "Accept", "text/csv")
+	e.want(r, http.StatusBadRequest, "invalid_request")
+	if !strings.Contains(string(r.body), fmt.Sprintf("more than %d numbers; narrow it with status or q", httpapi.MaxExportNumbers)) {
+		t.Fatalf("refusal %s", r.body)
+	}
+	r = e.call("GET", "/v1/numbers?q=14152000", "acme", nil, "Accept", "text/csv")
+	e.want(r, http.StatusOK, "")
+	rows, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+	if err != nil || len(rows) != 1000+1 {
+		t.Fatalf("narrowed export: %d rows, %v; want a header and 1000", len(rows), err)
 	}
 }
