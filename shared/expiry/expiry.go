@@ -284,3 +284,22 @@ func Human(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// ParseReminders reads reminder offsets as whole seconds separated by
+// commas ("604800,86400"); "" is no reminders. field names the setting in
+// an error.
+func ParseReminders(field, s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" && s == "" {
+			return nil, nil
+		}
+		var n int64
+		if _, err := fmt.Sscanf(part, "%d", &n); err != nil || fmt.Sprint(n) != part || n <= 0 {
+			return nil, fmt.Errorf("%s[%d]: %q is not a positive whole number of seconds", field, i, part)
+		}
+		out = append(out, time.Duration(n)*time.Second)
+	}
+	return out, nil
+}

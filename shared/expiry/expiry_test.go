@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,5 +199,33 @@ func TestSweepWithoutMailer(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "no sender address is configured") {
 		t.Errorf("logs %s do not say no email went out", logs.String())
+	}
+}
+
+func TestParseReminders(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []time.Duration
+		wantErr string
+	}{
+		{in: ""},
+		{in: "604800,86400", want: DefaultReminders},
+		{in: " 10, 5", want: []time.Duration{10 * time.Second, 5 * time.Second}},
+		{in: "10,", wantErr: "REMINDER_SECONDS[1]"},
+		{in: "ten", wantErr: "REMINDER_SECONDS[0]"},
+		{in: "0", wantErr: "REMINDER_SECONDS[0]"},
+		{in: "1.5", wantErr: "REMINDER_SECONDS[0]"},
+	}
+	for _, tt := range tests {
+		got, err := ParseReminders("REMINDER_SECONDS", tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Errorf("ParseReminders(%q) = %v, %v; want an error naming %s", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseReminders(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
 	}
 }
