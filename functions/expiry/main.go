@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"numberrelease/shared/config"
@@ -21,7 +22,7 @@ import (
 
 func main() {
 	lambdamain.Run(func(log *slog.Logger, awsCfg aws.Config) (any, error) {
-		vars, err := config.Require("TABLE_NAME", "TTL_SECONDS")
+		vars, err := config.Require("TABLE_NAME", "TTL_SECONDS", "EVENT_BUS_NAME")
 		if err != nil {
 			return nil, err
 		}
@@ -37,6 +38,7 @@ func main() {
 			Store:     store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"]),
 			TTL:       ttl,
 			Reminders: reminders,
+			Events:    &expiry.Events{Client: eventbridge.NewFromConfig(awsCfg), Bus: vars["EVENT_BUS_NAME"]},
 			Log:       log,
 		}
 		// No sender configured for the stage: the sweep runs without

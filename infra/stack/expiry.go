@@ -20,7 +20,8 @@ const expiryEvery = 15
 // every expiryEvery minutes it reads the pending partitions of the
 // InFlight index, expires the numbers PENDING_APPROVAL for longer than the
 // stage's expiryTtlDays and emails the reminders due before (the stage's
-// expiryReminderDays) through Amazon SES from senderEmail. Without a
+// expiryReminderDays) through Amazon SES from senderEmail, publishing each
+// reminder on the bus too. Without a
 // sender it sends nothing and has no SES permission.
 func (nr *NumberRelease) newExpiry(cfg Config) awslambda.Function {
 	reminders := make([]string, len(cfg.ExpiryReminderDays))
@@ -31,12 +32,14 @@ func (nr *NumberRelease) newExpiry(cfg Config) awslambda.Function {
 		timeout: awscdk.Duration_Minutes(jsii.Number(5)),
 		env: map[string]*string{
 			"TABLE_NAME":       nr.Table.TableName(),
+			"EVENT_BUS_NAME":   nr.Bus.EventBusName(),
 			"TTL_SECONDS":      jsii.String(fmt.Sprint(cfg.ExpiryTTLDays * 86400)),
 			"REMINDER_SECONDS": jsii.String(strings.Join(reminders, ",")),
 			"SENDER_EMAIL":     jsii.String(cfg.SenderEmail),
 		},
 	})
 	grantTable(fn, nr.Table, true)
+	nr.Bus.GrantPutEventsTo(fn, nil)
 	if cfg.SenderEmail != "" {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("ses:SendEmail"),

@@ -85,12 +85,14 @@ func TestFunctionGrants(t *testing.T) {
 			"states:DescribeExecution": machine,
 		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "states:SendTaskSuccess"}},
 		// The expiry sweep reads the pending numbers and writes their
-		// changes; the dev stage has no sender, so no SES (TestExpirySender).
+		// changes and publishes reminders; the dev stage has no sender, so
+		// no SES (TestExpirySender).
 		{FunctionExpiry, map[string]string{
 			"dynamodb:Query":   table,
 			"dynamodb:PutItem": table,
 			"dynamodb:GetItem": table,
-		}, []string{"ses:SendEmail", "states:StartExecution", "events:PutEvents", "secretsmanager:GetSecretValue", "dynamodb:Scan"}},
+			"events:PutEvents": bus,
+		}, []string{"ses:SendEmail", "states:StartExecution", "secretsmanager:GetSecretValue", "dynamodb:Scan"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {

@@ -105,7 +105,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		}, nil},
 		// expiry: the stage's time to live and reminders, in seconds, and
 		// its sender ("" in dev: no email, TestExpirySender).
-		{FunctionExpiry, map[string]string{"TABLE_NAME": ""},
+		{FunctionExpiry, map[string]string{"TABLE_NAME": "", "EVENT_BUS_NAME": ""},
 			map[string]string{"TTL_SECONDS": "2592000", "REMINDER_SECONDS": "604800,86400", "SENDER_EMAIL": ""}},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)

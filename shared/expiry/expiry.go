@@ -54,6 +54,8 @@ type Sweeper struct {
 	// sweep still expires and records reminders, and logs that no email
 	// went out.
 	Mailer mail.Mailer
+	// Events publishes each reminder as a notification event (nil: none).
+	Events Notifier
 	// TTL is how long a number may stay PENDING_APPROVAL.
 	TTL time.Duration
 	// Reminders are how long before expiry each reminder goes out
@@ -69,6 +71,7 @@ type Report struct {
 	Reminded int `json:"reminded"`
 	Expired  int `json:"expired"`
 	Emails   int `json:"emails"`
+	Events   int `json:"events"`
 	Skipped  int `json:"skipped"`
 }
 
@@ -158,13 +161,20 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		return nil
 	})
 	for _, g := range sorted(reminders) {
+		if s.Events != nil {
+			if err := s.Events.Remind(ctx, Reminder{CustomerID: g.customerID, ProviderID: g.providerID, Numbers: g.numbers, ExpiresAt: g.at.UTC()}); err != nil {
+				s.Log.ErrorContext(ctx, "reminder event not published", "customer_id", g.customerID, "provider_id", g.providerID, "err", err)
+			} else {
+				rep.Events++
+			}
+		}
 		rep.Emails += s.email(ctx, g, reminderEmail(g))
 	}
 	for _, g := range sorted(expired) {
 		rep.Emails += s.email(ctx, g, expiredEmail(g))
 	}
 	s.Log.InfoContext(ctx, "expiry sweep", "checked", rep.Checked, "reminded", rep.Reminded, "expired", rep.Expired,
-		"emails", rep.Emails, "skipped", rep.Skipped)
+		"emails", rep.Emails, "events", rep.Events, "skipped", rep.Skipped)
 	return rep, err
 }
 

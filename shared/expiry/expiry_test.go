@@ -42,6 +42,13 @@ func (o *outbox) take() []sent {
 	return out
 }
 
+type reminderLog struct{ got []Reminder }
+
+func (l *reminderLog) Remind(_ context.Context, r Reminder) error {
+	l.got = append(l.got, r)
+	return nil
+}
+
 // racingStore approves one number just before the sweep writes it, as a
 // customer acting at the same moment would.
 type racingStore struct {
@@ -86,10 +93,16 @@ func TestSweep(t *testing.T) {
 	if _, err := st.ApplyAll(ctx, changes); err != nil {
 		t.Fatal(err)
 	}
+	first, err := st.GetNumber(ctx, "acme", nums[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := first.PendingSince.Add(DefaultTTL).UTC() // the earliest: all were written in one call
 	box := &outbox{}
+	events := &reminderLog{}
 	clock := start
 	sw := &Sweeper{
-		Store: &racingStore{Store: st, approve: nums[1]}, Mailer: box,
+		Store: &racingStore{Store: st, approve: nums[1]}, Mailer: box, Events: events,
 		TTL: DefaultTTL, Reminders: DefaultReminders,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return clock },
 	}
@@ -102,11 +115,11 @@ func TestSweep(t *testing.T) {
 		body    []string
 	}{
 		{name: "too early", at: 22 * day},
-		{name: "first reminder", at: 23*day + time.Minute, want: Report{Checked: 4, Reminded: 4, Emails: 1},
+		{name: "first reminder", at: 23*day + time.Minute, want: Report{Checked: 4, Reminded: 4, Emails: 1, Events: 2},
 			subject: "3 numbers asked for by pxc await your approval",
-			body:    []string{"3 numbers asked for by pxc await your approval; they expire on " + start.Add(30*day).UTC().Format(dateLayout), nums[0], nums[2]}},
+			body:    []string{"3 numbers asked for by pxc await your approval; they expire on " + expires.Format(dateLayout), nums[0], nums[2]}},
 		{name: "first reminder again", at: 23*day + 2*time.Minute, want: Report{Checked: 4}},
-		{name: "second reminder", at: 29*day + time.Minute, want: Report{Checked: 4, Reminded: 4, Emails: 1},
+		{name: "second reminder", at: 29*day + time.Minute, want: Report{Checked: 4, Reminded: 4, Emails: 1, Events: 2},
 			subject: "3 numbers asked for by pxc await your approval"},
 		{name: "second reminder again", at: 29*day + 2*time.Minute, want: Report{Checked: 4}},
 		{name: "expiry; one approved meanwhile", at: 30*day + time.Minute, want: Report{Checked: 4, Expired: 3, Emails: 1},
@@ -139,6 +152,10 @@ func TestSweep(t *testing.T) {
 				t.Errorf("%s: body %q lacks %q", step.name, mails[0].body, part)
 			}
 		}
+	}
+	if len(events.got) != 4 || events.got[0].CustomerID != "acme" || len(events.got[0].Numbers) != 3 ||
+		!events.got[0].ExpiresAt.Equal(expires) || events.got[1].CustomerID != "quiet" {
+		t.Errorf("reminder events %+v; want acme's and quiet's, twice", events.got)
 	}
 	got, err := st.GetNumbers(ctx, "acme", nums)
 	if err != nil {

@@ -527,7 +527,8 @@ func (s *Stack) startExpiry(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	sw := &expiry.Sweeper{Store: s.Store, Mailer: s.Outbox, TTL: cfg.ExpiryTTL, Reminders: cfg.ExpiryReminders,
-		Log: s.log.With("consumer", "expiry")}
+		Events: &expiry.Events{Client: s.Events, Bus: EventBus},
+		Log:    s.log.With("consumer", "expiry")}
 	if err := sw.Check(); err != nil {
 		return err
 	}
