@@ -37,11 +37,14 @@ const (
 	// FunctionDeliverWebhooks delivers status changes to the providers'
 	// webhooks (webhooks.go).
 	FunctionDeliverWebhooks = "deliver-webhooks"
+	// FunctionExpiry expires unanswered requests and sends the reminders
+	// before (expiry.go).
+	FunctionExpiry = "expiry"
 )
 
 // FunctionNames lists every function the stack deploys.
 func FunctionNames() []string {
-	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionReleaseBatch, FunctionNotify, FunctionStartRelease, FunctionReconcile, FunctionDeliverWebhooks}
+	return []string{FunctionAPI, FunctionWebhook, FunctionReleaseTasks, FunctionReleaseBatch, FunctionNotify, FunctionStartRelease, FunctionReconcile, FunctionDeliverWebhooks, FunctionExpiry}
 }
 
 // Functions are the stack's Lambda functions.
@@ -63,6 +66,8 @@ type Functions struct {
 	Reconcile awslambda.Function
 	// DeliverWebhooks delivers status changes to the providers' webhooks.
 	DeliverWebhooks awslambda.Function
+	// Expiry expires unanswered requests and reminds before, on a schedule.
+	Expiry awslambda.Function
 }
 
 // ByName returns the functions keyed by their directory name.
@@ -76,6 +81,7 @@ func (f Functions) ByName() map[string]awslambda.Function {
 		FunctionStartRelease:    f.StartRelease,
 		FunctionReconcile:       f.Reconcile,
 		FunctionDeliverWebhooks: f.DeliverWebhooks,
+		FunctionExpiry:          f.Expiry,
 	}
 }
 
@@ -376,10 +382,11 @@ func (nr *NumberRelease) addFunctionsAndWorkflow(cfg Config) error {
 
 	reconcile := nr.newReconciler(cfg, sm)
 	deliver := nr.newWebhookDelivery(cfg)
+	expire := nr.newExpiry(cfg)
 
 	nr.StateMachine = sm
 	nr.Functions = Functions{API: api, Webhook: webhook, ReleaseTasks: tasks, ReleaseBatch: batch, Notify: notify, StartRelease: start, Reconcile: reconcile,
-		DeliverWebhooks: deliver}
+		DeliverWebhooks: deliver, Expiry: expire}
 	return nil
 }
 

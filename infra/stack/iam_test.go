@@ -84,6 +84,15 @@ func TestFunctionGrants(t *testing.T) {
 			"states:StartExecution":    machine,
 			"states:DescribeExecution": machine,
 		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "states:SendTaskSuccess"}},
+		// The expiry sweep reads the pending numbers and writes their
+		// changes and publishes reminders; the dev stage has no sender, so
+		// no SES (TestExpirySender).
+		{FunctionExpiry, map[string]string{
+			"dynamodb:Query":   table,
+			"dynamodb:PutItem": table,
+			"dynamodb:GetItem": table,
+			"events:PutEvents": bus,
+		}, []string{"ses:SendEmail", "states:StartExecution", "secretsmanager:GetSecretValue", "dynamodb:Scan"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
@@ -297,9 +306,9 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			}
 		}
 	}
-	// api, webhook, release-tasks, release-batch and reconcile query the indexes.
-	if indexes != 5 {
-		t.Errorf("%d index grants, want 5", indexes)
+	// api, webhook, release-tasks, release-batch, reconcile and expiry query the indexes.
+	if indexes != 6 {
+		t.Errorf("%d index grants, want 6", indexes)
 	}
 	if updates != 5 {
 		t.Errorf("%d UpdateItem grants, want 5 (release-tasks, release-batch, start-release, api, webhook)", updates)

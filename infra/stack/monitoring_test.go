@@ -39,6 +39,8 @@ var wantAlarms = map[string][3]string{
 	"notify-throttles":            {"AWS/Lambda", "Throttles", "Sum"},
 	"reconcile-errors":            {"AWS/Lambda", "Errors", "Sum"},
 	"reconcile-throttles":         {"AWS/Lambda", "Throttles", "Sum"},
+	"expiry-errors":               {"AWS/Lambda", "Errors", "Sum"},
+	"expiry-throttles":            {"AWS/Lambda", "Throttles", "Sum"},
 	"notify-iterator-age":         {"AWS/Lambda", "IteratorAge", "Maximum"},
 	"start-release-iterator-age":  {"AWS/Lambda", "IteratorAge", "Maximum"},
 }

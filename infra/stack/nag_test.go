@@ -22,7 +22,7 @@ func nagVariants() []Config {
 	local.LogRetentionDays, local.RecheckSecondsMin = 1, 5
 	email := prod
 	email.AlarmEmail = "oncall@example.com"
-	return []Config{dev, prod, local, email, carrier, customDomain, externalIssuer, withOperator, noFrontDoor}
+	return []Config{dev, prod, local, email, carrier, customDomain, externalIssuer, withOperator, noFrontDoor, withSender}
 }
 
 // cdk-nag's AwsSolutions pack leaves no unsuppressed error or warning.
@@ -81,6 +81,7 @@ var wantSuppressions = map[string][]string{
 		"StartReleaseFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
 		"ReleaseBatchFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
 		"ReconcileFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
+		"ExpiryFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
 		"ReconcileFunctionRoleDefaultPolicy AwsSolutions-IAM5 [regex /^Resource::arn:.+:states:.+:execution:.*ReleaseWorkflow.*:\\*$/g]",
 		"ReleaseTasksFunctionRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
 		"ReleaseWorkflowRoleDefaultPolicy AwsSolutions-IAM5 [Resource::*]",
@@ -188,7 +189,7 @@ func TestNagSuppressedFindings(t *testing.T) {
 			"AwsSolutions-IAM4": 1, "AwsSolutions-SMG4": 1, "AwsSolutions-SQS3": 3,
 			// The functions' and the workflow's X-Ray and log delivery (10),
 			// and the pages' copier: five actions and two buckets (7).
-			"AwsSolutions-IAM5": 17,
+			"AwsSolutions-IAM5": 18,
 			// The front door and the user pool.
 			"AwsSolutions-CFR1": 1, "AwsSolutions-CFR2": 1, "AwsSolutions-CFR4": 1, "AwsSolutions-COG8": 1, "AwsSolutions-L1": 1,
 		},

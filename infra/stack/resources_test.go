@@ -103,6 +103,10 @@ func TestFunctionEnvironment(t *testing.T) {
 			"TABLE_NAME": "", "STATE_MACHINE_ARN": "", "GRACE_SECONDS": "ReconcileGraceSeconds",
 			"MAX_WAIT_SECONDS": "MaxWaitSeconds", "RETRY_BUDGET_SECONDS": "RetryBudgetSeconds",
 		}, nil},
+		// expiry: the stage's time to live and reminders, in seconds, and
+		// its sender ("" in dev: no email, TestExpirySender).
+		{FunctionExpiry, map[string]string{"TABLE_NAME": "", "EVENT_BUS_NAME": ""},
+			map[string]string{"TTL_SECONDS": "2592000", "REMINDER_SECONDS": "604800,86400", "SENDER_EMAIL": ""}},
 	}
 	secretID := s.logicalID(t, s.stack.ZoomSecret)
 	keyArn := jsonString(t, map[string]any{"Fn::GetAtt": []any{s.logicalID(t, s.stack.ZoomTokensKey), "Arn"}})

@@ -144,6 +144,18 @@ type StageConfig struct {
 	// OperatorEmail, when set, makes the stack create the first operator
 	// of its user pool: invited by email, in the operator group.
 	OperatorEmail string `json:"operatorEmail"`
+
+	// ExpiryTTLDays is how long a number may stay PENDING_APPROVAL before
+	// the expiry sweep makes it EXPIRED (shared/expiry); default 30.
+	ExpiryTTLDays int `json:"expiryTtlDays"`
+	// ExpiryReminderDays are how many days before expiry the customer's
+	// contacts are reminded, each at most once; default [7, 1]; [] for none.
+	ExpiryReminderDays []int `json:"expiryReminderDays"`
+	// SenderEmail is the address the service's emails (expiry reminders and
+	// notices) come from: an Amazon SES identity verified in the stack's
+	// region (docs/DEPLOY.md). Empty: no email is sent, and the sweep logs
+	// each one it did not send.
+	SenderEmail string `json:"senderEmail"`
 }
 
 // EventTarget is one carrier's delivery: the events of ProviderID go to
@@ -191,6 +203,8 @@ func DefaultStage(name string, production bool) StageConfig {
 		ZoomRateShare:            DefaultZoomRateShare,
 		EventArchiveDays:         30,
 		FrontDoor:                true,
+		ExpiryTTLDays:            30,
+		ExpiryReminderDays:       []int{7, 1},
 	}
 	if production {
 		c.LogRetentionDays = 90
@@ -414,6 +428,17 @@ func (c StageConfig) Validate() error {
 	if c.EventArchiveDays < 1 || c.EventArchiveDays > maxArchiveDays {
 		bad("eventArchiveDays %d: want 1 to %d", c.EventArchiveDays, maxArchiveDays)
 	}
+	if c.ExpiryTTLDays < 1 || c.ExpiryTTLDays > maxExpiryDays {
+		bad("expiryTtlDays %d: want 1 to %d", c.ExpiryTTLDays, maxExpiryDays)
+	}
+	for i, d := range c.ExpiryReminderDays {
+		if d < 1 || d >= c.ExpiryTTLDays {
+			bad("expiryReminderDays[%d] %d: want at least 1 and less than expiryTtlDays %d", i, d, c.ExpiryTTLDays)
+		}
+	}
+	if c.SenderEmail != "" && !looksLikeEmail(c.SenderEmail) {
+		bad("senderEmail %q is not an email address", c.SenderEmail)
+	}
 	errs = append(errs, validateEventTargets(c.EventTargets)...)
 	errs = append(errs, c.validateFrontDoor()...)
 	return errors.Join(errs...)
@@ -439,6 +464,9 @@ const MinAccountConcurrencyQuota = ReleaseBatchMaxConcurrency + 2
 // MaxReleaseTasksConcurrency bounds releaseTasksConcurrency (and
 // RELEASE_TASKS_CONCURRENCY): a refused acquisition tries every slot once.
 const MaxReleaseTasksConcurrency = 1000
+
+// maxExpiryDays bounds expiryTtlDays at a year.
+const maxExpiryDays = 366
 
 // maxArchiveDays bounds eventArchiveDays at ten years, the longest log
 // retention too.

@@ -69,6 +69,12 @@ type Number struct {
 	// Zoom settles it (the workflow clears it when it finds the number
 	// still in the account).
 	RemovalStarted bool
+	// PendingSince is when the number last entered PENDING_APPROVAL (the
+	// store sets it); its request expires a time to live after it.
+	PendingSince time.Time
+	// Reminders counts the expiry reminders sent for the number since it
+	// entered PENDING_APPROVAL, so a sweep run again does not send one twice.
+	Reminders int
 }
 
 // HistoryEntry is one immutable record of a status change. It names its

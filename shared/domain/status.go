@@ -26,23 +26,27 @@ const (
 	Cancelled Status = "CANCELLED"
 	// Failed: the release workflow gave up; the customer may approve again.
 	Failed Status = "FAILED"
+	// Expired: nobody acted on the request within its time to live (the
+	// expiry sweep, package expiry); the provider may ask again.
+	Expired Status = "EXPIRED"
 )
 
 // Statuses lists every real status, in lifecycle order.
-var Statuses = []Status{PendingApproval, Releasing, WaitingForUnassign, Released, Rejected, Cancelled, Failed}
+var Statuses = []Status{PendingApproval, Releasing, WaitingForUnassign, Released, Rejected, Cancelled, Failed, Expired}
 
 // transitions is the one place that says which status may follow which.
 // FAILED may also be rejected by the customer or cancelled by the provider, so
 // a failed request is never left where no one can move it.
 var transitions = map[Status][]Status{
 	None:               {PendingApproval},
-	PendingApproval:    {Releasing, Rejected, Cancelled},
+	PendingApproval:    {Releasing, Rejected, Cancelled, Expired},
 	Releasing:          {Released, WaitingForUnassign, Failed},
 	WaitingForUnassign: {Releasing, Released, Cancelled, PendingApproval},
 	Released:           {},
 	Rejected:           {PendingApproval},
 	Cancelled:          {PendingApproval},
 	Failed:             {Releasing, Rejected, Cancelled},
+	Expired:            {PendingApproval},
 }
 
 // Stopped is where a number goes when its release workflow stops without

@@ -17,6 +17,12 @@ func TestTransitions(t *testing.T) {
 		{Rejected, PendingApproval, true},
 		{Failed, Releasing, true},
 		{Failed, Cancelled, true},
+		{PendingApproval, Expired, true},
+		{Expired, PendingApproval, true},
+		{Releasing, Expired, false},
+		{WaitingForUnassign, Expired, false},
+		{Failed, Expired, false},
+		{Expired, Releasing, false},
 	}
 	for _, tt := range tests {
 		if got := CanTransition(tt.from, tt.to); got != tt.ok {

@@ -31,7 +31,7 @@
 //	  "actor":       "customer:acme/alice",   // who made it: "customer:<tenant>/<user>", "provider:<id>", "system", ...
 //	  "from":        "WAITING_FOR_UNASSIGN",  // previous status; absent for the first request of a number
 //	  "to":          "RELEASING",             // new status (domain.Status): PENDING_APPROVAL, RELEASING,
-//	                                          //   WAITING_FOR_UNASSIGN, RELEASED, REJECTED, CANCELLED, FAILED
+//	                                          //   WAITING_FOR_UNASSIGN, RELEASED, REJECTED, CANCELLED, FAILED, EXPIRED
 //	  "why":         "unassigned in Zoom",    // human-readable reason
 //	  "request_id":  "3f0c..."                // the provider's release request; absent when unknown
 //	}

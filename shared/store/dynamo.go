@@ -264,6 +264,14 @@ func (s *Store) changeItems(c domain.Change, now time.Time) ([]types.TransactWri
 		next.Transitions++
 	}
 	next.UpdatedAt = now
+	switch {
+	case next.Status != domain.PendingApproval:
+		next.PendingSince, next.Reminders = time.Time{}, 0
+	case statusChange:
+		next.PendingSince, next.Reminders = now, 0
+	case next.PendingSince.IsZero():
+		next.PendingSince = c.Prev.PendingSince
+	}
 	if next.RequestedAt.IsZero() {
 		next.RequestedAt = now
 	}

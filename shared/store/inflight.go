@@ -19,6 +19,18 @@ import (
 // cutoff — the reconciler's candidates. It reads the sparse InFlight index,
 // shard by shard, page by page; it never scans the table.
 func (s *Store) InFlightBefore(ctx context.Context, cutoff time.Time, fn func(domain.Number) error) error {
+	return s.indexedBefore(ctx, "INFLIGHT#", "in-flight", cutoff, fn)
+}
+
+// PendingBefore calls fn for every PENDING_APPROVAL number that entered
+// PENDING_APPROVAL before cutoff (Number.PendingSince) — the expiry sweep's
+// candidates. It reads the pending partitions of the InFlight index, shard
+// by shard; it never scans the table.
+func (s *Store) PendingBefore(ctx context.Context, cutoff time.Time, fn func(domain.Number) error) error {
+	return s.indexedBefore(ctx, pendingPrefix, "pending", cutoff, fn)
+}
+
+func (s *Store) indexedBefore(ctx context.Context, prefix, what string, cutoff time.Time, fn func(domain.Number) error) error {
 	upper := cutoff.UTC().Format(inFlightTime)
 	for shard := 0; shard < inFlightShards; shard++ {
 		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
@@ -27,19 +39,19 @@ func (s *Store) InFlightBefore(ctx context.Context, cutoff time.Time, fn func(do
 			KeyConditionExpression:   aws.String("#pk = :pk AND #sk < :upper"),
 			ExpressionAttributeNames: map[string]string{"#pk": table.AttrGSI3PK, "#sk": table.AttrGSI3SK},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":    &types.AttributeValueMemberS{Value: fmt.Sprintf("INFLIGHT#%d", shard)},
+				":pk":    &types.AttributeValueMemberS{Value: fmt.Sprintf("%s%d", prefix, shard)},
 				":upper": &types.AttributeValueMemberS{Value: upper},
 			},
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list in-flight numbers (shard %d): %w", shard, err)
+				return fmt.Errorf("list %s numbers (shard %d): %w", what, shard, err)
 			}
 			for _, raw := range page.Items {
 				var it numberItem
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return fmt.Errorf("decode in-flight number: %w", err)
+					return fmt.Errorf("decode %s number: %w", what, err)
 				}
 				if err := fn(it.number()); err != nil {
 					return err

@@ -36,6 +36,8 @@ import (
 //
 //	InFlight    GSI3PK=INFLIGHT#<shard 0-7>   GSI3SK=<updated_at>#<customer>#<e164>
 //	            (only while RELEASING or WAITING_FOR_UNASSIGN)
+//	            GSI3PK=PENDING#<shard 0-7>    GSI3SK=<pending_since>#<customer>#<e164>
+//	            (only while PENDING_APPROVAL: the expiry sweep's candidates)
 //
 // Customer items written by the operator API (and PutTenants) carry the
 // ByCustomer keys too, in a partition of their own, so every customer is
@@ -110,6 +112,24 @@ func inFlightKeys(n domain.Number) (string, string) {
 	return fmt.Sprintf("INFLIGHT#%d", h.Sum32()%inFlightShards),
 		n.UpdatedAt.UTC().Format(inFlightTime) + "#" + idPart(n.CustomerID) + "#" + n.Number
 }
+
+// pendingKeys are a PENDING_APPROVAL number's InFlight index keys: sorted
+// by when it entered PENDING_APPROVAL, so the expiry sweep reads only the
+// numbers whose first reminder or expiry is due.
+func pendingKeys(n domain.Number) (string, string) {
+	h := fnv.New32a()
+	h.Write([]byte(n.CustomerID + "#" + n.Number))
+	since := n.PendingSince
+	if since.IsZero() {
+		since = n.UpdatedAt
+	}
+	return fmt.Sprintf("%s%d", pendingPrefix, h.Sum32()%inFlightShards),
+		since.UTC().Format(inFlightTime) + "#" + idPart(n.CustomerID) + "#" + n.Number
+}
+
+// pendingPrefix begins the index partitions of pending numbers; an
+// in-flight number's begin with "INFLIGHT#".
+const pendingPrefix = "PENDING#"
 
 // inFlightTime is fixed-width, so index keys sort by time.
 const inFlightTime = "2006-01-02T15:04:05.000Z07:00"

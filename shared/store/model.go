@@ -41,6 +41,8 @@ type numberItem struct {
 	TaskToken      string        `dynamodbav:"task_token,omitempty"`
 	Execution      string        `dynamodbav:"execution,omitempty"`
 	RemovalStarted bool          `dynamodbav:"removal_started,omitempty"`
+	PendingSince   *time.Time    `dynamodbav:"pending_since,omitempty"`
+	Reminders      int           `dynamodbav:"reminders,omitempty"`
 }
 
 // assigneeItem is a number's Zoom assignee (the zoom_assignee map).
@@ -60,13 +62,20 @@ func numberItemOf(n domain.Number) *numberItem {
 		CustomerID: n.CustomerID, Number: n.Number, Status: n.Status, ProviderID: n.ProviderID, RequestID: n.RequestID,
 		Reason: n.Reason, Message: n.Message, RequestedAt: n.RequestedAt, UpdatedAt: n.UpdatedAt,
 		Version: n.Version, Transitions: n.Transitions, Attempt: n.Attempt, TaskToken: n.TaskToken,
-		Execution: n.Execution, RemovalStarted: n.RemovalStarted,
+		Execution: n.Execution, RemovalStarted: n.RemovalStarted, Reminders: n.Reminders,
+	}
+	if !n.PendingSince.IsZero() {
+		since := n.PendingSince
+		it.PendingSince = &since
 	}
 	if a := n.Assignee; a != nil {
 		it.Assignee = &assigneeItem{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}
 	}
-	if n.Status.InFlight() {
+	switch {
+	case n.Status.InFlight():
 		it.GSI3PK, it.GSI3SK = inFlightKeys(n)
+	case n.Status == domain.PendingApproval:
+		it.GSI3PK, it.GSI3SK = pendingKeys(n)
 	}
 	return it
 }
@@ -77,7 +86,10 @@ func (it numberItem) number() domain.Number {
 		CustomerID: it.CustomerID, Number: it.Number, Status: it.Status, ProviderID: it.ProviderID, RequestID: it.RequestID,
 		Reason: it.Reason, Message: it.Message, RequestedAt: it.RequestedAt, UpdatedAt: it.UpdatedAt,
 		Version: it.Version, Transitions: it.Transitions, Attempt: it.Attempt, TaskToken: it.TaskToken,
-		Execution: it.Execution, RemovalStarted: it.RemovalStarted,
+		Execution: it.Execution, RemovalStarted: it.RemovalStarted, Reminders: it.Reminders,
+	}
+	if it.PendingSince != nil {
+		n.PendingSince = *it.PendingSince
 	}
 	if a := it.Assignee; a != nil {
 		n.Assignee = &domain.Assignee{ID: a.ID, Name: a.Name, Type: a.Type, ExtensionNumber: a.ExtensionNumber}

@@ -501,3 +501,87 @@ func TestInFlightBefore(t *testing.T) {
 		t.Errorf("after release: %d in flight; want 29", got)
 	}
 }
+
+// TestPendingBefore: PENDING_APPROVAL numbers are listed by when they entered
+// PENDING_APPROVAL (a same-status write, such as a recorded reminder, keeps
+// that time), leave the list when they move on, and a number approved after
+// it was read cannot be expired by a write that read it pending.
+func TestPendingBefore(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	var changes []domain.Change
+	for _, n := range numbers(12) {
+		changes = append(changes, domain.Change{Next: pending("acme", "pxc", n), Actor: "p", Why: "w"})
+	}
+	written, err := s.ApplyAll(ctx, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !written[0].PendingSince.Equal(clock) {
+		t.Fatalf("pending since %s; want %s", written[0].PendingSince, clock)
+	}
+	clock = clock.Add(time.Hour)
+	// A reminder is recorded on 0 an hour later: it keeps its pending time.
+	reminded := written[0]
+	reminded.Reminders = 1
+	if written[0], err = s.Apply(ctx, domain.Change{Prev: written[0], Next: reminded, Actor: "expiry", Why: "reminder"}); err != nil {
+		t.Fatal(err)
+	}
+	if !written[0].PendingSince.Equal(clock.Add(-time.Hour)) || written[0].Reminders != 1 {
+		t.Fatalf("after reminder: %+v", written[0])
+	}
+	// 1 is approved, so it leaves the list; 2 is asked for again later.
+	approved := written[1]
+	approved.Status = domain.Releasing
+	if _, err := s.Apply(ctx, domain.Change{Prev: written[1], Next: approved, Actor: "c", Why: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := written[2]
+	cancelled.Status = domain.Cancelled
+	if written[2], err = s.Apply(ctx, domain.Change{Prev: written[2], Next: cancelled, Actor: "p", Why: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	again := written[2]
+	again.Status = domain.PendingApproval
+	if written[2], err = s.Apply(ctx, domain.Change{Prev: written[2], Next: again, Actor: "p", Why: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(cutoff time.Time) int {
+		seen := 0
+		if err := s.PendingBefore(ctx, cutoff, func(n domain.Number) error {
+			if n.Status != domain.PendingApproval {
+				t.Fatalf("%s is %s: not pending", n.Number, n.Status)
+			}
+			seen++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return seen
+	}
+	tests := []struct {
+		cutoff time.Time
+		want   int
+	}{
+		{clock.Add(-2 * time.Hour), 0},
+		{clock.Add(-time.Minute), 10}, // pending since 10:00; 1 approved, 2 asked again at 11:00
+		{clock.Add(time.Second), 11},
+	}
+	for _, tt := range tests {
+		if got := count(tt.cutoff); got != tt.want {
+			t.Errorf("PendingBefore(%s) found %d; want %d", tt.cutoff.Format(time.Kitchen), got, tt.want)
+		}
+	}
+	// Expiring 1 as it was read before its approval is refused.
+	expired := written[1]
+	expired.Status = domain.Expired
+	if _, err := s.Apply(ctx, domain.Change{Prev: written[1], Next: expired, Actor: "expiry", Why: "w"}); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("expire an approved number: %v; want a conflict", err)
+	}
+	got, err := s.GetNumber(ctx, "acme", written[1].Number)
+	if err != nil || got.Status != domain.Releasing {
+		t.Fatalf("approved number = %+v, %v", got, err)
+	}
+}

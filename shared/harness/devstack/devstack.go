@@ -31,10 +31,12 @@ import (
 
 	"numberrelease/shared/config"
 	"numberrelease/shared/domain"
+	"numberrelease/shared/expiry"
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/harness/lambdafront"
 	"numberrelease/shared/harness/localauth"
 	"numberrelease/shared/harness/managedlogin"
+	"numberrelease/shared/harness/outbox"
 	"numberrelease/shared/harness/sqspoll"
 	"numberrelease/shared/harness/streampoll"
 	"numberrelease/shared/harness/zoomsim"
@@ -78,6 +80,12 @@ type Config struct {
 	// ReconcileGrace how long a number may go unchanged before it checks
 	// it (shared/reconcile).
 	ReconcileEvery, ReconcileGrace time.Duration
+	// ExpiryEvery is how often the expiry sweep runs (0: never);
+	// ExpiryTTL is how long a number may stay PENDING_APPROVAL, and
+	// ExpiryReminders how long before its expiry each reminder goes out
+	// (shared/expiry). Emails go to Stack.Outbox.
+	ExpiryEvery, ExpiryTTL time.Duration
+	ExpiryReminders        []time.Duration
 	// ZoomLimits are the per-second limits the Zoom simulator enforces on
 	// every account and the client's pacing (the DynamoDB limiter) keeps
 	// to; Zoom's Pro limits by default.
@@ -153,6 +161,7 @@ func Defaults() Config {
 		ZoomThrottleMaxAttempts: 40, ZoomThrottleMaxDelaySeconds: 20,
 		RetryBudget: tasks.DefaultRetryBudget, RetryPause: 10 * time.Second,
 		ReconcileEvery: 15 * time.Second, ReconcileGrace: time.Minute,
+		ExpiryEvery: 15 * time.Second, ExpiryTTL: expiry.DefaultTTL, ExpiryReminders: expiry.DefaultReminders,
 		Stage:         "dev",
 		ZoomLimits:    zoom.ProLimits(),
 		ZoomShare:     config.DefaultZoomRateShare,
@@ -202,6 +211,8 @@ type Stack struct {
 	// Lambda front runs at once (the stage's accountConcurrencyQuota); 0:
 	// none.
 	ReleaseTasksConcurrency, AccountConcurrency int
+	// Outbox keeps every email the system sends (GET /local/outbox).
+	Outbox *outbox.Outbox
 
 	moto    *emulator.Server
 	front   *lambdafront.Front
@@ -244,7 +255,7 @@ type Stack struct {
 // Start brings the system up; Close takes it down.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	log := cfg.Log
-	s := &Stack{log: log}
+	s := &Stack{log: log, Outbox: &outbox.Outbox{}}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -330,6 +341,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.startWorkflowStarter(bg, awsCfg, cfg.Faults)
 	s.startReconciler(bg, cfg)
+	if err := s.startExpiry(bg, cfg); err != nil {
+		return nil, err
+	}
 	s.serve(public, handler)
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
@@ -504,6 +518,37 @@ func (s *Stack) startReconciler(ctx context.Context, cfg Config) {
 			}
 		}
 	}()
+}
+
+// startExpiry runs the expiry sweep every cfg.ExpiryEvery, as the schedule
+// does on AWS (shared/expiry), with the outbox as its mailer.
+func (s *Stack) startExpiry(ctx context.Context, cfg Config) error {
+	if cfg.ExpiryEvery <= 0 {
+		return nil
+	}
+	sw := &expiry.Sweeper{Store: s.Store, Mailer: s.Outbox, TTL: cfg.ExpiryTTL, Reminders: cfg.ExpiryReminders,
+		Events: &expiry.Events{Client: s.Events, Bus: EventBus},
+		Log:    s.log.With("consumer", "expiry")}
+	if err := sw.Check(); err != nil {
+		return err
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		t := time.NewTicker(cfg.ExpiryEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := sw.Run(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("expiry sweep", "err", err)
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 func (s *Stack) serve(ln net.Listener, h http.Handler) {

@@ -142,6 +142,7 @@ func (s *Stack) wire(ctx, bg context.Context, cfg Config) (http.Handler, error) 
 
 	mux := http.NewServeMux()
 	mux.Handle("/local/", issuer.Handler())
+	mux.Handle("GET /local/outbox", s.Outbox.Handler())
 	mux.Handle(managedlogin.Prefix+"/", s.login.Handler())
 	mux.Handle("/zoom-sim/", s.Sim.Handler())
 	mux.HandleFunc("POST /zoom-sim/admin/authorize", s.handleAuthorize)
