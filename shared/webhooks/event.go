@@ -23,8 +23,7 @@ const TypeTest = "webhook.test"
 // and the test event, which is always sent when asked for.
 var EventTypes = func() []string {
 	var out []string
-	for _, s := range []domain.Status{domain.PendingApproval, domain.Releasing, domain.WaitingForUnassign,
-		domain.Released, domain.Rejected, domain.Cancelled, domain.Failed} {
+	for _, s := range domain.Statuses {
 		out = append(out, TypeOf(s))
 	}
 	return out

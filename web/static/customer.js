@@ -155,6 +155,8 @@ function messageFor(view, error) {
       return { cls: '', text: 'Rejected — the number stays with you.', sub: view.message || '' };
     case 'CANCELLED':
       return { cls: '', text: 'The carrier withdrew this request.' };
+    case 'EXPIRED':
+      return { cls: '', text: 'The request expired unanswered — the number stays with you.', sub: view.message || '' };
     case 'PENDING_APPROVAL':
       if (view.message) return { cls: 'warn', text: view.message };
       return { cls: 'muted', text: view.reason ? `Reason: ${view.reason}` : 'Waiting for your approval.' };

@@ -269,6 +269,7 @@ const statusLabels = {
   REJECTED: 'Rejected',
   CANCELLED: 'Cancelled',
   FAILED: 'Failed',
+  EXPIRED: 'Expired',
 };
 
 /** A human label for a lifecycle status. */

@@ -305,7 +305,7 @@ function chooseCustomer(event) {
 // ---- the Requests view ------------------------------------------------------
 
 /** A request's counts per status as small badges, in lifecycle order. */
-const ORDER = ['PENDING_APPROVAL', 'RELEASING', 'WAITING_FOR_UNASSIGN', 'FAILED', 'RELEASED', 'REJECTED', 'CANCELLED'];
+const ORDER = ['PENDING_APPROVAL', 'RELEASING', 'WAITING_FOR_UNASSIGN', 'FAILED', 'RELEASED', 'REJECTED', 'CANCELLED', 'EXPIRED'];
 function counts(c = {}) {
   const statuses = Object.keys(c).sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
   if (!statuses.length) return h('span', { class: 'muted' }, '—');
