@@ -80,41 +80,62 @@ func (s *Store) GetNumber(ctx context.Context, customerID, e164 string) (domain.
 	return it.number(), nil
 }
 
-// GetNumbers reads many numbers of one customer, 100 keys per call, retrying
-// unprocessed keys. Numbers never seen are absent from the map.
+// GetNumbers reads many numbers of one customer, consistently, 100 keys
+// per call, retrying unprocessed keys (batchGet). Numbers never seen are
+// absent from the map.
 func (s *Store) GetNumbers(ctx context.Context, customerID string, numbers []string) (map[string]domain.Number, error) {
+	keys := make([]map[string]types.AttributeValue, len(numbers))
+	for i, n := range numbers {
+		keys[i] = keyOf(numberPK(customerID, n), skState)
+	}
 	found := make(map[string]domain.Number, len(numbers))
-	for start := 0; start < len(numbers); start += maxBatchGet {
-		chunk := numbers[start:min(start+maxBatchGet, len(numbers))]
-		keys := make([]map[string]types.AttributeValue, len(chunk))
-		for i, n := range chunk {
-			keys[i] = keyOf(numberPK(customerID, n), skState)
+	if err := s.batchGet(ctx, keys, true, func(raw map[string]types.AttributeValue) error {
+		var it numberItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return fmt.Errorf("decode number: %w", err)
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		found[it.Number] = it.number()
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("get numbers of %s: %w", customerID, err)
+	}
+	return found, nil
+}
+
+// batchGet reads the items at keys, maxBatchGet keys per BatchGetItem
+// (consistent reads if consistent), and hands each item found to fn, in
+// no particular order; keys without an item are skipped. Unprocessed keys
+// are retried after s.backoff, at most maxBatchRetries times a call.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, fn func(map[string]types.AttributeValue) error) error {
+	for start := 0; start < len(keys); start += maxBatchGet {
+		chunk := keys[start:min(start+maxBatchGet, len(keys))]
+		ka := types.KeysAndAttributes{Keys: chunk}
+		if consistent {
+			ka.ConsistentRead = aws.Bool(true)
+		}
+		req := map[string]types.KeysAndAttributes{s.table: ka}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > maxBatchRetries {
-				return nil, fmt.Errorf("get numbers of %s: unprocessed keys after %d retries", customerID, maxBatchRetries)
+				return fmt.Errorf("unprocessed keys after %d retries", maxBatchRetries)
 			}
 			if attempt > 0 {
 				if err := pause.For(ctx, s.backoff(attempt)); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("get numbers of %s: %w", customerID, err)
+				return err
 			}
 			for _, raw := range out.Responses[s.table] {
-				var it numberItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return nil, fmt.Errorf("decode number: %w", err)
+				if err := fn(raw); err != nil {
+					return err
 				}
-				found[it.Number] = it.number()
 			}
 			req = out.UnprocessedKeys
 		}
 	}
-	return found, nil
+	return nil
 }
 
 // Apply writes one change; see ApplyAll.

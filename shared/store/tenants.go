@@ -461,23 +461,20 @@ func (s *Store) LinkedCustomers(ctx context.Context, providerID string) ([]domai
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(customerPK(id), skMeta)
+	}
 	found := make(map[string]domain.Customer, len(ids))
-	for start := 0; start < len(ids); start += maxBatchGet {
-		chunk := ids[start:min(start+maxBatchGet, len(ids))]
-		keys := make([]map[string]types.AttributeValue, len(chunk))
-		for i, id := range chunk {
-			keys[i] = keyOf(customerPK(id), skMeta)
+	if err := s.batchGet(ctx, keys, false, func(raw map[string]types.AttributeValue) error {
+		var it customerItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return fmt.Errorf("decode customer: %w", err)
 		}
-		if err := s.batchGet(ctx, keys, func(raw map[string]types.AttributeValue) error {
-			var it customerItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return fmt.Errorf("decode customer: %w", err)
-			}
-			found[it.ID] = it.customer()
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("customers of %s: %w", providerID, err)
-		}
+		found[it.ID] = it.customer()
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("customers of %s: %w", providerID, err)
 	}
 	out := make([]domain.Customer, 0, len(found))
 	for _, id := range ids {
@@ -486,31 +483,4 @@ func (s *Store) LinkedCustomers(ctx context.Context, providerID string) ([]domai
 		}
 	}
 	return out, nil
-}
-
-// batchGet reads at most maxBatchGet keys, retrying unprocessed ones, and
-// hands each item found to fn.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > maxBatchRetries {
-			return fmt.Errorf("unprocessed keys after %d retries", maxBatchRetries)
-		}
-		if attempt > 0 {
-			if err := pause.For(ctx, s.backoff(attempt)); err != nil {
-				return err
-			}
-		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return err
-		}
-		for _, raw := range out.Responses[s.table] {
-			if err := fn(raw); err != nil {
-				return err
-			}
-		}
-		req = out.UnprocessedKeys
-	}
-	return nil
 }

@@ -57,8 +57,8 @@ type Deliverer struct {
 	Now      func() time.Time
 }
 
-// envelope is the part of an EventBridge event read here.
-type envelope struct {
+// busEvent is the part of an EventBridge event read here.
+type busEvent struct {
 	ID         string          `json:"id"`
 	DetailType string          `json:"detail-type"`
 	Source     string          `json:"source"`
@@ -138,7 +138,7 @@ func (d *Deliverer) now() time.Time {
 }
 
 func (d *Deliverer) deliver(ctx context.Context, rec events.SQSMessage, n int, log *slog.Logger) error {
-	var env envelope
+	var env busEvent
 	if err := json.Unmarshal([]byte(rec.Body), &env); err != nil || env.DetailType != notify.DetailType || env.Source != notify.Source {
 		log.ErrorContext(ctx, "not a status-change event; dropped", "detail_type", env.DetailType, "source", env.Source)
 		return errNoDelivery

@@ -502,22 +502,10 @@ func (s *Stack) startReconciler(ctx context.Context, cfg Config) {
 		Grace: cfg.ReconcileGrace, MaxWait: cfg.MaxWait, RetryBudget: cfg.RetryBudget,
 		Log: s.log.With("consumer", "reconcile"),
 	}
-	s.background.Add(1)
-	go func() {
-		defer s.background.Done()
-		t := time.NewTicker(cfg.ReconcileEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := r.Run(ctx); err != nil && ctx.Err() == nil {
-					s.log.Error("reconcile", "err", err)
-				}
-			}
-		}
-	}()
+	s.every(ctx, cfg.ReconcileEvery, "reconcile", func(ctx context.Context) error {
+		_, err := r.Run(ctx)
+		return err
+	})
 }
 
 // startExpiry runs the expiry sweep every cfg.ExpiryEvery, as the schedule
@@ -532,23 +520,32 @@ func (s *Stack) startExpiry(ctx context.Context, cfg Config) error {
 	if err := sw.Check(); err != nil {
 		return err
 	}
+	s.every(ctx, cfg.ExpiryEvery, "expiry sweep", func(ctx context.Context) error {
+		_, err := sw.Run(ctx)
+		return err
+	})
+	return nil
+}
+
+// every calls run every d until ctx ends, as an EventBridge schedule does
+// on AWS, and logs its errors under what.
+func (s *Stack) every(ctx context.Context, d time.Duration, what string, run func(context.Context) error) {
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
-		t := time.NewTicker(cfg.ExpiryEvery)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := sw.Run(ctx); err != nil && ctx.Err() == nil {
-					s.log.Error("expiry sweep", "err", err)
+				if err := run(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error(what, "err", err)
 				}
 			}
 		}
 	}()
-	return nil
 }
 
 func (s *Stack) serve(ln net.Listener, h http.Handler) {
