@@ -70,15 +70,15 @@ type BackfillLimits struct {
 
 // BackfillResult is what one call of BackfillPending did.
 type BackfillResult struct {
-	Pages   int `json:"pages"`
-	Scanned int `json:"scanned"`
+	Pages   int
+	Scanned int
 	// Fixed numbers now carry pending_since and their pending keys.
-	Fixed int `json:"fixed"`
+	Fixed int
 	// Skipped numbers changed between the Scan and the write; the change
 	// wrote their keys.
-	Skipped int `json:"skipped"`
+	Skipped int
 	// Done: every pending number carries its keys; later calls do nothing.
-	Done bool `json:"done"`
+	Done bool
 }
 
 // BackfillPending runs one bounded step of the backfill of the pending
@@ -109,6 +109,9 @@ func (s *Store) BackfillPending(ctx context.Context, lim BackfillLimits) (Backfi
 		if res.Pages > 0 && lim.Budget > 0 && s.now().Sub(start) >= lim.Budget {
 			break
 		}
+		// Eventually consistent: an item read stale has changed since,
+		// so its write is refused (the version) and that change wrote its
+		// keys; an item written too lately to be seen was written with them.
 		in := &dynamodb.ScanInput{
 			TableName:        aws.String(s.table),
 			FilterExpression: aws.String("begins_with(#pk, :num) AND #sk = :state AND #status = :pending AND attribute_not_exists(#gsi3pk)"),
@@ -137,7 +140,15 @@ func (s *Store) BackfillPending(ctx context.Context, lim BackfillLimits) (Backfi
 		for _, raw := range out.Items {
 			ok, err := s.backfillNumber(ctx, raw)
 			if err != nil {
-				return res, err // the marker stays: the page is read again next time
+				// The page is read again next time; what it fixed counts
+				// for this pass, so the pass is not taken for one that
+				// found nothing.
+				res.Fixed += fixed
+				m.Fixed, m.PassFixed = m.Fixed+fixed, m.PassFixed+fixed
+				if _, serr := s.saveBackfillMarker(ctx, &m); serr != nil {
+					err = errors.Join(err, serr)
+				}
+				return res, err
 			}
 			if ok {
 				fixed++

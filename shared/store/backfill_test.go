@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,21 +16,37 @@ import (
 	"numberrelease/shared/domain"
 )
 
-// backfillDB counts the backfill's calls and, after the first Scan page
-// that found a number to fix, lets a test change that number before the
-// backfill writes it.
+// backfillDB counts the backfill's calls; a test may act before the first
+// Scan (beforeScan) or, after the first Scan page that found numbers to
+// fix, change one before the backfill writes it (afterScan).
 type backfillDB struct {
 	DB
-	mu        sync.Mutex
-	scans     int
-	gets      int
-	afterScan func(found []string)
+	mu         sync.Mutex
+	scans      int
+	gets       int
+	beforeScan func()
+	afterScan  func(found []string)
+	// failPut, when it returns an error, fails that PutItem.
+	failPut func(in *dynamodb.PutItemInput) error
+}
+
+func (b *backfillDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if b.failPut != nil {
+		if err := b.failPut(in); err != nil {
+			return nil, err
+		}
+	}
+	return b.DB.PutItem(ctx, in, opts...)
 }
 
 func (b *backfillDB) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	b.mu.Lock()
 	b.scans++
 	b.mu.Unlock()
+	if hook := b.beforeScan; hook != nil {
+		b.beforeScan = nil
+		hook()
+	}
 	out, err := b.DB.Scan(ctx, in, opts...)
 	if err == nil && len(out.Items) > 0 && b.afterScan != nil {
 		var found []string
@@ -196,5 +214,107 @@ func TestBackfillPendingNothingToFix(t *testing.T) {
 	res, err := s.BackfillPending(ctx, BackfillLimits{Pages: 10})
 	if err != nil || res.Fixed != 0 || !res.Done || res.Pages != 1 {
 		t.Fatalf("BackfillPending = %+v, %v; want done in one page, nothing fixed", res, err)
+	}
+}
+
+// A call stops at its time budget (here: one page, the clock moving a
+// minute a read) and the next goes on from there.
+func TestBackfillPendingStopsAtItsBudget(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	for k := 1; k <= 3; k++ {
+		putOldStyle(t, s, domain.Number{CustomerID: "globex", Number: fmt.Sprintf("+9723900000%d", k), Status: domain.PendingApproval,
+			ProviderID: "pxc", RequestID: "r0", RequestedAt: clock, UpdatedAt: clock, Version: 1, Transitions: 1})
+	}
+	lim := BackfillLimits{Pages: 10, PageSize: 1, Budget: 30 * time.Second}
+	fixed, calls := 0, 0
+	for done := false; !done && calls < 20; calls++ {
+		res, err := s.BackfillPending(ctx, lim)
+		if err != nil || res.Pages != 1 {
+			t.Fatalf("call %d = %+v, %v; want one page", calls+1, res, err)
+		}
+		fixed, done = fixed+res.Fixed, res.Done
+	}
+	if fixed != 3 || calls < 3 {
+		t.Errorf("%d calls of one page fixed %d; want the 3 numbers, one page a call", calls, fixed)
+	}
+}
+
+// Two calls at once cannot move the marker back: the one whose write of
+// the marker is refused ends, and the marker keeps the other's position.
+func TestBackfillPendingConcurrentCalls(t *testing.T) {
+	s, spy := newStore(t)
+	db := &backfillDB{DB: spy}
+	s.db = db
+	ctx := context.Background()
+	for k := 1; k <= 4; k++ {
+		putOldStyle(t, s, domain.Number{CustomerID: "globex", Number: fmt.Sprintf("+9723900000%d", k), Status: domain.PendingApproval,
+			ProviderID: "pxc", RequestID: "r0", RequestedAt: s.now(), UpdatedAt: s.now(), Version: 1, Transitions: 1})
+	}
+	other := New(spy, s.table)
+	lim := BackfillLimits{Pages: 10, PageSize: 1}
+	var otherRes BackfillResult
+	db.beforeScan = func() {
+		var err error
+		if otherRes, err = other.BackfillPending(ctx, BackfillLimits{Pages: 2, PageSize: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.BackfillPending(ctx, lim)
+	if err != nil || res.Pages != 1 {
+		t.Fatalf("the refused call = %+v, %v; want it to end after its page", res, err)
+	}
+	m, err := s.backfillMarker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != otherRes.Pages || m.CursorPK == "" {
+		t.Errorf("marker %+v; want the other call's %d writes and its position", m, otherRes.Pages)
+	}
+}
+
+// A write that fails ends the call with the error; the numbers the page
+// fixed before it still count, so the pass is followed by another.
+func TestBackfillPendingWriteFails(t *testing.T) {
+	s, spy := newStore(t)
+	db := &backfillDB{DB: spy}
+	s.db = db
+	ctx := context.Background()
+	for k := 1; k <= 4; k++ {
+		putOldStyle(t, s, domain.Number{CustomerID: "globex", Number: fmt.Sprintf("+9723900000%d", k), Status: domain.PendingApproval,
+			ProviderID: "pxc", RequestID: "r0", RequestedAt: s.now(), UpdatedAt: s.now(), Version: 1, Transitions: 1})
+	}
+	writes := 0
+	db.failPut = func(in *dynamodb.PutItemInput) error {
+		if _, ok := in.Item["GSI3PK"]; !ok {
+			return nil // the marker
+		}
+		if writes++; writes == 2 {
+			return errors.New("throttled")
+		}
+		return nil
+	}
+	res, err := s.BackfillPending(ctx, BackfillLimits{Pages: 1})
+	if err == nil || !strings.Contains(err.Error(), "throttled") || res.Fixed != 1 {
+		t.Fatalf("BackfillPending = %+v, %v; want 1 fixed, then the error", res, err)
+	}
+	m, err := s.backfillMarker(ctx)
+	if err != nil || m.PassFixed != 1 || m.CursorPK != "" || m.Done {
+		t.Fatalf("marker %+v, %v; want 1 fixed in this pass, still at its start", m, err)
+	}
+	fixed := res.Fixed
+	for calls := 0; calls < 10 && !m.Done; calls++ {
+		if res, err = s.BackfillPending(ctx, BackfillLimits{Pages: 1}); err != nil {
+			t.Fatal(err)
+		}
+		fixed += res.Fixed
+		if m, err = s.backfillMarker(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !m.Done || m.Pass != 2 || fixed != 4 || m.Fixed != 4 {
+		t.Errorf("marker %+v, %d fixed; want done in pass 2, all 4 fixed", m, fixed)
 	}
 }
