@@ -34,8 +34,10 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		st := store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"])
 		sw := &expiry.Sweeper{
-			Store:     store.New(dynamodb.NewFromConfig(awsCfg), vars["TABLE_NAME"]),
+			Store:     st,
+			Backfill:  st,
 			TTL:       ttl,
 			Reminders: reminders,
 			Events:    &expiry.Events{Client: eventbridge.NewFromConfig(awsCfg), Bus: vars["EVENT_BUS_NAME"]},

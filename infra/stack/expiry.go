@@ -23,6 +23,12 @@ const expiryEvery = 15
 // expiryReminderDays) through Amazon SES from senderEmail, publishing each
 // reminder on the bus too. Without a
 // sender it sends nothing and has no SES permission.
+//
+// Before each sweep it takes a step of the one-time backfill of the
+// pending keys (store.BackfillPending): a filtered Scan of the table, the
+// only Scan any function may make, and Puts of the numbers it fixes and of
+// its marker (the PutItem it has anyway). Scan has no per-key condition, so
+// the grant is the table alone, not its indexes.
 func (nr *NumberRelease) newExpiry(cfg Config) awslambda.Function {
 	reminders := make([]string, len(cfg.ExpiryReminderDays))
 	for i, d := range cfg.ExpiryReminderDays {
@@ -39,6 +45,13 @@ func (nr *NumberRelease) newExpiry(cfg Config) awslambda.Function {
 		},
 	})
 	grantTable(fn, nr.Table, true)
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		// A statement of its own (the Sid keeps CDK from merging it into
+		// the store's), so the Scan is visible and tested alone.
+		Sid:       jsii.String("BackfillPendingKeysScan"),
+		Actions:   jsii.Strings("dynamodb:Scan"),
+		Resources: &[]*string{nr.Table.TableArn()},
+	}))
 	nr.Bus.GrantPutEventsTo(fn, nil)
 	if cfg.SenderEmail != "" {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -483,7 +483,9 @@ const (
 // as PutItem). No Scan, UpdateItem, DeleteItem or BatchWriteItem (only the
 // local runner seeds tenants in batches; the Zoom rate limiter of
 // release-tasks and release-batch, release-tasks' concurrency cap and the
-// start queues get UpdateItem on their own keys separately). A store change that calls
+// start queues get UpdateItem on their own keys separately; the expiry
+// function gets Scan on the table for the one-time backfill of the pending
+// keys, newExpiry). A store change that calls
 // something else must be granted here: the emulator does not enforce IAM.
 func grantTable(fn awslambda.Function, table awsdynamodb.TableV2, write bool) {
 	actions := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}

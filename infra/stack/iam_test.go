@@ -86,13 +86,15 @@ func TestFunctionGrants(t *testing.T) {
 		}, []string{"secretsmanager:GetSecretValue", "events:PutEvents", "states:SendTaskSuccess"}},
 		// The expiry sweep reads the pending numbers and writes their
 		// changes and publishes reminders; the dev stage has no sender, so
-		// no SES (TestExpirySender).
+		// no SES (TestExpirySender). It scans the table for the one-time
+		// backfill of the pending keys (TestTableGrantsAreTheStoresCalls).
 		{FunctionExpiry, map[string]string{
 			"dynamodb:Query":   table,
 			"dynamodb:PutItem": table,
 			"dynamodb:GetItem": table,
+			"dynamodb:Scan":    table,
 			"events:PutEvents": bus,
-		}, []string{"ses:SendEmail", "states:StartExecution", "secretsmanager:GetSecretValue", "dynamodb:Scan"}},
+		}, []string{"ses:SendEmail", "states:StartExecution", "secretsmanager:GetSecretValue", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
@@ -245,12 +247,14 @@ func TestStateMachineSendsOnlyToTheReleaseQueue(t *testing.T) {
 // table, Query its named indexes, and nothing else on table data, except
 // release-tasks' and release-batch's Zoom rate limiter (shared/ratelimit),
 // release-tasks' concurrency cap (shared/slots), and start-release's pacing
-// (shared/pacing), which may update their own items.
+// (shared/pacing), which may update their own items, and the expiry
+// function's Scan of the table (not its indexes) for the one-time backfill
+// of the pending keys (store.BackfillPending).
 func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	s := synthStack(t, dev)
 	table := s.logicalID(t, s.stack.Table)
 	allowed := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem"}
-	indexes, updates := 0, 0
+	indexes, updates, scans := 0, 0, 0
 	for _, st := range s.policyStatements() {
 		res := jsonString(t, st.raw["Resource"])
 		if !strings.Contains(res, `"`+table+`"`) || strings.Contains(res, "StreamArn") {
@@ -264,6 +268,14 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 			if got := jsonString(t, st.raw["Condition"]); strings.Join(st.roles, ",") != s.logicalID(t, s.stack.Functions.API.Role()) || got != want {
 				t.Errorf("policy %s: DeleteItem for %v with condition %s, want the API alone with %s", st.policy, st.roles, got, want)
 			}
+			continue
+		}
+		if slices.Equal(st.actions, []string{"dynamodb:Scan"}) {
+			want := `{"Fn::GetAtt":["` + table + `","Arn"]}`
+			if strings.Join(st.roles, ",") != s.logicalID(t, s.stack.Functions.Expiry.Role()) || res != want {
+				t.Errorf("policy %s: Scan for %v on %s, want the expiry function alone on %s", st.policy, st.roles, res, want)
+			}
+			scans++
 			continue
 		}
 		if slices.Equal(st.actions, []string{"dynamodb:UpdateItem"}) {
@@ -312,6 +324,9 @@ func TestTableGrantsAreTheStoresCalls(t *testing.T) {
 	}
 	if updates != 5 {
 		t.Errorf("%d UpdateItem grants, want 5 (release-tasks, release-batch, start-release, api, webhook)", updates)
+	}
+	if scans != 1 {
+		t.Errorf("%d Scan grants, want 1 (expiry)", scans)
 	}
 }
 

@@ -13,6 +13,11 @@
 // sweeps at once, send it at most once. The emails go out per customer and
 // provider: one reminder for all of a provider's numbers due for the same
 // reminder, one notice for all that expired in the run.
+//
+// Before it reads, every run takes one bounded step of the store's backfill
+// of the pending keys (store.BackfillPending): a table written before the
+// keys existed holds pending numbers the index does not list, and the
+// backfill gives them their keys, once per table.
 package expiry
 
 import (
@@ -27,6 +32,7 @@ import (
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/mail"
+	"numberrelease/shared/store"
 )
 
 // Actor signs the sweep's history entries.
@@ -47,9 +53,26 @@ type Store interface {
 	GetCustomer(ctx context.Context, customerID string) (domain.Customer, error)
 }
 
+// Backfiller gives the pending numbers of an older table their index keys
+// (*store.Store), one bounded step a call.
+type Backfiller interface {
+	BackfillPending(ctx context.Context, lim store.BackfillLimits) (store.BackfillResult, error)
+}
+
+// DefaultBackfill bounds the backfill's step in one run: well under the
+// function's 5-minute timeout, leaving the sweep its time. A page of 1,000
+// items whose every one needs a write takes a few seconds more than the
+// budget.
+var DefaultBackfill = store.BackfillLimits{Pages: 200, PageSize: 1000, Budget: time.Minute}
+
 // Sweeper expires stale requests and sends the reminders before.
 type Sweeper struct {
 	Store Store
+	// Backfill, when set, takes one step of the backfill of the pending
+	// keys before every run (nil: none).
+	Backfill Backfiller
+	// BackfillLimits bound that step (zero: DefaultBackfill).
+	BackfillLimits store.BackfillLimits
 	// Mailer sends the emails; nil when no sender is configured: the
 	// sweep still expires and records reminders, and logs that no email
 	// went out.
@@ -73,6 +96,8 @@ type Report struct {
 	Emails   int `json:"emails"`
 	Events   int `json:"events"`
 	Skipped  int `json:"skipped"`
+	// Backfilled pending numbers got their index keys in this run.
+	Backfilled int `json:"backfilled"`
 }
 
 // Check validates the configuration, naming the field at fault.
@@ -102,6 +127,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 	if err := s.Check(); err != nil {
 		return rep, err
 	}
+	rep.Backfilled = s.backfill(ctx)
 	now := s.now()
 	first := time.Duration(0)
 	for _, r := range s.Reminders {
@@ -173,9 +199,32 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 	for _, g := range sorted(expired) {
 		rep.Emails += s.email(ctx, g, expiredEmail(g))
 	}
-	s.Log.InfoContext(ctx, "expiry sweep", "checked", rep.Checked, "reminded", rep.Reminded, "expired", rep.Expired,
+	s.Log.InfoContext(ctx, "expiry sweep", "backfilled", rep.Backfilled, "checked", rep.Checked, "reminded", rep.Reminded, "expired", rep.Expired,
 		"emails", rep.Emails, "events", rep.Events, "skipped", rep.Skipped)
 	return rep, err
+}
+
+// backfill takes one step of the backfill of the pending keys and says how
+// many numbers it fixed. An error is logged: the sweep goes on, and the
+// next run resumes the backfill.
+func (s *Sweeper) backfill(ctx context.Context) int {
+	if s.Backfill == nil {
+		return 0
+	}
+	lim := s.BackfillLimits
+	if lim == (store.BackfillLimits{}) {
+		lim = DefaultBackfill
+	}
+	res, err := s.Backfill.BackfillPending(ctx, lim)
+	if err != nil {
+		s.Log.ErrorContext(ctx, "pending keys backfill failed; the sweep goes on", "fixed", res.Fixed, "err", err)
+		return res.Fixed
+	}
+	if res.Pages > 0 { // once done, a run says nothing
+		s.Log.InfoContext(ctx, "pending keys backfill", "fixed", res.Fixed, "skipped", res.Skipped,
+			"scanned", res.Scanned, "pages", res.Pages, "done", res.Done)
+	}
+	return res.Fixed
 }
 
 func (s *Sweeper) now() time.Time {

@@ -2,6 +2,7 @@ package expiry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -9,6 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"numberrelease/shared/domain"
 	"numberrelease/shared/harness/emulatortest"
@@ -246,3 +251,87 @@ func TestParseReminders(t *testing.T) {
 		}
 	}
 }
+
+// A number an older release left PENDING_APPROVAL, without the pending
+// keys the sweep reads, expires once its time to live has passed: the
+// run's backfill step gives it its keys first. The backfill is done after
+// its second pass; later runs fix nothing.
+func TestSweepExpiresNumbersOfAnOlderRelease(t *testing.T) {
+	client, table := emulatortest.NewTable(t)
+	st := store.New(client, table)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	since := now.Add(-31 * 24 * time.Hour).Truncate(time.Millisecond)
+	// As the store wrote it before pending_since and the PENDING# keys.
+	old := map[string]types.AttributeValue{
+		"PK": attrS("NUM#acme#+97239754561"), "SK": attrS("STATE"),
+		"GSI1PK": attrS("C#acme"), "GSI1SK": attrS("PENDING_APPROVAL#+97239754561"),
+		"GSI2PK": attrS("P#pxc#C#acme"), "GSI2SK": attrS("PENDING_APPROVAL#+97239754561"),
+		"customer_id": attrS("acme"), "number": attrS("+97239754561"), "status": attrS("PENDING_APPROVAL"),
+		"provider_id": attrS("pxc"), "request_id": attrS("r1"),
+		"requested_at": attrS(since.Format(time.RFC3339Nano)), "updated_at": attrS(since.Format(time.RFC3339Nano)),
+		"version": &types.AttributeValueMemberN{Value: "1"}, "transitions": &types.AttributeValueMemberN{Value: "1"},
+	}
+	if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: old}); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	sw := &Sweeper{Store: st, Backfill: st, BackfillLimits: store.BackfillLimits{Pages: 1, PageSize: 1},
+		TTL: DefaultTTL, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Now: func() time.Time { return now }}
+	var total Report
+	for run := 0; run < 10 && total.Expired == 0; run++ {
+		rep, err := sw.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total.Backfilled += rep.Backfilled
+		total.Expired += rep.Expired
+	}
+	if total != (Report{Backfilled: 1, Expired: 1}) {
+		t.Fatalf("runs = %+v; want the number backfilled and expired", total)
+	}
+	got, err := st.GetNumber(ctx, "acme", "+97239754561")
+	if err != nil || got.Status != domain.Expired {
+		t.Fatalf("number = %+v, %v; want EXPIRED", got, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"pending keys backfill"`) || !strings.Contains(logs.String(), `"fixed":1`) {
+		t.Errorf("logs %s do not say the backfill fixed the number", logs.String())
+	}
+	for run := 0; run < 10; run++ {
+		if rep, err := sw.Run(ctx); err != nil || rep.Backfilled != 0 {
+			t.Fatalf("later run = %+v, %v; want nothing backfilled", rep, err)
+		}
+	}
+	if !strings.Contains(logs.String(), `"done":true`) {
+		t.Errorf("logs %s never say the backfill is done", logs.String())
+	}
+}
+
+// A backfill that fails is logged, and the sweep goes on.
+func TestSweepGoesOnWhenTheBackfillFails(t *testing.T) {
+	client, table := emulatortest.NewTable(t)
+	st := store.New(client, table)
+	ctx := context.Background()
+	if _, err := st.Apply(ctx, domain.Change{Next: domain.Number{CustomerID: "acme", Number: "+97239754561", Status: domain.PendingApproval,
+		ProviderID: "pxc", RequestID: "r1"}, Actor: "provider:pxc", Why: "asked"}); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	sw := &Sweeper{Store: st, Backfill: failingBackfill{}, TTL: time.Hour, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
+	rep, err := sw.Run(ctx)
+	if err != nil || rep != (Report{Checked: 1, Expired: 1}) {
+		t.Fatalf("Run = %+v, %v; want the number expired", rep, err)
+	}
+	if !strings.Contains(logs.String(), "pending keys backfill failed") || !strings.Contains(logs.String(), "throttled") {
+		t.Errorf("logs %s do not say the backfill failed", logs.String())
+	}
+}
+
+type failingBackfill struct{}
+
+func (failingBackfill) BackfillPending(context.Context, store.BackfillLimits) (store.BackfillResult, error) {
+	return store.BackfillResult{}, errors.New("scan: throttled")
+}
+
+func attrS(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

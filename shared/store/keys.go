@@ -18,6 +18,8 @@ import (
 //	idempotency   PK=IDEM#<scope>#<key>     SK=IDEM
 //	request       PK=REQ#<request>          SK=META  (requests.go)
 //	request member PK=REQ#<request>         SK=N#<e164>
+//	backfill      PK=BACKFILL#pending-keys  SK=BACKFILL (backfill.go: the
+//	              one-time backfill of the pending keys, its position and done)
 //
 // Package zoomauth keeps its items in the same table:
 //

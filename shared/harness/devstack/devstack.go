@@ -514,7 +514,7 @@ func (s *Stack) startExpiry(ctx context.Context, cfg Config) error {
 	if cfg.ExpiryEvery <= 0 {
 		return nil
 	}
-	sw := &expiry.Sweeper{Store: s.Store, Mailer: s.Outbox, TTL: cfg.ExpiryTTL, Reminders: cfg.ExpiryReminders,
+	sw := &expiry.Sweeper{Store: s.Store, Backfill: s.Store, Mailer: s.Outbox, TTL: cfg.ExpiryTTL, Reminders: cfg.ExpiryReminders,
 		Events: &expiry.Events{Client: s.Events, Bus: EventBus},
 		Log:    s.log.With("consumer", "expiry")}
 	if err := sw.Check(); err != nil {
