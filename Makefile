@@ -104,7 +104,7 @@ fuzz: deps ## fuzz number parsing, request decoding and webhook verification (fi
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime "$$budget" "$$pkg"; done
 
 browser-test: emulator chromium $(BROWSER_STAMP) ## the web pages in Chromium, through the seed's steps
-	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=1 poller.test.mjs signin.test.mjs settings.test.mjs release.test.mjs requests.test.mjs customer.test.mjs
+	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=1 poller.test.mjs lists.test.mjs signin.test.mjs settings.test.mjs release.test.mjs requests.test.mjs portal.test.mjs customer.test.mjs
 API_FUZZ_SEED     ?= 20261201
 API_FUZZ_EXAMPLES ?= 100
 api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local system (API_FUZZ_SEED, API_FUZZ_EXAMPLES)

@@ -178,6 +178,27 @@ func TestSeedScenario(t *testing.T) {
 	if inPortal[free] || !inPortal[busy] {
 		t.Fatalf("portal lists %d numbers; want %s gone (listed: %v) and %s shown (listed: %v)", len(inPortal), free, inPortal[free], busy, inPortal[busy])
 	}
+	// The portal's search and status filter: the waiting number by its
+	// digits, among several statuses; the released one only with RELEASED.
+	for _, tt := range []struct{ query, want string }{
+		{"status=WAITING_FOR_UNASSIGN,FAILED&q=" + strings.TrimPrefix(busy, "+"), busy},
+		{"status=RELEASED&q=" + url.QueryEscape(free), free},
+		{"q=" + strings.TrimPrefix(free, "+"), ""},
+	} {
+		var page struct {
+			Items []struct{ Number, Status string } `json:"items"`
+		}
+		if st := pxc.do("GET", "/provider/v1/customers/acme/numbers?"+tt.query, nil, &page); st != http.StatusOK {
+			t.Fatalf("portal search %s: %d", tt.query, st)
+		}
+		var got []string
+		for _, it := range page.Items {
+			got = append(got, it.Number)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("portal search %s lists %v; want %q", tt.query, got, tt.want)
+		}
+	}
 	// On the Zoom side the free number is gone and the busy one is still assigned.
 	zn := zoomNumbers(t)
 	if _, ok := zn[free]; ok {

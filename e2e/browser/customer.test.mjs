@@ -10,15 +10,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startSystem, repoRoot } from './system.mjs';
+import {
+  ALICE, PAT, launchBrowser, signIn, apiOf, stopSystem,
+} from './helpers.mjs';
 import { parseNumberCsv } from '../../web/static/lib.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-customer');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const PASSWORD = 'Release-Demo-1';
-const ALICE = 'alice@acme.example'; // customer_admin:acme
-const PAT = 'pat@pxc.example'; // provider:pxc
 // The workflow's pace on the emulator plus the pages' longest wait between
 // two reads of a list (30 s), with margin.
 const SETTLE = 60_000;
@@ -30,6 +28,8 @@ const bigNumbers = Array.from({ length: BIG }, (_, i) => `+1212555${String(i).pa
 
 let system;
 let browser;
+let mustCall; // the local system's API (helpers.mjs apiOf)
+let providerToken;
 const pageErrors = [];
 
 /** A screenshot; a page of hundreds of rows is taken as the window shows it (a full one takes too long). */
@@ -45,41 +45,6 @@ async function freshPage(url) {
   page.on('pageerror', (err) => pageErrors.push(`${url}: ${err.message}`));
   await page.goto(url);
   return page;
-}
-
-async function signIn(page, email) {
-  await page.locator('#signin-btn').click();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#app').waitFor();
-}
-
-/** Calls the local system; returns {status, body}. */
-async function call(method, p, { token, body } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${system.url}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed };
-}
-
-async function mustCall(method, p, opts) {
-  const res = await call(method, p, opts);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-/** A provider token for pxc from the local token issuer. */
-async function providerToken() {
-  return (await mustCall('POST', '/local/token', { body: { kind: 'provider', provider_id: 'pxc' } })).access_token;
 }
 
 /** Puts a number in acme's Zoom account (assigned when assignee is given). */
@@ -99,6 +64,8 @@ async function requestRelease(numbers) {
   }
 }
 
+/** The Wait for Release tab's panel (the other tabs have a Search box and a Status filter too). */
+const waitPanel = (page) => page.locator('#panel-wait');
 const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
 const message = (page, n) => page.locator(`#wait-body .msg[data-number="${n}"]`);
 
@@ -108,21 +75,13 @@ before(async () => {
   const started = Date.now();
   system = await startSystem({ logDir: ARTIFACTS });
   console.log(`# system up at ${system.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    timeout: 60_000,
-  });
+  ({ mustCall, providerToken } = apiOf(system.url));
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (system) {
-    const res = await system.stop();
-    assert.deepEqual(res.leftovers, [], 'every process the system started is gone');
-  }
+  if (system) await stopSystem(system);
 });
 
 test('a number an earlier session left assigned in Zoom shows in a new session and is released there after the unbind', async () => {
@@ -197,7 +156,7 @@ test('a FAILED number is listed with its reason in a new session and approved ag
   await listRead; // one listing of several statuses
   await row(page, n).locator('[data-status="FAILED"]').waitFor();
   assert.match(await message(page, n).textContent(), /Failed: Zoom refused the release/);
-  await page.getByLabel('Status').selectOption('FAILED');
+  await waitPanel(page).getByLabel('Status').selectOption('FAILED');
   assert.equal(await page.locator('#wait-body tr:not([hidden])').count(), 1, 'the status filter shows the failed number only');
   await snap(page, '04b-failed-in-new-session');
   await page.getByLabel(`Select ${n}`).check();
@@ -270,10 +229,10 @@ test('600 numbers: search, filter, select all, and an approval sent in chunks of
   await signIn(page, ALICE);
   await row(page, bigNumbers[BIG - 1]).waitFor({ timeout: SETTLE });
   // Search by number: a client-side filter of the loaded rows.
-  await page.getByLabel('Search').fill('12125550007');
+  await waitPanel(page).getByLabel('Search').fill('12125550007');
   assert.equal(await page.locator('#wait-body tr:not([hidden])').count(), 1);
-  await page.getByLabel('Search').fill('');
-  await page.getByLabel('Status').selectOption('PENDING_APPROVAL');
+  await waitPanel(page).getByLabel('Search').fill('');
+  await waitPanel(page).getByLabel('Status').selectOption('PENDING_APPROVAL');
   const pending = await page.locator('#wait-body tr:not([hidden])').count();
   assert.ok(pending >= BIG, `${pending} rows waiting for approval`);
   await snap(page, '07-600-waiting', { fullPage: false });
@@ -285,13 +244,32 @@ test('600 numbers: search, filter, select all, and an approval sent in chunks of
   await page.getByRole('button', { name: 'Load more' }).click();
   await page.locator('#all-body tr').nth(199).waitFor();
   await snap(page, '07b-all-numbers-load-more', { fullPage: false });
+  // Its search and status filter are the server's: the beginning of the
+  // number (spaces, dashes and + ignored), from one page again.
+  const all = page.locator('#panel-all');
+  const allRows = () => page.locator('#all-body tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('.number').textContent));
+  await all.getByLabel('Search').fill('+1 212 555-000');
+  await page.locator('#all-summary', { hasText: /^10 numbers shown ·/ }).waitFor();
+  assert.deepEqual(await allRows(), bigNumbers.slice(0, 10), 'the numbers that begin with the digits typed');
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).isVisible(), false);
+  await all.getByLabel('Status').selectOption('FAILED');
+  await page.locator('#all-empty', { hasText: 'No numbers match the search and status filter.' }).waitFor();
+  await all.getByLabel('Status').selectOption('PENDING_APPROVAL');
+  await page.locator('#all-summary', { hasText: /^10 numbers shown ·/ }).waitFor();
+  await snap(page, '07c-all-numbers-search', { fullPage: false });
+  await all.getByLabel('Search').fill('212 555 x');
+  await page.locator('#all-search-error', { hasText: '"212 555 x" is not the beginning of a phone number' }).waitFor();
+  await all.getByLabel('Search').fill('');
+  await page.locator('#all-summary', { hasText: /^100 numbers shown \(more to load\) ·/ }).waitFor();
+  assert.equal(await page.locator('#all-body tr').count(), 100, 'a new search starts from one page');
+  assert.equal(await page.locator('#all-search-error').textContent(), '');
   await page.getByRole('tab', { name: /Wait for Release/ }).click();
 
   const bodies = [];
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/numbers/release') bodies.push(r.postDataJSON().numbers.length);
   });
-  await page.getByLabel('Search').fill('1212555');
+  await waitPanel(page).getByLabel('Search').fill('1212555');
   await page.getByLabel('Select all numbers').check();
   assert.equal((await page.locator('#selection-summary').textContent()).trim(), `${BIG} selected`);
   await page.getByRole('button', { name: 'Release numbers' }).click();

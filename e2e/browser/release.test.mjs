@@ -11,13 +11,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startSystem, repoRoot } from './system.mjs';
+import {
+  ALICE, PAT, PASSWORD, launchContext, openPage, submitSignIn, signIn, stopSystem,
+} from './helpers.mjs';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FREE = '+97239754571'; // unassigned in Zoom
 const BUSY = '+97239754569'; // assigned in Zoom to Dana Levi (user)
 const BLOCKED_MESSAGE = 'assigned in Zoom to Dana Levi (user) — unassign it in Zoom first';
@@ -25,15 +25,11 @@ const BLOCKED_MESSAGE = 'assigned in Zoom to Dana Levi (user) — unassign it in
 // two reads of a list (30 s while nothing changes), with margin.
 const SETTLE = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-// The demo users of `make run` (shared/harness/devstack/signin.go).
-const PASSWORD = 'Release-Demo-1';
-const ALICE = 'alice@acme.example'; // customer_admin:acme
-const PAT = 'pat@pxc.example'; // provider:pxc
 const STAND_IN = '/local/cognito';
 
 let system;
 let context;
-let userDataDir;
+let closeContext;
 let customer; // the customer app's tab
 let portal; // the management portal's tab
 let zoom; // the Zoom simulator page's tab
@@ -44,12 +40,7 @@ async function snap(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function newPage(url) {
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${url}: ${err.message}`));
-  await page.goto(url);
-  return page;
-}
+const newPage = (url) => openPage(context, url, pageErrors);
 
 /** The Wait for Release row of a number, and its message area. */
 const row = (page, n) => page.locator(`#wait-body tr[data-number="${n}"]`);
@@ -62,21 +53,6 @@ async function confirmDialog(page, title, button) {
   assert.match(await dialog.textContent(), /cannot be undone/);
   await dialog.getByRole('button', { name: button }).click();
   await dialog.waitFor({ state: 'hidden' });
-}
-
-/** From the page's sign-in panel through the stand-in's form; returns when the form is sent. */
-async function submitSignIn(page, email, password = PASSWORD) {
-  await page.locator('#signin-btn').click();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Signs in (from the sign-in panel) and waits for the app; checks who the page says is signed in. */
-async function signIn(page, email, who) {
-  await submitSignIn(page, email);
-  await page.locator('#app').waitFor();
-  assert.equal(await page.locator('#who-text').textContent(), `${email} · ${who}`);
 }
 
 const signInCustomer = (page) => signIn(page, ALICE, 'customer admin of acme');
@@ -99,28 +75,12 @@ before(async () => {
   const started = Date.now();
   system = await startSystem({ logDir: ARTIFACTS });
   console.log(`# system up at ${system.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${path.relative(repoRoot, system.logPath)})`);
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-chromium-profile-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    baseURL: system.url,
-    viewport: { width: 1000, height: 720 },
-    deviceScaleFactor: 1,
-    timeout: 60_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ context, close: closeContext } = await launchContext({ baseURL: system.url }));
 });
 
 after(async () => {
-  await context?.close().catch(() => {});
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-  if (system) {
-    const res = await system.stop();
-    console.log(`# system stopped (${JSON.stringify(res.exit)}); processes it had started: ${res.started.length}, left running: ${res.leftovers.length}`);
-    assert.deepEqual(res.leftovers, [], 'every process the system started (moto included) is gone');
-  }
+  await closeContext?.();
+  if (system) await stopSystem(system);
 });
 
 test('1. the customer signs in and Wait for Release lists both numbers', async () => {

@@ -12,25 +12,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startSystem, repoRoot } from './system.mjs';
+import {
+  ALICE, PAT, launchContext, openPage, signIn, stopSystem,
+} from './helpers.mjs';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-requests');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FREE = '+97239754571'; // the demo request's unassigned number
 const BUSY = '+97239754569'; // the demo request's number assigned in Zoom
 // The workflow's pace on the emulator, with margin.
 const SETTLE = 60_000;
-// The demo users of `make run` (shared/harness/devstack/signin.go).
-const PASSWORD = 'Release-Demo-1';
-const ALICE = 'alice@acme.example'; // customer_admin:acme
-const PAT = 'pat@pxc.example'; // provider:pxc
 
 let system;
 let context;
-let userDataDir;
+let closeContext;
 let portal;
 let requestID; // the demo request's id
 const pageErrors = [];
@@ -39,22 +35,7 @@ async function snap(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function newPage(url) {
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${url}: ${err.message}`));
-  await page.goto(url);
-  return page;
-}
-
-/** Signs in from the page's sign-in panel through the stand-in's form, and waits for the app. */
-async function signIn(page, email, who) {
-  await page.locator('#signin-btn').click();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#app').waitFor();
-  assert.equal(await page.locator('#who-text').textContent(), `${email} · ${who}`);
-}
+const newPage = (url) => openPage(context, url, pageErrors);
 
 const requestRow = (id) => portal.locator(`#requests-body tr[data-request-id="${id}"]`);
 const countsOf = async (row) => Object.fromEntries(await row.locator('ul.counts .badge').evaluateAll(
@@ -66,28 +47,12 @@ before(async () => {
   const started = Date.now();
   system = await startSystem({ logDir: ARTIFACTS });
   console.log(`# system up at ${system.url} in ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${path.relative(repoRoot, system.logPath)})`);
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-chromium-profile-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    baseURL: system.url,
-    viewport: { width: 1000, height: 720 },
-    deviceScaleFactor: 1,
-    timeout: 60_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ context, close: closeContext } = await launchContext({ baseURL: system.url }));
 });
 
 after(async () => {
-  await context?.close().catch(() => {});
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-  if (system) {
-    const res = await system.stop();
-    console.log(`# system stopped (${JSON.stringify(res.exit)}); processes it had started: ${res.started.length}, left running: ${res.leftovers.length}`);
-    assert.deepEqual(res.leftovers, [], 'every process the system started (moto included) is gone');
-  }
+  await closeContext?.();
+  if (system) await stopSystem(system);
   assert.deepEqual(pageErrors, [], 'no page threw');
 });
 

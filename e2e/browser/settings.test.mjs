@@ -9,15 +9,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { repoRoot } from './system.mjs';
+import { PASSWORD, launchContext } from './helpers.mjs';
 import { createHash } from 'node:crypto';
 import { oauthReturn, navigationUrl } from '../../web/static/lib.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'browser-settings');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STATIC = path.join(repoRoot, 'web', 'static');
 // https: Web Crypto (PKCE) is offered to secure pages only.
 const APP = 'https://customer.test';
@@ -37,10 +35,8 @@ const CSP = (() => {
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
 
-const PASSWORD = 'Release-Demo-1';
-
 let context;
-let userDataDir;
+let closeContext;
 const pageErrors = [];
 const consoleErrors = [];
 
@@ -242,24 +238,13 @@ const zoomCalls = () => api.calls.filter((c) => c.path.startsWith('/v1/zoom/'));
 before(async () => {
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-chromium-settings-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    viewport: { width: 1000, height: 720 },
-    deviceScaleFactor: 1,
-    timeout: 60_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ context, close: closeContext } = await launchContext({ profile: 'nr-chromium-settings-' }));
   await context.route(`${APP}/**`, serveApp);
   await context.route(`${ZOOM}/**`, serveZoom);
 });
 
 after(async () => {
-  await context?.close().catch(() => {});
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeContext?.();
 });
 
 test('Zoom\'s redirect back is read off the address; only http(s) consent addresses are followed', () => {

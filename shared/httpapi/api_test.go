@@ -514,7 +514,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unknown status among several", "GET", "/v1/numbers?status=PENDING_APPROVAL,GONE,FAILED", "acme", nil, nil, 400, "invalid_request", `status \"GONE\" is not one of`},
 		{"empty status among several", "GET", "/v1/numbers?status=FAILED,", "acme", nil, nil, 400, "invalid_request", "empty element"},
 		{"lower-case status", "GET", "/v1/numbers?status=failed", "acme", nil, nil, 400, "invalid_request", "failed"},
-		{"several statuses on the provider listing", "GET", "/provider/v1/customers/acme/numbers?status=FAILED,PENDING_APPROVAL", "pxc", nil, nil, 400, "invalid_request", "FAILED,PENDING_APPROVAL"},
+		{"unknown status among several (provider)", "GET", "/provider/v1/customers/acme/numbers?status=FAILED,GONE", "pxc", nil, nil, 400, "invalid_request", `status \"GONE\" is not one of`},
+		{"q with a letter (provider)", "GET", "/provider/v1/customers/acme/numbers?q=97a", "pxc", nil, nil, 400, "invalid_request", `q \"97a\"`},
+		{"empty q (provider)", "GET", "/provider/v1/customers/acme/numbers?q=", "pxc", nil, nil, 400, "invalid_request", "q is empty"},
+		{"q given twice (provider)", "GET", "/provider/v1/customers/acme/numbers?q=1&q=9", "pxc", nil, nil, 400, "invalid_request", "q is given 2 times"},
 		{"q with a letter", "GET", "/v1/numbers?q=97a", "acme", nil, nil, 400, "invalid_request", `q \"97a\"`},
 		{"q only a plus", "GET", "/v1/numbers?q=%2B", "acme", nil, nil, 400, "invalid_request", "q"},
 		{"q too long", "GET", "/v1/numbers?q=1234567890123456", "acme", nil, nil, 400, "invalid_request", "1 to 15 digits"},
@@ -684,9 +687,10 @@ func TestMethodsAndPaths(t *testing.T) {
 	e.want(r, http.StatusAccepted, "")
 }
 
-// TestListSeveralStatuses: GET /v1/numbers takes several statuses
+// TestListSeveralStatuses: the customer's listing (GET /v1/numbers) and the
+// provider's (the management portal's) take several statuses
 // (comma-separated, in any order, duplicates ignored) and q, the beginning
-// of the numbers, and pages through them with the cursor.
+// of the numbers, and page through them with the cursor.
 func TestListSeveralStatuses(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -727,32 +731,38 @@ func TestListSeveralStatuses(t *testing.T) {
 		{"q a whole number", "status=RELEASED&q=14155552673", "+14155552673"},
 		{"q matching nothing", "status=PENDING_APPROVAL&q=44", ""},
 	}
-	for _, tt := range tests {
-		for _, limit := range []int{1, 2, 100} {
-			t.Run(fmt.Sprintf("%s, pages of %d", tt.name, limit), func(t *testing.T) {
-				e.t = t
-				var got []string
-				target := fmt.Sprintf("/v1/numbers?limit=%d&%s", limit, tt.query)
-				for pages := 0; ; pages++ {
-					if pages > 10 {
-						t.Fatal("paging does not end")
+	listings := []struct{ name, path, who string }{
+		{"customer", "/v1/numbers", "acme"},
+		{"provider", "/provider/v1/customers/acme/numbers", "pxc"},
+	}
+	for _, l := range listings {
+		for _, tt := range tests {
+			for _, limit := range []int{1, 2, 100} {
+				t.Run(fmt.Sprintf("%s: %s, pages of %d", l.name, tt.name, limit), func(t *testing.T) {
+					e.t = t
+					var got []string
+					target := fmt.Sprintf("%s?limit=%d&%s", l.path, limit, tt.query)
+					for pages := 0; ; pages++ {
+						if pages > 10 {
+							t.Fatal("paging does not end")
+						}
+						r := e.call("GET", target, l.who, nil)
+						e.want(r, http.StatusOK, "")
+						body := r.json(t)
+						for _, it := range body["items"].([]any) {
+							got = append(got, it.(map[string]any)["number"].(string))
+						}
+						next, _ := body["next_cursor"].(string)
+						if next == "" {
+							break
+						}
+						target = fmt.Sprintf("%s?limit=%d&%s&cursor=%s", l.path, limit, tt.query, url.QueryEscape(next))
 					}
-					r := e.call("GET", target, "acme", nil)
-					e.want(r, http.StatusOK, "")
-					body := r.json(t)
-					for _, it := range body["items"].([]any) {
-						got = append(got, it.(map[string]any)["number"].(string))
+					if g := strings.Join(got, " "); g != tt.want {
+						t.Fatalf("listed %q; want %q", g, tt.want)
 					}
-					next, _ := body["next_cursor"].(string)
-					if next == "" {
-						break
-					}
-					target = fmt.Sprintf("/v1/numbers?limit=%d&%s&cursor=%s", limit, tt.query, url.QueryEscape(next))
-				}
-				if g := strings.Join(got, " "); g != tt.want {
-					t.Fatalf("listed %q; want %q", g, tt.want)
-				}
-			})
+				})
+			}
 		}
 	}
 }

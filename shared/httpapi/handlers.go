@@ -105,17 +105,13 @@ func pageOf(p domain.Page) pageView {
 	return out
 }
 
-// listParams reads a listing's query parameters. Each may be given once;
-// a parameter given with an empty value is refused rather than read as
-// absent (status= would otherwise list every status). The values themselves
-// are checked by the service.
+// listParams reads a number listing's query parameters (the customer's
+// and the provider's take the same): status (one or several,
+// comma-separated), q (the beginning of the numbers), cursor and limit.
+// Each may be given once; a parameter given with an empty value is refused
+// rather than read as absent (status= would otherwise list every status).
+// The values themselves are checked by the service.
 func listParams(r *http.Request) (release.ListParams, error) {
-	return queryParams(r, "status", "cursor", "limit")
-}
-
-// customerListParams reads the customer listing's query parameters, which
-// also take q (the beginning of the numbers), as listParams does.
-func customerListParams(r *http.Request) (release.ListParams, error) {
 	return queryParams(r, "status", "q", "cursor", "limit")
 }
 
@@ -170,7 +166,7 @@ func (a *API) providerList(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (a *API) customerList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	q, err := customerListParams(r)
+	q, err := listParams(r)
 	if err != nil {
 		a.problem(w, r, err)
 		return

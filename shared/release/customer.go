@@ -17,8 +17,7 @@ import (
 
 // ListParams are a listing's query parameters, as given.
 type ListParams struct {
-	// Status is one status or, where a listing takes several, a
-	// comma-separated list of them.
+	// Status is one status or a comma-separated list of them.
 	Status string
 	// Query is the q parameter: the beginning of the numbers to list.
 	Query  string
@@ -36,15 +35,7 @@ func (s *Service) CustomerList(ctx context.Context, p auth.Principal, q ListPara
 	if err != nil {
 		return domain.Page{}, err
 	}
-	lq := domain.ListQuery{CustomerID: customerID}
-	if lq.Statuses, err = parseStatuses(q.Status); err != nil {
-		return domain.Page{}, err
-	}
-	if lq.Prefix, err = parseNumberQuery(q.Query); err != nil {
-		return domain.Page{}, err
-	}
-	q.Status = ""
-	return s.list(ctx, lq, q)
+	return s.list(ctx, domain.ListQuery{CustomerID: customerID}, q)
 }
 
 // parseStatuses reads a comma-separated list of statuses; duplicates are
@@ -83,13 +74,15 @@ func parseNumberQuery(raw string) (string, error) {
 	return "+" + digits, nil
 }
 
+// list reads one page of a listing, filtered by the statuses and the
+// beginning of the number that params give.
 func (s *Service) list(ctx context.Context, q domain.ListQuery, params ListParams) (domain.Page, error) {
-	if params.Status != "" {
-		st, err := domain.ParseStatus(params.Status)
-		if err != nil {
-			return domain.Page{}, apperr.New(apperr.Invalid, "status %q is not one of %v", params.Status, domain.Statuses)
-		}
-		q.Status = st
+	var err error
+	if q.Statuses, err = parseStatuses(params.Status); err != nil {
+		return domain.Page{}, err
+	}
+	if q.Prefix, err = parseNumberQuery(params.Query); err != nil {
+		return domain.Page{}, err
 	}
 	if params.Limit < 0 || params.Limit > domain.MaxPageSize {
 		return domain.Page{}, apperr.New(apperr.Invalid, "limit must be between 1 and %d", domain.MaxPageSize)

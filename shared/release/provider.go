@@ -184,7 +184,9 @@ func (s *Service) requireLink(ctx context.Context, providerID, customerID string
 	return nil
 }
 
-// ProviderList lists the numbers a provider asked for at one linked customer.
+// ProviderList lists the numbers a provider asked for at one linked
+// customer, with the filters CustomerList takes: several statuses at once
+// (status=A,B) and the beginning of the number (q).
 func (s *Service) ProviderList(ctx context.Context, p auth.Principal, customerID string, q ListParams) (domain.Page, error) {
 	providerID, err := principalProvider(p)
 	if err != nil {

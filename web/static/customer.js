@@ -7,8 +7,8 @@
 // sign-in also comes back here with ?code&state, told apart from Zoom's by
 // its state.
 import {
-  ApiError, request, fetchAll, stored, numberSegment, h, fill,
-  badge, when, setupTabs, notice, clock, poller, oauthReturn, navigationUrl,
+  ApiError, request, fetchAll, stored, numberSegment, h, fill, badge, when, setupTabs, notice,
+  clock, poller, oauthReturn, navigationUrl, numberQuery, pagedListing, debounce,
 } from './lib.js';
 import { createAuth, signInPanel } from './signin.js';
 
@@ -684,21 +684,63 @@ function numberButton(n) {
   }, n);
 }
 
-/** Reads the All numbers or Released tab's list; resolves whether it changed. */
+/**
+ * The All numbers and Released tabs: each reads its listing (lib.js
+ * pagedListing, 100 numbers a page, Load more adds one) with the server's
+ * search (q) and status filter; `status` is the tab's status filter,
+ * `empty` what it says when nothing is listed, `noMatch` when nothing
+ * matches a search or the status chosen.
+ * `listing` is set while the tab is shown, `last` is what it shows.
+ */
+const others = {
+  'tab-all': {
+    prefix: 'all', status: () => $('all-filter').value,
+    empty: 'No numbers are under release.', noMatch: 'No numbers match the search and status filter.',
+  },
+  'tab-released': {
+    prefix: 'released', status: () => 'RELEASED',
+    empty: 'No numbers have been released yet.', noMatch: 'No released numbers match the search.',
+  },
+};
+
+/** Reads a tab's search box; shows why it cannot be searched for. Resolves {q} or {error}. */
+function otherSearch(tab) {
+  const read = numberQuery($(`${tab.prefix}-search`).value);
+  $(`${tab.prefix}-search`).setAttribute('aria-invalid', String(Boolean(read.error)));
+  notice($(`${tab.prefix}-search-error`), 'error', read.error || '');
+  return read;
+}
+
+/** A new search or status filter on a tab: read from one page. */
+function filterOther(which) {
+  const tab = others[which];
+  const { q, error } = otherSearch(tab);
+  if (error || !tab.listing || tabs.current() !== which) return;
+  tab.listing.set({ q, status: tab.status() });
+  $(`${tab.prefix}-summary`).textContent = 'Loading…';
+  otherPoll?.now();
+}
+
+/** Reads the pages of the All numbers or Released tab's list shown so far; resolves whether it changed. */
 async function loadOther(which) {
   if (!session) return false;
   const released = which === 'tab-released';
-  const { items, more } = await fetchPages(released ? '/v1/numbers?status=RELEASED' : '/v1/numbers', pagesShown[which] || 1);
-  if (!session || tabs.current() !== which) return false;
+  const tab = others[which];
+  const from = tab.listing;
+  const { items, more, current } = await from.read();
+  if (!session || tabs.current() !== which || from !== tab.listing || !current) return false;
   clearError();
-  const prefix = released ? 'released' : 'all';
+  const { prefix } = tab;
+  const { q, status } = from.filters();
+  $(`${prefix}-empty`).textContent = q || (status && !released) ? tab.noMatch : tab.empty;
   $(`${prefix}-empty`).hidden = items.length > 0;
   $(`${prefix}-table`).hidden = items.length === 0;
-  $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`}${more ? ' (more to load)' : ''} · updated ${clock()}`;
+  $(`${prefix}-summary`).textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} shown${more ? ' (more to load)' : ''} · updated ${clock()}`;
   $(`more-${prefix}`).hidden = !more;
+  $(`more-${prefix}`).disabled = false;
   const sig = JSON.stringify(items);
-  if (sig === lastOther[which]) return false;
-  lastOther[which] = sig;
+  if (sig === tab.last) return false;
+  tab.last = sig;
   fill($(`${prefix}-body`), items.map((v) => released
     ? h('tr', {},
       h('td', { dataset: { label: 'Number' } }, numberButton(v.number)),
@@ -717,28 +759,11 @@ async function loadOther(which) {
   return true;
 }
 
-/** The last list each of the other tabs showed, to tell whether a poll changed it. */
-const lastOther = {};
-/** How many pages each of the other tabs shows (Load more adds one). */
-const pagesShown = {};
-const PAGE = 100;
-
-/** The first `pages` pages of a listing, through its cursor: {items, more}. */
-async function fetchPages(path, pages) {
-  const items = [];
-  let cursor = null;
-  for (let i = 0; i < pages; i++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const data = await request(`${path}${sep}limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { auth });
-    items.push(...(data.items || []));
-    cursor = data.next_cursor;
-    if (!cursor) break;
-  }
-  return { items, more: Boolean(cursor) };
-}
-
 function loadMore(which) {
-  pagesShown[which] = (pagesShown[which] || 1) + 1;
+  const tab = others[which];
+  if (!tab.listing) return;
+  $(`more-${tab.prefix}`).disabled = true;
+  tab.listing.more();
   otherPoll?.now();
 }
 
@@ -799,8 +824,10 @@ function onTab(id) {
     loadConnection();
     return;
   }
-  delete lastOther[id];
-  pagesShown[id] = 1;
+  const tab = others[id];
+  delete tab.last;
+  tab.listing = pagedListing('/v1/numbers', auth);
+  tab.listing.set({ q: otherSearch(tab).q ?? '', status: tab.status() });
   otherPoll = poller(() => loadOther(id), { ...POLL, onError: (err) => pollError(err, 'Could not load the numbers') });
   otherPoll.start();
 }
@@ -1049,6 +1076,9 @@ function init() {
   $('refresh-released').addEventListener('click', () => otherPoll?.now());
   $('more-all').addEventListener('click', () => loadMore('tab-all'));
   $('more-released').addEventListener('click', () => loadMore('tab-released'));
+  $('all-search').addEventListener('input', debounce(() => filterOther('tab-all'), 300));
+  $('all-filter').addEventListener('change', () => filterOther('tab-all'));
+  $('released-search').addEventListener('input', debounce(() => filterOther('tab-released'), 300));
   $('export-csv').addEventListener('click', exportCsv);
   $('clear-btn').addEventListener('click', clearFinished);
   $('wait-search').addEventListener('input', render);

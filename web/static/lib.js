@@ -196,6 +196,84 @@ export async function fetchAll(path, auth, { limit = 100, maxPages = 50 } = {}) 
   return items;
 }
 
+/**
+ * Reads a search box for a number listing's q: the beginning of a number,
+ * country code first. Spaces, dashes and a "+" are ignored. Returns {q}
+ * ('' for an empty box) or {error}, a sentence saying why the text cannot
+ * be the beginning of a number.
+ */
+export function numberQuery(text) {
+  const raw = String(text ?? '').trim();
+  const digits = raw.replace(/[\s+-]/g, '');
+  if (digits === '') return { q: '' };
+  if (!/^[0-9]+$/.test(digits)) return { error: `"${raw}" is not the beginning of a phone number: type its digits, country code first (e.g. 9723).` };
+  if (digits.length > 15) return { error: `"${raw}" has ${digits.length} digits; a phone number has at most 15.` };
+  return { q: digits };
+}
+
+/** The first `pages` pages of a listing, through its cursor: {items, more}. auth: as request()'s. */
+export async function fetchPages(path, auth, pages, { limit = 100 } = {}) {
+  const items = [];
+  let cursor = null;
+  for (let i = 0; i < pages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const data = await request(`${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { auth });
+    items.push(...(data.items || []));
+    cursor = data.next_cursor;
+    if (!cursor) break;
+  }
+  return { items, more: Boolean(cursor) };
+}
+
+/**
+ * A number listing searched and filtered by the server (q, status) and
+ * read through its cursor, a page at a time. read() reads the pages shown
+ * so far (one, until more() adds the next), so a poll refreshes what is
+ * shown; set({q, status}) starts again from one page. read() resolves
+ * {items, more, current}: current is false when set() or more() came while
+ * it read (its answer is out of date; the next read will do).
+ */
+export function pagedListing(base, auth, { limit = 100 } = {}) {
+  let q = '';
+  let status = '';
+  let pages = 1;
+  let generation = 0;
+  const path = () => {
+    const params = new URLSearchParams();
+    if (status) params.set('status', status);
+    if (q) params.set('q', q);
+    const query = params.toString();
+    return query ? `${base}?${query}` : base;
+  };
+  return {
+    set(next) {
+      q = next.q ?? q;
+      status = next.status ?? status;
+      pages = 1;
+      generation++;
+    },
+    more() {
+      pages++;
+      generation++;
+    },
+    filters: () => ({ q, status }),
+    async read() {
+      const at = generation;
+      const page = await fetchPages(path(), auth, pages, { limit });
+      return { ...page, current: at === generation };
+    },
+  };
+}
+
+/** fn, called `ms` after the last of a burst of calls (a search box's typing). */
+export function debounce(fn, ms = 300) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
 /** A JSON value in sessionStorage under one key. */
 export function stored(key) {
   return {

@@ -5,14 +5,16 @@
 // Uses only the public API, signed in through the identity provider
 // (signin.js); the provider id comes from the sign-in.
 import {
-  ApiError, request, fetchAll, stored, numberSegment, newKey, h, fill,
-  badge, when, notice, clock, poller, setupTabs, statusLabel, parseNumberCsv,
+  ApiError, request, stored, numberSegment, newKey, h, fill, badge, when, notice, clock,
+  poller, setupTabs, statusLabel, parseNumberCsv, numberQuery, pagedListing, debounce,
 } from './lib.js';
 import { createAuth, signInPanel } from './signin.js';
 
-// The list is read one request per page: every 2 s after a change, twice
-// as long each time nothing changed, up to 30 s; at once after an action
-// or when the page is shown again; never before a 429's Retry-After.
+// The list is read one request per page of 100 (the pages shown so far,
+// Load more adds one): every 2 s after a change, twice as long each time
+// nothing changed, up to 30 s; at once after an action or when the page is
+// shown again; never before a 429's Retry-After. The search (q) and the
+// status filter are the server's; a new one starts again from one page.
 const POLL = { min: 2000, max: 30000 };
 const CANCELLABLE = new Set(['PENDING_APPROVAL', 'WAITING_FOR_UNASSIGN', 'FAILED']);
 
@@ -25,6 +27,7 @@ let session = null; // who is signed in ({email, providerId, ...}) while the app
 let signin = null; // the sign-in panel (signin.js)
 let customer = ''; // the chosen customer ('' until the linked customers are read)
 let list = null; // the poller of the customer's list
+let listing = null; // the customer's listing with its search, filter and pages (lib.js pagedListing)
 let shown = ''; // what the list shows, to tell whether a poll changed it
 let views = null; // the Numbers / Requests tabs
 // The Requests view: the cursors of the pages seen (null: the newest), the
@@ -38,6 +41,10 @@ let opened = null;
 /** Stops the app and forgets what it showed (the sign-in panel comes next). */
 function stopApp() {
   list.stop();
+  listing = null;
+  $('list-search').value = '';
+  $('list-filter').value = '';
+  notice($('list-search-error'), 'error', '');
   shown = '';
   session = null;
   if ($('cancel-dialog').open) $('cancel-dialog').close();
@@ -71,6 +78,7 @@ async function startApp(who) {
   views.select('tab-numbers');
   await loadCustomers();
   showCustomer();
+  if (customer) newListing();
   list.start();
 }
 
@@ -117,32 +125,65 @@ function details(v) {
   return h('div', { class: 'msg' }, parts.flatMap((p, i) => (i ? [h('br'), p] : [p])));
 }
 
-/** Reads the chosen customer's list (every page); resolves whether what it shows changed. */
+/** The chosen customer's listing, with the search and filter the page shows (a bad search: none). */
+function newListing() {
+  listing = pagedListing(`/provider/v1/customers/${encodeURIComponent(customer)}/numbers`, auth);
+  listing.set({ q: numberQuery($('list-search').value).q ?? '', status: $('list-filter').value });
+}
+
+/** A new search or status filter: checks the search, then reads from one page. */
+function filterList() {
+  const { q, error } = numberQuery($('list-search').value);
+  $('list-search').setAttribute('aria-invalid', String(Boolean(error)));
+  notice($('list-search-error'), 'error', error || '');
+  if (error || !listing) return;
+  listing.set({ q, status: $('list-filter').value });
+  $('list-summary').textContent = 'Loading…';
+  list.now();
+}
+
+function loadMore() {
+  if (!listing) return;
+  $('list-more').disabled = true;
+  listing.more();
+  list.now();
+}
+
+/** Reads the pages of the chosen customer's list shown so far; resolves whether what it shows changed. */
 async function load() {
-  if (!session || !customer) {
+  if (!session || !customer || !listing) {
     $('list-table').hidden = true;
     $('list-empty').hidden = !session;
+    $('list-more').hidden = true;
     return false;
   }
-  const forCustomer = customer;
-  let items;
+  const from = listing;
+  let page;
   try {
-    items = await fetchAll(`/provider/v1/customers/${encodeURIComponent(forCustomer)}/numbers`, auth);
+    page = await from.read();
   } catch (err) {
-    if (forCustomer === customer) {
+    if (from === listing) {
       $('list-table').hidden = true;
       $('list-empty').hidden = true;
+      $('list-more').hidden = true;
       $('list-summary').textContent = '';
       shown = '';
     }
     throw err;
   }
-  if (!session || forCustomer !== customer) return true;
+  if (!session || from !== listing || !page.current) return true;
+  const { items, more } = page;
   notice($('app-error'), 'error', '');
+  const { q, status } = from.filters();
+  $('list-empty').textContent = q || status
+    ? 'No numbers match the search and status filter.'
+    : 'No numbers of this customer are under release.';
   $('list-empty').hidden = items.length > 0;
   $('list-table').hidden = items.length === 0;
-  $('list-summary').textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} · refreshed ${clock()}`;
-  const sig = JSON.stringify([forCustomer, items]);
+  $('list-more').hidden = !more;
+  $('list-more').disabled = false;
+  $('list-summary').textContent = `${items.length === 1 ? '1 number' : `${items.length} numbers`} shown${more ? ' (more to load)' : ''} · refreshed ${clock()}`;
+  const sig = JSON.stringify([customer, items]);
   if (sig === shown) return false;
   shown = sig;
   fill($('list-body'), items.map((v) => h('tr', { dataset: { number: v.number } },
@@ -294,8 +335,10 @@ function chooseCustomer(event) {
   customer = c;
   customerStore.set(c);
   showCustomer();
+  newListing();
   fill($('list-body'));
   $('list-table').hidden = true;
+  $('list-more').hidden = true;
   $('list-summary').textContent = 'Loading…';
   notice($('request-result'), '', '');
   shown = '';
@@ -432,6 +475,9 @@ function init() {
   $('customer').addEventListener('change', chooseCustomer);
   $('request-form').addEventListener('submit', requestRelease);
   $('numbers-file').addEventListener('change', importCsv);
+  $('list-search').addEventListener('input', debounce(filterList, 300));
+  $('list-filter').addEventListener('change', filterList);
+  $('list-more').addEventListener('click', loadMore);
   views = setupTabs($('views'), showView);
   $('requests-refresh').addEventListener('click', () => loadRequests());
   $('requests-newer').addEventListener('click', () => turnPage(-1));
