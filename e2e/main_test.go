@@ -98,10 +98,17 @@ func run(m *testing.M) int {
 	}
 	if code != 0 {
 		_, _ = logFile.Seek(0, io.SeekStart)
-		tail, _ := io.ReadAll(logFile)
-		if len(tail) > 20000 {
-			tail = tail[len(tail)-20000:]
+		all, _ := io.ReadAll(logFile)
+		// The errors of the whole run first (a failed request may be long
+		// before the tail), then the tail.
+		var errs []string
+		for line := range strings.Lines(string(all)) {
+			if strings.Contains(line, `"level":"ERROR"`) && len(errs) < 200 {
+				errs = append(errs, line)
+			}
 		}
+		fmt.Fprintf(os.Stderr, "--- local system log: the first %d errors ---\n%s", len(errs), strings.Join(errs, ""))
+		tail := all[max(0, len(all)-20000):]
 		fmt.Fprintf(os.Stderr, "--- local system log (tail) ---\n%s\n", tail)
 	}
 	return code
