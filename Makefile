@@ -95,16 +95,18 @@ e2e: deps ## the end-to-end suite; E2E_BASE_URL=<url> runs it against a running 
 	E2E_BASE_URL='$(E2E_BASE_URL)' $(GO) test -count=1 $(TEST_FLAGS) ./e2e
 # Fixed execution counts on top of the committed corpora (testdata/fuzz/): a
 # -fuzztime duration can end in a spurious "context deadline exceeded" before
-# Go 1.27 (golang/go#75804). FUZZTIME=5m digs deeper.
-FUZZ_TARGETS := ./shared/number:FuzzParse:150000x ./shared/zoomsig:FuzzVerify:400000x \
-	./shared/httpapi:FuzzDecodeJSON:30000x ./shared/zoomhook:FuzzWebhook:40000x
+# Go 1.27 (golang/go#75804). FUZZTIME=5m digs deeper. Two targets run at a
+# time (most of a target's time is building its instrumented test binary),
+# each line marked with its target; the longest build comes first.
+FUZZ_TARGETS := ./shared/httpapi:FuzzDecodeJSON:30000x ./shared/number:FuzzParse:150000x \
+	./shared/zoomsig:FuzzVerify:400000x ./shared/zoomhook:FuzzWebhook:40000x
 fuzz: deps ## fuzz number parsing, request decoding and webhook verification (fixed counts, or FUZZTIME each)
-	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; \
-		budget=$${FUZZTIME:-$${rest#*:}}; echo "fuzz $$name ($$budget)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime "$$budget" "$$pkg"; done
+	@printf '%s\n' $(FUZZ_TARGETS) | FUZZTIME='$(FUZZTIME)' GO='$(GO)' xargs -P 2 -I{} bash -o pipefail -c \
+		't={}; pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; budget=$${FUZZTIME:-$${rest#*:}}; \
+		echo "fuzz $$name ($$budget)"; "$$GO" test -run "^$$" -fuzz "^$$name$$" -fuzztime "$$budget" "$$pkg" 2>&1 | sed -u "s/^/[$$name] /"'
 
 browser-test: emulator chromium $(BROWSER_STAMP) ## the web pages in Chromium, through the seed's steps
-	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=1 poller.test.mjs lists.test.mjs signin.test.mjs settings.test.mjs release.test.mjs requests.test.mjs portal.test.mjs customer.test.mjs
+	cd $(BROWSER_DIR) && node --test --test-reporter=spec --test-concurrency=2 customer.test.mjs release.test.mjs portal.test.mjs requests.test.mjs settings.test.mjs signin.test.mjs poller.test.mjs lists.test.mjs
 API_FUZZ_SEED     ?= 20261201
 API_FUZZ_EXAMPLES ?= 100
 api-fuzz: emulator $(SCHEMATHESIS_STAMP) ## Schemathesis against the local system (API_FUZZ_SEED, API_FUZZ_EXAMPLES)

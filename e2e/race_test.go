@@ -23,7 +23,7 @@ func TestCancelRacingTheRemovalNeverLies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("races 50 cancels against removals; skipped in -short mode")
 	}
-	const iterations, together = 50, 10
+	const iterations, together = 50, 25
 	acme, pxc := customer(t, "acme"), provider(t, "pxc")
 	setFault(t, `{"latency_ms":1500,"count":-1,"path_prefix":"/zoom-sim/v2/number_management/numbers"}`)
 	defer setFault(t, "")
