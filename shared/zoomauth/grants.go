@@ -214,7 +214,18 @@ func (g *Grants) PutState(ctx context.Context, hash string, s PendingState) erro
 	item[table.AttrTTL] = num64(s.Expires.Add(time.Hour).Unix())
 	_, err = g.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(g.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	// The SDK sends a call again when its answer was lost; the retry of a
+	// put that landed meets this very state, which is not a conflict.
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var held PendingState
+		if attributevalue.UnmarshalMap(ccf.Item, &held) == nil && held.CustomerID == s.CustomerID &&
+			held.Subject == s.Subject && held.Expires.Equal(s.Expires) {
+			return nil
+		}
+	}
 	return conditional(err, "store oauth state")
 }
 

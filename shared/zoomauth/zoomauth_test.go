@@ -182,6 +182,16 @@ func TestStateIsSingleUse(t *testing.T) {
 	if err := grants.PutState(ctx, "h1", want); err != nil {
 		t.Fatal(err)
 	}
+	// The SDK's retry of a put whose answer was lost stores the same state
+	// again: not a conflict. Another state under the same hash is one.
+	if err := grants.PutState(ctx, "h1", want); err != nil {
+		t.Fatalf("the same state again: %v; want it accepted", err)
+	}
+	other := want
+	other.Subject = "mallory"
+	if err := grants.PutState(ctx, "h1", other); !errors.Is(err, zoomauth.ErrChanged) {
+		t.Fatalf("another state under the same hash: %v; want ErrChanged", err)
+	}
 	got, ok, err := grants.TakeState(ctx, "h1")
 	if err != nil || !ok || got.CustomerID != want.CustomerID || got.Subject != want.Subject || !got.Expires.Equal(want.Expires) {
 		t.Fatalf("take: %+v %v %v; want %+v", got, ok, err, want)

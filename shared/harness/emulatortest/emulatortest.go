@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"numberrelease/shared/harness/emulator"
 	"numberrelease/shared/table"
@@ -122,7 +124,11 @@ func (s *Shared) NewTable(t testing.TB) (*dynamodb.Client, string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), tableTimeout)
 	defer cancel()
-	if _, err := client.CreateTable(ctx, table.TableSchema().CreateTableInput(name)); err != nil {
+	// The name is random, so "already exists" means an earlier attempt of
+	// this very call landed: the SDK sent it again after losing the answer
+	// (a connection the emulator closed as the request went out).
+	var inUse *types.ResourceInUseException
+	if _, err := client.CreateTable(ctx, table.TableSchema().CreateTableInput(name)); err != nil && !errors.As(err, &inUse) {
 		t.Fatalf("emulator: create table %s: %v", name, err)
 	}
 	// Registered before waiting so a table that never becomes ACTIVE is
