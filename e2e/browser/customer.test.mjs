@@ -323,7 +323,7 @@ test('the portal imports numbers from a CSV file into its request form', async (
   await portal.context().close();
 });
 
-test('Export CSV downloads the API\'s text/csv list', async () => {
+test('Export CSV downloads the API\'s text/csv list of what the search and filter select', async () => {
   const page = await freshPage('/');
   await signIn(page, ALICE);
   await page.getByRole('tab', { name: 'All numbers' }).click();
@@ -333,6 +333,15 @@ test('Export CSV downloads the API\'s text/csv list', async () => {
   const text = fs.readFileSync(file, 'utf8');
   assert.match(text.split(/\r?\n/)[0], /number/i, 'a header row');
   assert.ok(text.includes(TO_REJECT), `the numbers are in it: ${text.slice(0, 300)}`);
+
+  // With a search, the export holds just what the search selects.
+  await page.locator('#panel-all').getByLabel('Search').fill(TO_REJECT);
+  await page.locator('#all-summary', { hasText: /^1 number shown ·/ }).waitFor();
+  const filtered = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const rows = fs.readFileSync(await (await filtered).path(), 'utf8').split(/\r?\n/).filter(Boolean);
+  assert.equal(rows.length, 2, `a header and one number: ${rows.join(' | ')}`);
+  assert.ok(rows[1].includes(TO_REJECT), rows[1]);
   await page.context().close();
 });
 

@@ -768,15 +768,21 @@ function loadMore(which) {
 }
 
 /**
- * Export CSV: the API's text/csv answer of the customer's numbers, fetched
- * with the bearer token and handed to the browser as a download.
+ * Export CSV: the API's text/csv answer of the customer's numbers that the
+ * All numbers tab's search and status filter select (every page of them),
+ * fetched with the bearer token and handed to the browser as a download.
  */
 async function exportCsv() {
   if (!session) return;
   const btn = $('export-csv');
   btn.disabled = true;
+  const { q = '', status = '' } = others['tab-all']?.listing?.filters() || {};
+  const params = new URLSearchParams();
+  if (status) params.set('status', status);
+  if (q) params.set('q', q);
+  const path = params.size ? `/v1/numbers?${params}` : '/v1/numbers';
   try {
-    const get = async (token) => fetch('/v1/numbers', {
+    const get = async (token) => fetch(path, {
       headers: { Accept: 'text/csv', Authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'same-origin',
     });
     let token = await auth.token();
